@@ -1,1 +1,3 @@
-export {};
+/** `mtaio/protocols/mail`: MIME (MailMessage, Attachment) and the SMTP and IMAP clients. */
+export * from "./mime/index.js";
+export * from "./smtp/index.js";

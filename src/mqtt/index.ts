@@ -1,1 +1,2 @@
+// MQTTClient, MQTTMessage, QoS.
 export {};

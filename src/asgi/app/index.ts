@@ -1,0 +1,2 @@
+// ASGIApplication, Request, Response, Router, ASGIMiddleware, TestClient.
+export {};

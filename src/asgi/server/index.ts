@@ -1,0 +1,2 @@
+// serve(), owned by the ASGI server work.
+export {};

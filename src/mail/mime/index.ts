@@ -1,0 +1,2 @@
+// MailMessage, Attachment.
+export {};

@@ -1,0 +1,2 @@
+// AsyncSMTPClient.
+export {};
