@@ -80,9 +80,9 @@ let failed = 0;
 ensureDebianPackages();
 if (filters.length === 0) {
   const bin = (name) => join(root, "node_modules", ".bin", name);
-  failed ||= run("lint", bin("biome"), ["check", "."]);
-  failed ||= run("typecheck", bin("tsc"), ["-p", "tsconfig.json"]);
-  failed ||= run("build", bin("tsc"), ["-p", "tsconfig.build.json"]);
+  failed = run("lint", bin("biome"), ["check", "."]) || failed;
+  failed = run("typecheck", bin("tsc"), ["-p", "tsconfig.json"]) || failed;
+  failed = run("build", bin("tsc"), ["-p", "tsconfig.build.json"]) || failed;
 }
 
 const files = [...findTests("test"), ...findTests("src")]
