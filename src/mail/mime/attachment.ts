@@ -1,0 +1,99 @@
+/** `Attachment`: one file (or inline image) of a `MailMessage`. */
+import { basename } from "node:path";
+import { checkContent, contentChunks, fileChunks, isOneShot } from "./content-source.js";
+import { MIME_ERROR_CODES, mimeError } from "./errors.js";
+import type { AttachmentContent, AttachmentInit } from "./types.js";
+
+export class Attachment {
+  /** File name shown to the recipient; `""` when the part has none. */
+  filename: string;
+  /** In-memory or streamed content; undefined when the attachment reads `path`. */
+  content: AttachmentContent | undefined;
+  /** File read at render time (every render re-reads it). */
+  path: string | undefined;
+  contentType: string;
+  /** Content-ID without angle brackets, for `cid:` references. */
+  contentId: string | undefined;
+  inline: boolean;
+  headers: Record<string, string>;
+  #consumed = false;
+
+  constructor(init: AttachmentInit) {
+    if (init === null || typeof init !== "object") {
+      throw mimeError(MIME_ERROR_CODES.invalidContent, "new Attachment() needs an init object");
+    }
+    const hasContent = init.content !== undefined && init.content !== null;
+    const hasPath = typeof init.path === "string";
+    if (hasContent === hasPath) {
+      throw mimeError(
+        MIME_ERROR_CODES.invalidContent,
+        "An Attachment needs exactly one of `content` and `path`",
+      );
+    }
+    if (hasContent) checkContent(init.content);
+    this.content = hasContent ? init.content : undefined;
+    this.path = hasPath ? init.path : undefined;
+    this.filename = init.filename ?? (hasPath ? basename(init.path as string) : "");
+    this.contentType = init.contentType ?? "application/octet-stream";
+    this.contentId = init.contentId?.replace(/^<(.*)>$/s, "$1");
+    this.inline = init.inline ?? this.contentId !== undefined;
+    this.headers = { ...(init.headers ?? {}) };
+  }
+
+  /** An attachment read from a file at render time; `filename` defaults to the file's name. */
+  static fromPath(path: string, init: Omit<AttachmentInit, "path" | "content"> = {}): Attachment {
+    return new Attachment({ ...init, path });
+  }
+
+  /** False when the content is a stream that a previous render already consumed. */
+  get readable(): boolean {
+    return !this.#consumed;
+  }
+
+  /**
+   * The content as byte chunks. Streams and iterables can be read only once; a second call
+   * throws `MAIL_STREAM_CONSUMED`. Strings, bytes and files can be read any number of times.
+   */
+  chunks(): AsyncIterable<Uint8Array> {
+    if (this.path !== undefined) return fileChunks(this.path);
+    const content = this.content as AttachmentContent;
+    if (isOneShot(content)) {
+      if (this.#consumed) {
+        throw mimeError(
+          MIME_ERROR_CODES.streamConsumed,
+          `The stream content of attachment ${JSON.stringify(this.filename)} was already read by an earlier render`,
+        );
+      }
+      this.#consumed = true;
+    }
+    return contentChunks(content);
+  }
+
+  /** The whole content in memory (for small attachments and parsed messages). */
+  async bytes(): Promise<Uint8Array> {
+    if (this.content instanceof Uint8Array) return this.content;
+    const parts: Uint8Array[] = [];
+    let length = 0;
+    for await (const chunk of this.chunks()) {
+      parts.push(chunk);
+      length += chunk.length;
+    }
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+
+  /** Throws `MAIL_STREAM_CONSUMED` now (before anything is rendered) if the stream is gone. */
+  assertReadable(): void {
+    if (this.#consumed) {
+      throw mimeError(
+        MIME_ERROR_CODES.streamConsumed,
+        `The stream content of attachment ${JSON.stringify(this.filename)} was already read by an earlier render`,
+      );
+    }
+  }
+}
