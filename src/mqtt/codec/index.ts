@@ -6,3 +6,20 @@ export { PacketDecoder, type PacketDecoderOptions } from "./decoder.js";
 export { encodePacket } from "./encoder.js";
 export { CodecErrorCode } from "./errors.js";
 export * from "./packets.js";
+export {
+  ALLOWED_REASON_CODES,
+  ConnectReturnCode,
+  isFailure,
+  ReasonCode,
+  reasonCodeName,
+} from "./reason-codes.js";
+export {
+  assertTopicFilter,
+  assertTopicName,
+  isValidTopicFilter,
+  isValidTopicName,
+  parseSharedSubscription,
+  topicFilterProblem,
+  topicMatches,
+  topicNameProblem,
+} from "./topics.js";
