@@ -1,0 +1,244 @@
+/**
+ * One network connection of an MQTT session: a transport, the codec, batched writes and the
+ * keep-alive timer. It knows nothing about QoS flows or subscriptions — it turns packets into
+ * bytes and bytes into packets, and reports when the connection dies.
+ *
+ * Writes are batched: packets encoded in the same tick go to the transport in one call (one
+ * syscall for TCP via cork/uncork, one frame for WebSocket) right before the tick ends.
+ */
+import { MQTTError } from "../../errors.js";
+import { encodePacket, type Packet, PacketDecoder, type ProtocolVersion } from "../codec/index.js";
+import type { Transport } from "./transport.js";
+
+export interface ConnectionEvents {
+  packet(packet: Packet): void;
+  /** The connection is unusable (decode error, keep-alive timeout, transport failure). */
+  failed(error: MQTTError): void;
+  /** Called before a batch reaches the transport (the store makes its changes durable). */
+  beforeWrite(): void;
+}
+
+/** Bytes queued in one tick before `writable` says "wait" (bounds a synchronous publish loop). */
+const BATCH_LIMIT = 256 * 1024;
+
+export class Connection {
+  readonly version: ProtocolVersion;
+  private transport: Transport | undefined;
+  private readonly decoder: PacketDecoder;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  private needDrain = false;
+  private drainWaiters: Array<() => void> = [];
+  private closed = false;
+  private paused = false;
+  // Keep-alive (MQTT 5.0 §3.1.2.10): a PINGREQ when nothing was sent for `keepaliveMs`, and the
+  // connection is declared dead when its PINGRESP does not come within `pingTimeoutMs`.
+  private keepaliveMs = 0;
+  private pingTimeoutMs = 0;
+  private lastWrite = 0;
+  private awaitingPingresp = false;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    version: ProtocolVersion,
+    maximumPacketSize: number,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.version = version;
+    this.decoder = new PacketDecoder({ version, maximumPacketSize });
+  }
+
+  /** Attach the transport once it is open. */
+  attach(transport: Transport): void {
+    this.transport = transport;
+    if (this.closed) transport.destroy();
+  }
+
+  /** Feed bytes from the transport. */
+  receive(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let packets: Packet[];
+    try {
+      packets = this.decoder.push(chunk);
+    } catch (error) {
+      this.fail(
+        error instanceof MQTTError
+          ? error
+          : new MQTTError("undecodable data from the broker", {
+              code: "MQTT_MALFORMED_PACKET",
+              reasonCode: 0x81,
+              cause: error,
+            }),
+      );
+      return;
+    }
+    for (let i = 0; i < packets.length && !this.closed; i++) {
+      const packet = packets[i];
+      if (packet.type === "pingresp") this.pong();
+      else this.events.packet(packet);
+    }
+  }
+
+  /** Queue a packet for this tick's batch. Throws MQTTError when it cannot be encoded. */
+  send(packet: Packet): void {
+    if (this.closed) return;
+    const bytes = encodePacket(packet, this.version);
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  /** Encoded size of a packet (for the broker's Maximum Packet Size check). */
+  encode(packet: Packet): Uint8Array {
+    return encodePacket(packet, this.version);
+  }
+
+  /** Queue already-encoded bytes. */
+  sendEncoded(bytes: Uint8Array): void {
+    if (this.closed) return;
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
+  }
+
+  /** False when the caller should wait (`whenWritable`) before queueing more QoS 0 data. */
+  get writable(): boolean {
+    return !this.needDrain && this.batchBytes < BATCH_LIMIT && !this.closed;
+  }
+
+  /** Calls `callback` once the batch is flushed and the transport has room (or it closed). */
+  whenWritable(callback: () => void): void {
+    if (this.closed) {
+      callback();
+      return;
+    }
+    this.drainWaiters.push(callback);
+    if (!this.needDrain && !this.flushScheduled) this.releaseDrainWaiters();
+  }
+
+  readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.batch.length === 0 || this.closed || !this.transport) return;
+    this.events.beforeWrite();
+    const batch = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.lastWrite = Date.now();
+    if (!this.transport.write(batch)) this.needDrain = true;
+    else if (this.drainWaiters.length > 0) this.releaseDrainWaiters();
+  };
+
+  /** The transport drained. */
+  drained(): void {
+    this.needDrain = false;
+    this.releaseDrainWaiters();
+  }
+
+  private releaseDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  pause(): void {
+    if (this.paused || this.closed) return;
+    this.paused = true;
+    this.transport?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.transport?.resume();
+  }
+
+  startKeepalive(keepaliveSeconds: number, pingTimeoutMs: number): void {
+    this.keepaliveMs = keepaliveSeconds * 1000;
+    this.pingTimeoutMs = pingTimeoutMs;
+    this.lastWrite = Date.now();
+    this.scheduleKeepalive(this.keepaliveMs);
+  }
+
+  private scheduleKeepalive(delay: number): void {
+    clearTimeout(this.keepaliveTimer);
+    if (this.keepaliveMs <= 0 || this.closed) return;
+    this.keepaliveTimer = setTimeout(this.onKeepalive, Math.max(10, delay));
+    this.keepaliveTimer.unref();
+  }
+
+  private readonly onKeepalive = (): void => {
+    if (this.closed) return;
+    if (this.awaitingPingresp) {
+      this.fail(
+        new MQTTError(`no PINGRESP within ${this.pingTimeoutMs} ms: the connection is dead`, {
+          code: "MQTT_KEEPALIVE_TIMEOUT",
+        }),
+      );
+      return;
+    }
+    const idle = Date.now() - this.lastWrite;
+    if (idle < this.keepaliveMs) {
+      this.scheduleKeepalive(this.keepaliveMs - idle);
+      return;
+    }
+    this.awaitingPingresp = true;
+    this.send({ type: "pingreq" });
+    this.flush();
+    this.keepaliveTimer = setTimeout(() => {
+      if (this.awaitingPingresp) this.onKeepalive();
+      else this.scheduleKeepalive(this.keepaliveMs - (Date.now() - this.lastWrite));
+    }, this.pingTimeoutMs);
+    this.keepaliveTimer.unref();
+  };
+
+  /** PINGRESP arrived: re-arm the keep-alive timer. */
+  private pong(): void {
+    this.awaitingPingresp = false;
+    this.scheduleKeepalive(this.keepaliveMs - (Date.now() - this.lastWrite));
+  }
+
+  /** Report a fatal error, tell the broker why (MQTT 5 DISCONNECT with reason), and close. */
+  fail(error: MQTTError): void {
+    if (this.closed) return;
+    if (this.version === 5 && error.reasonCode !== undefined && error.reasonCode >= 0x80) {
+      try {
+        this.send({ type: "disconnect", reasonCode: error.reasonCode });
+        this.flush();
+      } catch {
+        // Nothing more to tell a broker we cannot encode for.
+      }
+    }
+    this.events.failed(error);
+    this.destroy();
+  }
+
+  /** Flush what is queued and close gracefully. */
+  end(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    clearTimeout(this.keepaliveTimer);
+    this.transport?.end();
+    this.releaseDrainWaiters();
+  }
+
+  destroy(): void {
+    if (this.closed && !this.transport) return;
+    this.closed = true;
+    clearTimeout(this.keepaliveTimer);
+    this.batch = [];
+    this.transport?.destroy();
+    this.releaseDrainWaiters();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}

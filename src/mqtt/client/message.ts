@@ -1,0 +1,75 @@
+import { MQTTError } from "../../errors.js";
+import type { QoS } from "./qos.js";
+
+/** MQTT 5 properties of an application message (§3.3.2.3). */
+export interface MessageProperties {
+  payloadFormatIndicator?: number;
+  messageExpiryInterval?: number;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Uint8Array;
+  /** Subscription identifiers of the subscriptions that matched (received messages only). */
+  subscriptionIdentifiers?: number[];
+  /** Topic alias (outbound only; on received messages the alias is already resolved). */
+  topicAlias?: number;
+  userProperties?: Array<[string, string]>;
+}
+
+export interface MQTTMessageInit {
+  topic: string;
+  payload: string | Uint8Array;
+  qos?: QoS;
+  retain?: boolean;
+  dup?: boolean;
+  messageId?: number;
+  properties?: MessageProperties;
+}
+
+const utf8 = new TextDecoder("utf-8");
+const EMPTY = new Uint8Array(0);
+
+/** An application message, sent or received. */
+export class MQTTMessage {
+  readonly topic: string;
+  /** `Uint8Array` for received messages; whatever was given for messages built by the caller. */
+  readonly payload: string | Uint8Array;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  /** True when the broker marks this as a possible re-delivery (§3.3.1.1). */
+  readonly dup: boolean;
+  /** The packet identifier it travelled with (QoS 1 and 2), else undefined. */
+  readonly messageId: number | undefined;
+  readonly properties: MessageProperties;
+
+  constructor(init: MQTTMessageInit) {
+    this.topic = init.topic;
+    this.payload = init.payload ?? EMPTY;
+    this.qos = init.qos ?? 0;
+    this.retain = init.retain ?? false;
+    this.dup = init.dup ?? false;
+    this.messageId = init.messageId;
+    this.properties = init.properties ?? {};
+  }
+
+  /** The payload as UTF-8 text (invalid sequences become U+FFFD). */
+  text(): string {
+    return typeof this.payload === "string" ? this.payload : utf8.decode(this.payload);
+  }
+
+  /** The payload parsed as JSON; a payload that is not JSON is an `MQTT_INVALID_JSON` error. */
+  json<T = unknown>(): T {
+    try {
+      return JSON.parse(this.text()) as T;
+    } catch (cause) {
+      throw new MQTTError(`payload on "${this.topic}" is not valid JSON`, {
+        code: "MQTT_INVALID_JSON",
+        cause,
+      });
+    }
+  }
+
+  /** The payload as bytes, whatever it was built from. */
+  bytes(): Uint8Array {
+    return typeof this.payload === "string" ? Buffer.from(this.payload, "utf8") : this.payload;
+  }
+}

@@ -1,0 +1,240 @@
+/** Public option and result types of MQTTClient, and how `connect()` arguments are read. */
+import type { ConnectionOptions } from "node:tls";
+import type { ClientOptions as WebSocketClientOptions } from "ws";
+import { MQTTError } from "../../errors.js";
+import type { Properties } from "../codec/index.js";
+import type { BackoffOptions } from "./backoff.js";
+import type { MessageProperties } from "./message.js";
+import type { QoS } from "./qos.js";
+import type { MQTTStore } from "./store.js";
+import { defaultPort, type TransportProtocol } from "./transport.js";
+
+export interface WillOptions {
+  topic: string;
+  payload?: string | Uint8Array;
+  qos?: QoS;
+  retain?: boolean;
+  /** MQTT 5 will properties, e.g. `willDelayInterval`, `messageExpiryInterval`. */
+  properties?: MessageProperties & { willDelayInterval?: number };
+}
+
+/** Enhanced authentication (MQTT 5.0 §4.12), e.g. SCRAM or Kerberos. */
+export interface EnhancedAuth {
+  method: string;
+  /** Initial data sent in CONNECT. */
+  data?: Uint8Array;
+  /** Called for each AUTH challenge (reason 0x18); returns the answer to send. */
+  onChallenge(
+    data: Uint8Array | undefined,
+    properties: Properties,
+  ): Uint8Array | undefined | Promise<Uint8Array | undefined>;
+}
+
+export interface ReconnectOptions extends BackoffOptions {
+  /** Give up after this many failed attempts in a row (default: never). */
+  maxAttempts?: number;
+}
+
+export interface MQTTClientOptions {
+  /** Client identifier. MQTT 5 default: "" (the broker assigns one); 3.1.1: a random id. */
+  clientId?: string;
+  /** 4 (MQTT 3.1.1) or 5 (MQTT 5.0, default). */
+  protocolVersion?: 4 | 5;
+  /** Keep alive in seconds (default 60; 0 turns it off). The broker may override (MQTT 5). */
+  keepalive?: number;
+  /** Clean start on the first connection (default true). */
+  clean?: boolean;
+  /** MQTT 5: seconds the broker keeps the session after a disconnect (default 0). */
+  sessionExpiryInterval?: number;
+  will?: WillOptions;
+  /** On by default; `false` turns automatic reconnection off. */
+  reconnect?: boolean | ReconnectOptions;
+  /** Where in-flight QoS 1/2 state lives (default: memory; see FileStore). */
+  store?: MQTTStore;
+  /** MQTT 5: how many unacknowledged QoS 1/2 messages we accept at once (default 65535). */
+  receiveMaximum?: number;
+  /** Largest packet we accept, bytes (default 16 MiB); larger ones end the connection. */
+  maximumPacketSize?: number;
+  /** MQTT 5: how many topic aliases the broker may use towards us (default 64). */
+  topicAliasMaximum?: number;
+  /** MQTT 5: use topic aliases for outgoing messages when the broker allows (default false). */
+  outgoingTopicAliases?: boolean;
+  /** MQTT 5: ask for Response Information in CONNACK (used by `request()`). */
+  requestResponseInformation?: boolean;
+  /** MQTT 5 user properties sent in CONNECT. */
+  userProperties?: Array<[string, string]>;
+  auth?: EnhancedAuth;
+  /** Default timeout of every operation, ms (default 30 000; 0 = none). */
+  timeout?: number;
+  /** How long to wait for a PINGRESP before the connection counts as dead (default 10 000). */
+  pingTimeout?: number;
+  /** Messages waiting to be sent (offline, or beyond the broker's Receive Maximum) before
+   * `publish` rejects with MQTT_QUEUE_FULL (default 10 000). */
+  queueLimit?: number;
+  /** Messages a `messages()` iterator buffers before socket reading pauses (default 1 000). */
+  highWaterMark?: number;
+}
+
+export interface ConnectOptions {
+  username?: string;
+  password?: string | Uint8Array;
+  /** Node TLS options (ca, cert, key, servername, …); verification stays on by default. */
+  tls?: ConnectionOptions;
+  /** Use TLS on a host/port connect (implied by mqtts:// and wss://). */
+  secure?: boolean;
+  /** "mqtt" (TCP, default), "mqtts", "ws" or "wss" for a host/port connect. */
+  protocol?: TransportProtocol;
+  /** WebSocket path (default "/mqtt"). */
+  path?: string;
+  /** Extra `ws` options (headers, …). */
+  websocket?: WebSocketClientOptions;
+  signal?: AbortSignal;
+  /** Ms for the whole connect (transport + CONNACK); default: the client's `timeout`. */
+  timeout?: number;
+}
+
+export interface ConnectResult {
+  sessionPresent: boolean;
+  reasonCode: number;
+  /** The identifier in use (the broker's choice when it assigned one). */
+  clientId: string;
+  /** CONNACK properties (MQTT 5). */
+  properties: Properties;
+}
+
+export interface SubscribeOptions {
+  qos?: QoS;
+  /** MQTT 5: do not receive our own publications. */
+  noLocal?: boolean;
+  /** MQTT 5: keep the RETAIN flag as published. */
+  retainAsPublished?: boolean;
+  /** MQTT 5: 0 send retained (default), 1 only for a new subscription, 2 never. */
+  retainHandling?: 0 | 1 | 2;
+  /** MQTT 5: subscription identifier, 1…268435455. */
+  subscriptionIdentifier?: number;
+  userProperties?: Array<[string, string]>;
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
+export interface SubscribeResult {
+  topic: string;
+  /** Granted QoS (0–2) or a failure reason code (≥ 0x80, MQTT 5 §3.9.3). */
+  reasonCode: number;
+  /** The granted QoS, or undefined when the subscription failed. */
+  qos: QoS | undefined;
+}
+
+export interface UnsubscribeOptions {
+  userProperties?: Array<[string, string]>;
+  signal?: AbortSignal;
+  timeout?: number;
+}
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  properties?: MessageProperties;
+  signal?: AbortSignal;
+  /** Ms until the returned promise rejects (the QoS flow itself still completes). */
+  timeout?: number;
+}
+
+export interface PublishResult {
+  /** 0 for QoS 0; PUBACK/PUBREC reason code otherwise (below 0x80: success). */
+  reasonCode: number;
+  messageId: number | undefined;
+  properties?: Properties;
+}
+
+export interface RequestOptions extends PublishOptions {
+  /** Where the responder should answer (default: a per-client response topic). */
+  responseTopic?: string;
+}
+
+export interface DisconnectOptions {
+  /** MQTT 5 reason code (default 0; 4 = disconnect with will message). */
+  reasonCode?: number;
+  /** MQTT 5: change the session expiry on the way out. */
+  sessionExpiryInterval?: number;
+  reasonString?: string;
+  userProperties?: Array<[string, string]>;
+}
+
+export interface MQTTClientEvents {
+  /** Every successful CONNACK (first and reconnects). */
+  connect: ConnectResult;
+  /** A reconnect attempt is scheduled. */
+  reconnect: { attempt: number; delay: number };
+  /** The connection was lost. */
+  offline: { error: Error | undefined };
+  /** An asynchronous failure (connection loss, broker error, a handler that threw). */
+  error: Error;
+  /** The broker sent DISCONNECT (MQTT 5). */
+  disconnect: { reasonCode: number; properties: Properties };
+  /** The client stopped for good (close(), disconnect(), or reconnection gave up). */
+  close: undefined;
+}
+
+export interface Endpoint {
+  protocol: TransportProtocol;
+  host: string;
+  port: number;
+  path?: string;
+  username?: string;
+  password?: string | Uint8Array;
+}
+
+const PROTOCOLS: Record<string, TransportProtocol> = {
+  "mqtt:": "mqtt",
+  "tcp:": "mqtt",
+  "mqtts:": "mqtts",
+  "ssl:": "mqtts",
+  "tls:": "mqtts",
+  "ws:": "ws",
+  "wss:": "wss",
+};
+
+/** Reads `connect(host, port?, options?)` / `connect(url, options?)`. */
+export function parseEndpoint(
+  hostOrUrl: string,
+  port: number | undefined,
+  options: ConnectOptions,
+): Endpoint {
+  if (typeof hostOrUrl !== "string" || hostOrUrl.length === 0) {
+    throw new MQTTError("connect() needs a host name or URL", { code: "MQTT_INVALID_ARGUMENT" });
+  }
+  if (/^[a-z]+:\/\//i.test(hostOrUrl)) {
+    let url: URL;
+    try {
+      url = new URL(hostOrUrl);
+    } catch (cause) {
+      throw new MQTTError(`invalid broker URL ${hostOrUrl}`, {
+        code: "MQTT_INVALID_ARGUMENT",
+        cause,
+      });
+    }
+    const protocol = PROTOCOLS[url.protocol];
+    if (!protocol) {
+      throw new MQTTError(`unsupported URL scheme ${url.protocol} (use mqtt, mqtts, ws or wss)`, {
+        code: "MQTT_INVALID_ARGUMENT",
+      });
+    }
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    return {
+      protocol,
+      host,
+      port: port ?? (url.port ? Number(url.port) : defaultPort(protocol)),
+      path: protocol === "ws" || protocol === "wss" ? url.pathname + url.search : undefined,
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+    };
+  }
+  const protocol: TransportProtocol =
+    options.protocol ?? (options.secure || options.tls ? "mqtts" : "mqtt");
+  const resolvedPort = port ?? defaultPort(protocol);
+  if (!Number.isInteger(resolvedPort) || resolvedPort <= 0 || resolvedPort > 65535) {
+    throw new MQTTError(`invalid port ${port}`, { code: "MQTT_INVALID_ARGUMENT" });
+  }
+  return { protocol, host: hostOrUrl, port: resolvedPort, path: options.path };
+}

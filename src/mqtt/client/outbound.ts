@@ -1,0 +1,414 @@
+/**
+ * Outgoing PUBLISH flows (MQTT 5.0 §4.3, §4.4, §4.9):
+ *   QoS 1: PUBLISH → PUBACK. QoS 2: PUBLISH → PUBREC, then PUBREL → PUBCOMP.
+ * - Packet identifiers come from `PacketIds`, so none is reused while its flow is open
+ *   (§2.2.1 [MQTT-2.2.1-3]).
+ * - At most `window` flows are open on the wire: the broker's Receive Maximum from the
+ *   latest CONNACK (§3.2.2.3.3, §4.9 [MQTT-3.3.4-7]); the rest wait in a FIFO queue.
+ * - After a reconnect with a session, unfinished flows are resent in their original order with
+ *   their original packet ids: PUBLISH with DUP=1, or PUBREL (§4.4 [MQTT-4.4.0-1]). Nothing is
+ *   resent at any other time ([MQTT-4.4.0-1]: no retransmission on a live connection).
+ * - Without a session (Session Present 0) the broker forgot everything: flows past PUBREC are
+ *   complete (the broker owned the message), the others are published again (§3.2.2.1.1).
+ * Every state change goes to the store before the packet that depends on it is written.
+ */
+import { MQTTError } from "../../errors.js";
+import type { Packet, Properties, PublishPacket } from "../codec/index.js";
+import { Deque } from "./deque.js";
+import type { PublishResult } from "./options.js";
+import type { QoS } from "./qos.js";
+import type { MQTTStore, StoredPublish } from "./store.js";
+
+export interface Flight {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  properties: Properties | undefined;
+  packetId: number;
+  state: "queued" | "publish" | "pubrel";
+  /** Sent on the current connection (counts against the window). */
+  sent: boolean;
+  /** Sent at least once: a resend carries DUP=1 (§3.3.1.1). */
+  everSent: boolean;
+  /** Absolute ms when the caller's promise times out (0 = never). */
+  deadline: number;
+  resolve: (result: PublishResult) => void;
+  reject: (error: Error) => void;
+  /** Set once the caller's promise settled (timeout/abort/close); the flow may go on. */
+  settled: boolean;
+  cleanup: (() => void) | undefined;
+}
+
+/** The part of the client the flows talk to. */
+export interface OutboundHost {
+  readonly connected: boolean;
+  /** Write a packet; throws MQTTError when it cannot be encoded or exceeds the broker's size. */
+  writePublish(packet: PublishPacket): void;
+  write(packet: Packet): void;
+  protocolError(error: MQTTError): void;
+  /** True when QoS 0 writes should wait (socket buffer full). */
+  readonly writable: boolean;
+  whenWritable(callback: () => void): void;
+}
+
+const noop = () => {};
+
+export class PacketIds {
+  private next = 1;
+  readonly used = new Set<number>();
+
+  /** A free identifier (1…65535), or 0 when all are in use. */
+  allocate(): number {
+    if (this.used.size >= 65535) return 0;
+    for (;;) {
+      const id = this.next;
+      this.next = id === 65535 ? 1 : id + 1;
+      if (!this.used.has(id)) {
+        this.used.add(id);
+        return id;
+      }
+    }
+  }
+
+  reserve(id: number): void {
+    this.used.add(id);
+  }
+
+  release(id: number): void {
+    this.used.delete(id);
+  }
+}
+
+export class Outbound {
+  /** Open QoS 1/2 flows by packet id, in the order they started (Map keeps insertion order). */
+  readonly inflight = new Map<number, Flight>();
+  /** Messages waiting for the connection or for room in the window. */
+  readonly queue = new Deque<Flight>();
+  /** Open flows to (re)send on this connection, in order, before anything new. */
+  private readonly resend = new Deque<Flight>();
+  private sentCount = 0;
+  private window = 65535;
+  private pumping = false;
+
+  constructor(
+    private readonly host: OutboundHost,
+    private readonly ids: PacketIds,
+    private store: MQTTStore,
+    private readonly queueLimit: number,
+  ) {}
+
+  setStore(store: MQTTStore): void {
+    this.store = store;
+  }
+
+  get pending(): number {
+    return this.inflight.size + this.queue.length;
+  }
+
+  /** Brings back flows saved by a previous process (their callers are gone). */
+  restore(stored: StoredPublish[]): void {
+    for (const s of stored) {
+      if (this.inflight.has(s.packetId)) continue;
+      this.ids.reserve(s.packetId);
+      this.inflight.set(s.packetId, {
+        topic: s.topic,
+        payload: s.payload,
+        qos: s.qos,
+        retain: s.retain,
+        properties: s.properties,
+        packetId: s.packetId,
+        state: s.state,
+        sent: false,
+        everSent: true,
+        deadline: 0,
+        resolve: noop,
+        reject: noop,
+        settled: true,
+        cleanup: undefined,
+      });
+    }
+  }
+
+  /** Starts a publish. The caller has validated the arguments. */
+  publish(flight: Flight): void {
+    const host = this.host;
+    if (host.connected && this.queue.length === 0 && this.resend.length === 0) {
+      if (flight.qos === 0) {
+        this.sendQoS0(flight);
+        return;
+      }
+      if (this.sentCount < this.window) {
+        this.start(flight);
+        return;
+      }
+    }
+    if (this.queue.length >= this.queueLimit) {
+      this.settle(
+        flight,
+        new MQTTError(`${this.queue.length} messages are already waiting to be sent`, {
+          code: "MQTT_QUEUE_FULL",
+        }),
+      );
+      return;
+    }
+    this.queue.push(flight);
+  }
+
+  private sendQoS0(flight: Flight): void {
+    try {
+      this.host.writePublish({
+        type: "publish",
+        topic: flight.topic,
+        payload: flight.payload,
+        qos: 0,
+        retain: flight.retain,
+        dup: false,
+        properties: flight.properties,
+      });
+    } catch (error) {
+      this.settle(flight, error as Error);
+      return;
+    }
+    // Resolve at once while the socket keeps up; otherwise when it drains (backpressure).
+    if (this.host.writable) this.settle(flight, undefined, { reasonCode: 0, messageId: undefined });
+    else
+      this.host.whenWritable(() =>
+        this.settle(flight, undefined, { reasonCode: 0, messageId: undefined }),
+      );
+  }
+
+  /** Assigns a packet id, records the flow and sends the PUBLISH. */
+  private start(flight: Flight): void {
+    const id = this.ids.allocate();
+    if (id === 0) {
+      this.queue.unshift(flight);
+      return;
+    }
+    flight.packetId = id;
+    flight.state = "publish";
+    try {
+      this.host.writePublish(this.packetOf(flight));
+    } catch (error) {
+      this.ids.release(id);
+      this.settle(flight, error as Error);
+      return;
+    }
+    this.inflight.set(id, flight);
+    this.store.putOutgoing({
+      packetId: id,
+      topic: flight.topic,
+      payload: flight.payload,
+      qos: flight.qos as 1 | 2,
+      retain: flight.retain,
+      properties: flight.properties,
+      state: "publish",
+    });
+    flight.sent = true;
+    flight.everSent = true;
+    this.sentCount++;
+  }
+
+  private packetOf(flight: Flight): PublishPacket {
+    return {
+      type: "publish",
+      topic: flight.topic,
+      payload: flight.payload,
+      qos: flight.qos,
+      retain: flight.retain,
+      dup: flight.everSent,
+      packetId: flight.packetId,
+      properties: flight.properties,
+    };
+  }
+
+  /** Sends what the window allows: resends first, then the queue. */
+  pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      const host = this.host;
+      while (host.connected && this.sentCount < this.window) {
+        const flight = this.resend.shift();
+        if (!flight) break;
+        if (flight.state === "queued" || this.inflight.get(flight.packetId) !== flight) continue;
+        flight.sent = true;
+        this.sentCount++;
+        if (flight.state === "pubrel") host.write({ type: "pubrel", packetId: flight.packetId });
+        else {
+          try {
+            host.writePublish(this.packetOf(flight));
+          } catch (error) {
+            this.finish(flight, error as Error);
+          }
+        }
+      }
+      while (host.connected && this.resend.length === 0) {
+        const flight = this.queue.peek();
+        if (!flight) break;
+        if (flight.qos > 0 && this.sentCount >= this.window) break;
+        this.queue.shift();
+        if (flight.settled && flight.qos === 0) continue;
+        if (flight.qos === 0) this.sendQoS0(flight);
+        else this.start(flight);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /**
+   * A new connection is up. `window` is the broker's Receive Maximum (65535 when absent).
+   * Without a session, flows restart as new messages (see the module comment).
+   */
+  connected(sessionPresent: boolean, window: number): void {
+    this.window = window;
+    this.sentCount = 0;
+    this.resend.clear();
+    if (!sessionPresent) this.store.clear();
+    if (!sessionPresent && this.inflight.size > 0) {
+      const flights = [...this.inflight.values()];
+      this.inflight.clear();
+      for (const flight of flights) {
+        this.ids.release(flight.packetId);
+        if (flight.state === "pubrel") {
+          // PUBREC said the broker owns the message (§4.3.3); only the release is lost.
+          this.settle(flight, undefined, { reasonCode: 0, messageId: flight.packetId });
+        } else {
+          flight.state = "queued";
+          flight.sent = false;
+          this.resend.push(flight);
+        }
+      }
+      // Re-publish ahead of the queue, keeping the original order (§4.6).
+      const again = this.resend.clear();
+      for (let i = again.length - 1; i >= 0; i--) this.queue.unshift(again[i]);
+    } else {
+      for (const flight of this.inflight.values()) {
+        flight.sent = false;
+        this.resend.push(flight);
+      }
+    }
+    this.pump();
+  }
+
+  disconnected(): void {
+    this.sentCount = 0;
+    this.resend.clear();
+    for (const flight of this.inflight.values()) flight.sent = false;
+  }
+
+  /** PUBACK (§3.4, §4.3.2). */
+  puback(packetId: number, reasonCode: number, properties: Properties | undefined): void {
+    const flight = this.inflight.get(packetId);
+    if (flight?.qos !== 1) {
+      this.host.protocolError(unknownId("PUBACK", packetId));
+      return;
+    }
+    this.complete(flight, reasonCode, properties);
+  }
+
+  /** PUBREC (§3.5, §4.3.3): record, then answer with PUBREL. */
+  pubrec(packetId: number, reasonCode: number, properties: Properties | undefined): void {
+    const flight = this.inflight.get(packetId);
+    if (flight?.qos !== 2) {
+      // §4.3.3 / §3.6.2.1: answer an unknown id with PUBREL "Packet Identifier not found".
+      this.host.write({ type: "pubrel", packetId, reasonCode: 0x92 });
+      return;
+    }
+    if (reasonCode >= 0x80) {
+      // A failing PUBREC ends the flow; no PUBREL follows (§4.3.3 [MQTT-4.3.3-4] note).
+      this.complete(flight, reasonCode, properties);
+      return;
+    }
+    if (flight.state !== "pubrel") {
+      flight.state = "pubrel";
+      this.store.releaseOutgoing(packetId);
+    }
+    this.host.write({ type: "pubrel", packetId });
+  }
+
+  /** PUBCOMP (§3.7): the QoS 2 flow is done. */
+  pubcomp(packetId: number, reasonCode: number, properties: Properties | undefined): void {
+    const flight = this.inflight.get(packetId);
+    if (flight?.state !== "pubrel") {
+      this.host.protocolError(unknownId("PUBCOMP", packetId));
+      return;
+    }
+    // 0x92 means the broker had already forgotten the id: the message was delivered anyway.
+    this.complete(flight, reasonCode === 0x92 ? 0 : reasonCode, properties);
+  }
+
+  private complete(flight: Flight, reasonCode: number, properties: Properties | undefined): void {
+    this.inflight.delete(flight.packetId);
+    this.store.deleteOutgoing(flight.packetId);
+    this.ids.release(flight.packetId);
+    if (flight.sent) this.sentCount--;
+    if (reasonCode >= 0x80) {
+      this.settle(
+        flight,
+        new MQTTError(
+          `the broker refused the message on "${flight.topic}" (reason 0x${reasonCode.toString(16)}${properties?.reasonString ? `: ${properties.reasonString}` : ""})`,
+          { code: "MQTT_PUBLISH_REFUSED", reasonCode },
+        ),
+      );
+    } else {
+      this.settle(flight, undefined, { reasonCode, messageId: flight.packetId, properties });
+    }
+    if (this.queue.length > 0 || this.resend.length > 0) this.pump();
+  }
+
+  /** Drops an open flow that can never complete (e.g. it became too large for the broker). */
+  private finish(flight: Flight, error: Error): void {
+    this.inflight.delete(flight.packetId);
+    this.store.deleteOutgoing(flight.packetId);
+    this.ids.release(flight.packetId);
+    if (flight.sent) this.sentCount--;
+    this.settle(flight, error);
+  }
+
+  settle(flight: Flight, error: Error | undefined, result?: PublishResult): void {
+    if (flight.settled) return;
+    flight.settled = true;
+    flight.cleanup?.();
+    if (error) flight.reject(error);
+    else flight.resolve(result as PublishResult);
+  }
+
+  /** The caller gave up (timeout/abort): a queued message is dropped; an open flow goes on. */
+  abandon(flight: Flight, error: Error): void {
+    if (flight.state === "queued") this.queue.removeWhere((f) => f === flight);
+    this.settle(flight, error);
+  }
+
+  /** Rejects callers whose deadline passed (checked about once a second, not per message). */
+  sweep(now: number): void {
+    const expired = [...this.queue].filter((f) => f.deadline && f.deadline <= now && !f.settled);
+    for (const flight of expired) this.abandon(flight, timeoutError(flight));
+    for (const flight of this.inflight.values()) {
+      if (flight.deadline && flight.deadline <= now && !flight.settled) {
+        this.settle(flight, timeoutError(flight));
+      }
+    }
+  }
+
+  /** Fails every waiting caller; queued messages are dropped, open flows stay for later. */
+  rejectAll(error: Error): void {
+    for (const flight of this.queue.clear()) this.settle(flight, error);
+    for (const flight of this.inflight.values()) this.settle(flight, error);
+  }
+}
+
+function unknownId(packet: string, packetId: number): MQTTError {
+  return new MQTTError(`the broker sent ${packet} for unknown packet id ${packetId}`, {
+    code: "MQTT_PROTOCOL_ERROR",
+    reasonCode: 0x82,
+  });
+}
+
+function timeoutError(flight: Flight): MQTTError {
+  return new MQTTError(
+    `publish to "${flight.topic}" did not complete in time${flight.state === "queued" ? " (never sent)" : " (the flow continues)"}`,
+    { code: "MQTT_TIMEOUT" },
+  );
+}

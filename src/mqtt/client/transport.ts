@@ -1,0 +1,220 @@
+/**
+ * Byte transports under the MQTT session: TCP (`mqtt://`), TLS (`mqtts://`) and WebSocket
+ * (`ws://`, `wss://`, subprotocol "mqtt", MQTT 5.0 §6). The session sees one small interface;
+ * it never touches a socket directly.
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import { WebSocket, type ClientOptions as WebSocketClientOptions } from "ws";
+import { MQTTError } from "../../errors.js";
+
+export type TransportProtocol = "mqtt" | "mqtts" | "ws" | "wss";
+
+export interface TransportHandlers {
+  data(chunk: Uint8Array): void;
+  /** The transport accepted everything written so far (after `write` returned false). */
+  drain(): void;
+  /** The transport is gone; `error` when it failed rather than ended. */
+  close(error?: Error): void;
+}
+
+export interface Transport {
+  /** Writes a batch of encoded packets; false when the caller should wait for `drain`. */
+  write(chunks: Uint8Array[]): boolean;
+  /** Stops reading from the network (backpressure from a slow consumer). */
+  pause(): void;
+  resume(): void;
+  /** Flushes and closes. */
+  end(): void;
+  /** Closes at once. */
+  destroy(): void;
+}
+
+export interface TransportOptions {
+  protocol: TransportProtocol;
+  host: string;
+  port: number;
+  /** WebSocket path (default "/mqtt"). */
+  path?: string;
+  /** Node TLS options for mqtts:// and wss:// (ca, cert, key, servername, …). Verification is
+   * on unless `rejectUnauthorized: false` is given explicitly. */
+  tls?: ConnectionOptions;
+  /** Extra options for the `ws` WebSocket (headers, …). */
+  websocket?: WebSocketClientOptions;
+  signal?: AbortSignal;
+  /** Milliseconds to establish the transport (TCP + TLS or WebSocket handshake). */
+  timeout: number;
+}
+
+export function defaultPort(protocol: TransportProtocol): number {
+  switch (protocol) {
+    case "mqtt":
+      return 1883;
+    case "mqtts":
+      return 8883;
+    case "ws":
+      return 80;
+    case "wss":
+      return 443;
+  }
+}
+
+function transportError(message: string, cause?: unknown, code = "MQTT_CONNECTION_FAILED") {
+  return new MQTTError(message, { code, cause });
+}
+
+/** Opens a transport; rejects with MQTTError (MQTT_CONNECTION_FAILED / MQTT_TIMEOUT / MQTT_ABORTED). */
+export function openTransport(
+  options: TransportOptions,
+  handlers: TransportHandlers,
+): Promise<Transport> {
+  return options.protocol === "ws" || options.protocol === "wss"
+    ? openWebSocket(options, handlers)
+    : openSocket(options, handlers);
+}
+
+function guard<T>(
+  options: TransportOptions,
+  start: (settle: (error: Error | undefined, value?: T) => void) => () => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    let destroy: () => void = () => {};
+    const settle = (error: Error | undefined, value?: T) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      if (error) {
+        destroy();
+        reject(error);
+      } else resolve(value as T);
+    };
+    const onAbort = () =>
+      settle(transportError("connect aborted", options.signal?.reason, "MQTT_ABORTED"));
+    const timer = setTimeout(
+      () =>
+        settle(
+          transportError(
+            `no connection to ${options.host}:${options.port} within ${options.timeout} ms`,
+            undefined,
+            "MQTT_TIMEOUT",
+          ),
+        ),
+      options.timeout,
+    );
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    destroy = start(settle);
+  });
+}
+
+function openSocket(options: TransportOptions, handlers: TransportHandlers): Promise<Transport> {
+  return guard<Transport>(options, (settle) => {
+    const secure = options.protocol === "mqtts";
+    const socket: Socket = secure
+      ? tlsConnect({
+          host: options.host,
+          port: options.port,
+          servername: isIP(options.host) ? undefined : options.host,
+          ...options.tls,
+          // Verification stays on unless the caller explicitly turns it off.
+          rejectUnauthorized: options.tls?.rejectUnauthorized !== false,
+        })
+      : netConnect({ host: options.host, port: options.port });
+    socket.setNoDelay(true);
+    let open = false;
+    const onError = (error: Error) => {
+      if (!open) {
+        settle(
+          transportError(
+            `cannot connect to ${options.protocol}://${options.host}:${options.port}: ${error.message}`,
+            error,
+          ),
+        );
+      } else failure = error;
+    };
+    let failure: Error | undefined;
+    socket.on("error", onError);
+    socket.once(secure ? "secureConnect" : "connect", () => {
+      open = true;
+      socket.on("data", handlers.data);
+      socket.on("drain", handlers.drain);
+      socket.once("close", () => handlers.close(failure));
+      settle(undefined, {
+        write(chunks) {
+          if (chunks.length === 1) return socket.write(chunks[0]);
+          socket.cork();
+          for (const chunk of chunks) socket.write(chunk);
+          socket.uncork();
+          return !socket.writableNeedDrain;
+        },
+        pause: () => socket.pause(),
+        resume: () => socket.resume(),
+        end: () => socket.end(),
+        destroy: () => socket.destroy(),
+      });
+    });
+    return () => socket.destroy();
+  });
+}
+
+function isIP(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(":");
+}
+
+function openWebSocket(options: TransportOptions, handlers: TransportHandlers): Promise<Transport> {
+  return guard<Transport>(options, (settle) => {
+    const secure = options.protocol === "wss";
+    const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+    const path = options.path ?? "/mqtt";
+    const url = `${options.protocol}://${host}:${options.port}${path.startsWith("/") ? path : `/${path}`}`;
+    const ws = new WebSocket(url, "mqtt", {
+      ...options.websocket,
+      ...(secure ? (options.tls as WebSocketClientOptions | undefined) : {}),
+      rejectUnauthorized: !secure || options.tls?.rejectUnauthorized !== false,
+      perMessageDeflate: false,
+    });
+    ws.binaryType = "nodebuffer";
+    let open = false;
+    let failure: Error | undefined;
+    ws.on("error", (error) => {
+      if (!open) settle(transportError(`cannot connect to ${url}: ${error.message}`, error));
+      else failure = error;
+    });
+    ws.once("open", () => {
+      // MQTT 5.0 §6: the server must select the "mqtt" subprotocol.
+      if (ws.protocol !== "mqtt") {
+        settle(transportError(`${url} did not accept the "mqtt" WebSocket subprotocol`));
+        return;
+      }
+      open = true;
+      let needDrain = false;
+      ws.on("message", (data: Buffer) => handlers.data(data));
+      ws.once("close", () => handlers.close(failure));
+      const afterSend = (error?: Error) => {
+        if (error) failure ??= error;
+        if (needDrain && ws.bufferedAmount < HIGH_WATER_MARK) {
+          needDrain = false;
+          handlers.drain();
+        }
+      };
+      settle(undefined, {
+        write(chunks) {
+          // One WebSocket message per batch: MQTT packets may span or share frames (§6).
+          const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          ws.send(data, { binary: true }, afterSend);
+          if (ws.bufferedAmount >= HIGH_WATER_MARK) needDrain = true;
+          return !needDrain;
+        },
+        pause: () => ws.pause(),
+        resume: () => ws.resume(),
+        end: () => ws.close(1000),
+        destroy: () => ws.terminate(),
+      });
+    });
+    return () => ws.terminate();
+  });
+}
+
+const HIGH_WATER_MARK = 1024 * 1024;
