@@ -1,0 +1,136 @@
+/**
+ * Opening mail connections: plain TCP, implicit TLS, and the in-place upgrade that STARTTLS
+ * (SMTP, RFC 3207) and STARTTLS (IMAP, RFC 9051 §6.2.1) share. Protocol-neutral: no commands
+ * are sent here.
+ */
+import { isIP, type Socket, connect as tcpConnect } from "node:net";
+import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
+import { withDeadline } from "./deadline.js";
+import type { NetErrorFactory } from "./errors.js";
+
+export type MailSocket = Socket | TLSSocket;
+
+/** Node TLS options a caller may pass; `socket`, `host` and `port` are ours to set. */
+export type MailTLSOptions = Omit<ConnectionOptions, "socket" | "host" | "port">;
+
+export interface OpenOptions {
+  host: string;
+  port: number;
+  /** Implicit TLS (SMTPS on 465, IMAPS on 993): the handshake happens before any protocol byte. */
+  implicitTLS: boolean;
+  tls?: MailTLSOptions;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  error: NetErrorFactory;
+}
+
+/** TLS settings every connection gets unless the caller overrides them. */
+function tlsSettings(host: string, tls: MailTLSOptions | undefined): ConnectionOptions {
+  return {
+    // RFC 8996 deprecates TLS 1.0 and 1.1; RFC 8314 §4.1 asks mail clients for TLS 1.2+.
+    minVersion: "TLSv1.2",
+    // SNI must be a DNS name (RFC 6066 §3), never an IP literal.
+    servername: isIP(host) === 0 ? host : undefined,
+    ...tls,
+    // Certificates are verified unless the caller explicitly says otherwise.
+    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+  };
+}
+
+/** Opens a TCP (and, for implicit TLS, TLS) connection and resolves once it is usable. */
+export async function openConnection(options: OpenOptions): Promise<MailSocket> {
+  const { host, port, error } = options;
+  const socket: MailSocket = options.implicitTLS
+    ? tlsConnect({ host, port, ...tlsSettings(host, options.tls) })
+    : tcpConnect({ host, port });
+  const readyEvent = options.implicitTLS ? "secureConnect" : "connect";
+  try {
+    await withDeadline<void>(
+      options.timeoutMs,
+      options.signal,
+      error,
+      `connecting to ${host}:${port}`,
+      (resolve, reject) => {
+        const onReady = () => resolve();
+        const onError = (cause: Error) =>
+          reject(
+            error(
+              options.implicitTLS && isTLSFailure(cause) ? "tls" : "connect",
+              `cannot connect to ${host}:${port}: ${cause.message}`,
+              cause,
+            ),
+          );
+        socket.once(readyEvent, onReady);
+        socket.once("error", onError);
+        return () => {
+          socket.off(readyEvent, onReady);
+          socket.off("error", onError);
+        };
+      },
+    );
+  } catch (failure) {
+    socket.destroy();
+    throw failure;
+  }
+  socket.setNoDelay(true);
+  return socket;
+}
+
+export interface UpgradeOptions {
+  host: string;
+  tls?: MailTLSOptions;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  error: NetErrorFactory;
+}
+
+/**
+ * Runs a TLS handshake over an existing plaintext socket. The caller must already have stopped
+ * reading from `socket` and thrown away anything it had buffered (RFC 3207 §5: plaintext that
+ * arrived before the handshake may have been injected by an attacker). Plaintext that arrives
+ * after this point is fed to the TLS parser, which rejects it, so the upgrade fails closed.
+ */
+export async function upgradeToTLS(socket: Socket, options: UpgradeOptions): Promise<TLSSocket> {
+  const { host, error } = options;
+  const secure = tlsConnect({ socket, ...tlsSettings(host, options.tls) });
+  try {
+    await withDeadline<void>(
+      options.timeoutMs,
+      options.signal,
+      error,
+      `TLS handshake with ${host}`,
+      (resolve, reject) => {
+        const onReady = () => resolve();
+        const onError = (cause: Error) =>
+          reject(error("tls", `TLS handshake with ${host} failed: ${cause.message}`, cause));
+        const onClose = () =>
+          reject(error("closed", `${host} closed the connection during the TLS handshake`));
+        secure.once("secureConnect", onReady);
+        secure.once("error", onError);
+        secure.once("close", onClose);
+        return () => {
+          secure.off("secureConnect", onReady);
+          secure.off("error", onError);
+          secure.off("close", onClose);
+        };
+      },
+    );
+  } catch (failure) {
+    secure.destroy();
+    socket.destroy();
+    throw failure;
+  }
+  return secure;
+}
+
+function isTLSFailure(cause: Error): boolean {
+  const code = (cause as { code?: unknown }).code;
+  return (
+    typeof code === "string" &&
+    (code.startsWith("ERR_TLS") ||
+      code.startsWith("ERR_SSL") ||
+      code.includes("CERT") ||
+      code === "DEPTH_ZERO_SELF_SIGNED_CERT" ||
+      code === "SELF_SIGNED_CERT_IN_CHAIN")
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * The message body on its way to the wire, as a streaming transform (constant memory):
+ *
+ * - Every line end becomes CRLF. A lone CR or a lone LF is turned into CRLF rather than passed
+ *   on, because servers disagree about what ends a line, and "<LF>.<LF>" or "<CR>.<CR>" that
+ *   one server treats as end-of-data and another does not is how SMTP smuggling works
+ *   (CVE-2023-51764/5/6). RFC 5321 §2.3.8: CR and LF only ever appear together as CRLF.
+ * - For DATA, a "." at the start of a line is doubled (RFC 5321 §4.5.2), so "\r\n.\r\n" inside
+ *   the content can never end the message early; the terminator is appended at the end.
+ * - For BDAT (RFC 3030) no dot-stuffing is needed: lengths, not a terminator, delimit chunks.
+ */
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+const CRLF = Buffer.from("\r\n");
+
+export class BodyEncoder {
+  readonly #dotStuff: boolean;
+  /** True at the start of a line (the very first byte of the body counts). */
+  #lineStart = true;
+  /** The previous chunk ended in CR; its LF (if any) may start the next chunk. */
+  #pendingCR = false;
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  constructor(options: { dotStuff: boolean }) {
+    this.#dotStuff = options.dotStuff;
+  }
+
+  /** Bytes written to the wire so far (what SIZE counts). */
+  get bytesOut(): number {
+    return this.#bytesOut;
+  }
+
+  get bytesIn(): number {
+    return this.#bytesIn;
+  }
+
+  /** Encodes one chunk. The result may be the input itself when nothing had to change. */
+  push(chunk: Uint8Array): Uint8Array {
+    this.#bytesIn += chunk.length;
+    const out = this.#encode(chunk);
+    this.#bytesOut += out.length;
+    return out;
+  }
+
+  /**
+   * Finishes the body: completes a dangling CR, makes sure the body ends with CRLF, and (for
+   * DATA) appends the ".\r\n" terminator.
+   */
+  end(): Uint8Array {
+    let tail = "";
+    if (this.#pendingCR) tail = "\n";
+    else if (!this.#lineStart) tail = "\r\n";
+    this.#pendingCR = false;
+    this.#lineStart = true;
+    if (this.#dotStuff) tail += ".\r\n";
+    const out = Buffer.from(tail, "latin1");
+    this.#bytesOut += out.length;
+    return out;
+  }
+
+  #encode(chunk: Uint8Array): Uint8Array {
+    const n = chunk.length;
+    if (n === 0) return chunk;
+    // Fast path: scan once; most chunks (MIME output) are already CRLF-clean with no dots
+    // at line starts, and are passed on without copying.
+    let i = 0;
+    let lineStart = this.#lineStart;
+    let pendingCR = this.#pendingCR;
+    for (; i < n; i++) {
+      const b = chunk[i];
+      if (pendingCR) {
+        if (b !== LF) break; // lone CR
+        pendingCR = false;
+        lineStart = true;
+        continue;
+      }
+      if (b === CR) {
+        pendingCR = true;
+        continue;
+      }
+      if (b === LF) break; // lone LF
+      if (lineStart && b === DOT && this.#dotStuff) break;
+      lineStart = false;
+    }
+    if (i === n) {
+      this.#lineStart = lineStart;
+      this.#pendingCR = pendingCR;
+      // A chunk starting with LF after a CR from the previous chunk is fine as is.
+      return chunk;
+    }
+    return this.#slow(chunk);
+  }
+
+  #slow(chunk: Uint8Array): Uint8Array {
+    // Worst case every byte is a lone LF (→ 2 bytes) or a leading dot (→ 2 bytes), plus a CRLF.
+    const out = Buffer.allocUnsafe(chunk.length * 2 + 2);
+    let o = 0;
+    let lineStart = this.#lineStart;
+    let pendingCR = this.#pendingCR;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (pendingCR) {
+        pendingCR = false;
+        out[o++] = LF; // the CR was already written; complete it either way
+        lineStart = true;
+        if (b === LF) continue;
+      }
+      if (b === CR) {
+        out[o++] = CR;
+        pendingCR = true;
+        continue;
+      }
+      if (b === LF) {
+        out[o++] = CR;
+        out[o++] = LF;
+        lineStart = true;
+        continue;
+      }
+      if (lineStart && b === DOT && this.#dotStuff) out[o++] = DOT;
+      out[o++] = b;
+      lineStart = false;
+    }
+    this.#lineStart = lineStart;
+    this.#pendingCR = pendingCR;
+    return out.subarray(0, o);
+  }
+}
+
+/** Encodes a whole body at once (tests and small messages). */
+export function encodeBody(body: Uint8Array, dotStuff: boolean): Uint8Array {
+  const encoder = new BodyEncoder({ dotStuff });
+  return Buffer.concat([encoder.push(body), encoder.end()]);
+}
+
+export { CRLF };
