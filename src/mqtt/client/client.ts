@@ -51,7 +51,7 @@ import { openTransport, type Transport, type TransportOptions } from "./transpor
 
 type State = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
-export type MessageHandler = (message: MQTTMessage) => void | Promise<void>;
+export type MessageHandler = (message: MQTTMessage) => unknown;
 
 interface PendingRequest {
   packet: Packet & { type: "subscribe" | "unsubscribe" };
@@ -97,7 +97,7 @@ export class MQTTClient {
   private connectedOnce = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private connackWaiter:
-    | { resolve: (p: ConnackPacket) => void; reject: (e: Error) => void }
+    | { resolve: (result: ConnectResult) => void; reject: (e: Error) => void }
     | undefined;
   private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   // What the broker told us in CONNACK (MQTT 5 §3.2.2.3).
@@ -768,7 +768,7 @@ export class MQTTClient {
     }
     connection.attach(transport);
 
-    const connack = withDeadline<ConnackPacket>(
+    const connack = withDeadline<ConnectResult>(
       signal,
       deadline ? Math.max(1, deadline - Date.now()) : 0,
       "CONNACK",
@@ -785,20 +785,24 @@ export class MQTTClient {
       connection.destroy();
       throw error;
     }
-    let packet: ConnackPacket;
     try {
-      packet = await connack;
+      return await connack;
     } catch (error) {
       if (this.connection === connection) this.connection = undefined;
       connection.destroy();
       throw error;
     }
+  }
+
+  /** CONNACK is handled synchronously: packets behind it in the same chunk need the new state. */
+  private handleConnack(connection: Connection, packet: ConnackPacket): void {
+    const waiter = this.connackWaiter;
+    if (!waiter) return;
     if (packet.reasonCode >= (this.protocolVersion === 5 ? 0x80 : 1)) {
-      if (this.connection === connection) this.connection = undefined;
-      connection.destroy();
-      throw connackError(packet, this.protocolVersion);
+      waiter.reject(connackError(packet, this.protocolVersion));
+      return;
     }
-    return this.onConnack(connection, packet);
+    waiter.resolve(this.onConnack(connection, packet));
   }
 
   private connectPacket(
@@ -1069,7 +1073,7 @@ export class MQTTClient {
     if (this.connection !== connection) return;
     if (this.state !== "connected") {
       // Before CONNACK only CONNACK, AUTH and DISCONNECT may come (§3.1.4, §4.12).
-      if (packet.type === "connack") this.connackWaiter?.resolve(packet);
+      if (packet.type === "connack") this.handleConnack(connection, packet);
       else if (packet.type === "auth")
         this.onAuth(connection, packet.reasonCode ?? 0, packet.properties);
       else if (packet.type === "disconnect")
