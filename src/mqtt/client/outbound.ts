@@ -8,8 +8,9 @@
  * - After a reconnect with a session, unfinished flows are resent in their original order with
  *   their original packet ids: PUBLISH with DUP=1, or PUBREL (§4.4 [MQTT-4.4.0-1]). Nothing is
  *   resent at any other time ([MQTT-4.4.0-1]: no retransmission on a live connection).
- * - Without a session (Session Present 0) the broker forgot everything: flows past PUBREC are
- *   complete (the broker owned the message), the others are published again (§3.2.2.1.1).
+ * - Without a session (Session Present 0) the broker forgot everything (§3.2.2.1.1): every
+ *   unfinished message is published again as a new one — at least once, since exactly once
+ *   needs the broker's half of the session.
  * Every state change goes to the store before the packet that depends on it is written.
  */
 import { MQTTError } from "../../errors.js";
@@ -271,14 +272,11 @@ export class Outbound {
       this.inflight.clear();
       for (const flight of flights) {
         this.ids.release(flight.packetId);
-        if (flight.state === "pubrel") {
-          // PUBREC said the broker owns the message (§4.3.3); only the release is lost.
-          this.settle(flight, undefined, { reasonCode: 0, messageId: flight.packetId });
-        } else {
-          flight.state = "queued";
-          flight.sent = false;
-          this.resend.push(flight);
-        }
+        // Even past PUBREC: brokers such as Mosquitto hold a QoS 2 message until PUBREL, so a
+        // lost session loses it. Publishing again prefers a possible duplicate to a loss.
+        flight.state = "queued";
+        flight.sent = false;
+        this.resend.push(flight);
       }
       // Re-publish ahead of the queue, keeping the original order (§4.6).
       const again = this.resend.clear();
