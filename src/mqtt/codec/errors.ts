@@ -17,6 +17,8 @@ export const CodecErrorCode = {
   UNSUPPORTED_PROTOCOL_VERSION: "MQTT_UNSUPPORTED_PROTOCOL_VERSION",
   /** A topic name or filter that breaks MQTT 5 §4.7 (reason 0x90 / 0x8F). */
   INVALID_TOPIC: "MQTT_INVALID_TOPIC",
+  /** A PUBLISH with Topic Alias 0 (MQTT 5 §3.3.2.3.4, reason 0x94). */
+  TOPIC_ALIAS_INVALID: "MQTT_TOPIC_ALIAS_INVALID",
   /** The caller asked the encoder for something MQTT cannot carry. */
   INVALID_PACKET: "MQTT_INVALID_PACKET",
 } as const;
@@ -46,5 +48,12 @@ export function packetTooLarge(size: number, maximum: number): MQTTError {
 export function invalidPacket(message: string): MQTTError {
   return new MQTTError(`Cannot encode MQTT packet: ${message}`, {
     code: CodecErrorCode.INVALID_PACKET,
+  });
+}
+
+export function topicAliasInvalid(message: string): MQTTError {
+  return new MQTTError(`Invalid MQTT topic alias: ${message}`, {
+    code: CodecErrorCode.TOPIC_ALIAS_INVALID,
+    reasonCode: 0x94,
   });
 }

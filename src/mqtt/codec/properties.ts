@@ -2,7 +2,7 @@
  * MQTT 5 properties (MQTT 5 §2.2.2): the identifier table, which packet may carry which
  * property, and their encoding and decoding.
  */
-import { invalidPacket, malformed, protocolError } from "./errors.js";
+import { invalidPacket, malformed, protocolError, topicAliasInvalid } from "./errors.js";
 import type { PacketType, Properties } from "./packets.js";
 import type { Reader } from "./reader.js";
 import { stringByteLength, type Writer } from "./writer.js";
@@ -172,6 +172,9 @@ function readValue(reader: Reader, d: PropertyDef, end: number): unknown {
         const v =
           d.kind === "u16" ? reader.u16() : d.kind === "u32" ? reader.u32() : reader.varint();
         if (d.min !== undefined && v < d.min) {
+          // §3.3.2.3.4 [MQTT-3.3.2-8]: alias 0 is never valid; reported with the DISCONNECT
+          // reason a receiver uses for a bad alias, "Topic Alias invalid" (0x94).
+          if (d.id === 0x23) throw topicAliasInvalid("a Topic Alias of 0 is not permitted");
           throw protocolError(`property ${d.key} must be at least ${d.min}, got ${v}`);
         }
         return v;

@@ -126,7 +126,7 @@ describe("PUBLISH (§3.3)", () => {
     rejects(4, "30 02 00 00", "MQTT_INVALID_TOPIC", 0x90);
   });
   it("rejects topic alias 0 (§3.3.2.3.4)", () =>
-    rejects(5, "30 07 00 01 74 03 23 00 00", PROTOCOL, 0x82));
+    rejects(5, "30 07 00 01 74 03 23 00 00", "MQTT_TOPIC_ALIAS_INVALID", 0x94));
   it("rejects a property length running past the packet", () =>
     rejects(5, "30 05 00 01 74 09 01", MALFORMED, 0x81));
 });
