@@ -1,0 +1,420 @@
+/**
+ * The client against a scripted fake broker: hostile or broken behaviour (wrong SUBACK count,
+ * unknown packet ids, bad topic aliases, oversized packets, garbage, silence) must end in a
+ * typed MQTTError and a clean disconnect; plus protocol details a real broker does not let us
+ * steer (Receive Maximum, Maximum Packet Size, enhanced AUTH, topic aliases, SUBACK failures).
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { MQTTError } from "../../../src/errors.js";
+import { MQTTClient, type MQTTClientOptions, QoS } from "../../../src/mqtt/index.js";
+import { type FakeBroker, startFakeBroker } from "./fake-broker.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function nextError(client: MQTTClient): Promise<Error> {
+  return new Promise((resolve) => client.once("error", resolve));
+}
+
+describe("MQTT client against a scripted fake broker", () => {
+  let broker: FakeBroker;
+  const clients: MQTTClient[] = [];
+  const client = (options: MQTTClientOptions = {}) => {
+    const c = new MQTTClient({ reconnect: false, ...options });
+    clients.push(c);
+    return c;
+  };
+  before(async () => {
+    broker = await startFakeBroker();
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await broker.close();
+  });
+
+  async function connected(options: MQTTClientOptions = {}, connack = {}) {
+    const c = client(options);
+    const peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    const peer = await peerPromise;
+    const connect = await peer.accept(connack);
+    await connecting;
+    return { c, peer, connect };
+  }
+
+  it("sends CONNECT with the session options, will and credentials", async () => {
+    const c = client({
+      clientId: "abc",
+      keepalive: 30,
+      clean: false,
+      sessionExpiryInterval: 120,
+      receiveMaximum: 100,
+      will: {
+        topic: "w",
+        payload: "bye",
+        qos: 1,
+        retain: true,
+        properties: { willDelayInterval: 5 },
+      },
+    });
+    const peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port, { username: "u", password: "p" });
+    const peer = await peerPromise;
+    const connect = await peer.accept({
+      serverKeepAlive: 10,
+      assignedClientIdentifier: "ignored-but-used",
+    });
+    const result = await connecting;
+    assert.equal(connect.clientId, "abc");
+    assert.equal(connect.clean, false);
+    assert.equal(connect.keepalive, 30);
+    assert.equal(connect.username, "u");
+    assert.equal(Buffer.from(connect.password as Uint8Array).toString(), "p");
+    assert.equal(connect.properties?.sessionExpiryInterval, 120);
+    assert.equal(connect.properties?.receiveMaximum, 100);
+    assert.equal(connect.will?.topic, "w");
+    assert.equal(Buffer.from(connect.will?.payload ?? []).toString(), "bye");
+    assert.equal(connect.will?.qos, 1);
+    assert.equal(connect.will?.retain, true);
+    assert.equal(connect.will?.properties?.willDelayInterval, 5);
+    assert.equal(result.clientId, "ignored-but-used");
+  });
+
+  it("a SUBACK with the wrong number of reason codes is a protocol error (0x82)", async () => {
+    const { c, peer } = await connected();
+    const subscribing = c.subscribe(["a", "b"], { qos: 1 });
+    const subscribe = await peer.expect("subscribe");
+    peer.send({ type: "suback", packetId: subscribe.packetId, reasonCodes: [1] });
+    await assert.rejects(
+      subscribing,
+      (e: unknown) => e instanceof MQTTError && e.reasonCode === 0x82,
+    );
+    const disconnect = await peer.expect("disconnect");
+    assert.equal(disconnect.reasonCode, 0x82);
+    await peer.closed;
+  });
+
+  it("a PUBACK for an unknown packet id ends the connection with an MQTTError", async () => {
+    const { c, peer } = await connected();
+    const error = nextError(c);
+    peer.send({ type: "puback", packetId: 4242 });
+    const e = await error;
+    assert.ok(e instanceof MQTTError);
+    assert.equal(e.code, "MQTT_PROTOCOL_ERROR");
+    assert.equal((await peer.expect("disconnect")).reasonCode, 0x82);
+    await peer.closed;
+    assert.equal(c.connected, false);
+  });
+
+  it("a topic alias above our maximum is refused with 0x94", async () => {
+    const { c, peer } = await connected({ topicAliasMaximum: 5 });
+    const error = nextError(c);
+    peer.send({
+      type: "publish",
+      topic: "t",
+      payload: new Uint8Array([1]),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 6 },
+    });
+    assert.equal(((await error) as MQTTError).reasonCode, 0x94);
+    assert.equal((await peer.expect("disconnect")).reasonCode, 0x94);
+  });
+
+  it("an unknown topic alias is a protocol error", async () => {
+    const { c, peer } = await connected();
+    const error = nextError(c);
+    peer.send({
+      type: "publish",
+      topic: "",
+      payload: new Uint8Array([1]),
+      qos: 0,
+      retain: false,
+      dup: false,
+      properties: { topicAlias: 3 },
+    });
+    assert.equal(((await error) as MQTTError).reasonCode, 0x82);
+    await peer.closed;
+  });
+
+  it("resolves inbound topic aliases", async () => {
+    const { c, peer } = await connected();
+    const got: string[] = [];
+    c.onMessage((m) => got.push(`${m.topic}=${m.text()}`));
+    const publish = (topic: string, text: string) =>
+      peer.send({
+        type: "publish",
+        topic,
+        payload: new Uint8Array(Buffer.from(text)),
+        qos: 0,
+        retain: false,
+        dup: false,
+        properties: { topicAlias: 1 },
+      });
+    publish("sensors/long/topic/name", "1");
+    publish("", "2");
+    publish("other", "3");
+    publish("", "4");
+    for (let i = 0; i < 50 && got.length < 4; i++) await sleep(10);
+    assert.deepEqual(got, [
+      "sensors/long/topic/name=1",
+      "sensors/long/topic/name=2",
+      "other=3",
+      "other=4",
+    ]);
+  });
+
+  it("an announced length above our Maximum Packet Size is refused before buffering (0x95)", async () => {
+    const { c, peer } = await connected({ maximumPacketSize: 1024 });
+    const error = nextError(c);
+    // PUBLISH fixed header announcing 1 MiB; the body never needs to arrive.
+    peer.raw(new Uint8Array([0x30, 0x80, 0x80, 0x40]));
+    const e = (await error) as MQTTError;
+    assert.equal(e.code, "MQTT_PACKET_TOO_LARGE");
+    assert.equal((await peer.expect("disconnect")).reasonCode, 0x95);
+  });
+
+  it("garbage from the broker is a malformed packet (0x81), not a crash", async () => {
+    const { c, peer } = await connected();
+    const error = nextError(c);
+    peer.raw(new Uint8Array([0x00, 0x02, 0xff, 0xff]));
+    const e = (await error) as MQTTError;
+    assert.ok(e instanceof MQTTError);
+    assert.ok(e.reasonCode === 0x81 || e.reasonCode === 0x82, `reason ${e.reasonCode}`);
+    await peer.closed;
+  });
+
+  it("a broker that stops answering PINGREQ is detected by the keep-alive", async () => {
+    const { c, peer } = await connected({ keepalive: 1, pingTimeout: 300 });
+    const error = nextError(c);
+    assert.equal((await peer.next(3000))?.type, "pingreq");
+    const e = (await error) as MQTTError;
+    assert.equal(e.code, "MQTT_KEEPALIVE_TIMEOUT");
+    await peer.closed;
+  });
+
+  it("a broker that never sends CONNACK makes connect() time out", async () => {
+    const c = client();
+    const peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port, { timeout: 300 });
+    const peer = await peerPromise;
+    await peer.expect("connect");
+    await assert.rejects(connecting, { code: "MQTT_TIMEOUT" });
+    await peer.closed;
+  });
+
+  it("honours the broker's Receive Maximum, and the new one after a reconnect", async () => {
+    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
+    let peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    let peer = await peerPromise;
+    await peer.accept({ receiveMaximum: 2 });
+    await connecting;
+    const publishes = Array.from({ length: 6 }, (_, i) => c.publish("t", `m${i}`, { qos: 1 }));
+    // Only two go out before an ack.
+    const first = await peer.expect("publish");
+    const second = await peer.expect("publish");
+    await assert.rejects(peer.next(150), /no packet in time/);
+    peer.send({ type: "puback", packetId: first.packetId as number });
+    const third = await peer.expect("publish");
+    assert.deepEqual(
+      [first, second, third].map((p) => Buffer.from(p.payload).toString()),
+      ["m0", "m1", "m2"],
+    );
+    // Cut; the new connection allows only one at a time and has the session.
+    peerPromise = broker.connection();
+    peer.socket.destroy();
+    peer = await peerPromise;
+    await peer.accept({ receiveMaximum: 1 }, true);
+    const resent = await peer.expect("publish");
+    assert.equal(resent.dup, true);
+    assert.equal(resent.packetId, second.packetId, "resent with its original packet id");
+    await assert.rejects(peer.next(150), /no packet in time/);
+    const order: string[] = [Buffer.from(resent.payload).toString()];
+    peer.send({ type: "puback", packetId: resent.packetId as number });
+    for (let i = 0; i < 4; i++) {
+      const p = await peer.expect("publish");
+      order.push(Buffer.from(p.payload).toString());
+      peer.send({ type: "puback", packetId: p.packetId as number });
+    }
+    assert.deepEqual(order, ["m1", "m2", "m3", "m4", "m5"]);
+    await Promise.all(publishes.slice(1));
+    // The first was acked on the old connection.
+    await publishes[0];
+  });
+
+  it("completes QoS 2 both ways exactly per §4.3.3 and answers a duplicate PUBLISH with PUBREC only", async () => {
+    const { c, peer } = await connected();
+    const got: string[] = [];
+    c.onMessage((m) => got.push(m.text()));
+    const message = {
+      type: "publish" as const,
+      topic: "q2",
+      payload: new Uint8Array(Buffer.from("once")),
+      qos: 2 as const,
+      retain: false,
+      dup: false,
+      packetId: 9,
+    };
+    peer.send(message);
+    assert.equal((await peer.expect("pubrec")).packetId, 9);
+    peer.send({ ...message, dup: true });
+    assert.equal((await peer.expect("pubrec")).packetId, 9);
+    peer.send({ type: "pubrel", packetId: 9 });
+    assert.equal((await peer.expect("pubcomp")).packetId, 9);
+    assert.deepEqual(got, ["once"]);
+
+    const publishing = c.publish("out", "x", { qos: QoS.EXACTLY_ONCE });
+    const publish = await peer.expect("publish");
+    assert.equal(publish.qos, 2);
+    peer.send({ type: "pubrec", packetId: publish.packetId as number });
+    const pubrel = await peer.expect("pubrel");
+    assert.equal(pubrel.packetId, publish.packetId);
+    peer.send({ type: "pubcomp", packetId: publish.packetId as number });
+    assert.equal((await publishing).reasonCode, 0);
+  });
+
+  it("a refusing PUBACK rejects publish() with the reason code", async () => {
+    const { c, peer } = await connected();
+    const publishing = c.publish("t", "x", { qos: 1 });
+    const publish = await peer.expect("publish");
+    peer.send({ type: "puback", packetId: publish.packetId as number, reasonCode: 0x87 });
+    await assert.rejects(publishing, { code: "MQTT_PUBLISH_REFUSED", reasonCode: 0x87 });
+  });
+
+  it("refuses to publish above the broker's Maximum Packet Size without sending", async () => {
+    const { c, peer } = await connected({}, { maximumPacketSize: 200 });
+    await assert.rejects(c.publish("t", new Uint8Array(500), { qos: 1 }), {
+      code: "MQTT_PACKET_TOO_LARGE",
+      reasonCode: 0x95,
+    });
+    await c.publish("t", "small", { qos: 0 });
+    const p = await peer.expect("publish");
+    assert.equal(Buffer.from(p.payload).toString(), "small");
+  });
+
+  it("subscribe(): per-topic reason codes, and MQTTError when every topic is refused", async () => {
+    const { c, peer } = await connected();
+    const partial = c.subscribe({ a: { qos: 2 }, b: { qos: 1, noLocal: true, retainHandling: 2 } });
+    const sub = await peer.expect("subscribe");
+    assert.deepEqual(
+      sub.subscriptions.map((s) => [
+        s.topicFilter,
+        s.qos,
+        s.noLocal ?? false,
+        s.retainHandling ?? 0,
+      ]),
+      [
+        ["a", 2, false, 0],
+        ["b", 1, true, 2],
+      ],
+    );
+    peer.send({ type: "suback", packetId: sub.packetId, reasonCodes: [1, 0x87] });
+    assert.deepEqual(await partial, [
+      { topic: "a", reasonCode: 1, qos: 1 },
+      { topic: "b", reasonCode: 0x87, qos: undefined },
+    ]);
+    const refused = c.subscribe("x");
+    const sub2 = await peer.expect("subscribe");
+    peer.send({ type: "suback", packetId: sub2.packetId, reasonCodes: [0x8f] });
+    await assert.rejects(refused, { code: "MQTT_SUBSCRIBE_FAILED", reasonCode: 0x8f });
+  });
+
+  it("resubscribes when a reconnect finds no session", async () => {
+    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
+    let peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    let peer = await peerPromise;
+    await peer.accept();
+    await connecting;
+    const subscribing = c.subscribe("keep/me", { qos: 1 });
+    const sub = await peer.expect("subscribe");
+    peer.send({ type: "suback", packetId: sub.packetId, reasonCodes: [1] });
+    await subscribing;
+    peerPromise = broker.connection();
+    peer.socket.destroy();
+    peer = await peerPromise;
+    await peer.accept({}, false);
+    const again = await peer.expect("subscribe");
+    assert.deepEqual(
+      again.subscriptions.map((s) => [s.topicFilter, s.qos]),
+      [["keep/me", 1]],
+    );
+    peer.send({ type: "suback", packetId: again.packetId, reasonCodes: [1] });
+  });
+
+  it("runs the enhanced AUTH exchange through the hook", async () => {
+    const challenges: string[] = [];
+    const c = client({
+      auth: {
+        method: "TEST-SCRAM",
+        data: new Uint8Array(Buffer.from("client-first")),
+        onChallenge(data) {
+          challenges.push(Buffer.from(data ?? []).toString());
+          return new Uint8Array(Buffer.from("client-final"));
+        },
+      },
+    });
+    const peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    const peer = await peerPromise;
+    const connect = await peer.expect("connect");
+    assert.equal(connect.properties?.authenticationMethod, "TEST-SCRAM");
+    assert.equal(
+      Buffer.from(connect.properties?.authenticationData ?? []).toString(),
+      "client-first",
+    );
+    peer.send({
+      type: "auth",
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: "TEST-SCRAM",
+        authenticationData: new Uint8Array(Buffer.from("server-first")),
+      },
+    });
+    const answer = await peer.expect("auth");
+    assert.equal(answer.reasonCode, 0x18);
+    assert.equal(
+      Buffer.from(answer.properties?.authenticationData ?? []).toString(),
+      "client-final",
+    );
+    peer.send({
+      type: "connack",
+      sessionPresent: false,
+      reasonCode: 0,
+      properties: { authenticationMethod: "TEST-SCRAM" },
+    });
+    await connecting;
+    assert.deepEqual(challenges, ["server-first"]);
+  });
+
+  it("treats more unreleased QoS 2 messages than our Receive Maximum as 0x93", async () => {
+    const { c, peer } = await connected({ receiveMaximum: 2 });
+    const error = nextError(c);
+    for (let id = 1; id <= 3; id++) {
+      peer.send({
+        type: "publish",
+        topic: "t",
+        payload: new Uint8Array(0),
+        qos: 2,
+        retain: false,
+        dup: false,
+        packetId: id,
+      });
+    }
+    assert.equal(((await error) as MQTTError).reasonCode, 0x93);
+  });
+
+  it("uses outgoing topic aliases when enabled and the broker allows them", async () => {
+    const { c, peer } = await connected({ outgoingTopicAliases: true }, { topicAliasMaximum: 4 });
+    await c.publish("very/long/topic", "1");
+    await c.publish("very/long/topic", "2");
+    const a = await peer.expect("publish");
+    const b = await peer.expect("publish");
+    assert.equal(a.topic, "very/long/topic");
+    assert.equal(a.properties?.topicAlias, 1);
+    assert.equal(b.topic, "");
+    assert.equal(b.properties?.topicAlias, 1);
+  });
+});
