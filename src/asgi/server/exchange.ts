@@ -1,0 +1,349 @@
+/**
+ * One HTTP request/response cycle between Node's HTTP server and an ASGI app: `receive()`
+ * feeds the request body (pulled, so the socket stays paused while the app does not ask), and
+ * `send()` writes the response (one `writeHead` + `end` for a whole body, or a stream that
+ * waits for `drain`).
+ *
+ * Hot-path notes: no per-request listeners unless the app waits (for body bytes, `drain` or a
+ * disconnect); shared resolved promises; headers flattened once into the array form of
+ * `res.writeHead`, which validates them (we only translate its errors).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ASGIError } from "../../errors.js";
+import type {
+  ASGIApp,
+  ASGIHeaders,
+  HTTPDisconnectEvent,
+  HTTPRequestEvent,
+  HTTPScope,
+  Receive,
+  ReceiveEvent,
+  Send,
+  SendEvent,
+} from "../types.js";
+import {
+  clientDisconnected,
+  invalidHeader,
+  invalidStatus,
+  isClientDisconnected,
+  unexpectedMessage,
+} from "./errors.js";
+import type { ServerLogger } from "./options.js";
+
+/** What an exchange needs from its server. */
+export interface ExchangeContext {
+  readonly bodyLimit: number;
+  readonly logger: ServerLogger;
+  /** True once `close()` began: responses get `Connection: close`. */
+  closing: boolean;
+  /** Called when an exchange is over (app returned and response ended or aborted). */
+  exchangeDone(): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+const RESOLVED: Promise<void> = Promise.resolve();
+const DISCONNECT: HTTPDisconnectEvent = Object.freeze({
+  type: "http.disconnect",
+}) as HTTPDisconnectEvent;
+
+// Body states.
+const BODY_NONE = 0; // no body on this request
+const BODY_STREAM = 1; // body bytes still to hand to the app
+const BODY_DONE = 2;
+
+// Response states.
+const RES_INITIAL = 0;
+const RES_STARTED = 1; // http.response.start received, nothing written yet
+const RES_STREAMING = 2; // head written, more body to come
+const RES_COMPLETE = 3;
+
+const INTERNAL_ERROR_BODY = Buffer.from("Internal Server Error");
+const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
+
+/** Writes a small plain-text error response the app had no part in. */
+export function writeErrorResponse(
+  res: ServerResponse,
+  status: number,
+  body: Buffer,
+  close: boolean,
+): void {
+  if (close) res.shouldKeepAlive = false;
+  res.writeHead(status, [
+    "content-type",
+    "text/plain; charset=utf-8",
+    "content-length",
+    String(body.byteLength),
+  ]);
+  res.end(body);
+}
+
+export class Exchange {
+  readonly receive: Receive = () => this.onReceive();
+  readonly send: Send = (event) => this.onSend(event);
+
+  private bodyState: number;
+  private received = 0;
+  private response = RES_INITIAL;
+  private status = 0;
+  private headers: ASGIHeaders | undefined = undefined;
+  private disconnected = false;
+  private waitingReceive: ((event: ReceiveEvent) => void) | null = null;
+  private waitingDrain: { resolve: () => void; reject: (error: ASGIError) => void } | null = null;
+  private watching = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly context: ExchangeContext,
+    /** Content-Length of the request, -1 when chunked, 0 when there is no body. */
+    private readonly contentLength: number,
+    private expectContinue: boolean,
+  ) {
+    this.bodyState = contentLength === 0 ? BODY_NONE : BODY_STREAM;
+  }
+
+  /** Runs the app for this request; never rejects. */
+  async run(app: ASGIApp, scope: HTTPScope): Promise<void> {
+    try {
+      await app(scope, this.receive, this.send);
+      if (this.response !== RES_COMPLETE && !this.disconnected) {
+        this.context.logger.error(
+          this.response === RES_STREAMING
+            ? "ASGI app returned without completing the response (more_body was still true)"
+            : "ASGI app returned without sending a response",
+        );
+        this.abortResponse();
+      }
+    } catch (error) {
+      if (!(this.disconnected && isClientDisconnected(error))) {
+        this.context.logger.error("Exception in ASGI application", error);
+      }
+      if (this.response !== RES_COMPLETE && !this.disconnected) this.abortResponse();
+    } finally {
+      this.response = RES_COMPLETE;
+      this.context.exchangeDone();
+    }
+  }
+
+  /** A 500 when nothing was written yet, otherwise cut the connection (the response is broken). */
+  private abortResponse(): void {
+    this.response = RES_COMPLETE;
+    if (!this.res.headersSent) {
+      writeErrorResponse(this.res, 500, INTERNAL_ERROR_BODY, false);
+    } else {
+      this.res.destroy();
+    }
+    this.wakeReceive(DISCONNECT);
+  }
+
+  // ---- receive -----------------------------------------------------------------------------
+
+  private onReceive(): Promise<ReceiveEvent> {
+    if (this.waitingReceive !== null) {
+      return Promise.reject(unexpectedMessage("receive() called again before it resolved"));
+    }
+    if (this.bodyState === BODY_NONE) {
+      this.bodyState = BODY_DONE;
+      const event: HTTPRequestEvent = { type: "http.request", body: EMPTY, more_body: false };
+      return Promise.resolve(event);
+    }
+    if (this.bodyState === BODY_STREAM) {
+      if (this.expectContinue) {
+        // RFC 9110 §10.1.1: say 100 Continue only once the app wants the body.
+        this.expectContinue = false;
+        if (!this.res.headersSent) this.res.writeContinue();
+      }
+      const event = this.disconnected ? DISCONNECT : this.readBody();
+      if (event !== null) return Promise.resolve(event);
+    } else if (this.response === RES_COMPLETE || this.isGone()) {
+      // ASGI: http.disconnect once the response is sent or the client has gone.
+      return Promise.resolve(DISCONNECT);
+    }
+    return new Promise((resolve) => {
+      this.waitingReceive = resolve;
+      this.watch();
+    });
+  }
+
+  /** The next body event from what is buffered, or null when the app must wait. */
+  private readBody(): ReceiveEvent | null {
+    const req = this.req;
+    const chunk = req.read() as Buffer | null;
+    if (chunk === null) {
+      if (req.complete && req.readableLength === 0) {
+        this.bodyState = BODY_DONE;
+        return { type: "http.request", body: EMPTY, more_body: false };
+      }
+      if (req.destroyed) return this.markDisconnected();
+      return null;
+    }
+    this.received += chunk.byteLength;
+    if (this.received > this.context.bodyLimit) return this.rejectTooLarge();
+    const done =
+      this.contentLength > 0
+        ? this.received >= this.contentLength
+        : req.complete && req.readableLength === 0;
+    if (done) this.bodyState = BODY_DONE;
+    return { type: "http.request", body: chunk, more_body: !done };
+  }
+
+  /** A chunked body grew past the limit: 413 (if we still can), and the app sees a disconnect. */
+  private rejectTooLarge(): HTTPDisconnectEvent {
+    this.bodyState = BODY_DONE;
+    if (!this.res.headersSent) writeErrorResponse(this.res, 413, TOO_LARGE_BODY, true);
+    else this.res.destroy();
+    this.response = RES_COMPLETE;
+    return this.markDisconnected();
+  }
+
+  private markDisconnected(): HTTPDisconnectEvent {
+    this.disconnected = true;
+    this.bodyState = BODY_DONE;
+    return DISCONNECT;
+  }
+
+  private isGone(): boolean {
+    return this.disconnected || this.res.destroyed || this.req.socket.destroyed;
+  }
+
+  /** Listeners for body data and connection loss, attached only once the app has to wait. */
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    const onData = () => {
+      if (this.waitingReceive === null || this.bodyState !== BODY_STREAM) return;
+      const event = this.readBody();
+      if (event !== null) this.wakeReceive(event);
+    };
+    const onClose = () => {
+      if (this.res.writableFinished) {
+        this.wakeReceive(DISCONNECT);
+        return;
+      }
+      if (this.req.complete && !this.res.destroyed && !this.req.socket.destroyed) return;
+      this.markDisconnected();
+      this.wakeReceive(DISCONNECT);
+      const drain = this.waitingDrain;
+      if (drain !== null) {
+        this.waitingDrain = null;
+        drain.reject(clientDisconnected());
+      }
+    };
+    if (this.bodyState === BODY_STREAM) {
+      this.req.on("readable", onData);
+      this.req.on("end", onData);
+      this.req.on("error", noop); // "aborted": handled through `close`
+      this.req.on("close", onClose);
+    }
+    this.res.on("close", onClose);
+  }
+
+  private wakeReceive(event: ReceiveEvent): void {
+    const resolve = this.waitingReceive;
+    if (resolve !== null) {
+      this.waitingReceive = null;
+      resolve(event);
+    }
+  }
+
+  // ---- send --------------------------------------------------------------------------------
+
+  private onSend(event: SendEvent): Promise<void> {
+    try {
+      if (event.type === "http.response.body") return this.sendBody(event.body, event.more_body);
+      if (event.type === "http.response.start") {
+        if (this.response !== RES_INITIAL) {
+          throw unexpectedMessage("http.response.start sent twice");
+        }
+        this.status = event.status;
+        this.headers = event.headers;
+        this.response = RES_STARTED;
+        return RESOLVED;
+      }
+      throw unexpectedMessage(`Unexpected ASGI message '${String(event.type)}' on an HTTP scope`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private sendBody(body: Uint8Array | undefined, moreBody: boolean | undefined): Promise<void> {
+    if (this.response === RES_INITIAL) {
+      throw unexpectedMessage("http.response.body sent before http.response.start");
+    }
+    if (this.disconnected) throw clientDisconnected();
+    if (this.response === RES_COMPLETE) {
+      throw unexpectedMessage("http.response.body sent after the response was complete");
+    }
+    const res = this.res;
+    if (res.destroyed) {
+      this.markDisconnected();
+      throw clientDisconnected();
+    }
+    const bytes = body ?? EMPTY;
+    if (moreBody !== true) {
+      if (this.response === RES_STARTED) this.writeHead(bytes.byteLength);
+      this.response = RES_COMPLETE;
+      if (bytes.byteLength > 0) res.end(bytes);
+      else res.end();
+      this.wakeReceive(DISCONNECT);
+      return RESOLVED;
+    }
+    if (this.response === RES_STARTED) {
+      this.writeHead(-1);
+      this.response = RES_STREAMING;
+    }
+    if (bytes.byteLength === 0 || res.write(bytes)) return RESOLVED;
+    return new Promise((resolve, reject) => {
+      this.waitingDrain = { resolve, reject };
+      res.once("drain", () => {
+        const drain = this.waitingDrain;
+        this.waitingDrain = null;
+        drain?.resolve();
+      });
+      this.watch();
+    });
+  }
+
+  /** Flattens the app's headers for `writeHead`; adds Content-Length when the body is whole. */
+  private writeHead(length: number): void {
+    const res = this.res;
+    const headers = this.headers;
+    const flat: string[] = [];
+    let framed = false;
+    if (headers !== undefined) {
+      for (let i = 0; i < headers.length; i++) {
+        const pair = headers[i];
+        const name = pair[0];
+        flat.push(name, pair[1]);
+        if (!framed && (name.length === 14 || name.length === 17)) {
+          const lower = name.toLowerCase();
+          framed = lower === "content-length" || lower === "transfer-encoding";
+        }
+      }
+    }
+    const status = this.status;
+    if (
+      length >= 0 &&
+      !framed &&
+      status >= 200 &&
+      status !== 204 &&
+      status !== 304 &&
+      this.req.method !== "HEAD"
+    ) {
+      flat.push("content-length", String(length));
+    }
+    if (this.context.closing) res.shouldKeepAlive = false;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      this.response = RES_INITIAL;
+      throw invalidStatus(status, undefined);
+    }
+    try {
+      res.writeHead(status, flat);
+    } catch (error) {
+      this.response = RES_INITIAL; // the app may still send a valid response
+      throw invalidHeader(error);
+    }
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,203 @@
+/**
+ * `serve()` in this process: Node's HTTP/1.1 server driving an ASGI app, with lifespan,
+ * limits, timeouts against slow clients and a graceful close.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { ASGIApp, ASGIHeaders, HTTPScope } from "../types.js";
+import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.js";
+import { ASGI_VERSION, Lifespan } from "./lifespan.js";
+import type { ResolvedServeOptions, ServerHandle } from "./options.js";
+import { parseTarget } from "./path.js";
+
+const BAD_REQUEST_BODY = Buffer.from("Bad Request");
+const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
+const EMPTY = Buffer.alloc(0);
+
+/** The client/server address pair, computed once per connection. */
+const kAddresses = Symbol("mtaio.addresses");
+interface AddressedSocket extends Socket {
+  [kAddresses]?: {
+    client: [string, number] | null;
+    server: [string, number | null] | null;
+  };
+}
+
+function addressesOf(socket: AddressedSocket) {
+  let addresses = socket[kAddresses];
+  if (addresses === undefined) {
+    const remote = socket.remoteAddress;
+    const local = socket.localAddress;
+    addresses = {
+      client: remote === undefined ? null : [remote, socket.remotePort ?? 0],
+      server: local === undefined ? null : [local, socket.localPort ?? null],
+    };
+    socket[kAddresses] = addresses;
+  }
+  return addresses;
+}
+
+/** Formats `host:port` for a URL (IPv6 literals in brackets, RFC 3986 §3.2.2). */
+export function formatURL(host: string, port: number): string {
+  const shown = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+}
+
+export class ASGIHTTPServer implements ExchangeContext {
+  readonly server: Server;
+  readonly bodyLimit: number;
+  readonly logger: ResolvedServeOptions["logger"];
+  closing = false;
+
+  private readonly lifespan: Lifespan;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private closed: Promise<void> | null = null;
+
+  constructor(
+    private readonly app: ASGIApp,
+    private readonly options: ResolvedServeOptions,
+  ) {
+    this.bodyLimit = options.bodyLimit;
+    this.logger = options.logger;
+    this.lifespan = new Lifespan(app, options.lifespan, options.logger);
+    this.server = createServer({
+      keepAlive: true,
+      keepAliveTimeout: options.keepAliveTimeout,
+      headersTimeout: options.headersTimeout,
+      requestTimeout: options.requestTimeout,
+      // Node checks the two timeouts above on this interval (30 s by default): keep it short
+      // enough that a slow client is cut off close to its deadline.
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(1000, options.headersTimeout / 4 || 1000, options.requestTimeout / 4 || 1000),
+      ),
+      maxHeaderSize: options.maxHeaderSize,
+    });
+    this.server.on("request", (req: IncomingMessage, res: ServerResponse) =>
+      this.handle(req, res, false),
+    );
+    // RFC 9110 §10.1.1: send 100 Continue only when the app reads the body (and never for a
+    // body that is over the limit).
+    this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) =>
+      this.handle(req, res, true),
+    );
+  }
+
+  /** Lifespan startup, then listen. Rejects on a startup failure or a listen error. */
+  async start(): Promise<ServerHandle> {
+    await this.lifespan.startup();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const server = this.server;
+        const onError = (error: Error) => {
+          server.off("listening", onListening);
+          reject(error);
+        };
+        const onListening = () => {
+          server.off("error", onError);
+          resolve();
+        };
+        server.once("error", onError);
+        server.once("listening", onListening);
+        server.listen(this.options.port, this.options.host);
+      });
+    } catch (error) {
+      await this.lifespan.shutdown();
+      throw error;
+    }
+    const address = this.server.address() as AddressInfo;
+    const host = this.options.host;
+    const port = address.port;
+    const url = formatURL(host, port);
+    const close = () => this.close();
+    return { host, port, url, workers: 1, close, [Symbol.asyncDispose]: close };
+  }
+
+  /** Graceful: stop accepting, finish in-flight requests, close idle sockets, lifespan shutdown. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closing = true;
+    const server = this.server;
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = setTimeout(() => server.closeAllConnections(), this.options.shutdownTimeout);
+    deadline.unref();
+    await this.waitIdle();
+    server.closeIdleConnections();
+    await stopped;
+    clearTimeout(deadline);
+    await this.lifespan.shutdown();
+  }
+
+  private waitIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  exchangeDone(): void {
+    this.inFlight--;
+    if (this.closing) {
+      // The socket of a finished response is idle now; close it (after Node has detached it).
+      setImmediate(() => this.server.closeIdleConnections());
+      if (this.inFlight === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    if (this.closing) res.shouldKeepAlive = false;
+    const target = parseTarget(req.url ?? "");
+    if (target === null) {
+      // Malformed request target or percent-encoding (RFC 3986 §2.1): refuse before the app.
+      writeErrorResponse(res, 400, BAD_REQUEST_BODY, true);
+      return;
+    }
+    const raw = req.rawHeaders;
+    const count = raw.length >> 1;
+    const headers: ASGIHeaders = new Array(count);
+    let contentLength = 0;
+    for (let i = 0, j = 0; i < count; i++, j += 2) {
+      const name = raw[j].toLowerCase();
+      const value = raw[j + 1];
+      headers[i] = [name, value];
+      if (name.length === 14 && name === "content-length") {
+        // Node's parser has already rejected invalid or conflicting values.
+        if (contentLength === 0) contentLength = Number(value);
+      } else if (name.length === 17 && name === "transfer-encoding") {
+        contentLength = -1;
+      }
+    }
+    if (contentLength > this.bodyLimit) {
+      // Refuse without reading the body; close so its bytes need not be read either.
+      writeErrorResponse(res, 413, TOO_LARGE_BODY, true);
+      return;
+    }
+    const addresses = addressesOf(req.socket as AddressedSocket);
+    const scope: HTTPScope = {
+      type: "http",
+      asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
+      http_version: req.httpVersion === "1.0" ? "1.0" : "1.1",
+      method: req.method ?? "GET",
+      scheme: "http",
+      path: target.path,
+      raw_path: Buffer.from(target.rawPath, "latin1"),
+      query_string: target.query.length === 0 ? EMPTY : Buffer.from(target.query, "latin1"),
+      root_path: this.options.rootPath,
+      headers,
+      client: addresses.client,
+      server: addresses.server,
+    };
+    if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
+    this.inFlight++;
+    const exchange = new Exchange(req, res, this, contentLength, expectContinue);
+    void exchange.run(this.app, scope);
+  }
+}

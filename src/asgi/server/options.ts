@@ -1,0 +1,123 @@
+/** Options of `serve()` and the handle it returns. */
+
+/** Where the server reports problems. `console` fits; pass your own logger to route them. */
+export interface ServerLogger {
+  error(message: string, error?: unknown): void;
+  info(message: string): void;
+}
+
+/** `"auto"`: try lifespan, carry on without it if the app does not support it (uvicorn's default). */
+export type LifespanMode = "auto" | "on" | "off";
+
+export interface ServeOptions {
+  /** Interface to bind. Default `"127.0.0.1"`. */
+  host?: string;
+  /** TCP port; `0` picks a free one (read it back from the handle). Default `8000`. */
+  port?: number;
+  /**
+   * Worker processes (node:cluster) sharing the port; `"auto"` means one per core.
+   * Default `1`: serve from this process.
+   */
+  workers?: number | "auto";
+  /** Request bodies larger than this many bytes get 413. Default 1 MiB; `Infinity` disables. */
+  bodyLimit?: number;
+  /** Milliseconds a client may take to send the request head. Default 20 000. */
+  headersTimeout?: number;
+  /** Milliseconds a client may take to send the whole request (head and body). Default 60 000. */
+  requestTimeout?: number;
+  /** Milliseconds an idle keep-alive connection stays open. Default 5 000. */
+  keepAliveTimeout?: number;
+  /** Milliseconds `close()` waits for in-flight requests before cutting them off. Default 30 000. */
+  shutdownTimeout?: number;
+  /** ASGI lifespan protocol. Default `"auto"`. */
+  lifespan?: LifespanMode;
+  /** `scope.root_path`, for apps mounted below a prefix by a proxy. Default `""`. */
+  rootPath?: string;
+  /** Where errors (app exceptions, invalid headers) go. Default `console`. */
+  logger?: ServerLogger;
+  /** Maximum request-head size in bytes (Node's `maxHeaderSize`). Default 16 KiB. */
+  maxHeaderSize?: number;
+}
+
+/** What `serve()` resolves to once the server accepts connections. */
+export interface ServerHandle {
+  /** The bound host. */
+  readonly host: string;
+  /** The bound port (the real one when `port: 0` was asked for). */
+  readonly port: number;
+  /** `http://host:port`, ready to print or fetch. */
+  readonly url: string;
+  /** Worker processes serving (1 when serving in-process). */
+  readonly workers: number;
+  /**
+   * Graceful stop: stop accepting, let in-flight requests finish (up to `shutdownTimeout`),
+   * close idle keep-alive connections, then run lifespan shutdown. Idempotent.
+   */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedServeOptions {
+  host: string;
+  port: number;
+  workers: number;
+  bodyLimit: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  shutdownTimeout: number;
+  lifespan: LifespanMode;
+  rootPath: string;
+  logger: ServerLogger;
+  maxHeaderSize: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+const consoleLogger: ServerLogger = {
+  error: (message, error) =>
+    error === undefined ? console.error(message) : console.error(message, error),
+  info: (message) => console.log(message),
+};
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new RangeError(`serve(): ${name} must be a non-negative number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: ServeOptions, cores: number): ResolvedServeOptions {
+  const port = positive("port", options.port, 8000);
+  if (!Number.isInteger(port) || port > 65535) {
+    throw new RangeError(`serve(): port must be an integer 0–65535, got ${port}`);
+  }
+  let workers: number;
+  if (options.workers === "auto") workers = Math.max(1, cores);
+  else {
+    workers = positive("workers", options.workers, 1);
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new RangeError(`serve(): workers must be a positive integer or "auto"`);
+    }
+  }
+  const lifespan = options.lifespan ?? "auto";
+  if (lifespan !== "auto" && lifespan !== "on" && lifespan !== "off") {
+    throw new RangeError(`serve(): lifespan must be "auto", "on" or "off"`);
+  }
+  return {
+    host: options.host ?? "127.0.0.1",
+    port,
+    workers,
+    bodyLimit: positive("bodyLimit", options.bodyLimit, DEFAULT_BODY_LIMIT),
+    headersTimeout: positive("headersTimeout", options.headersTimeout, 20_000),
+    requestTimeout: positive("requestTimeout", options.requestTimeout, 60_000),
+    keepAliveTimeout: positive("keepAliveTimeout", options.keepAliveTimeout, 5_000),
+    shutdownTimeout: positive("shutdownTimeout", options.shutdownTimeout, 30_000),
+    lifespan,
+    rootPath: options.rootPath ?? "",
+    logger: options.logger ?? consoleLogger,
+    maxHeaderSize: positive("maxHeaderSize", options.maxHeaderSize, 16 * 1024),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The request target → `scope.path` / `raw_path` / `query_string`.
+ *
+ * Percent-decoding happens exactly once, from the raw bytes (RFC 3986 §2.1, §2.4): `%252F`
+ * becomes the text `%2F`, never `/`. `scope.path` is the fully decoded path the ASGI spec
+ * asks for; a router that must keep `%2F` inside its segment splits `raw_path` on `/` first and
+ * decodes each segment with `decodePathSegment()` — the same canonical decoding.
+ */
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function hexValue(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * Decodes percent-escapes in `raw` (a latin1 string: one char per wire byte) and reads the
+ * bytes as UTF-8. Returns `null` for malformed input: a `%` not followed by two hex digits, or
+ * bytes that are not valid UTF-8 — the server answers 400 before the app runs.
+ */
+export function decodePathSegment(raw: string): string | null {
+  let plain = true;
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code === 0x25 || code > 0x7f) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return raw;
+  const bytes = new Uint8Array(raw.length);
+  let length = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code > 0xff) return null; // not a wire byte: cannot come from the parser
+    if (code !== 0x25) {
+      bytes[length++] = code;
+      continue;
+    }
+    const high = i + 2 < raw.length ? hexValue(raw.charCodeAt(i + 1)) : -1;
+    const low = high >= 0 ? hexValue(raw.charCodeAt(i + 2)) : -1;
+    if (low < 0) return null;
+    bytes[length++] = (high << 4) | low;
+    i += 2;
+  }
+  try {
+    return strictUtf8.decode(bytes.subarray(0, length));
+  } catch {
+    return null;
+  }
+}
+
+/** The parts of a request target the scope needs. */
+export interface RequestTarget {
+  /** The path as on the wire (latin1), without the query. */
+  rawPath: string;
+  /** The decoded path. */
+  path: string;
+  /** The query without `?` (latin1), undecoded. */
+  query: string;
+}
+
+/**
+ * Splits a request target (RFC 9112 §3.2: origin-form, absolute-form, asterisk-form) into
+ * path and query. Returns `null` when the target or its percent-encoding is malformed.
+ */
+export function parseTarget(url: string): RequestTarget | null {
+  let start = 0;
+  if (url.charCodeAt(0) !== 0x2f) {
+    if (url === "*") return { rawPath: "*", path: "*", query: "" };
+    // absolute-form: scheme "://" authority path-abempty [ "?" query ]
+    const match = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(url);
+    if (match === null) return null;
+    start = match[0].length;
+    if (start === url.length || url.charCodeAt(start) === 0x3f) {
+      url = `/${url.slice(start)}`;
+      start = 0;
+    }
+  }
+  const q = url.indexOf("?", start);
+  const rawPath = q < 0 ? (start === 0 ? url : url.slice(start)) : url.slice(start, q);
+  const path = decodePathSegment(rawPath);
+  if (path === null) return null;
+  let query = q < 0 ? "" : url.slice(q + 1);
+  const hash = query.indexOf("#");
+  if (hash >= 0) query = query.slice(0, hash); // a fragment is never sent (RFC 9112 §3.2)
+  return { rawPath, path, query };
+}

@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * The `mtaio` command. `mtaio serve ./app.js [--host H] [--port P] [--workers N|auto]` serves
+ * the module's default export (or its `app` export): an `ASGIApplication` instance or a bare
+ * ASGI callable. Ctrl-C (SIGINT) or SIGTERM closes gracefully; a second one exits at once.
+ */
+import cluster from "node:cluster";
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+import { loadApp } from "./asgi/server/app-loader.js";
+import { runPrimary } from "./asgi/server/cluster.js";
+import { type LifespanMode, resolveOptions, type ServerHandle } from "./asgi/server/options.js";
+import { serve } from "./asgi/server/serve.js";
+
+const USAGE = `Usage: mtaio serve <module> [options]
+
+Serve an ASGI app: the module's default export (or its export named "app"), either an
+ASGIApplication instance or an async (scope, receive, send) function.
+
+Options:
+  --host <host>          interface to bind (default 127.0.0.1)
+  --port <port>          TCP port, 0 for any free one (default 8000)
+  --workers <n|auto>     worker processes; "auto" = one per core (default 1)
+  --body-limit <bytes>   largest request body accepted (default 1048576)
+  --lifespan <mode>      auto | on | off (default auto)
+  --root-path <path>     ASGI root_path, when mounted below a prefix
+  -h, --help             show this help
+`;
+
+function fail(message: string): never {
+  process.stderr.write(`mtaio: ${message}\n\n${USAGE}`);
+  process.exit(2);
+}
+
+function number(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (value.trim() === "" || !Number.isFinite(parsed)) fail(`--${name} must be a number`);
+  return parsed;
+}
+
+async function main(argv: string[]): Promise<void> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const [command, specifier, ...extra] = positionals;
+  if (command !== "serve")
+    fail(command === undefined ? "no command given" : `unknown command '${command}'`);
+  if (specifier === undefined) fail("serve needs the path of a module that exports an ASGI app");
+  if (extra.length > 0) fail(`unexpected argument '${extra[0]}'`);
+  const lifespan = values.lifespan as LifespanMode | undefined;
+  if (lifespan !== undefined && !["auto", "on", "off"].includes(lifespan)) {
+    fail("--lifespan must be auto, on or off");
+  }
+  const workers =
+    values.workers === undefined || values.workers === "auto"
+      ? values.workers
+      : number("workers", values.workers);
+  const options = {
+    host: values.host,
+    port: number("port", values.port),
+    workers: workers as number | "auto" | undefined,
+    bodyLimit: number("body-limit", values["body-limit"]),
+    lifespan,
+    rootPath: values["root-path"],
+  };
+
+  let handle: ServerHandle;
+  try {
+    const resolved = resolveOptions(options, availableParallelism());
+    if (resolved.workers > 1 && cluster.isPrimary) {
+      // The primary only supervises; each worker runs this command again and loads the app.
+      handle = await runPrimary(resolved);
+    } else {
+      handle = await serve(await loadApp(specifier), options);
+      if (cluster.isWorker) return; // the worker's shutdown is driven by the primary
+    }
+  } catch (error) {
+    process.stderr.write(`mtaio: ${(error as Error)?.message ?? String(error)}\n`);
+    process.exit(1);
+  }
+  const plural = handle.workers === 1 ? "" : `${handle.workers} workers, `;
+  process.stdout.write(`mtaio: serving ${specifier} on ${handle.url} (${plural}Ctrl-C to stop)\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write(`mtaio: ${signal}, shutting down\n`);
+    handle.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`mtaio: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function parseCommandLine(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string", short: "p" },
+      workers: { type: "string", short: "w" },
+      "body-limit": { type: "string" },
+      lifespan: { type: "string" },
+      "root-path": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+void main(process.argv.slice(2));
