@@ -3,8 +3,9 @@
  *
  * TCP delivers arbitrary slices of the stream. The decoder parses whole packets straight out of
  * each chunk; only a packet cut by a chunk boundary is kept back, as a list of pieces, and
- * joined once — when its last byte has arrived — so every byte is copied at most once and the
- * cost stays linear however the stream is split. The announced Remaining Length is checked
+ * joined once — when its last byte has arrived, into a buffer of exactly its size — so only
+ * bytes of packets that straddle chunks are copied, each once, and the cost stays linear
+ * however the stream is split. The announced Remaining Length is checked
  * against `maximumPacketSize` as soon as the length bytes are in, before any of the body is
  * buffered, which bounds the memory a peer can make us hold.
  *
@@ -13,6 +14,7 @@
  * those bytes, so the payload stays valid as long as the caller does not overwrite a chunk it
  * pushed (Node's socket chunks are never reused). Other binary fields are copies.
  */
+import { Buffer } from "node:buffer";
 import { malformed, packetTooLarge } from "./errors.js";
 import { MAX_PACKET_SIZE, type Packet, type ProtocolVersion } from "./packets.js";
 import { parsePacket } from "./parse.js";
@@ -70,31 +72,36 @@ export class PacketDecoder {
     const out: Packet[] = [];
     if (chunk.length === 0) return out;
     if (this.pendingBytes === 0) {
-      this.parseFrom(chunk, out);
+      this.parseFrom(chunk, 0, out);
       return out;
     }
+    const before = this.pendingBytes;
     this.pieces.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.needed < 0) this.needed = this.headerOfPending();
     if (this.needed < 0 || this.pendingBytes < this.needed) return out;
-    // The held-back packet is complete: join its pieces (and whatever followed in the last
-    // chunk) into one buffer, once, and parse from there.
-    const joined = new Uint8Array(this.pendingBytes);
+    // The held-back packet is complete. Every earlier piece belongs to it (it was incomplete
+    // before this chunk); copy those and just the bytes of this chunk it still needs into one
+    // buffer of the packet's size, then go on parsing the rest of this chunk in place.
+    const size = this.needed;
+    const joined = Buffer.allocUnsafe(size); // every byte is written below
     let at = 0;
-    for (const piece of this.pieces) {
-      joined.set(piece, at);
-      at += piece.length;
+    for (let i = 0; i < this.pieces.length - 1; i++) {
+      joined.set(this.pieces[i], at);
+      at += this.pieces[i].length;
     }
+    const fromChunk = size - before;
+    joined.set(chunk.subarray(0, fromChunk), at);
     this.pieces = [];
     this.pendingBytes = 0;
     this.needed = -1;
-    this.parseFrom(joined, out);
+    this.parseFrom(joined, 0, out);
+    if (fromChunk < chunk.length) this.parseFrom(chunk, fromChunk, out);
     return out;
   }
 
-  /** Parses whole packets from `buf`; keeps an incomplete tail as the first pending piece. */
-  private parseFrom(buf: Uint8Array, out: Packet[]): void {
-    let pos = 0;
+  /** Parses whole packets from `buf` at `pos`; keeps an incomplete tail as a pending piece. */
+  private parseFrom(buf: Uint8Array, pos: number, out: Packet[]): void {
     const length = buf.length;
     while (pos < length) {
       const size = this.frameSize(buf, pos, length);

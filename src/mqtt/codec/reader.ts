@@ -9,14 +9,19 @@ export class Reader {
   readonly buf: Uint8Array;
   pos: number;
   end: number;
-  /** A Buffer over the same memory, for fast UTF-8 decoding. */
-  private readonly view: Buffer;
+  /** A Buffer over the same memory for UTF-8 decoding, made on first use. */
+  private view: Buffer | undefined;
 
   constructor(buf: Uint8Array, pos: number, end: number) {
     this.buf = buf;
     this.pos = pos;
     this.end = end;
-    this.view = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  private buffer(): Buffer {
+    const b = this.buf;
+    this.view ??= Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.length);
+    return this.view;
   }
 
   remaining(): number {
@@ -87,7 +92,7 @@ export class Reader {
       }
       if (i === end) return s;
     }
-    const slice = this.view.subarray(start, end);
+    const slice = this.buffer().subarray(start, end);
     if (slice.indexOf(0) !== -1) throw malformed("a UTF-8 string contains U+0000");
     if (!isUtf8(slice)) throw malformed("a string is not well-formed UTF-8");
     return slice.toString("utf8");

@@ -1,0 +1,226 @@
+/**
+ * MQTT benchmark: mtaio vs MQTT.js against the same Mosquitto, in one invocation.
+ *
+ *   npx tsx bench/mqtt/run.ts [--rounds 2] [--scale 1] [--only qos0,qos1,qos2,inbound]
+ *
+ * Starts Mosquitto from a temp config on a free loopback port, then runs every scenario for
+ * 64 B, 1 KiB and 16 KiB payloads, each measurement in a fresh Node process (worker.ts):
+ *   qos0     firehose: publish N at QoS 0 (≤ 1000 unfinished publish() calls), until a
+ *            subscriber of the same library has received all N
+ *   qos1/2   publish N with an in-flight window of 1000, until every flow has completed
+ *   inbound  a raw socket floods N QoS 0 messages through the broker to one subscriber
+ * Reports messages/s, CPU µs per message (process.cpuUsage of the worker), peak RSS, and the
+ * mtaio/MQTT.js ratios; the best of `rounds` runs is kept. Prints a Markdown table.
+ */
+import { spawn } from "node:child_process";
+import { connect as netConnect } from "node:net";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { encodePacket, PacketDecoder } from "../../src/mqtt/codec/index.js";
+import { freePort, startProcess, tempDir, waitForPort } from "../../test/servers/common.js";
+import type { LibraryName } from "./libraries.js";
+import type { Scenario, WorkerResult } from "./worker.js";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : fallback;
+};
+const ROUNDS = Number(option("rounds", "2"));
+const SCALE = Number(option("scale", "1"));
+const ONLY = option("only", "qos0,qos1,qos2,inbound").split(",") as Scenario[];
+const SIZES = [64, 1024, 16_384];
+const LIBRARIES: LibraryName[] = ["mqtt.js", "mtaio"];
+
+const COUNTS: Record<Scenario, Record<number, number>> = {
+  qos0: { 64: 200_000, 1024: 100_000, 16384: 20_000 },
+  qos1: { 64: 50_000, 1024: 40_000, 16384: 10_000 },
+  qos2: { 64: 30_000, 1024: 25_000, 16384: 8_000 },
+  inbound: { 64: 200_000, 1024: 100_000, 16384: 20_000 },
+};
+
+const here = new URL(".", import.meta.url).pathname;
+
+async function startBroker() {
+  const dir = await tempDir("bench-mosquitto");
+  const port = await freePort();
+  const config = [
+    "user root", // ignored unless we are root; keeps Mosquitto from switching users
+    "persistence false",
+    "log_dest stderr",
+    "log_type error",
+    // No broker-side limits that would drop or throttle messages during a run.
+    "max_inflight_messages 0",
+    "max_queued_messages 0",
+    "max_queued_bytes 0",
+    `listener ${port} 127.0.0.1`,
+    "allow_anonymous true",
+    "",
+  ].join("\n");
+  const configFile = await dir.file("mosquitto.conf", config);
+  const running = await startProcess({
+    command: "/usr/sbin/mosquitto",
+    args: ["-c", configFile],
+    cwd: dir.path,
+    ready: () => waitForPort(port),
+  });
+  return {
+    port,
+    async stop() {
+      await running.stop();
+      await dir.remove();
+    },
+  };
+}
+
+/** Publishes `count` QoS 0 messages as fast as the broker reads them, over a raw socket. */
+async function flood(port: number, size: number, count: number): Promise<void> {
+  const socket = netConnect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const decoder = new PacketDecoder({ version: 4 });
+  const connack = new Promise<void>((resolve) => {
+    socket.on("data", (chunk) => {
+      if (decoder.push(chunk).some((p) => p.type === "connack")) resolve();
+    });
+  });
+  socket.write(
+    encodePacket(
+      {
+        type: "connect",
+        protocolVersion: 4,
+        clientId: `flood-${process.pid}`,
+        clean: true,
+        keepalive: 0,
+      },
+      4,
+    ),
+  );
+  await connack;
+  const one = encodePacket(
+    {
+      type: "publish",
+      topic: "bench/inbound/flood",
+      payload: new Uint8Array(size).fill(0x61),
+      qos: 0,
+      retain: false,
+      dup: false,
+    },
+    4,
+  );
+  const perWrite = Math.max(1, Math.floor(65_536 / one.length));
+  const batch = Buffer.concat(Array.from({ length: perWrite }, () => one));
+  let sent = 0;
+  while (sent < count) {
+    const n = Math.min(perWrite, count - sent);
+    const ok = socket.write(n === perWrite ? batch : batch.subarray(0, n * one.length));
+    sent += n;
+    if (!ok) await new Promise((resolve) => socket.once("drain", resolve));
+  }
+  socket.end(Uint8Array.of(0xe0, 0));
+}
+
+function runWorker(
+  library: LibraryName,
+  scenario: Scenario,
+  size: number,
+  count: number,
+  port: number,
+): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(here, "worker.ts"),
+        library,
+        scenario,
+        String(size),
+        String(count),
+        String(port),
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let buffer = "";
+    let result: WorkerResult | undefined;
+    const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString("utf8");
+      let nl = buffer.indexOf("\n");
+      while (nl >= 0) {
+        const line = JSON.parse(buffer.slice(0, nl)) as WorkerResult | { ready: true };
+        buffer = buffer.slice(nl + 1);
+        if ("ready" in line) flood(port, size, count).catch(reject);
+        else result = line;
+        nl = buffer.indexOf("\n");
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (result) resolve(result);
+      else reject(new Error(`${library} ${scenario} ${size} B: worker exited with ${code}`));
+    });
+  });
+}
+
+const rate = (r: WorkerResult) => r.received / r.seconds;
+const cpuPerMessage = (r: WorkerResult) => r.cpuMicros / r.received;
+const mb = (bytes: number) => (bytes / 1_048_576).toFixed(0);
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
+const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
+
+async function main(): Promise<void> {
+  const broker = await startBroker();
+  const best = new Map<string, WorkerResult>();
+  try {
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const scenario of ONLY) {
+        for (const size of SIZES) {
+          const count = Math.max(1000, Math.round(COUNTS[scenario][size] * SCALE));
+          // Alternate which library goes first, so neither always gets the warmer machine.
+          const order = round % 2 === 1 ? LIBRARIES : [...LIBRARIES].reverse();
+          for (const library of order) {
+            const r = await runWorker(library, scenario, size, count, broker.port);
+            const key = `${scenario}/${size}/${library}`;
+            const previous = best.get(key);
+            if (!previous || rate(r) > rate(previous)) best.set(key, r);
+            console.error(
+              `round ${round} ${scenario.padEnd(7)} ${sizeLabel(size).padStart(6)} ${library.padEnd(7)} ` +
+                `${fmt(rate(r)).padStart(9)} msg/s  ${cpuPerMessage(r).toFixed(1).padStart(6)} µs CPU/msg  ` +
+                `${mb(r.peakRssBytes)} MB RSS`,
+            );
+          }
+        }
+      }
+    }
+  } finally {
+    await broker.stop();
+  }
+  const lines = [
+    `Node ${process.version}, Mosquitto 2 on loopback, ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; best of ${ROUNDS} round(s).`,
+    "",
+    "| scenario | payload | MQTT.js msg/s | mtaio msg/s | speed ratio | MQTT.js CPU µs/msg | mtaio CPU µs/msg | CPU ratio | MQTT.js peak RSS | mtaio peak RSS |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ];
+  for (const scenario of ONLY) {
+    for (const size of SIZES) {
+      const a = best.get(`${scenario}/${size}/mqtt.js`)!;
+      const b = best.get(`${scenario}/${size}/mtaio`)!;
+      lines.push(
+        `| ${scenario} | ${sizeLabel(size)} | ${fmt(rate(a))} | ${fmt(rate(b))} | ${(rate(b) / rate(a)).toFixed(2)}× | ` +
+          `${cpuPerMessage(a).toFixed(1)} | ${cpuPerMessage(b).toFixed(1)} | ${(cpuPerMessage(a) / cpuPerMessage(b)).toFixed(2)}× | ` +
+          `${mb(a.peakRssBytes)} MB | ${mb(b.peakRssBytes)} MB |`,
+      );
+    }
+  }
+  console.log(lines.join("\n"));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
