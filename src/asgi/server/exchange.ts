@@ -322,13 +322,15 @@ export class Exchange {
       }
     }
     const status = this.status;
+    // RFC 9110 §8.6: never for 1xx/204/304; for HEAD only when the app sent the GET body
+    // (an empty HEAD body says nothing about the GET length).
     if (
       length >= 0 &&
       !framed &&
       status >= 200 &&
       status !== 204 &&
       status !== 304 &&
-      this.req.method !== "HEAD"
+      (length > 0 || this.req.method !== "HEAD")
     ) {
       flat.push("content-length", String(length));
     }

@@ -125,12 +125,21 @@ export class ASGIHTTPServer implements ExchangeContext {
     const server = this.server;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const deadline = setTimeout(() => server.closeAllConnections(), this.options.shutdownTimeout);
-    deadline.unref();
-    await this.waitIdle();
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      deadline = setTimeout(resolve, this.options.shutdownTimeout);
+    });
+    await Promise.race([this.waitIdle(), timedOut]);
+    clearTimeout(deadline);
+    if (this.inFlight > 0) {
+      // An app that never returns must not keep the server open forever.
+      this.logger.error(
+        `Shutdown timeout: cutting off ${this.inFlight} request(s) still running after ${this.options.shutdownTimeout} ms`,
+      );
+      server.closeAllConnections();
+    }
     server.closeIdleConnections();
     await stopped;
-    clearTimeout(deadline);
     await this.lifespan.shutdown();
   }
 

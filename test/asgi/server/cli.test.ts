@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const cli = fileURLToPath(new URL("../../../src/cli.ts", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
+
+interface Run {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+function mtaio(...args: string[]): Run {
+  const child = spawn(process.execPath, ["--import", "tsx", cli, ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const run: Run = {
+    child,
+    stdout: "",
+    stderr: "",
+    exit: once(child, "exit").then(([code]) => {
+      children.delete(child);
+      return code as number | null;
+    }),
+  };
+  child.stdout?.on("data", (data: Buffer) => {
+    run.stdout += data.toString();
+  });
+  child.stderr?.on("data", (data: Buffer) => {
+    run.stderr += data.toString();
+  });
+  return run;
+}
+
+/** The URL the CLI prints once it listens. */
+async function listening(run: Run): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const match = /on (http:\/\/\S+)/.exec(run.stdout);
+    if (match) return match[1];
+    if (run.child.exitCode !== null) throw new Error(`mtaio exited: ${run.stderr}`);
+    if (Date.now() > deadline) throw new Error(`mtaio did not start: ${run.stdout}${run.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("mtaio serve (CLI)", () => {
+  it("serves an ASGIApplication-like default export and stops on SIGTERM", async () => {
+    const run = mtaio("serve", fixture("app-object.mjs"), "--port", "0");
+    const url = await listening(run);
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(await (await fetch(url)).text(), "hello from an app object");
+    run.child.kill("SIGTERM");
+    assert.equal(await run.exit, 0);
+  });
+
+  it("serves a named `app` export with lifespan, shutting it down on SIGINT", async () => {
+    const run = mtaio("serve", fixture("named-app.mjs"), "--port", "0", "--host", "127.0.0.1");
+    const url = await listening(run);
+    assert.equal(await (await fetch(url)).text(), "started=yes");
+    run.child.kill("SIGINT");
+    assert.equal(await run.exit, 0);
+    assert.match(run.stdout, /fixture: lifespan shutdown/);
+  });
+
+  it("runs workers that share the port and go away with the primary", async () => {
+    const run = mtaio("serve", fixture("app-object.mjs"), "--port", "0", "--workers", "2");
+    const url = await listening(run);
+    assert.match(run.stdout, /2 workers/);
+    const pids = new Set<number>();
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(url, { headers: { connection: "close" } });
+      assert.equal(await response.text(), "hello from an app object");
+      pids.add(Number(response.headers.get("x-pid")));
+    }
+    assert.ok(!pids.has(run.child.pid!), "the primary does not serve");
+    run.child.kill("SIGTERM");
+    assert.equal(await run.exit, 0);
+    for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} exited`);
+  });
+
+  it("fails clearly for a module without an app, a bad option or an unknown command", async () => {
+    const noApp = mtaio("serve", fixture("no-app.mjs"), "--port", "0");
+    const badPort = mtaio("serve", fixture("app-object.mjs"), "--port", "nope");
+    const unknown = mtaio("launch");
+    assert.equal(await noApp.exit, 1);
+    assert.match(noApp.stderr, /exports no ASGI app/);
+    assert.equal(await badPort.exit, 2);
+    assert.match(badPort.stderr, /--port must be a number/);
+    assert.equal(await unknown.exit, 2);
+    assert.match(unknown.stderr, /unknown command 'launch'/);
+  });
+});

@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ASGIApp, ASGIHeaders } from "../../../src/asgi/types.js";
+import { ASGIError } from "../../../src/errors.js";
+import { gate, RawClient, sleep, start, textApp } from "./helpers.js";
+
+describe("responses", () => {
+  it("adds Content-Length to a whole body and keeps the app's headers", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({
+        type: "http.response.start",
+        status: 201,
+        headers: [
+          ["content-type", "application/json"],
+          ["set-cookie", "a=1"],
+          ["set-cookie", "b=2"],
+        ],
+      });
+      await send({ type: "http.response.body", body: Buffer.from('{"ok":true}') });
+    });
+    const response = await fetch(handle.url);
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get("content-length"), "11");
+    assert.equal(response.headers.get("content-type"), "application/json");
+    assert.deepEqual(response.headers.getSetCookie(), ["a=1", "b=2"]);
+    assert.equal(await response.text(), '{"ok":true}');
+  });
+
+  it("streams chunks in order with chunked encoding", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 200 });
+      for (const part of ["one ", "two ", "three"]) {
+        await send({ type: "http.response.body", body: Buffer.from(part), more_body: true });
+      }
+      await send({ type: "http.response.body" });
+    });
+    const response = await fetch(handle.url);
+    assert.equal(response.headers.get("transfer-encoding"), "chunked");
+    assert.equal(await response.text(), "one two three");
+  });
+
+  it("makes send() wait for drain while the client does not read", async () => {
+    const chunk = Buffer.alloc(1024 * 1024, 0x62);
+    const total = 64;
+    let sent = 0;
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({
+        type: "http.response.start",
+        status: 200,
+        headers: [["content-length", String(total * chunk.length)]],
+      });
+      for (let i = 0; i < total; i++) {
+        await send({ type: "http.response.body", body: chunk, more_body: i < total - 1 });
+        sent++;
+      }
+    });
+    const client = new RawClient(handle.port);
+    client.socket.pause();
+    await client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(300);
+    assert.ok(sent < total, `send() kept resolving without a reader (${sent} of ${total})`);
+    let bytes = 0;
+    client.socket.removeAllListeners("data");
+    client.socket.on("data", (data: string) => {
+      bytes += data.length;
+    });
+    client.socket.resume();
+    while (sent < total || bytes < total * chunk.length) await sleep(10);
+    assert.ok(bytes > total * chunk.length, "head and the whole body arrived");
+    client.destroy();
+  });
+
+  it("sends no body for HEAD but keeps the GET Content-Length", async () => {
+    await using handle = await start(textApp("hello"));
+    const response = await fetch(handle.url, { method: "HEAD" });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get("content-length"), "5");
+    assert.equal(await response.text(), "");
+  });
+
+  it("adds no Content-Length to a 204", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 204 });
+      await send({ type: "http.response.body" });
+    });
+    const client = new RawClient(handle.port);
+    await client.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const text = await client.untilClosed();
+    assert.match(text, /^HTTP\/1\.1 204 /);
+    assert.doesNotMatch(text, /content-length/i);
+  });
+});
+
+describe("misbehaving apps", () => {
+  for (const [label, headers] of [
+    ["CR/LF in a value", [["x-evil", "a\r\nSet-Cookie: pwned=1"]]],
+    ["NUL in a value", [["x-evil", "a\0b"]]],
+    ["an invalid name", [["bad name", "v"]]],
+    ["a name with a colon", [["x:y", "v"]]],
+  ] as Array<[string, ASGIHeaders]>) {
+    it(`rejects ${label} with ASGI_INVALID_HEADER, answers 500 and keeps serving`, async () => {
+      let caught: unknown;
+      await using handle = await start(async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        if (scope.path === "/fine") {
+          await send({ type: "http.response.start", status: 200 });
+          await send({ type: "http.response.body", body: Buffer.from("fine") });
+          return;
+        }
+        await send({ type: "http.response.start", status: 200, headers });
+        try {
+          await send({ type: "http.response.body", body: Buffer.from("body") });
+        } catch (error) {
+          caught = error;
+          throw error;
+        }
+      });
+      const client = new RawClient(handle.port);
+      await client.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      const text = await client.untilClosed();
+      assert.match(text, /^HTTP\/1\.1 500 /);
+      assert.doesNotMatch(text, /pwned|x-evil/i);
+      assert.ok(caught instanceof ASGIError);
+      assert.equal((caught as ASGIError).code, "ASGI_INVALID_HEADER");
+      assert.equal(handle.logger.errors.length, 1);
+      assert.equal((handle.logger.errors[0].error as ASGIError).code, "ASGI_INVALID_HEADER");
+      assert.equal(await (await fetch(`${handle.url}/fine`)).text(), "fine");
+    });
+  }
+
+  it("turns a thrown error into a 500 that leaks nothing, and keeps serving", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      if (scope.path === "/boom") throw new Error("secret database password");
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body", body: Buffer.from("still here") });
+    });
+    const response = await fetch(`${handle.url}/boom`);
+    assert.equal(response.status, 500);
+    const text = await response.text();
+    assert.equal(text, "Internal Server Error");
+    assert.equal(handle.logger.errors.length, 1);
+    assert.match(String(handle.logger.errors[0].error), /secret/);
+    assert.equal(await (await fetch(handle.url)).text(), "still here");
+  });
+
+  it("answers 500 when the app returns without responding", async () => {
+    await using handle = await start(async (scope) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+    });
+    assert.equal((await fetch(handle.url)).status, 500);
+    assert.match(handle.logger.errors[0].message, /without sending a response/);
+  });
+
+  it("cuts the connection when the app returns mid-stream", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body", body: Buffer.from("partial"), more_body: true });
+    });
+    // Either the head never arrives or the body is cut: never a complete-looking response.
+    await assert.rejects(async () => (await fetch(handle.url)).text());
+    assert.match(handle.logger.errors[0].message, /without completing the response/);
+  });
+
+  it("rejects out-of-order events with ASGI_UNEXPECTED_MESSAGE", async () => {
+    const codes: string[] = [];
+    const done = gate();
+    const record = async (promise: Promise<void>) => {
+      try {
+        await promise;
+        codes.push("ok");
+      } catch (error) {
+        codes.push((error as ASGIError).code);
+      }
+    };
+    const app: ASGIApp = async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await record(send({ type: "http.response.body", body: Buffer.from("early") }));
+      await record(send({ type: "http.response.start", status: 200 }));
+      await record(send({ type: "http.response.start", status: 200 }));
+      await record(send({ type: "http.response.body", body: Buffer.from("ok") }));
+      await record(send({ type: "http.response.body", body: Buffer.from("late") }));
+      done.open();
+    };
+    await using handle = await start(app);
+    assert.equal(await (await fetch(handle.url)).text(), "ok");
+    await done.promise;
+    assert.deepEqual(codes, [
+      "ASGI_UNEXPECTED_MESSAGE",
+      "ok",
+      "ASGI_UNEXPECTED_MESSAGE",
+      "ok",
+      "ASGI_UNEXPECTED_MESSAGE",
+    ]);
+  });
+
+  it("rejects an invalid status with ASGI_INVALID_STATUS", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 42 });
+      await send({ type: "http.response.body" });
+    });
+    assert.equal((await fetch(handle.url)).status, 500);
+    assert.equal((handle.logger.errors[0].error as ASGIError).code, "ASGI_INVALID_STATUS");
+  });
+});
