@@ -45,7 +45,7 @@ import type {
 import { parseEndpoint } from "./options.js";
 import { type Flight, Outbound, type OutboundHost, PacketIds } from "./outbound.js";
 import { isQoS, type QoS } from "./qos.js";
-import { MemoryStore, type MQTTStore } from "./store.js";
+import { type MQTTStore, NoStore } from "./store.js";
 import { assertTopicFilter, assertTopicName } from "./topic-match.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
 
@@ -134,7 +134,7 @@ export class MQTTClient {
     }
     this.protocolVersion = version;
     this.id = options.clientId ?? (version === 5 ? "" : `mtaio_${randomBytes(8).toString("hex")}`);
-    this.store = options.store ?? new MemoryStore();
+    this.store = options.store ?? new NoStore();
     this.reconnectOptions =
       options.reconnect === false
         ? false
@@ -230,7 +230,11 @@ export class MQTTClient {
       const result = await this.establish(this.options.clean ?? true, options.signal);
       return result;
     } catch (error) {
-      if (this.state === "connecting") this.state = "idle";
+      if (this.state === "connecting") {
+        this.state = "idle";
+        // Whatever was queued for this connection cannot go out now.
+        this.failWaiters(error as Error);
+      }
       throw error;
     }
   }

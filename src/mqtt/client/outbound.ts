@@ -381,8 +381,8 @@ export class Outbound {
 
   /** Rejects callers whose deadline passed (checked about once a second, not per message). */
   sweep(now: number): void {
-    const expired = [...this.queue].filter((f) => f.deadline && f.deadline <= now && !f.settled);
-    for (const flight of expired) this.abandon(flight, timeoutError(flight));
+    const expired = this.queue.removeWhere((f) => f.deadline > 0 && f.deadline <= now);
+    for (const flight of expired) this.settle(flight, timeoutError(flight));
     for (const flight of this.inflight.values()) {
       if (flight.deadline && flight.deadline <= now && !flight.settled) {
         this.settle(flight, timeoutError(flight));

@@ -91,3 +91,20 @@ export class MemoryStore implements MQTTStore {
 
   async close(): Promise<void> {}
 }
+
+/**
+ * Used when no store is configured: the client's own in-flight table already lives in memory,
+ * so recording each change a second time would only cost time.
+ */
+export class NoStore implements MQTTStore {
+  load(): StoredSession {
+    return { outgoing: [], incoming: [] };
+  }
+  putOutgoing(): void {}
+  releaseOutgoing(): void {}
+  deleteOutgoing(): void {}
+  putIncoming(): void {}
+  deleteIncoming(): void {}
+  clear(): void {}
+  async close(): Promise<void> {}
+}

@@ -324,6 +324,35 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
     );
   });
 
+  it("a consumer that stops reading pauses the socket instead of buffering everything", async () => {
+    const c = client();
+    await c.connect(broker.host, broker.port);
+    const topic = uniqueTopic("backpressure");
+    await c.subscribe(topic, { qos: 1 });
+    let delivered = 0;
+    c.onMessage(() => {
+      delivered++;
+    });
+    const iterator = c.messages(topic, { highWaterMark: 5 });
+    const pub = client();
+    await pub.connect(broker.host, broker.port);
+    const payload = new Uint8Array(16 * 1024);
+    const count = 1000; // 16 MiB: more than the kernel's socket buffers hold
+    const publishing = Promise.all(
+      Array.from({ length: count }, () => pub.publish(topic, payload, { qos: 1 })),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    // Reading stopped near the high-water mark (plus what one socket read carried).
+    assert.ok(delivered < 200, `${delivered} messages were read while the consumer slept`);
+    let consumed = 0;
+    for await (const _ of iterator) {
+      if (++consumed === count) break;
+    }
+    await publishing;
+    assert.equal(consumed, count);
+    assert.equal(delivered, count);
+  });
+
   it("rejects a wildcard in a published topic and a bad filter without touching the wire", async () => {
     const c = client();
     await c.connect(broker.host, broker.port);
