@@ -108,7 +108,7 @@ describe("delivery across cuts and restarts", {
 
   it("QoS 2: zero loss and zero duplicates over many connection cuts", async () => {
     let cuts = 0;
-    const { received, reconnects } = await run(
+    const { received, receipts, reconnects } = await run(
       QoS.EXACTLY_ONCE,
       3000,
       "cuts/qos2",
