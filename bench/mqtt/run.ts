@@ -2,6 +2,7 @@
  * MQTT benchmark: mtaio vs MQTT.js against the same Mosquitto, in one invocation.
  *
  *   npx tsx bench/mqtt/run.ts [--rounds 2] [--scale 1] [--only qos0,qos1,qos2,inbound]
+ *                             [--sizes 64,1024,16384] [--libraries mqtt.js,mtaio] [--profile DIR]
  *
  * Starts Mosquitto from a temp config on a free loopback port, then runs every scenario for
  * 64 B, 1 KiB and 16 KiB payloads, each measurement in a fresh Node process (worker.ts):
@@ -29,8 +30,10 @@ const option = (name: string, fallback: string) => {
 const ROUNDS = Number(option("rounds", "2"));
 const SCALE = Number(option("scale", "1"));
 const ONLY = option("only", "qos0,qos1,qos2,inbound").split(",") as Scenario[];
-const SIZES = [64, 1024, 16_384];
-const LIBRARIES: LibraryName[] = ["mqtt.js", "mtaio"];
+const LIBRARIES = option("libraries", "mqtt.js,mtaio").split(",") as LibraryName[];
+const SIZE_LIST = option("sizes", "64,1024,16384").split(",").map(Number);
+/** `--profile DIR` writes a V8 CPU profile of every worker into DIR (open in Chrome DevTools). */
+const PROFILE_DIR = option("profile", "");
 
 const COUNTS: Record<Scenario, Record<number, number>> = {
   qos0: { 64: 200_000, 1024: 100_000, 16384: 20_000 },
@@ -134,6 +137,7 @@ function runWorker(
     const child = spawn(
       process.execPath,
       [
+        ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
         "--import",
         "tsx",
         join(here, "worker.ts"),
@@ -179,7 +183,7 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of ONLY) {
-        for (const size of SIZES) {
+        for (const size of SIZE_LIST) {
           const count = Math.max(1000, Math.round(COUNTS[scenario][size] * SCALE));
           // Alternate which library goes first, so neither always gets the warmer machine.
           const order = round % 2 === 1 ? LIBRARIES : [...LIBRARIES].reverse();
@@ -207,7 +211,7 @@ async function main(): Promise<void> {
     "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const scenario of ONLY) {
-    for (const size of SIZES) {
+    for (const size of SIZE_LIST) {
       const a = best.get(`${scenario}/${size}/mqtt.js`)!;
       const b = best.get(`${scenario}/${size}/mtaio`)!;
       lines.push(
