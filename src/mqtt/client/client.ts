@@ -24,9 +24,11 @@ import type {
 } from "../codec/index.js";
 import { Backoff } from "./backoff.js";
 import { Connection } from "./connection.js";
+import { withDeadline } from "./deadline.js";
 import { Emitter } from "./events.js";
-import { type MessageProperties, MQTTMessage } from "./message.js";
-import { type MessageFilter, MessageStream, type MessageStreamHost } from "./message-stream.js";
+import { Inbound, type MessageHandler } from "./inbound.js";
+import type { MessageProperties, MQTTMessage } from "./message.js";
+import { type MessageFilter, MessageStream } from "./message-stream.js";
 import type {
   ConnectOptions,
   ConnectResult,
@@ -51,7 +53,7 @@ import { openTransport, type Transport, type TransportOptions } from "./transpor
 
 type State = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
-export type MessageHandler = (message: MQTTMessage) => unknown;
+export type { MessageHandler };
 
 interface PendingRequest {
   packet: Packet & { type: "subscribe" | "unsubscribe" };
@@ -88,6 +90,7 @@ export class MQTTClient {
   private storeLoaded = false;
   private readonly ids = new PacketIds();
   private readonly outbound: Outbound;
+  private readonly inbound: Inbound;
   private connection: Connection | undefined;
   private session: Session | undefined;
   private readonly backoff: Backoff;
@@ -106,23 +109,12 @@ export class MQTTClient {
   private brokerMaximumQoS: QoS = 2;
   private brokerRetainAvailable = true;
   private responseInformation: string | undefined;
-  // Topic aliases (§3.3.2.3.4): the broker's towards us, ours towards the broker.
-  private inboundAliases = new Map<number, string>();
+  // Our topic aliases towards the broker (§3.3.2.3.4).
   private outboundAliases = new Map<string, number>();
-  // Received QoS 2 messages whose PUBREL is pending (§4.3.3, method B).
-  private readonly incoming = new Set<number>();
   private readonly requests = new Map<number, PendingRequest>();
   /** Granted subscriptions, resubscribed when a reconnect finds no session. */
   private readonly subscriptions = new Map<string, Subscription & { identifier?: number }>();
-  private readonly handlers = new Set<MessageHandler>();
-  private readonly streams = new Set<MessageStream>();
-  private readonly pressured = new Set<MessageStream>();
-  private responseTopic: string | undefined;
   private responseSubscription: Promise<unknown> | undefined;
-  private readonly responses = new Map<
-    string,
-    { resolve: (m: MQTTMessage) => void; reject: (e: Error) => void }
-  >();
 
   constructor(options: MQTTClientOptions = {}) {
     this.options = { ...options };
@@ -159,6 +151,20 @@ export class MQTTClient {
       protocolError: (error) => this.protocolError(error),
     };
     this.outbound = new Outbound(host, this.ids, this.store, options.queueLimit ?? 10_000);
+    this.inbound = new Inbound(
+      {
+        send: (packet) => this.connection?.send(packet),
+        fail: (error) => this.protocolError(error),
+        emitError: (error) => this.emitError(error),
+        pause: () => this.connection?.pause(),
+        resume: () => this.connection?.resume(),
+        get store() {
+          return self.store;
+        },
+      },
+      clamp(options.topicAliasMaximum ?? 64, 0, 65535),
+      clamp(options.receiveMaximum ?? 65535, 1, 65535),
+    );
   }
 
   // ─── public state ───────────────────────────────────────────────────────────────────────
@@ -215,7 +221,7 @@ export class MQTTClient {
       try {
         const saved = await this.store.load();
         this.outbound.restore(saved.outgoing);
-        for (const id of saved.incoming) this.incoming.add(id);
+        for (const id of saved.incoming) this.inbound.incoming.add(id);
       } catch (error) {
         this.state = "idle";
         throw error instanceof MQTTError
@@ -277,7 +283,7 @@ export class MQTTClient {
     await this.disconnect();
     this.state = "closed";
     clearInterval(this.sweepTimer);
-    for (const stream of [...this.streams]) stream.end();
+    for (const stream of [...this.inbound.streams]) stream.end();
     await this.store.close();
   }
 
@@ -585,9 +591,9 @@ export class MQTTClient {
 
   /** Calls `handler` for every received message; returns a function that removes it. */
   onMessage(handler: MessageHandler): () => void {
-    this.handlers.add(handler);
+    this.inbound.handlers.add(handler);
     return () => {
-      this.handlers.delete(handler);
+      this.inbound.handlers.delete(handler);
     };
   }
 
@@ -603,25 +609,13 @@ export class MQTTClient {
     const stream = new MessageStream(
       filter,
       Math.max(1, options.highWaterMark ?? this.options.highWaterMark ?? 1000),
-      this.streamHost,
+      this.inbound.streamHost,
       options.signal,
     );
     if (this.state === "closed") stream.end();
-    else this.streams.add(stream);
+    else this.inbound.streams.add(stream);
     return stream;
   }
-
-  private readonly streamHost: MessageStreamHost = {
-    pressure: (stream, on) => {
-      if (on) this.pressured.add(stream);
-      else this.pressured.delete(stream);
-      if (this.pressured.size > 0) this.connection?.pause();
-      else this.connection?.resume();
-    },
-    detach: (stream) => {
-      this.streams.delete(stream);
-    },
-  };
 
   // ─── request / response (MQTT 5 §4.10) ──────────────────────────────────────────────────
 
@@ -646,8 +640,8 @@ export class MQTTClient {
       timeout,
       "request",
       (resolve, reject) => {
-        this.responses.set(key, { resolve, reject });
-        return () => this.responses.delete(key);
+        this.inbound.responses.set(key, { resolve, reject });
+        return () => this.inbound.responses.delete(key);
       },
     );
     try {
@@ -656,7 +650,7 @@ export class MQTTClient {
         properties: { ...options.properties, responseTopic, correlationData: correlation },
       });
     } catch (error) {
-      this.responses.get(key)?.reject(error as Error);
+      this.inbound.responses.get(key)?.reject(error as Error);
     }
     return response;
   }
@@ -682,11 +676,11 @@ export class MQTTClient {
   }
 
   private ensureResponseTopic(options: RequestOptions): Promise<string> {
-    if (!this.responseTopic) {
+    if (!this.inbound.responseTopic) {
       const base = this.responseInformation ?? "mtaio/responses";
-      this.responseTopic = `${base}/${this.id || "client"}/${randomBytes(6).toString("hex")}`;
+      this.inbound.responseTopic = `${base}/${this.id || "client"}/${randomBytes(6).toString("hex")}`;
     }
-    const topic = this.responseTopic;
+    const topic = this.inbound.responseTopic;
     this.responseSubscription ??= this.subscribe(topic, {
       qos: 1,
       noLocal: true,
@@ -863,24 +857,21 @@ export class MQTTClient {
     this.brokerMaximumQoS = p.maximumQoS ?? 2;
     this.brokerRetainAvailable = p.retainAvailable ?? true;
     this.responseInformation = p.responseInformation ?? this.responseInformation;
-    this.inboundAliases = new Map();
     this.outboundAliases = new Map();
     const keepalive = p.serverKeepAlive ?? this.options.keepalive ?? 60;
     connection.startKeepalive(
       keepalive,
       Math.min(this.options.pingTimeout ?? 10_000, Math.max(1000, keepalive * 1000)),
     );
-    if (this.pressured.size > 0) connection.pause();
+    if (this.inbound.paused) connection.pause();
     this.state = "connected";
     this.backoff.reset();
     this.reconnectAttempts = 0;
     const reconnected = this.connectedOnce;
     this.connectedOnce = true;
-    if (!packet.sessionPresent) {
-      // §3.2.2.1.1 [MQTT-3.2.2-5]: no session on the broker, so none here either.
-      this.incoming.clear();
-      if (reconnected) this.resubscribe();
-    }
+    // §3.2.2.1.1 [MQTT-3.2.2-5]: no session on the broker, so none here either.
+    this.inbound.connected(packet.sessionPresent);
+    if (!packet.sessionPresent && reconnected) this.resubscribe();
     // Unanswered SUBSCRIBE/UNSUBSCRIBE from before the cut go out again.
     for (const request of this.requests.values()) connection.send(request.packet);
     this.outbound.connected(packet.sessionPresent, p.receiveMaximum ?? 65535);
@@ -1040,8 +1031,8 @@ export class MQTTClient {
     }
     this.requests.clear();
     this.outbound.rejectAll(error);
-    for (const pending of this.responses.values()) pending.reject(error);
-    this.responses.clear();
+    for (const pending of this.inbound.responses.values()) pending.reject(error);
+    this.inbound.responses.clear();
     this.responseSubscription = undefined;
   }
 
@@ -1093,7 +1084,7 @@ export class MQTTClient {
     }
     switch (packet.type) {
       case "publish":
-        this.onPublish(connection, packet);
+        this.inbound.publish(packet);
         break;
       case "puback":
         this.outbound.puback(packet.packetId, packet.reasonCode ?? 0, packet.properties);
@@ -1104,17 +1095,9 @@ export class MQTTClient {
       case "pubcomp":
         this.outbound.pubcomp(packet.packetId, packet.reasonCode ?? 0, packet.properties);
         break;
-      case "pubrel": {
-        // §4.3.3 method B: forget the id, then PUBCOMP (0x92 when we never knew it).
-        const known = this.incoming.delete(packet.packetId);
-        if (known) this.store.deleteIncoming(packet.packetId);
-        connection.send({
-          type: "pubcomp",
-          packetId: packet.packetId,
-          reasonCode: known || this.protocolVersion === 4 ? 0 : 0x92,
-        });
+      case "pubrel":
+        this.inbound.pubrel(packet.packetId, this.protocolVersion);
         break;
-      }
       case "suback":
       case "unsuback": {
         const request = this.requests.get(packet.packetId);
@@ -1197,108 +1180,6 @@ export class MQTTClient {
           ),
       );
   }
-
-  private onPublish(connection: Connection, packet: PublishPacket): void {
-    let topic = packet.topic;
-    const alias = packet.properties?.topicAlias;
-    if (alias !== undefined) {
-      // §3.3.2.3.4: 0 or above our Topic Alias Maximum is a protocol error (0x94).
-      const maximum = this.options.topicAliasMaximum ?? 64;
-      if (alias === 0 || alias > maximum) {
-        connection.fail(
-          new MQTTError(`the broker used topic alias ${alias} (maximum ${maximum})`, {
-            code: "MQTT_TOPIC_ALIAS_INVALID",
-            reasonCode: 0x94,
-          }),
-        );
-        return;
-      }
-      if (topic.length > 0) this.inboundAliases.set(alias, topic);
-      else {
-        const known = this.inboundAliases.get(alias);
-        if (known === undefined) {
-          connection.fail(
-            new MQTTError(`the broker used topic alias ${alias} before setting it`, {
-              code: "MQTT_PROTOCOL_ERROR",
-              reasonCode: 0x82,
-            }),
-          );
-          return;
-        }
-        topic = known;
-      }
-    } else if (topic.length === 0) {
-      connection.fail(
-        new MQTTError("the broker sent a PUBLISH without a topic", {
-          code: "MQTT_PROTOCOL_ERROR",
-          reasonCode: 0x82,
-        }),
-      );
-      return;
-    }
-    const qos = packet.qos;
-    if (qos === 0) {
-      this.deliver(packet, topic);
-    } else if (qos === 1) {
-      this.deliver(packet, topic);
-      // §4.6: PUBACKs go out in the order the PUBLISHes came in.
-      connection.send({ type: "puback", packetId: packet.packetId as number });
-    } else {
-      const id = packet.packetId as number;
-      if (!this.incoming.has(id)) {
-        // §4.9: the broker must not exceed our Receive Maximum (0x93 otherwise).
-        if (this.incoming.size >= clamp(this.options.receiveMaximum ?? 65535, 1, 65535)) {
-          connection.fail(
-            new MQTTError("the broker exceeded our Receive Maximum", {
-              code: "MQTT_RECEIVE_MAXIMUM_EXCEEDED",
-              reasonCode: 0x93,
-            }),
-          );
-          return;
-        }
-        // §4.3.3 method B: deliver once, remember the id until PUBREL.
-        this.deliver(packet, topic);
-        this.incoming.add(id);
-        this.store.putIncoming(id);
-      }
-      connection.send({ type: "pubrec", packetId: id });
-    }
-  }
-
-  private deliver(packet: PublishPacket, topic: string): void {
-    const message = new MQTTMessage({
-      topic,
-      payload: packet.payload,
-      qos: packet.qos,
-      retain: packet.retain,
-      dup: packet.dup,
-      messageId: packet.packetId,
-      properties: packet.properties as MessageProperties | undefined,
-    });
-    const correlation = packet.properties?.correlationData;
-    if (correlation && this.responses.size > 0 && topic === this.responseTopic) {
-      const key = Buffer.from(correlation).toString("hex");
-      const pending = this.responses.get(key);
-      if (pending) {
-        this.responses.delete(key);
-        pending.resolve(message);
-        return;
-      }
-    }
-    for (const handler of this.handlers) {
-      try {
-        const result = handler(message);
-        if (result && typeof (result as Promise<void>).then === "function") {
-          (result as Promise<void>).then(undefined, (error: unknown) => this.emitError(error));
-        }
-      } catch (error) {
-        this.emitError(error);
-      }
-    }
-    for (const stream of this.streams) {
-      if (stream.matches(message)) stream.push(message);
-    }
-  }
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -1328,44 +1209,5 @@ function connackError(packet: ConnackPacket, version: 4 | 5): MQTTError {
   return new MQTTError(`the broker refused the connection (${why})`, {
     code: "MQTT_CONNECT_REFUSED",
     reasonCode: code,
-  });
-}
-
-/** A promise with an AbortSignal and a timeout (0 = none); `start` returns its cleanup. */
-function withDeadline<T>(
-  signal: AbortSignal | undefined,
-  timeout: number,
-  what: string,
-  start: (resolve: (value: T) => void, reject: (error: Error) => void) => () => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    let cleanup: () => void = () => {};
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (error: Error | undefined, value?: T) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      cleanup();
-      if (error) reject(error);
-      else resolve(value as T);
-    };
-    const onAbort = () =>
-      finish(new MQTTError(`${what} aborted`, { code: "MQTT_ABORTED", cause: signal?.reason }));
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (timeout > 0) {
-      timer = setTimeout(
-        () =>
-          finish(new MQTTError(`${what} timed out after ${timeout} ms`, { code: "MQTT_TIMEOUT" })),
-        timeout,
-      );
-    }
-    cleanup = start(
-      (value) => finish(undefined, value),
-      (error) => finish(error),
-    );
-    if (done) cleanup();
   });
 }

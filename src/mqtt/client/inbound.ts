@@ -1,0 +1,179 @@
+/**
+ * Incoming PUBLISH flows (MQTT 5.0 §4.3) and delivery to the application:
+ *   QoS 0: deliver. QoS 1: deliver, PUBACK (in arrival order, §4.6).
+ *   QoS 2 (§4.3.3, "method B"): deliver on the first PUBLISH of a packet id and remember the id;
+ *   a repeated PUBLISH with that id only gets another PUBREC; PUBREL forgets it (PUBCOMP).
+ * Topic aliases set by the broker are resolved here (§3.3.2.3.4), and at most
+ * `receiveMaximum` QoS 2 messages may await their PUBREL (§4.9, else 0x93).
+ */
+import { MQTTError } from "../../errors.js";
+import type { Packet, PublishPacket } from "../codec/index.js";
+import { type MessageProperties, MQTTMessage } from "./message.js";
+import type { MessageStream, MessageStreamHost } from "./message-stream.js";
+import type { MQTTStore } from "./store.js";
+
+export type MessageHandler = (message: MQTTMessage) => unknown;
+
+export interface InboundHost {
+  send(packet: Packet): void;
+  /** The broker broke the protocol: disconnect with this error's reason code. */
+  fail(error: MQTTError): void;
+  /** A handler failed; report it without touching the connection. */
+  emitError(error: unknown): void;
+  pause(): void;
+  resume(): void;
+  readonly store: MQTTStore;
+}
+
+export class Inbound {
+  /** Packet ids of received QoS 2 messages whose PUBREL is pending. */
+  readonly incoming = new Set<number>();
+  readonly handlers = new Set<MessageHandler>();
+  readonly streams = new Set<MessageStream>();
+  private readonly pressured = new Set<MessageStream>();
+  private aliases = new Map<number, string>();
+  /** request(): the response topic and the callers waiting by correlation data (hex). */
+  responseTopic: string | undefined;
+  readonly responses = new Map<
+    string,
+    { resolve: (m: MQTTMessage) => void; reject: (e: Error) => void }
+  >();
+
+  constructor(
+    private readonly host: InboundHost,
+    private readonly topicAliasMaximum: number,
+    private readonly receiveMaximum: number,
+  ) {}
+
+  /** A new connection: aliases are per connection; without a session, so are QoS 2 ids. */
+  connected(sessionPresent: boolean): void {
+    this.aliases = new Map();
+    if (!sessionPresent) this.incoming.clear();
+  }
+
+  /** Whether a slow `messages()` consumer wants reading paused. */
+  get paused(): boolean {
+    return this.pressured.size > 0;
+  }
+
+  readonly streamHost: MessageStreamHost = {
+    pressure: (stream, on) => {
+      if (on) this.pressured.add(stream);
+      else this.pressured.delete(stream);
+      if (this.pressured.size > 0) this.host.pause();
+      else this.host.resume();
+    },
+    detach: (stream) => {
+      this.streams.delete(stream);
+    },
+  };
+
+  publish(packet: PublishPacket): void {
+    let topic = packet.topic;
+    const alias = packet.properties?.topicAlias;
+    if (alias !== undefined) {
+      // §3.3.2.3.4: 0 or above our Topic Alias Maximum is a protocol error (0x94).
+      if (alias === 0 || alias > this.topicAliasMaximum) {
+        this.host.fail(
+          new MQTTError(
+            `the broker used topic alias ${alias} (maximum ${this.topicAliasMaximum})`,
+            { code: "MQTT_TOPIC_ALIAS_INVALID", reasonCode: 0x94 },
+          ),
+        );
+        return;
+      }
+      if (topic.length > 0) this.aliases.set(alias, topic);
+      else {
+        const known = this.aliases.get(alias);
+        if (known === undefined) {
+          this.host.fail(
+            new MQTTError(`the broker used topic alias ${alias} before setting it`, {
+              code: "MQTT_PROTOCOL_ERROR",
+              reasonCode: 0x82,
+            }),
+          );
+          return;
+        }
+        topic = known;
+      }
+    } else if (topic.length === 0) {
+      this.host.fail(
+        new MQTTError("the broker sent a PUBLISH without a topic", {
+          code: "MQTT_PROTOCOL_ERROR",
+          reasonCode: 0x82,
+        }),
+      );
+      return;
+    }
+    const qos = packet.qos;
+    if (qos === 0) {
+      this.deliver(packet, topic);
+    } else if (qos === 1) {
+      this.deliver(packet, topic);
+      this.host.send({ type: "puback", packetId: packet.packetId as number });
+    } else {
+      const id = packet.packetId as number;
+      if (!this.incoming.has(id)) {
+        if (this.incoming.size >= this.receiveMaximum) {
+          this.host.fail(
+            new MQTTError("the broker exceeded our Receive Maximum", {
+              code: "MQTT_RECEIVE_MAXIMUM_EXCEEDED",
+              reasonCode: 0x93,
+            }),
+          );
+          return;
+        }
+        this.deliver(packet, topic);
+        this.incoming.add(id);
+        this.host.store.putIncoming(id);
+      }
+      this.host.send({ type: "pubrec", packetId: id });
+    }
+  }
+
+  /** PUBREL: forget the id, then PUBCOMP (0x92 "not found" in MQTT 5 when we never knew it). */
+  pubrel(packetId: number, version: 4 | 5): void {
+    const known = this.incoming.delete(packetId);
+    if (known) this.host.store.deleteIncoming(packetId);
+    this.host.send({
+      type: "pubcomp",
+      packetId,
+      reasonCode: known || version === 4 ? 0 : 0x92,
+    });
+  }
+
+  private deliver(packet: PublishPacket, topic: string): void {
+    const message = new MQTTMessage({
+      topic,
+      payload: packet.payload,
+      qos: packet.qos,
+      retain: packet.retain,
+      dup: packet.dup,
+      messageId: packet.packetId,
+      properties: packet.properties as MessageProperties | undefined,
+    });
+    const correlation = packet.properties?.correlationData;
+    if (correlation && this.responses.size > 0 && topic === this.responseTopic) {
+      const key = Buffer.from(correlation).toString("hex");
+      const pending = this.responses.get(key);
+      if (pending) {
+        this.responses.delete(key);
+        pending.resolve(message);
+        return;
+      }
+    }
+    for (const handler of this.handlers) {
+      try {
+        const result = handler(message);
+        if (result && typeof (result as Promise<void>).then === "function") {
+          (result as Promise<void>).then(undefined, (error: unknown) => this.host.emitError(error));
+        }
+      } catch (error) {
+        this.host.emitError(error);
+      }
+    }
+    for (const stream of this.streams) {
+      if (stream.matches(message)) stream.push(message);
+    }
+  }
+}
