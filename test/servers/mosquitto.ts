@@ -5,6 +5,7 @@
  *   - `tlsPort`     TLS with a certificate made at test time (makeCertificates), anonymous
  *   - `mtlsPort`    TLS that requires a client certificate signed by the same CA
  *   - `wsPort`      MQTT over WebSocket (plain)
+ *   - `wssPort`     MQTT over WebSocket with TLS
  *   - `authPort`    plain TCP with a password file (`mosquitto_passwd -b`)
  * Persistence is on, so `restart()` (SIGTERM, then start again on the same ports) keeps the
  * broker's sessions and in-flight QoS 1/2 state — what the broker-restart tests rely on.
@@ -39,6 +40,7 @@ export interface Mosquitto {
   tlsPort: number;
   mtlsPort: number;
   wsPort: number;
+  wssPort: number;
   authPort: number;
   certificates: TestCertificates;
   dir: TempDir;
@@ -51,8 +53,8 @@ export interface Mosquitto {
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = await tempDir("mosquitto");
   const certificates = await makeCertificates(dir.path);
-  const [port, tlsPort, mtlsPort, wsPort, authPort] = await Promise.all(
-    Array.from({ length: 5 }, () => freePort()),
+  const [port, tlsPort, mtlsPort, wsPort, wssPort, authPort] = await Promise.all(
+    Array.from({ length: 6 }, () => freePort()),
   );
   const users = options.users ?? { alice: "wonderland" };
   const passwordFile = await dir.file("passwords", "");
@@ -89,6 +91,13 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     "socket_domain ipv4",
     "protocol websockets",
     "allow_anonymous true",
+    `listener ${wssPort}`,
+    "socket_domain ipv4",
+    "protocol websockets",
+    "allow_anonymous true",
+    `cafile ${certificates.caFile}`,
+    `certfile ${certificates.certFile}`,
+    `keyfile ${certificates.keyFile}`,
     `listener ${authPort} 127.0.0.1`,
     "allow_anonymous false",
     `password_file ${passwordFile}`,
@@ -102,7 +111,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       args: ["-c", configFile],
       cwd: dir.path,
       ready: async () => {
-        await Promise.all([port, tlsPort, mtlsPort, wsPort, authPort].map((p) => waitForPort(p)));
+        await Promise.all(
+          [port, tlsPort, mtlsPort, wsPort, wssPort, authPort].map((p) => waitForPort(p)),
+        );
       },
     });
   let running: RunningProcess = await launch();
@@ -114,6 +125,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     tlsPort,
     mtlsPort,
     wsPort,
+    wssPort,
     authPort,
     certificates,
     dir,

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
 import { MQTTClient, type MQTTClientOptions, QoS } from "../../../src/mqtt/index.js";
 import { type FakeBroker, startFakeBroker } from "./fake-broker.js";
@@ -416,5 +417,21 @@ describe("MQTT client against a scripted fake broker", () => {
     assert.equal(a.properties?.topicAlias, 1);
     assert.equal(b.topic, "");
     assert.equal(b.properties?.topicAlias, 1);
+  });
+
+  it("random bytes from the broker only ever produce MQTTErrors (fuzz)", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (garbage) => {
+        const { c, peer } = await connected();
+        const errors: Error[] = [];
+        c.on("error", (e) => errors.push(e));
+        peer.raw(garbage);
+        await Promise.race([peer.closed, sleep(30)]);
+        await c.close();
+        for (const e of errors) assert.ok(e instanceof MQTTError, `not an MQTTError: ${e}`);
+        peer.socket.destroy();
+      }),
+      { numRuns: 60 },
+    );
   });
 });

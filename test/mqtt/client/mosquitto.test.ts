@@ -246,6 +246,23 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
     );
   });
 
+  it("speaks MQTT over secure WebSocket (wss://) with certificate verification", async () => {
+    const unverified = client();
+    await assert.rejects(
+      unverified.connect(`wss://localhost:${broker.wssPort}/mqtt`),
+      (error: unknown) => error instanceof MQTTError && error.code === "MQTT_CONNECTION_FAILED",
+    );
+    const wss = client();
+    await wss.connect(`wss://localhost:${broker.wssPort}/mqtt`, {
+      tls: { ca: broker.certificates.ca },
+    });
+    const topic = uniqueTopic("wss");
+    await wss.subscribe(topic, { qos: 1 });
+    const received = collect(wss, 1);
+    await wss.publish(topic, "over wss", { qos: 1 });
+    assert.equal((await received)[0].text(), "over wss");
+  });
+
   it("honours noLocal and carries user properties and content type (MQTT 5)", async () => {
     const c = client();
     await c.connect(broker.host, broker.port);
