@@ -1,0 +1,38 @@
+/** What every server in the HTTP benchmark serves, so they all send the same bytes. */
+
+export type Profile = "hello" | "routes" | "echo";
+export const PROFILES: Profile[] = ["hello", "routes", "echo"];
+
+export const HELLO = { message: "Hello, World!" };
+export const HELLO_BYTES = Buffer.from(JSON.stringify(HELLO));
+
+/** The echo profile's request body. */
+export const ECHO_BODY = JSON.stringify({
+  name: "mtaio",
+  tags: ["asgi", "mqtt", "mail"],
+  count: 42,
+  nested: { ok: true, ratio: 0.95 },
+});
+
+/**
+ * The routes profile: 25 static and 25 parametric routes; the benchmark requests the last
+ * parametric one. Two middlewares add one header each.
+ */
+export const STATIC_ROUTES = Array.from({ length: 25 }, (_, i) => `/api/static${i}`);
+export const PARAM_ROUTES = Array.from({ length: 25 }, (_, i) => `/api/items${i}/{id}`);
+export const ROUTES_TARGET = "/api/items24/42";
+export const MIDDLEWARE_HEADERS: Array<[string, string]> = [
+  ["x-mw-one", "1"],
+  ["x-mw-two", "2"],
+];
+
+export function parseArgs(): { profile: Profile; port: number } {
+  const [profile, port] = process.argv.slice(2);
+  if (!PROFILES.includes(profile as Profile)) throw new Error(`unknown profile ${profile}`);
+  return { profile: profile as Profile, port: Number(port) };
+}
+
+/** Tells the runner the server listens (it waits for this line). */
+export function ready(): void {
+  process.stdout.write("ready\n");
+}

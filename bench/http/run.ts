@@ -1,0 +1,261 @@
+/**
+ * HTTP benchmark: raw node:http vs mtaio (bare ASGI callable; ASGIApplication + Router) vs
+ * Fastify, Hono (@hono/node-server) and Express, one after another in one invocation.
+ *
+ *   node --import tsx bench/http/run.ts [--duration 4] [--rounds 3] [--warmup 2]
+ *       [--connections 50] [--only hello,routes,echo] [--servers raw,asgi-bare,...]
+ *
+ * Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
+ * CPU 1. Each server gets `rounds` runs, interleaved with the others, and keeps its best.
+ * Prints req/s, p99 latency (of the best run) and peak RSS seen, with ratios to raw node:http.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { parseArgs as parseCommandLine } from "node:util";
+import { ECHO_BODY, HELLO, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+
+const SERVERS = [
+  { id: "raw", label: "node:http (raw)" },
+  { id: "asgi-bare", label: "mtaio serve + bare ASGI callable" },
+  { id: "asgi-app", label: "mtaio serve + ASGIApplication/Router" },
+  { id: "fastify", label: "Fastify" },
+  { id: "hono", label: "Hono (@hono/node-server)" },
+  { id: "express", label: "Express" },
+] as const;
+
+const PROFILE_LABELS: Record<Profile, string> = {
+  hello: "hello JSON (GET /)",
+  routes: "hello JSON, 50 routes + 2 middlewares (GET /api/items24/42)",
+  echo: "POST JSON echo (POST /echo)",
+};
+
+const { values } = parseCommandLine({
+  options: {
+    duration: { type: "string", default: "4" },
+    rounds: { type: "string", default: "3" },
+    warmup: { type: "string", default: "2" },
+    connections: { type: "string", default: "50" },
+    only: { type: "string" },
+    servers: { type: "string" },
+  },
+});
+const duration = Number(values.duration);
+const rounds = Math.max(1, Number(values.rounds));
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+const profiles = values.only ? (values.only.split(",") as Profile[]) : PROFILES;
+const servers = values.servers
+  ? SERVERS.filter((s) => values.servers!.split(",").includes(s.id))
+  : SERVERS;
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const buildDir = `${root}node_modules/.cache/mtaio-bench-http/`;
+
+/**
+ * Servers run as plain JavaScript compiled by tsc (bench/http/tsconfig.json), not under tsx:
+ * tsx's esbuild wraps every named closure in a `__name()` call, a per-request cost that
+ * published code does not have, and its loader would inflate every server's RSS.
+ */
+function build(): void {
+  const tsc = spawnSync(`${root}node_modules/.bin/tsc`, ["-p", `${here}tsconfig.json`], {
+    encoding: "utf8",
+  });
+  // Type errors elsewhere in the tree (other work in progress) do not stop the emit.
+  if (!existsSync(`${buildDir}bench/http/servers/raw.js`)) {
+    throw new Error(`building the benchmark failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+}
+
+const hasTaskset = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
+const wrkPath = "/usr/bin/wrk";
+
+function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
+  return hasTaskset ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer(
+  id: string,
+  profile: Profile,
+  port: number,
+): Promise<ChildProcess | null> {
+  const [command, args] = pinned(0, process.execPath, [
+    `${buildDir}bench/http/servers/${id}.js`,
+    profile,
+    String(port),
+  ]);
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve) => {
+    child.stdout?.on("data", (d: Buffer) => {
+      if (d.toString().includes("ready")) resolve(child);
+    });
+    child.on("exit", (code) => {
+      if (code !== 0 && code !== null) process.stderr.write(`  ${id}: ${stderr.trim()}\n`);
+      resolve(null);
+    });
+  });
+}
+
+interface Result {
+  rps: number;
+  p99ms: number;
+  rssMB: number;
+  errors: number;
+}
+
+function wrk(
+  url: string,
+  seconds: number,
+  post: boolean,
+): { rps: number; p99ms: number; errors: number } {
+  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency"];
+  if (post) args.push("-s", `${here}post.lua`);
+  const [command, full] = pinned(1, wrkPath, [...args, url]);
+  const out = spawnSync(command, full, { encoding: "utf8" }).stdout;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const scale = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
+  const p99ms = p99 ? Number(p99[1]) * scale : Number.NaN;
+  const errorMatch = /Non-2xx or 3xx responses:\s+(\d+)/.exec(out);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
+    out,
+  );
+  const errors =
+    Number(errorMatch?.[1] ?? 0) +
+    (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+  return { rps, p99ms, errors };
+}
+
+function rssMB(pid: number): number {
+  // The node process is the child of taskset (taskset execs, so the pid is node's own).
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Running {
+  id: string;
+  child: ChildProcess;
+  url: string;
+}
+
+async function startChecked(id: string, profile: Profile): Promise<Running | null> {
+  const port = await freePort();
+  const child = await startServer(id, profile, port);
+  if (child === null) return null;
+  const path = profile === "routes" ? ROUTES_TARGET : profile === "echo" ? "/echo" : "/";
+  const url = `http://127.0.0.1:${port}${path}`;
+  const init: RequestInit =
+    profile === "echo"
+      ? { method: "POST", body: ECHO_BODY, headers: { "content-type": "application/json" } }
+      : {};
+  const check = await fetch(url, init);
+  const body = await check.text();
+  const expected = profile === "echo" ? ECHO_BODY : JSON.stringify(HELLO);
+  if (check.status !== 200 || body !== expected) {
+    child.kill("SIGKILL");
+    throw new Error(`${id} answered ${check.status} ${JSON.stringify(body)}, not ${expected}`);
+  }
+  return { id, child, url };
+}
+
+/**
+ * All servers of a profile run at once (idle ones cost nothing); wrk visits them in turn,
+ * `rounds` times, and each keeps its best round: on a shared machine noise only slows down.
+ */
+async function measureProfile(profile: Profile): Promise<Map<string, Result | null>> {
+  const running = new Map<string, Running | null>();
+  for (const server of servers) running.set(server.id, await startChecked(server.id, profile));
+  const results = new Map<string, Result | null>();
+  try {
+    for (const run of running.values())
+      if (run && warmup > 0) wrk(run.url, warmup, profile === "echo");
+    for (let round = 0; round < rounds; round++) {
+      for (const server of servers) {
+        const run = running.get(server.id);
+        if (!run) {
+          results.set(server.id, null);
+          continue;
+        }
+        const measured = wrk(run.url, duration, profile === "echo");
+        const best = results.get(server.id);
+        const rss = rssMB(run.child.pid!);
+        if (!best || measured.rps > best.rps) {
+          results.set(server.id, { ...measured, rssMB: Math.max(rss, best?.rssMB ?? 0) });
+        } else {
+          best.rssMB = Math.max(best.rssMB, rss);
+        }
+      }
+    }
+  } finally {
+    for (const run of running.values()) {
+      if (!run) continue;
+      run.child.kill("SIGKILL");
+      await new Promise((resolve) => run.child.once("exit", resolve));
+    }
+  }
+  return results;
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + " ".repeat(width - text.length);
+}
+
+const started = Date.now();
+build();
+console.log(
+  `wrk -t1 -c${connections}, ${warmup}s warm-up, best of ${rounds} × ${duration}s; server on CPU 0, wrk on CPU 1${hasTaskset ? "" : " (taskset missing: NOT pinned)"}; Node ${process.version}`,
+);
+const markdown: string[] = [];
+for (const profile of profiles) {
+  console.log(`\n## ${PROFILE_LABELS[profile]}`);
+  const results = await measureProfile(profile);
+  const rows = servers.map((server) => ({
+    label: server.label,
+    result: results.get(server.id) ?? null,
+  }));
+  for (const { label, result } of rows) {
+    const summary = result
+      ? `${result.rps.toFixed(0)} req/s, p99 ${result.p99ms.toFixed(2)} ms, RSS ${result.rssMB.toFixed(0)} MB${result.errors ? `, ${result.errors} errors` : ""}`
+      : "not available";
+    console.log(`  ${pad(label, 40)} ${summary}`);
+  }
+  const base = rows.find((r) => r.label.startsWith("node:http"))?.result;
+  const table = [
+    `### ${PROFILE_LABELS[profile]}`,
+    "",
+    "| server | req/s | × raw | p99 ms | RSS MB | × raw RSS |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const { label, result } of rows) {
+    if (!result) {
+      table.push(`| ${label} | n/a | | | | |`);
+      continue;
+    }
+    const ratio = base ? (result.rps / base.rps).toFixed(2) : "";
+    const rssRatio = base ? (result.rssMB / base.rssMB).toFixed(2) : "";
+    table.push(
+      `| ${label} | ${result.rps.toFixed(0)} | ${ratio} | ${result.p99ms.toFixed(2)} | ${result.rssMB.toFixed(0)} | ${rssRatio} |`,
+    );
+  }
+  markdown.push(table.join("\n"));
+}
+console.log(`\n${markdown.join("\n\n")}`);
+console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);

@@ -1,0 +1,69 @@
+// mtaio's server with a bare ASGI callable (no framework).
+import { serve } from "../../../src/asgi/server/index.js";
+import type { ASGIApp, ASGIHeaders, HTTPScope, Receive, Send } from "../../../src/asgi/types.js";
+import { HELLO_BYTES, MIDDLEWARE_HEADERS, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+
+const { profile, port } = parseArgs();
+const JSON_HEADERS: ASGIHeaders = [["content-type", "application/json"]];
+
+async function hello(send: Send, extra: ASGIHeaders = []): Promise<void> {
+  await send({
+    type: "http.response.start",
+    status: 200,
+    headers: extra.length === 0 ? JSON_HEADERS : [...extra, ...JSON_HEADERS],
+  });
+  await send({ type: "http.response.body", body: HELLO_BYTES });
+}
+
+const statics = new Set(STATIC_ROUTES);
+const param = /^\/api\/items(\d+)\/([^/]+)$/;
+
+/** An ASGI middleware that adds one response header. */
+function addHeader(inner: ASGIApp, header: [string, string]): ASGIApp {
+  return (scope, receive, send) =>
+    inner(scope, receive, (event) => {
+      if (event.type === "http.response.start") {
+        return send({ ...event, headers: [header, ...(event.headers ?? [])] });
+      }
+      return send(event);
+    });
+}
+
+const routes: ASGIApp = async (scope, _receive, send) => {
+  const path = (scope as HTTPScope).path;
+  const match = param.exec(path);
+  if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send);
+  await send({ type: "http.response.start", status: 404 });
+  await send({ type: "http.response.body" });
+};
+
+async function echo(receive: Receive, send: Send): Promise<void> {
+  const chunks: Uint8Array[] = [];
+  for (;;) {
+    const event = await receive();
+    if (event.type !== "http.request") return;
+    chunks.push(event.body);
+    if (!event.more_body) break;
+  }
+  const text = Buffer.concat(chunks).toString();
+  await send({ type: "http.response.start", status: 200, headers: JSON_HEADERS });
+  await send({ type: "http.response.body", body: Buffer.from(JSON.stringify(JSON.parse(text))) });
+}
+
+const apps: Record<typeof profile, ASGIApp> = {
+  hello: async (scope, _receive, send) => {
+    if (scope.type === "http") await hello(send);
+  },
+  routes: MIDDLEWARE_HEADERS.reduceRight<ASGIApp>(
+    (inner, header) => addHeader(inner, header),
+    async (scope, receive, send) => {
+      if (scope.type === "http") await routes(scope, receive, send);
+    },
+  ),
+  echo: async (scope, receive, send) => {
+    if (scope.type === "http") await echo(receive, send);
+  },
+};
+
+await serve(apps[profile], { port, lifespan: "off" });
+ready();

@@ -1,0 +1,30 @@
+// Hono on @hono/node-server.
+import { serve } from "@hono/node-server";
+import { type Context, Hono } from "hono";
+import { HELLO, PARAM_ROUTES, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+
+const { profile, port } = parseArgs();
+const app = new Hono();
+const HELLO_TEXT = JSON.stringify(HELLO);
+const hello = (c: Context) => c.body(HELLO_TEXT, 200, { "content-type": "application/json" });
+
+if (profile === "hello") app.get("/", hello);
+if (profile === "routes") {
+  app.use(async (c, next) => {
+    await next();
+    c.header("x-mw-one", "1");
+  });
+  app.use(async (c, next) => {
+    await next();
+    c.header("x-mw-two", "2");
+  });
+  for (const path of STATIC_ROUTES) app.get(path, hello);
+  for (const path of PARAM_ROUTES) app.get(path.replace(/\{(\w+)\}/, ":$1"), hello);
+}
+if (profile === "echo") {
+  app.post("/echo", async (c) => {
+    const body = await c.req.json();
+    return c.body(JSON.stringify(body), 200, { "content-type": "application/json" });
+  });
+}
+serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, ready);
