@@ -34,5 +34,7 @@ export function parseArgs(): { profile: Profile; port: number } {
 
 /** Tells the runner the server listens (it waits for this line). */
 export function ready(): void {
+  // Exit through process.exit so `--cpu-prof` (bench/http/profile.ts) writes its profile.
+  process.once("SIGINT", () => process.exit(0));
   process.stdout.write("ready\n");
 }

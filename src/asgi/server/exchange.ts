@@ -89,7 +89,8 @@ export class Exchange {
   private disconnected = false;
   private waitingReceive: ((event: ReceiveEvent) => void) | null = null;
   private waitingDrain: { resolve: () => void; reject: (error: ASGIError) => void } | null = null;
-  private watching = false;
+  private watchingBody = false;
+  private watchingConnection = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -206,36 +207,47 @@ export class Exchange {
     return this.disconnected || this.res.destroyed || this.req.socket.destroyed;
   }
 
-  /** Listeners for body data and connection loss, attached only once the app has to wait. */
+  /**
+   * Listeners attached only once the app has to wait: for body bytes (`readable` on the
+   * request, whose `close` also reports a client that left mid-upload) or for the connection
+   * (`close` on the response: the client left, or the response is done).
+   */
   private watch(): void {
-    if (this.watching) return;
-    this.watching = true;
-    const onData = () => {
+    if (this.bodyState === BODY_STREAM) this.watchBody();
+    else this.watchConnection();
+  }
+
+  private watchBody(): void {
+    if (this.watchingBody) return;
+    this.watchingBody = true;
+    this.req.on("readable", () => {
       if (this.waitingReceive === null || this.bodyState !== BODY_STREAM) return;
       const event = this.readBody();
       if (event !== null) this.wakeReceive(event);
-    };
-    const onClose = () => {
-      if (this.res.writableFinished) {
-        this.wakeReceive(DISCONNECT);
-        return;
-      }
-      if (this.req.complete && !this.res.destroyed && !this.req.socket.destroyed) return;
-      this.markDisconnected();
-      this.wakeReceive(DISCONNECT);
-      const drain = this.waitingDrain;
-      if (drain !== null) {
-        this.waitingDrain = null;
-        drain.reject(clientDisconnected());
-      }
-    };
-    if (this.bodyState === BODY_STREAM) {
-      this.req.on("readable", onData);
-      this.req.on("end", onData);
-      this.req.on("error", noop); // "aborted": handled through `close`
-      this.req.on("close", onClose);
+    });
+    // No 'error' listener needed: an aborted IncomingMessage only emits 'error' to listeners.
+    this.req.on("close", () => {
+      if (!this.req.complete) this.onConnectionLost();
+    });
+  }
+
+  private watchConnection(): void {
+    if (this.watchingConnection) return;
+    this.watchingConnection = true;
+    this.res.on("close", () => {
+      if (this.res.writableFinished) this.wakeReceive(DISCONNECT);
+      else this.onConnectionLost();
+    });
+  }
+
+  private onConnectionLost(): void {
+    this.markDisconnected();
+    this.wakeReceive(DISCONNECT);
+    const drain = this.waitingDrain;
+    if (drain !== null) {
+      this.waitingDrain = null;
+      drain.reject(clientDisconnected());
     }
-    this.res.on("close", onClose);
   }
 
   private wakeReceive(event: ReceiveEvent): void {
@@ -280,6 +292,9 @@ export class Exchange {
       throw clientDisconnected();
     }
     const bytes = body ?? EMPTY;
+    if (!(bytes instanceof Uint8Array)) {
+      throw unexpectedMessage("http.response.body: body must be a Uint8Array (or a Buffer)");
+    }
     if (moreBody !== true) {
       if (this.response === RES_STARTED) this.writeHead(bytes.byteLength);
       this.response = RES_COMPLETE;
@@ -300,7 +315,7 @@ export class Exchange {
         this.waitingDrain = null;
         drain?.resolve();
       });
-      this.watch();
+      this.watchConnection();
     });
   }
 
@@ -347,5 +362,3 @@ export class Exchange {
     }
   }
 }
-
-function noop(): void {}
