@@ -98,6 +98,7 @@ export class MQTTClient {
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempts = 0;
   private connectedOnce = false;
+  private takenOver = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private connackWaiter:
     | { resolve: (result: ConnectResult) => void; reject: (e: Error) => void }
@@ -216,6 +217,7 @@ export class MQTTClient {
     const endpoint = parseEndpoint(hostOrUrl, port, options);
     this.session = { endpoint, options };
     this.state = "connecting";
+    this.takenOver = false;
     if (!this.storeLoaded) {
       this.storeLoaded = true;
       try {
@@ -274,7 +276,7 @@ export class MQTTClient {
     this.failWaiters(
       new MQTTError("the client disconnected", { code: "MQTT_CLIENT_DISCONNECTED" }),
     );
-    this.events.emit("close", undefined);
+    this.emit("close", undefined);
   }
 
   /** Disconnects, ends every `messages()` iterator and closes the store. Final. */
@@ -881,7 +883,7 @@ export class MQTTClient {
       clientId: this.id,
       properties: p,
     };
-    this.events.emit("connect", result);
+    this.emit("connect", result);
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.resolve();
@@ -950,8 +952,8 @@ export class MQTTClient {
           }),
     );
     if (!wasConnected) return;
-    this.events.emit("offline", { error });
-    if (this.reconnectOptions && this.session) {
+    this.emit("offline", { error });
+    if (this.reconnectOptions && this.session && !this.takenOver) {
       this.state = "reconnecting";
       this.scheduleReconnect();
     } else {
@@ -959,7 +961,7 @@ export class MQTTClient {
       this.failWaiters(
         new MQTTError("the connection was lost", { code: "MQTT_CONNECTION_LOST", cause: error }),
       );
-      this.events.emit("close", undefined);
+      this.emit("close", undefined);
     }
   }
 
@@ -976,7 +978,7 @@ export class MQTTClient {
     }
     const delay = this.backoff.next();
     this.reconnectAttempts++;
-    this.events.emit("reconnect", { attempt: this.reconnectAttempts, delay });
+    this.emit("reconnect", { attempt: this.reconnectAttempts, delay });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.state !== "reconnecting") return;
@@ -1010,7 +1012,7 @@ export class MQTTClient {
   private giveUp(error: Error): void {
     this.state = "idle";
     this.failWaiters(error);
-    this.events.emit("close", undefined);
+    this.emit("close", undefined);
   }
 
   /** Runs `start` once connected (now or after a reconnect); rejects if that cannot happen. */
@@ -1040,6 +1042,14 @@ export class MQTTClient {
     const connection = this.connection;
     if (connection) connection.fail(error);
     else this.emitError(error);
+  }
+
+  /** Emits an event; a listener that throws is reported through `error`, never to the caller. */
+  private emit<K extends Exclude<keyof MQTTClientEvents, "error">>(
+    event: K,
+    value: MQTTClientEvents[K],
+  ): void {
+    for (const error of this.events.emit(event, value)) this.emitError(error);
   }
 
   private emitError(error: unknown): void {
@@ -1135,7 +1145,7 @@ export class MQTTClient {
   }
 
   private onDisconnect(connection: Connection, reasonCode: number, properties?: Properties): void {
-    this.events.emit("disconnect", { reasonCode, properties: properties ?? {} });
+    this.emit("disconnect", { reasonCode, properties: properties ?? {} });
     if (reasonCode >= 0x80) {
       this.emitError(
         new MQTTError(
@@ -1144,6 +1154,9 @@ export class MQTTClient {
         ),
       );
     }
+    // 0x8E: another connection with our client id took the session over; reconnecting would
+    // only take it back and start a tug of war (MQTT 5 §3.1.4-3).
+    if (reasonCode === 0x8e) this.takenOver = true;
     connection.destroy();
   }
 

@@ -419,6 +419,35 @@ describe("MQTT client against a scripted fake broker", () => {
     assert.equal(b.properties?.topicAlias, 1);
   });
 
+  it("a DISCONNECT 0x8E (session taken over) stops reconnection; other reasons reconnect", async () => {
+    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
+    const events: string[] = [];
+    c.on("disconnect", ({ reasonCode }) => events.push(`disconnect ${reasonCode}`));
+    c.on("connect", () => {
+      events.push("connect");
+      throw new Error("a listener that throws");
+    });
+    const listenerErrors: Error[] = [];
+    c.on("error", (e) => listenerErrors.push(e));
+    let peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    let peer = await peerPromise;
+    await peer.accept();
+    await connecting;
+    peerPromise = broker.connection();
+    peer.send({ type: "disconnect", reasonCode: 0x89 }); // server busy: come back later
+    peer = await peerPromise;
+    await peer.accept();
+    for (let i = 0; i < 50 && !c.connected; i++) await sleep(5);
+    const closed = new Promise((resolve) => c.once("close", resolve));
+    peer.send({ type: "disconnect", reasonCode: 0x8e });
+    await closed;
+    await sleep(50);
+    assert.equal(c.connected, false);
+    assert.deepEqual(events, ["connect", "disconnect 137", "connect", "disconnect 142"]);
+    assert.ok(listenerErrors.some((e) => e.message === "a listener that throws"));
+  });
+
   it("random bytes from the broker only ever produce MQTTErrors (fuzz)", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (garbage) => {
