@@ -12,10 +12,11 @@ import { runPrimary } from "./asgi/server/cluster.js";
 import { type LifespanMode, resolveOptions, type ServerHandle } from "./asgi/server/options.js";
 import { serve } from "./asgi/server/serve.js";
 
-const USAGE = `Usage: mtaio serve <module> [options]
+const USAGE = `Usage: mtaio serve <module>[:export] [options]
 
-Serve an ASGI app: the module's default export (or its export named "app"), either an
-ASGIApplication instance or an async (scope, receive, send) function.
+Serve an ASGI app: the module's default export (or its export named "app", or the export
+named after the colon), either an ASGIApplication instance or an async
+(scope, receive, send) function.
 
 Options:
   --host <host>          interface to bind (default 127.0.0.1)

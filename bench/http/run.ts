@@ -76,6 +76,14 @@ function pinned(cpu: number, command: string, args: string[]): [string, string[]
   return hasTaskset ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
 }
 
+/** Every server still running: killed if the runner stops early (Ctrl-C, an error). */
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -99,6 +107,8 @@ async function startServer(
     String(port),
   ]);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr += d.toString();

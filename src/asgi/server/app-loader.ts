@@ -19,25 +19,37 @@ export function toASGIApp(value: unknown): ASGIApp | null {
   return null;
 }
 
-/** Imports `specifier` (a path) and returns its default export, or its `app` export, as ASGI. */
+/**
+ * Imports a module and returns its app as an ASGI callable: `./app.js` takes the default
+ * export, else the export named `app`; `./app.js:api` (uvicorn's `module:attribute`) takes the
+ * export named `api`.
+ */
 export async function loadApp(specifier: string): Promise<ASGIApp> {
-  const url = pathToFileURL(resolve(specifier)).href;
+  const named = /^(.+):([A-Za-z_$][\w$]*)$/.exec(specifier);
+  // "C:app" is not a Windows drive letter followed by a name we would want to split off.
+  const [file, exportName] =
+    named && named[1].length > 1 ? [named[1], named[2]] : [specifier, null];
+  const url = pathToFileURL(resolve(file)).href;
   let module: Record<string, unknown>;
   try {
     module = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    throw new ASGIError(`Could not import ${specifier}: ${(error as Error)?.message ?? error}`, {
+    throw new ASGIError(`Could not import ${file}: ${(error as Error)?.message ?? error}`, {
       code: "ASGI_APP_IMPORT_FAILED",
       cause: error,
     });
   }
-  for (const key of ["default", "app"]) {
+  for (const key of exportName === null ? ["default", "app"] : [exportName]) {
     const app = toASGIApp(module[key]);
     if (app !== null) return app;
   }
+  const wanted =
+    exportName === null
+      ? "export default (or export const app =)"
+      : `export a value named ${exportName}:`;
   throw new ASGIError(
-    `${specifier} exports no ASGI app: export default (or export const app =) an ASGIApplication ` +
-      "instance or an async (scope, receive, send) function.",
+    `${file} exports no ASGI app: ${wanted} an ASGIApplication instance or an async ` +
+      "(scope, receive, send) function.",
     { code: "ASGI_APP_NOT_FOUND" },
   );
 }

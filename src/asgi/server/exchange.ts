@@ -322,6 +322,22 @@ export class Exchange {
   /** Flattens the app's headers for `writeHead`; adds Content-Length when the body is whole. */
   private writeHead(length: number): void {
     const res = this.res;
+    const status = this.status;
+    if (!Number.isInteger(status) || status < 100 || status > 999) {
+      this.response = RES_INITIAL;
+      throw invalidStatus(status, undefined);
+    }
+    if (this.context.closing) res.shouldKeepAlive = false;
+    try {
+      res.writeHead(status, this.flatHeaders(length, status));
+    } catch (error) {
+      this.response = RES_INITIAL; // the app may still send a valid response
+      throw invalidHeader(error);
+    }
+  }
+
+  /** `[name, value, name, value, …]`, the cheapest form `writeHead` takes; it validates them. */
+  private flatHeaders(length: number, status: number): string[] {
     const headers = this.headers;
     const flat: string[] = [];
     let framed = false;
@@ -336,7 +352,6 @@ export class Exchange {
         }
       }
     }
-    const status = this.status;
     // RFC 9110 §8.6: never for 1xx/204/304; for HEAD only when the app sent the GET body
     // (an empty HEAD body says nothing about the GET length).
     if (
@@ -349,16 +364,6 @@ export class Exchange {
     ) {
       flat.push("content-length", String(length));
     }
-    if (this.context.closing) res.shouldKeepAlive = false;
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      this.response = RES_INITIAL;
-      throw invalidStatus(status, undefined);
-    }
-    try {
-      res.writeHead(status, flat);
-    } catch (error) {
-      this.response = RES_INITIAL; // the app may still send a valid response
-      throw invalidHeader(error);
-    }
+    return flat;
   }
 }

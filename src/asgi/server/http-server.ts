@@ -106,6 +106,8 @@ export class ASGIHTTPServer implements ExchangeContext {
       await this.lifespan.shutdown();
       throw error;
     }
+    // After listen, a server error (e.g. EMFILE on accept) is logged, never a crash.
+    this.server.on("error", (error) => this.logger.error("HTTP server error", error));
     const address = this.server.address() as AddressInfo;
     const host = this.options.host;
     const port = address.port;

@@ -84,6 +84,21 @@ describe("mtaio serve (CLI)", () => {
     assert.match(run.stdout, /fixture: lifespan shutdown/);
   });
 
+  it("serves the export named after a colon", async () => {
+    const run = mtaio(
+      "serve",
+      `${fixture("named-app.mjs")}:app`,
+      "--port",
+      "0",
+      "--lifespan",
+      "off",
+    );
+    const url = await listening(run);
+    assert.equal(await (await fetch(url)).text(), "started=undefined");
+    run.child.kill("SIGTERM");
+    assert.equal(await run.exit, 0);
+  });
+
   it("runs workers that share the port and go away with the primary", async () => {
     const run = mtaio("serve", fixture("app-object.mjs"), "--port", "0", "--workers", "2");
     const url = await listening(run);

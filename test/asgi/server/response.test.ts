@@ -199,6 +199,68 @@ describe("misbehaving apps", () => {
     ]);
   });
 
+  it("rejects a non-latin1 header value, a malformed header list and a string body", async () => {
+    const codes: string[] = [];
+    const done = gate();
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      const attempts: Array<() => Promise<void>> = [
+        async () => {
+          await send({ type: "http.response.start", status: 200, headers: [["x-kana", "あ"]] });
+          await send({ type: "http.response.body", body: Buffer.from("no") });
+        },
+        async () => {
+          const broken = [null] as unknown as ASGIHeaders;
+          await send({ type: "http.response.start", status: 200, headers: broken });
+          await send({ type: "http.response.body", body: Buffer.from("no") });
+        },
+        async () => {
+          await send({ type: "http.response.start", status: 200 });
+          const text = "not bytes" as unknown as Uint8Array;
+          await send({ type: "http.response.body", body: text });
+        },
+      ];
+      for (const attempt of attempts) {
+        try {
+          await attempt();
+        } catch (error) {
+          codes.push((error as ASGIError).code);
+        }
+      }
+      await send({ type: "http.response.body", body: Buffer.from("recovered") });
+      done.open();
+    });
+    const response = await fetch(handle.url);
+    assert.equal(await response.text(), "recovered");
+    await done.promise;
+    assert.deepEqual(codes, [
+      "ASGI_INVALID_HEADER",
+      "ASGI_INVALID_HEADER",
+      "ASGI_UNEXPECTED_MESSAGE",
+    ]);
+  });
+
+  it("rejects a second receive() while one is pending", async () => {
+    const result = gate<string>();
+    await using handle = await start(async (scope, receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await receive(); // the (empty) body
+      const first = receive(); // waits for a disconnect
+      try {
+        await receive();
+        result.open("resolved");
+      } catch (error) {
+        result.open((error as ASGIError).code);
+      }
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body" });
+      assert.deepEqual(await first, { type: "http.disconnect" });
+    });
+    assert.equal((await fetch(handle.url)).status, 200);
+    assert.equal(await result.promise, "ASGI_UNEXPECTED_MESSAGE");
+    assert.equal(handle.logger.errors.length, 0);
+  });
+
   it("rejects an invalid status with ASGI_INVALID_STATUS", async () => {
     await using handle = await start(async (scope, _receive, send) => {
       if (scope.type !== "http") throw new Error("no lifespan");
