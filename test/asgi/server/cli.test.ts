@@ -115,15 +115,21 @@ describe("mtaio serve (CLI)", () => {
     for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} exited`);
   });
 
-  it("fails clearly for a module without an app, a bad option or an unknown command", async () => {
+  it("fails clearly for a module without an app, a bad option, an unknown command or a failed startup", async () => {
     const noApp = mtaio("serve", fixture("no-app.mjs"), "--port", "0");
     const badPort = mtaio("serve", fixture("app-object.mjs"), "--port", "nope");
     const unknown = mtaio("launch");
+    const failing = mtaio("serve", fixture("failing-startup.mjs"), "--port", "0");
+    const failingWorkers = mtaio("serve", fixture("failing-startup.mjs"), "--port", "0", "-w", "2");
     assert.equal(await noApp.exit, 1);
     assert.match(noApp.stderr, /exports no ASGI app/);
     assert.equal(await badPort.exit, 2);
     assert.match(badPort.stderr, /--port must be a number/);
     assert.equal(await unknown.exit, 2);
     assert.match(unknown.stderr, /unknown command 'launch'/);
+    for (const run of [failing, failingWorkers]) {
+      assert.equal(await run.exit, 1);
+      assert.match(run.stderr, /lifespan startup failed: cannot reach the database/);
+    }
   });
 });
