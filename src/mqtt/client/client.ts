@@ -79,6 +79,7 @@ const CONNACK_TEXT_V4: Record<number, string> = {
 };
 
 const EMPTY = new Uint8Array(0);
+const QOS0_RESULT: PublishResult = Object.freeze({ reasonCode: 0, messageId: undefined });
 
 export class MQTTClient {
   private readonly options: MQTTClientOptions;
@@ -305,8 +306,11 @@ export class MQTTClient {
     payload: string | Uint8Array,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
+    const qos = options.qos ?? 0;
+    if (qos === 0 && this.state === "connected" && this.outbound.idle && !options.signal) {
+      return this.publishNow(topic, payload, options);
+    }
     return new Promise<PublishResult>((resolve, reject) => {
-      const qos = options.qos ?? 0;
       try {
         this.checkPublish(topic, payload, qos, options);
       } catch (error) {
@@ -344,6 +348,32 @@ export class MQTTClient {
       if (flight.deadline) this.ensureSweep();
       this.outbound.publish(flight);
     });
+  }
+
+  /** QoS 0 on a live connection with nothing queued: no flow to track, so no bookkeeping. */
+  private publishNow(
+    topic: string,
+    payload: string | Uint8Array,
+    options: PublishOptions,
+  ): Promise<PublishResult> {
+    try {
+      this.checkPublish(topic, payload, 0, options);
+      this.writePublish({
+        type: "publish",
+        topic,
+        payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
+        qos: 0,
+        retain: options.retain ?? false,
+        dup: false,
+        properties: this.protocolVersion === 5 ? toProperties(options.properties) : undefined,
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const connection = this.connection;
+    if (!connection || connection.writable) return Promise.resolve(QOS0_RESULT);
+    // Backpressure: resolve once the socket has room again.
+    return new Promise((resolve) => connection.whenWritable(() => resolve(QOS0_RESULT)));
   }
 
   private checkPublish(

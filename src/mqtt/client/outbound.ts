@@ -54,6 +54,7 @@ export interface OutboundHost {
 }
 
 const noop = () => {};
+const QOS0_RESULT: PublishResult = Object.freeze({ reasonCode: 0, messageId: undefined });
 
 export class PacketIds {
   private next = 1;
@@ -101,6 +102,11 @@ export class Outbound {
 
   setStore(store: MQTTStore): void {
     this.store = store;
+  }
+
+  /** Nothing waits to be sent, so a new message may go straight out. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.resend.length === 0;
   }
 
   get pending(): number {
@@ -172,11 +178,8 @@ export class Outbound {
       return;
     }
     // Resolve at once while the socket keeps up; otherwise when it drains (backpressure).
-    if (this.host.writable) this.settle(flight, undefined, { reasonCode: 0, messageId: undefined });
-    else
-      this.host.whenWritable(() =>
-        this.settle(flight, undefined, { reasonCode: 0, messageId: undefined }),
-      );
+    if (this.host.writable) this.settle(flight, undefined, QOS0_RESULT);
+    else this.host.whenWritable(() => this.settle(flight, undefined, QOS0_RESULT));
   }
 
   /** Assigns a packet id, records the flow and sends the PUBLISH. */

@@ -33,7 +33,10 @@ export function assertTopicName(topic: string): void {
     typeof topic !== "string"
       ? "a topic name must be a string"
       : (topicNameProblem(topic) ??
-        (Buffer.byteLength(topic, "utf8") > 65535 ? "longer than 65535 bytes" : undefined));
+        // Each UTF-16 unit is at most 3 UTF-8 bytes: only long topics need counting.
+        (topic.length > 21845 && Buffer.byteLength(topic, "utf8") > 65535
+          ? "longer than 65535 bytes"
+          : undefined));
   if (problem) {
     throw new MQTTError(`invalid topic name "${String(topic)}": ${problem}`, {
       code: "MQTT_INVALID_TOPIC",

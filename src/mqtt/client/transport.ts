@@ -143,11 +143,9 @@ function openSocket(options: TransportOptions, handlers: TransportHandlers): Pro
       socket.once("close", () => handlers.close(failure));
       settle(undefined, {
         write(chunks) {
-          if (chunks.length === 1) return socket.write(chunks[0]);
-          socket.cork();
-          for (const chunk of chunks) socket.write(chunk);
-          socket.uncork();
-          return !socket.writableNeedDrain;
+          // One buffer per batch: copying small packets together is cheaper than a writev
+          // with thousands of entries (and each stream write has its own overhead).
+          return socket.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
         },
         pause: () => socket.pause(),
         resume: () => socket.resume(),
