@@ -10,6 +10,7 @@
  *            subscriber of the same library has received all N
  *   qos1/2   publish N with an in-flight window of 1000, until every flow has completed
  *   inbound  a raw socket floods N QoS 0 messages through the broker to one subscriber
+ *   soak     QoS 1, 64 B, many messages (one round): RSS after 10 %, 50 % and 100 %
  * Reports messages/s, CPU µs per message (process.cpuUsage of the worker), peak RSS, and the
  * mtaio/MQTT.js ratios; the best of `rounds` runs is kept. Prints a Markdown table.
  */
@@ -29,7 +30,7 @@ const option = (name: string, fallback: string) => {
 };
 const ROUNDS = Number(option("rounds", "2"));
 const SCALE = Number(option("scale", "1"));
-const ONLY = option("only", "qos0,qos1,qos2,inbound").split(",") as Scenario[];
+const ONLY = option("only", "qos0,qos1,qos2,inbound,soak").split(",") as Scenario[];
 const LIBRARIES = option("libraries", "mqtt.js,mtaio").split(",") as LibraryName[];
 const SIZE_LIST = option("sizes", "64,1024,16384").split(",").map(Number);
 /** `--profile DIR` writes a V8 CPU profile of every worker into DIR (open in Chrome DevTools). */
@@ -40,6 +41,7 @@ const COUNTS: Record<Scenario, Record<number, number>> = {
   qos1: { 64: 50_000, 1024: 40_000, 16384: 10_000 },
   qos2: { 64: 30_000, 1024: 25_000, 16384: 8_000 },
   inbound: { 64: 200_000, 1024: 100_000, 16384: 20_000 },
+  soak: { 64: 600_000 },
 };
 
 const here = new URL(".", import.meta.url).pathname;
@@ -183,7 +185,9 @@ async function main(): Promise<void> {
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of ONLY) {
+        if (scenario === "soak" && round > 1) continue;
         for (const size of SIZE_LIST) {
+          if (COUNTS[scenario][size] === undefined) continue;
           const count = Math.max(1000, Math.round(COUNTS[scenario][size] * SCALE));
           // Alternate which library goes first, so neither always gets the warmer machine.
           const order = round % 2 === 1 ? LIBRARIES : [...LIBRARIES].reverse();
@@ -210,14 +214,29 @@ async function main(): Promise<void> {
     "| scenario | payload | MQTT.js msg/s | mtaio msg/s | speed ratio | MQTT.js CPU µs/msg | mtaio CPU µs/msg | CPU ratio | MQTT.js peak RSS | mtaio peak RSS |",
     "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
-  for (const scenario of ONLY) {
+  for (const scenario of ONLY.filter((s) => s !== "soak")) {
     for (const size of SIZE_LIST) {
-      const a = best.get(`${scenario}/${size}/mqtt.js`)!;
-      const b = best.get(`${scenario}/${size}/mtaio`)!;
+      const a = best.get(`${scenario}/${size}/mqtt.js`);
+      const b = best.get(`${scenario}/${size}/mtaio`);
+      if (!a || !b) continue;
       lines.push(
         `| ${scenario} | ${sizeLabel(size)} | ${fmt(rate(a))} | ${fmt(rate(b))} | ${(rate(b) / rate(a)).toFixed(2)}× | ` +
           `${cpuPerMessage(a).toFixed(1)} | ${cpuPerMessage(b).toFixed(1)} | ${(cpuPerMessage(a) / cpuPerMessage(b)).toFixed(2)}× | ` +
           `${mb(a.peakRssBytes)} MB | ${mb(b.peakRssBytes)} MB |`,
+      );
+    }
+  }
+  const soak = LIBRARIES.map((library) => best.get(`soak/64/${library}`)).filter((r) => r);
+  if (soak.length > 0) {
+    lines.push(
+      "",
+      "| soak (QoS 1, 64 B) | messages | msg/s | RSS at 10 % | RSS at 50 % | RSS at 100 % |",
+      "|---|--:|--:|--:|--:|--:|",
+    );
+    for (const r of soak as WorkerResult[]) {
+      const [p10, p50, p100] = (r.rssCheckpoints ?? []).map((b) => `${mb(b)} MB`);
+      lines.push(
+        `| ${r.library} | ${r.count.toLocaleString("en-US")} | ${fmt(rate(r))} | ${p10} | ${p50} | ${p100} |`,
       );
     }
   }

@@ -8,7 +8,8 @@
 import { randomBytes } from "node:crypto";
 import { type BenchClient, connectClient, type LibraryName, type QoSLevel } from "./libraries.js";
 
-export type Scenario = "qos0" | "qos1" | "qos2" | "inbound";
+/** "soak" is QoS 1 for many more messages, sampling RSS along the way (is it flat?). */
+export type Scenario = "qos0" | "qos1" | "qos2" | "inbound" | "soak";
 
 export interface WorkerResult {
   library: LibraryName;
@@ -19,6 +20,8 @@ export interface WorkerResult {
   seconds: number;
   cpuMicros: number;
   peakRssBytes: number;
+  /** RSS after 10 %, 50 % and 100 % of the messages (soak only). */
+  rssCheckpoints?: number[];
 }
 
 const WINDOW = 1000;
@@ -41,7 +44,11 @@ const sampler = setInterval(() => {
 }, 20);
 
 /** Runs `publishOne` for 0..n-1 with at most WINDOW unfinished at any time. */
-function windowed(n: number, publishOne: (i: number) => Promise<unknown>): Promise<void> {
+function windowed(
+  n: number,
+  publishOne: (i: number) => Promise<unknown>,
+  onDone?: (done: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let next = 0;
     let inflight = 0;
@@ -51,7 +58,9 @@ function windowed(n: number, publishOne: (i: number) => Promise<unknown>): Promi
         inflight++;
         publishOne(next++).then(() => {
           inflight--;
-          if (++done === n) resolve();
+          done++;
+          onDone?.(done); // (not `onDone?.(++done)`: a skipped call skips its arguments too)
+          if (done === n) resolve();
           else pump();
         }, reject);
       }
@@ -71,6 +80,8 @@ function counter(client: BenchClient, n: number, onFirst?: () => void): Promise<
   });
 }
 
+const rssCheckpoints: number[] = [];
+
 async function main(): Promise<void> {
   let received = count;
   let started: bigint;
@@ -86,13 +97,22 @@ async function main(): Promise<void> {
     await windowed(count, () => publisher.publish(topic, payload, 0));
     received = await all;
     await Promise.all([publisher.close(), subscriber.close()]);
-  } else if (scenario === "qos1" || scenario === "qos2") {
+  } else if (scenario === "qos1" || scenario === "qos2" || scenario === "soak") {
     // In-flight window of WINDOW; done when every PUBACK / PUBCOMP is in.
-    const qos: QoSLevel = scenario === "qos1" ? 1 : 2;
+    const qos: QoSLevel = scenario === "qos2" ? 2 : 1;
     const publisher = await connectClient(library, port, `pub-${process.pid}`);
+    const marks = new Set([Math.round(count * 0.1), Math.round(count * 0.5), count]);
     cpu = process.cpuUsage();
     started = process.hrtime.bigint();
-    await windowed(count, () => publisher.publish(topic, payload, qos));
+    await windowed(
+      count,
+      () => publisher.publish(topic, payload, qos),
+      scenario === "soak"
+        ? (done) => {
+            if (marks.has(done)) rssCheckpoints.push(process.memoryUsage.rss());
+          }
+        : undefined,
+    );
     await publisher.close();
   } else {
     // Inbound flood: run.ts publishes with a raw socket; we only receive.
@@ -120,6 +140,7 @@ async function main(): Promise<void> {
     seconds,
     cpuMicros: used.user + used.system,
     peakRssBytes: peakRss,
+    ...(scenario === "soak" ? { rssCheckpoints } : {}),
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   process.exit(0);
