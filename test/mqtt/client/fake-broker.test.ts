@@ -448,6 +448,29 @@ describe("MQTT client against a scripted fake broker", () => {
     assert.ok(listenerErrors.some((e) => e.message === "a listener that throws"));
   });
 
+  it("queues publishes while offline up to queueLimit and sends them after the reconnect", async () => {
+    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 }, queueLimit: 3 });
+    const offline = new Promise((resolve) => c.once("offline", resolve));
+    let peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    let peer = await peerPromise;
+    await peer.accept();
+    await connecting;
+    peerPromise = broker.connection();
+    peer.socket.destroy();
+    await offline;
+    peer = await peerPromise; // connected at TCP level, but no CONNACK yet: still offline
+    const queued = [0, 1, 2].map((i) => c.publish("q", `m${i}`, { qos: 1 }));
+    await assert.rejects(c.publish("q", "one too many", { qos: 1 }), { code: "MQTT_QUEUE_FULL" });
+    await peer.accept();
+    for (let i = 0; i < 3; i++) {
+      const p = await peer.expect("publish");
+      assert.equal(Buffer.from(p.payload).toString(), `m${i}`);
+      peer.send({ type: "puback", packetId: p.packetId as number });
+    }
+    for (const result of await Promise.all(queued)) assert.equal(result.reasonCode, 0);
+  });
+
   it("random bytes from the broker only ever produce MQTTErrors (fuzz)", async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 300 }), async (garbage) => {
