@@ -25,6 +25,7 @@ Options:
   --body-limit <bytes>   largest request body accepted (default 1048576)
   --lifespan <mode>      auto | on | off (default auto)
   --root-path <path>     ASGI root_path, when mounted below a prefix
+  --access-log           print one line per response
   -h, --help             show this help
 `;
 
@@ -72,6 +73,7 @@ async function main(argv: string[]): Promise<void> {
     bodyLimit: number("body-limit", values["body-limit"]),
     lifespan,
     rootPath: values["root-path"],
+    accessLog: values["access-log"],
   };
 
   let handle: ServerHandle;
@@ -120,6 +122,7 @@ function parseCommandLine(argv: string[]) {
       "body-limit": { type: "string" },
       lifespan: { type: "string" },
       "root-path": { type: "string" },
+      "access-log": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -2,7 +2,7 @@
  * HTTP benchmark: raw node:http vs mtaio (bare ASGI callable; ASGIApplication + Router) vs
  * Fastify, Hono (@hono/node-server) and Express, one after another in one invocation.
  *
- *   node --import tsx bench/http/run.ts [--duration 4] [--rounds 3] [--warmup 2]
+ *   node --import tsx bench/http/run.ts [--duration 3] [--rounds 5] [--warmup 2]
  *       [--connections 50] [--only hello,routes,echo] [--servers raw,asgi-bare,...]
  *
  * Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
@@ -33,8 +33,8 @@ const PROFILE_LABELS: Record<Profile, string> = {
 
 const { values } = parseCommandLine({
   options: {
-    duration: { type: "string", default: "4" },
-    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "3" },
+    rounds: { type: "string", default: "5" },
     warmup: { type: "string", default: "2" },
     connections: { type: "string", default: "50" },
     only: { type: "string" },

@@ -163,6 +163,20 @@ export class ASGIHTTPServer implements ExchangeContext {
     }
   }
 
+  /** One line per response, uvicorn-style: `client - "METHOD target HTTP/x" status`. */
+  private logAccess(
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: [string, number] | null,
+  ): void {
+    res.once("finish", () => {
+      const who = client === null ? "-" : `${client[0]}:${client[1]}`;
+      // JSON.stringify quotes the target, so control characters cannot forge log lines.
+      const line = `${req.method} ${req.url} HTTP/${req.httpVersion}`;
+      this.logger.info(`${who} - ${JSON.stringify(line)} ${res.statusCode}`);
+    });
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
     if (this.closing) res.shouldKeepAlive = false;
     const target = parseTarget(req.url ?? "");
@@ -207,6 +221,7 @@ export class ASGIHTTPServer implements ExchangeContext {
       server: addresses.server,
     };
     if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
+    if (this.options.accessLog) this.logAccess(req, res, addresses.client);
     this.inFlight++;
     const exchange = new Exchange(req, res, this, contentLength, expectContinue);
     void exchange.run(this.app, scope);

@@ -37,6 +37,8 @@ export interface ServeOptions {
   logger?: ServerLogger;
   /** Maximum request-head size in bytes (Node's `maxHeaderSize`). Default 16 KiB. */
   maxHeaderSize?: number;
+  /** Log one line per response through `logger.info` (costs a listener per request). Default false. */
+  accessLog?: boolean;
 }
 
 /** What `serve()` resolves to once the server accepts connections. */
@@ -71,6 +73,7 @@ export interface ResolvedServeOptions {
   rootPath: string;
   logger: ServerLogger;
   maxHeaderSize: number;
+  accessLog: boolean;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -106,18 +109,30 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
   if (lifespan !== "auto" && lifespan !== "on" && lifespan !== "off") {
     throw new RangeError(`serve(): lifespan must be "auto", "on" or "off"`);
   }
+  const requestTimeout = positive("requestTimeout", options.requestTimeout, 60_000);
+  let headersTimeout = positive("headersTimeout", options.headersTimeout, 20_000);
+  if (requestTimeout > 0 && headersTimeout > requestTimeout) {
+    // Node requires headersTimeout <= requestTimeout (the head is part of the request).
+    if (options.headersTimeout !== undefined) {
+      throw new RangeError(
+        `serve(): headersTimeout (${headersTimeout}) must not exceed requestTimeout (${requestTimeout})`,
+      );
+    }
+    headersTimeout = requestTimeout;
+  }
   return {
     host: options.host ?? "127.0.0.1",
     port,
     workers,
     bodyLimit: positive("bodyLimit", options.bodyLimit, DEFAULT_BODY_LIMIT),
-    headersTimeout: positive("headersTimeout", options.headersTimeout, 20_000),
-    requestTimeout: positive("requestTimeout", options.requestTimeout, 60_000),
+    headersTimeout,
+    requestTimeout,
     keepAliveTimeout: positive("keepAliveTimeout", options.keepAliveTimeout, 5_000),
     shutdownTimeout: positive("shutdownTimeout", options.shutdownTimeout, 30_000),
     lifespan,
     rootPath: options.rootPath ?? "",
     logger: options.logger ?? consoleLogger,
     maxHeaderSize: positive("maxHeaderSize", options.maxHeaderSize, 16 * 1024),
+    accessLog: options.accessLog === true,
   };
 }

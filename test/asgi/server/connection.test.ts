@@ -127,4 +127,16 @@ describe("connections", () => {
     assert.equal(client.responses(), 1);
     assert.match(text, /keep-alive: timeout=/i);
   });
+
+  it("writes an access log line per response when asked", async () => {
+    const lines: string[] = [];
+    await using handle = await start(textApp("ok", 201), {
+      accessLog: true,
+      logger: { error: () => {}, info: (line) => lines.push(line) },
+    });
+    await (await fetch(`${handle.url}/path?q=1`)).text();
+    await sleep(10);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /^127\.0\.0\.1:\d+ - "GET \/path\?q=1 HTTP\/1\.1" 201$/);
+  });
 });
