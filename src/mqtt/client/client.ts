@@ -256,6 +256,12 @@ export class MQTTClient {
     const connection = this.connection;
     this.state = "idle";
     this.connection = undefined;
+    // A connect() still waiting for CONNACK ends now rather than at its timeout.
+    this.connackWaiter?.reject(
+      new MQTTError("the client disconnected while connecting", {
+        code: "MQTT_CLIENT_DISCONNECTED",
+      }),
+    );
     if (connection && !connection.isClosed) {
       const properties: Properties = {};
       if (options.sessionExpiryInterval !== undefined)

@@ -205,6 +205,18 @@ describe("MQTT client against a scripted fake broker", () => {
     await peer.closed;
   });
 
+  it("close() during connect() ends the pending connect at once", async () => {
+    const c = client();
+    const peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port, { timeout: 20_000 });
+    const peer = await peerPromise;
+    await peer.expect("connect");
+    await c.close();
+    // Not MQTT_TIMEOUT (20 s away): the close itself ended it.
+    await assert.rejects(connecting, { code: "MQTT_CLIENT_DISCONNECTED" });
+    await peer.closed;
+  });
+
   it("honours the broker's Receive Maximum, and the new one after a reconnect", async () => {
     const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
     let peerPromise = broker.connection();
