@@ -126,7 +126,21 @@ export class Connection {
   readonly flush = (): void => {
     this.flushScheduled = false;
     if (this.batch.length === 0 || this.closed || !this.transport) return;
-    this.events.beforeWrite();
+    try {
+      this.events.beforeWrite();
+    } catch (cause) {
+      // The store could not record what these packets depend on: sending them would break
+      // the delivery guarantees, so the connection ends instead (the state stays consistent).
+      this.batch = [];
+      this.batchBytes = 0;
+      this.fail(
+        new MQTTError("the session store failed to save in-flight state", {
+          code: "MQTT_STORE_ERROR",
+          cause,
+        }),
+      );
+      return;
+    }
     const batch = this.batch;
     this.batch = [];
     this.batchBytes = 0;

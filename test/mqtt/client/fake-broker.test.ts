@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
-import { MQTTClient, type MQTTClientOptions, QoS } from "../../../src/mqtt/index.js";
+import { MemoryStore, MQTTClient, type MQTTClientOptions, QoS } from "../../../src/mqtt/index.js";
 import { type FakeBroker, startFakeBroker } from "./fake-broker.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -481,6 +481,26 @@ describe("MQTT client against a scripted fake broker", () => {
       peer.send({ type: "puback", packetId: p.packetId as number });
     }
     for (const result of await Promise.all(queued)) assert.equal(result.reasonCode, 0);
+  });
+
+  it("a store that fails to save ends the connection with MQTT_STORE_ERROR, not a crash", async () => {
+    class BrokenStore extends MemoryStore {
+      failing = false;
+      flush(): void {
+        if (this.failing) throw new Error("disk full");
+      }
+    }
+    const store = new BrokenStore();
+    const { c, peer } = await connected({ store });
+    const error = nextError(c);
+    store.failing = true;
+    // reconnect is off here, so the lost connection fails the caller too.
+    const publishing = assert.rejects(c.publish("t", "x", { qos: 1 }), MQTTError);
+    const e = (await error) as MQTTError;
+    assert.equal(e.code, "MQTT_STORE_ERROR");
+    await peer.closed;
+    assert.equal(peer.ended, true);
+    await publishing;
   });
 
   it("random bytes from the broker only ever produce MQTTErrors (fuzz)", async () => {
