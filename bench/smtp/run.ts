@@ -1,0 +1,109 @@
+/**
+ * SMTP benchmark: mtaio vs nodemailer against the same Postfix smtp-sink, in one invocation.
+ *   node --import tsx bench/smtp/run.ts [--count 1000] [--big-mb 100] [--rounds 3]
+ * Scenarios: `one` (N messages one after another over one connection), `pool` (N messages over
+ * 5 connections), `big` (one message with a big attachment, streamed from a file).
+ * Each (library, scenario) runs in a fresh process; the best of --rounds runs is reported.
+ */
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { tempDir } from "../../test/servers/common.js";
+import { startSmtpSink } from "../../test/servers/smtp-sink.js";
+
+interface Result {
+  messages: number;
+  wallMs: number;
+  cpuMs: number;
+  baselineRssMB: number;
+  peakRssMB: number;
+  composer: string;
+}
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? Number(args[i + 1]) : fallback;
+};
+const count = option("count", 1000);
+const bigMB = option("big-mb", 100);
+const rounds = option("rounds", 3);
+
+const dir = await tempDir("smtp-bench");
+const bigFile = join(dir.path, "big.bin");
+await new Promise<void>((resolve, reject) => {
+  const out = createWriteStream(bigFile);
+  out.on("error", reject);
+  const block = randomBytes(1024 * 1024);
+  for (let i = 0; i < bigMB; i++) out.write(block);
+  out.end(resolve);
+});
+
+const sink = await startSmtpSink();
+const worker = join(import.meta.dirname, "worker.ts");
+
+function runOnce(lib: string, scenario: string): Result {
+  const child = spawnSync(
+    process.execPath,
+    ["--import", "tsx", worker, lib, scenario, String(sink.port), String(count), bigFile],
+    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024, timeout: 600_000 },
+  );
+  const line = child.stdout.trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line) as Result;
+  } catch {
+    throw new Error(
+      `${lib} ${scenario} failed (${child.status}):\n${child.stdout}\n${child.stderr}`,
+    );
+  }
+}
+
+function best(lib: string, scenario: string): Result {
+  const runs = Array.from({ length: rounds }, () => runOnce(lib, scenario));
+  return runs.sort((a, b) => a.wallMs - b.wallMs)[0];
+}
+
+const rows: string[] = [];
+const summary: string[] = [];
+try {
+  for (const scenario of ["one", "pool", "big"]) {
+    const m = best("mtaio", scenario);
+    const n = best("nodemailer", scenario);
+    const label = {
+      one: `${count} msgs, 1 connection`,
+      pool: `${count} msgs, 5 connections`,
+      big: `1 msg, ${bigMB} MB attachment`,
+    }[scenario];
+    for (const [name, r] of [
+      ["mtaio", m],
+      ["nodemailer", n],
+    ] as const) {
+      rows.push(
+        `| ${label} | ${name} | ${((r.messages / r.wallMs) * 1000).toFixed(0)} | ${r.wallMs.toFixed(0)} | ${(r.cpuMs / r.messages).toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${(r.peakRssMB - r.baselineRssMB).toFixed(1)} |`,
+      );
+    }
+    summary.push(
+      `${label}: mtaio/nodemailer speed ×${(n.wallMs / m.wallMs).toFixed(2)}, CPU per message ×${(n.cpuMs / m.cpuMs).toFixed(2)} less` +
+        (scenario === "big"
+          ? `, RSS added ${(m.peakRssMB - m.baselineRssMB).toFixed(1)} MB vs ${(n.peakRssMB - n.baselineRssMB).toFixed(1)} MB`
+          : ""),
+    );
+    if (scenario === "one") summary.push(`mtaio message composer: ${m.composer}`);
+  }
+} finally {
+  await sink.stop();
+  await dir.remove();
+}
+
+console.log(
+  `\nSMTP benchmark — Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}, best of ${rounds}`,
+);
+console.log(
+  "\n| scenario | library | msgs/s | wall ms | CPU ms/msg | peak RSS MB | RSS added during run MB |",
+);
+console.log("|---|---|---:|---:|---:|---:|---:|");
+for (const row of rows) console.log(row);
+console.log("");
+for (const line of summary) console.log(`- ${line}`);
