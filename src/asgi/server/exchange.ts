@@ -90,6 +90,8 @@ export class Exchange {
   private waitingReceive: ((event: ReceiveEvent) => void) | null = null;
   private waitingDrain: { resolve: () => void; reject: (error: ASGIError) => void } | null = null;
   private watchingBody = false;
+  /** A receive() is between its first look at the buffer and its second (one microtask). */
+  private deferredReceive = false;
   private watchingConnection = false;
 
   constructor(
@@ -140,7 +142,7 @@ export class Exchange {
   // ---- receive -----------------------------------------------------------------------------
 
   private onReceive(): Promise<ReceiveEvent> {
-    if (this.waitingReceive !== null) {
+    if (this.waitingReceive !== null || this.deferredReceive) {
       return Promise.reject(unexpectedMessage("receive() called again before it resolved"));
     }
     if (this.bodyState === BODY_NONE) {
@@ -156,9 +158,28 @@ export class Exchange {
       }
       const event = this.disconnected ? DISCONNECT : this.readBody();
       if (event !== null) return Promise.resolve(event);
+      // A small body usually sits in the same TCP read as the head: Node's parser pushes it
+      // right after the 'request' event returns, so one microtask later it is buffered and
+      // no listeners are needed.
+      this.deferredReceive = true;
+      return RESOLVED.then(() => this.receiveAfterParse());
     } else if (this.response === RES_COMPLETE || this.isGone()) {
       // ASGI: http.disconnect once the response is sent or the client has gone.
       return Promise.resolve(DISCONNECT);
+    }
+    return new Promise((resolve) => {
+      this.waitingReceive = resolve;
+      this.watch();
+    });
+  }
+
+  private receiveAfterParse(): Promise<ReceiveEvent> | ReceiveEvent {
+    this.deferredReceive = false;
+    if (this.bodyState === BODY_STREAM) {
+      const event = this.disconnected ? DISCONNECT : this.readBody();
+      if (event !== null) return event;
+    } else if (this.response === RES_COMPLETE || this.isGone()) {
+      return DISCONNECT;
     }
     return new Promise((resolve) => {
       this.waitingReceive = resolve;
