@@ -142,6 +142,11 @@ export function readProperties(reader: Reader, context: PropertyContext): Proper
     }
   }
   if (reader.pos !== end) throw malformed("a property runs past the property length");
+  // §3.1.2.11.10, §3.2.2.3.18, §3.15.2.2.3: Authentication Data without an Authentication
+  // Method is a Protocol Error.
+  if (props.authenticationData !== undefined && props.authenticationMethod === undefined) {
+    throw protocolError("authentication data without an authentication method");
+  }
   return props as Properties;
 }
 
@@ -201,6 +206,9 @@ function readValue(reader: Reader, d: PropertyDef, end: number): unknown {
  */
 export function propertiesLength(props: Properties | undefined, context: PropertyContext): number {
   if (props === undefined) return 0;
+  if (props.authenticationData !== undefined && props.authenticationMethod === undefined) {
+    throw invalidPacket("authenticationData needs an authenticationMethod (MQTT 5 §3.1.2.11.10)");
+  }
   let size = 0;
   for (const key in props) {
     const value = props[key as keyof Properties];

@@ -160,6 +160,8 @@ export function properties(context: PropertyContext): fc.Arbitrary<Properties | 
         : PROPERTY_ARBS[key];
   }
   return fc.record(model, { requiredKeys: [], noNullPrototype: true }).map((p) => {
+    // Authentication Data needs an Authentication Method (§3.1.2.11.10).
+    if (p.authenticationMethod === undefined) delete p.authenticationData;
     return Object.keys(p).length > 0 ? (p as Properties) : undefined;
   });
 }

@@ -67,6 +67,10 @@ describe("encoder validation", () => {
     refuses(publish({ properties: { messageExpiryInterval: -1 } }), "MQTT_INVALID_PACKET");
     refuses(publish({ properties: { bogus: 1 } }), "MQTT_INVALID_PACKET");
     refuses(
+      { type: "auth", reasonCode: 0x18, properties: { authenticationData: Uint8Array.of(1) } },
+      "MQTT_INVALID_PACKET",
+    );
+    refuses(
       {
         type: "subscribe",
         packetId: 1,

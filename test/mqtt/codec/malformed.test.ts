@@ -147,6 +147,8 @@ describe("properties (§2.2.2)", () => {
     rejects(5, "40 07 00 01 00 03 23 00 01", MALFORMED, 0x81); // topic alias in PUBACK
     rejects(5, "E0 03 00 01 13", MALFORMED, 0x81); // server keep alive (truncated) in DISCONNECT
   });
+  it("rejects authentication data without a method (§3.15.2.2.3)", () =>
+    rejects(5, "F0 06 18 04 16 00 01 AA", PROTOCOL, 0x82));
   it("rejects an unknown property identifier", () =>
     rejects(5, "40 05 00 01 00 01 7F", MALFORMED, 0x81));
   it("rejects out-of-range property values", () => {
