@@ -5,6 +5,11 @@ import { pathToFileURL } from "node:url";
 import { ASGIError } from "../../errors.js";
 import type { ASGIApp } from "../types.js";
 
+/** What `serve()` accepts besides a bare callable: an `ASGIApplication` or the like. */
+export interface ASGIAppProvider {
+  asgi: ASGIApp;
+}
+
 /**
  * An ASGI callable from a value: an `ASGIApplication` instance (anything with an `asgi`
  * function) gives its `asgi`, a function is taken as the callable itself.

@@ -43,4 +43,17 @@ describe("serve() options", () => {
       code: "EADDRINUSE",
     });
   });
+
+  it("accepts an object with an asgi callable (an ASGIApplication) as well as a callable", async () => {
+    class App {
+      text = "from this";
+      async asgi(...[scope, , send]: Parameters<ReturnType<typeof textApp>>): Promise<void> {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        await send({ type: "http.response.start", status: 200 });
+        await send({ type: "http.response.body", body: Buffer.from(this.text) });
+      }
+    }
+    await using handle = await serve(new App(), { port: 0 });
+    assert.equal(await (await fetch(handle.url)).text(), "from this");
+  });
 });
