@@ -64,34 +64,36 @@ export class BodyEncoder {
   #encode(chunk: Uint8Array): Uint8Array {
     const n = chunk.length;
     if (n === 0) return chunk;
-    // Fast path: scan once; most chunks (MIME output) are already CRLF-clean with no dots
-    // at line starts, and are passed on without copying.
-    let i = 0;
+    // Fast path: MIME output is normally CRLF-clean with no dot at a line start, and is passed
+    // on without copying. Checked with native indexOf (memchr) rather than a byte loop.
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, n);
+    let begin = 0;
     let lineStart = this.#lineStart;
-    let pendingCR = this.#pendingCR;
-    for (; i < n; i++) {
-      const b = chunk[i];
-      if (pendingCR) {
-        if (b !== LF) break; // lone CR
-        pendingCR = false;
-        lineStart = true;
-        continue;
-      }
-      if (b === CR) {
-        pendingCR = true;
-        continue;
-      }
-      if (b === LF) break; // lone LF
-      if (lineStart && b === DOT && this.#dotStuff) break;
-      lineStart = false;
+    if (this.#pendingCR) {
+      if (buf[0] !== LF) return this.#slow(chunk); // the previous chunk ended in a lone CR
+      begin = 1;
+      lineStart = true;
     }
-    if (i === n) {
-      this.#lineStart = lineStart;
-      this.#pendingCR = pendingCR;
-      // A chunk starting with LF after a CR from the previous chunk is fine as is.
-      return chunk;
+    // Every CR must be followed by LF (a CR as the very last byte waits for the next chunk).
+    for (let i = begin; ; ) {
+      const cr = buf.indexOf(CR, i);
+      if (cr === -1 || cr === n - 1) break;
+      if (buf[cr + 1] !== LF) return this.#slow(chunk);
+      i = cr + 2;
     }
-    return this.#slow(chunk);
+    // Every LF must follow a CR, and (for DATA) no line may start with a dot.
+    if (this.#dotStuff && lineStart && begin < n && buf[begin] === DOT) return this.#slow(chunk);
+    for (let i = begin; ; ) {
+      const lf = buf.indexOf(LF, i);
+      if (lf === -1) break;
+      if (lf === 0 || buf[lf - 1] !== CR) return this.#slow(chunk);
+      if (this.#dotStuff && lf + 1 < n && buf[lf + 1] === DOT) return this.#slow(chunk);
+      i = lf + 1;
+    }
+    const last = buf[n - 1];
+    this.#pendingCR = last === CR;
+    this.#lineStart = last === LF;
+    return chunk;
   }
 
   #slow(chunk: Uint8Array): Uint8Array {

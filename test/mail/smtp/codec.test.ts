@@ -155,9 +155,16 @@ describe("SMTP body encoder: dot-stuffing and line-end normalising", () => {
   });
 
   it("fuzz: output has no lone CR/LF, ends DATA exactly once, and un-stuffs to the normalised input", () => {
-    const bytes = fc
+    // Half raw byte soup, half mostly-clean CRLF text (exercises the no-copy fast path).
+    const soup = fc
       .uint8Array({ maxLength: 400 })
       .map((a) => a.map((b) => [0x0d, 0x0a, 0x2e, 0x41][b % 4]));
+    const text = fc
+      .array(fc.constantFrom("\r\n", "\r\n", "\r\n", "A", "AB", "A.", ".", "\r", "\n"), {
+        maxLength: 120,
+      })
+      .map((tokens) => new Uint8Array(Buffer.from(tokens.join(""), "latin1")));
+    const bytes = fc.oneof(soup, text);
     fc.assert(
       fc.property(bytes, fc.array(fc.nat(400), { maxLength: 6 }), (input, cuts) => {
         const encoder = new BodyEncoder({ dotStuff: true });
