@@ -164,3 +164,24 @@ describe("decoder memory", () => {
     assert.equal(decoder.bufferedBytes, 0);
   });
 });
+
+describe("decoder cost", () => {
+  it("takes a 256 KiB packet one byte at a time without quadratic copying", {
+    timeout: 30_000,
+  }, () => {
+    // Joining the backlog on every push would copy ~34 GB here and never finish in time.
+    const packet: Packet = {
+      type: "publish",
+      topic: "t",
+      payload: new Uint8Array(256 * 1024).fill(3),
+      qos: 0,
+      retain: false,
+      dup: false,
+    };
+    const bytes = encodePacket(packet, 5);
+    const decoder = new PacketDecoder({ version: 5 });
+    const out: Packet[] = [];
+    for (let i = 0; i < bytes.length; i++) out.push(...decoder.push(bytes.subarray(i, i + 1)));
+    assert.deepEqual(out, [packet]);
+  });
+});

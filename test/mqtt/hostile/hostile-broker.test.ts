@@ -35,11 +35,15 @@ function isMQTTError(code: string, reasonCode?: number) {
 let broker: FakeBroker;
 let client: MQTTClient;
 let errors: Error[];
+/** Resolves when the client has stopped for good (its `close` event). */
+let clientClosed: Promise<void>;
 
 function newClient(options: ConstructorParameters<typeof MQTTClient>[0] = {}): MQTTClient {
   client = new MQTTClient({ reconnect: false, timeout: 3000, keepalive: 0, ...options });
   errors = [];
   client.on("error", (error) => errors.push(error));
+  const current = client;
+  clientClosed = new Promise((resolve) => current.on("close", () => resolve()));
   return client;
 }
 
@@ -225,7 +229,7 @@ describe("hostile broker: acknowledgements", () => {
         p.send({ type, packetId: 4242, reasonCode: 0 });
       });
       assert.ok(isMQTTError("MQTT_PROTOCOL_ERROR", 0x82)(await within(firstError(), "error")));
-      await within(peer.closed, "socket close");
+      await within(Promise.all([peer.closed, clientClosed]), "close");
       assert.equal(client.connected, false);
     });
   }
@@ -248,6 +252,35 @@ describe("hostile broker: acknowledgements", () => {
     await assert.rejects(within(client.publish("t", "x", { qos: 2 }), "publish"), MQTTError);
     await within(peer.closed, "socket close");
     assert.ok(isMQTTError("MQTT_PROTOCOL_ERROR", 0x82)(errors[0]));
+  });
+});
+
+describe("hostile broker: a broker that goes quiet or hangs up", () => {
+  it("a broker that stops answering PINGREQ is declared dead", async () => {
+    const peer = await connected(() => {}, 5, { keepalive: 1, pingTimeout: 300 });
+    await within(peer.expect("pingreq"), "PINGREQ");
+    assert.ok(isMQTTError("MQTT_KEEPALIVE_TIMEOUT")(await within(firstError(), "error")));
+    await within(Promise.all([peer.closed, clientClosed]), "close");
+    assert.equal(client.connected, false);
+  });
+
+  it("a DISCONNECT with a failure reason surfaces as MQTT_DISCONNECTED_BY_BROKER", async () => {
+    const peer = await connected((p) => {
+      p.send({ type: "disconnect", reasonCode: 0x89, properties: { reasonString: "busy" } });
+      p.socket.end();
+    });
+    const error = await within(firstError(), "error");
+    assert.ok(isMQTTError("MQTT_DISCONNECTED_BY_BROKER", 0x89)(error));
+    assert.match(error.message, /busy/);
+    await within(peer.closed, "socket close");
+  });
+
+  it("a PUBREL for an unknown packet id is answered with PUBCOMP 0x92 (§4.3.3)", async () => {
+    const peer = await connected((p) => p.send({ type: "pubrel", packetId: 777, reasonCode: 0 }));
+    const pubcomp = await within(peer.expect("pubcomp"), "PUBCOMP");
+    assert.equal(pubcomp.packetId, 777);
+    assert.equal(pubcomp.reasonCode, 0x92);
+    assert.equal(client.connected, true);
   });
 });
 
