@@ -255,7 +255,7 @@ export class AsyncSMTPClient {
     const mechanism = chooseMechanism(offered, credentials, session.connection.secure);
     const timeout = this.#timeouts().command;
     await authenticate(
-      (line) => session.connection.command(`${line}\r\n`, timeout, signal),
+      (line) => session.connection.command(`${line}\r\n`, timeout, signal, "AUTH"),
       mechanism,
       credentials,
     );

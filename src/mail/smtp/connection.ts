@@ -106,10 +106,19 @@ export class SMTPConnection {
     }
   }
 
-  /** Sends a command line (already CRLF-terminated) and reads its reply. */
-  async command(line: string, timeoutMs: number, signal?: AbortSignal): Promise<SMTPReply> {
+  /**
+   * Sends a command line (already CRLF-terminated) and reads its reply. `label` names the
+   * command in error messages; pass it for lines that carry secrets (SASL responses), since by
+   * default the line's first word is used.
+   */
+  async command(
+    line: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    label?: string,
+  ): Promise<SMTPReply> {
     await this.write(line, timeoutMs, signal);
-    return this.readReply(timeoutMs, signal, `waiting for the reply to ${verb(line)}`);
+    return this.readReply(timeoutMs, signal, `waiting for the reply to ${label ?? verb(line)}`);
   }
 
   /**
