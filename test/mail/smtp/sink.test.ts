@@ -108,6 +108,27 @@ describe("SMTP client against smtp-sink that drops and refuses", {
     }
   });
 
+  it("reconnects by itself after the server timed out the idle connection", async () => {
+    // -t 1: smtp-sink hangs up on a client that sends nothing for a second.
+    const sink = await startSmtpSink({ args: ["-t", "1"] });
+    try {
+      await using client = new AsyncSMTPClient();
+      await client.connect("127.0.0.1", sink.port, plain);
+      const envelope = { from: "a@example.com", to: ["b@example.com"] };
+      assert.deepEqual((await client.sendRaw(envelope, raw("before-idle"))).accepted, [
+        "b@example.com",
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      assert.equal(client.connected, false);
+      assert.deepEqual((await client.sendRaw(envelope, raw("after-idle"))).accepted, [
+        "b@example.com",
+      ]);
+      assert.equal(client.connected, true);
+    } finally {
+      await sink.stop();
+    }
+  });
+
   it("turns a hard-rejected RCPT into SMTP_RECIPIENTS_REJECTED with reply and enhanced codes", async () => {
     const sink = await startSmtpSink({ args: ["-f", "RCPT"] });
     try {
