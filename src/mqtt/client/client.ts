@@ -166,6 +166,7 @@ export class MQTTClient {
       },
       clamp(options.topicAliasMaximum ?? 64, 0, 65535),
       clamp(options.receiveMaximum ?? 65535, 1, 65535),
+      options.dedupeRedeliveries ?? true,
     );
   }
 
@@ -224,7 +225,7 @@ export class MQTTClient {
       try {
         const saved = await this.store.load();
         this.outbound.restore(saved.outgoing);
-        for (const id of saved.incoming) this.inbound.incoming.add(id);
+        for (const id of saved.incoming) this.inbound.incoming.set(id, undefined);
       } catch (error) {
         this.state = "idle";
         throw error instanceof MQTTError

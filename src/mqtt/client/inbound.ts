@@ -5,6 +5,15 @@
  *   a repeated PUBLISH with that id only gets another PUBREC; PUBREL forgets it (PUBCOMP).
  * Topic aliases set by the broker are resolved here (§3.3.2.3.4), and at most
  * `receiveMaximum` QoS 2 messages may await their PUBREL (§4.9, else 0x93).
+ *
+ * Re-sent after release: §4.3.3 forbids a sender to re-send a PUBLISH once it sent the PUBREL,
+ * and says a PUBLISH that reuses a released id is a new message. Mosquitto 2.0 breaks the first
+ * rule after a reconnect or restart (it re-sends the PUBLISH, DUP set, instead of the PUBREL),
+ * which a literal method B turns into a duplicate delivery. So, unless `dedupeRedeliveries` is
+ * off, we remember the last released messages; a DUP PUBLISH with a released id and the same
+ * topic and payload is acknowledged again but not delivered. A compliant broker never triggers
+ * this except when the first send of a new, byte-identical message on a reused id was lost —
+ * which a broker numbering ids sequentially (Mosquitto) cannot do within 65535 messages.
  */
 import { MQTTError } from "../../errors.js";
 import type { Packet, PublishPacket } from "../codec/index.js";
@@ -25,9 +34,20 @@ export interface InboundHost {
   readonly store: MQTTStore;
 }
 
+interface Received {
+  topic: string;
+  payload: Uint8Array;
+}
+
+/** How many released QoS 2 messages are remembered for `dedupeRedeliveries`. */
+const RELEASED_MEMORY = 1024;
+
 export class Inbound {
-  /** Packet ids of received QoS 2 messages whose PUBREL is pending. */
-  readonly incoming = new Set<number>();
+  /** Received QoS 2 messages whose PUBREL is pending, by packet id (content unknown when
+   * restored from a store). */
+  readonly incoming = new Map<number, Received | undefined>();
+  /** Recently released QoS 2 messages, oldest first. */
+  private readonly released = new Map<number, Received>();
   readonly handlers = new Set<MessageHandler>();
   readonly streams = new Set<MessageStream>();
   private readonly pressured = new Set<MessageStream>();
@@ -43,12 +63,16 @@ export class Inbound {
     private readonly host: InboundHost,
     private readonly topicAliasMaximum: number,
     private readonly receiveMaximum: number,
+    private readonly dedupeRedeliveries = true,
   ) {}
 
   /** A new connection: aliases are per connection; without a session, so are QoS 2 ids. */
   connected(sessionPresent: boolean): void {
     this.aliases = new Map();
-    if (!sessionPresent) this.incoming.clear();
+    if (!sessionPresent) {
+      this.incoming.clear();
+      this.released.clear();
+    }
   }
 
   /** Whether a slow `messages()` consumer wants reading paused. */
@@ -114,6 +138,22 @@ export class Inbound {
     } else {
       const id = packet.packetId as number;
       if (!this.incoming.has(id)) {
+        const released = this.released.get(id);
+        if (released) {
+          this.released.delete(id);
+          if (
+            packet.dup &&
+            this.dedupeRedeliveries &&
+            released.topic === topic &&
+            Buffer.compare(released.payload, packet.payload) === 0
+          ) {
+            // The broker re-sent a message it had already released: acknowledge, don't deliver.
+            this.incoming.set(id, released);
+            this.host.store.putIncoming(id);
+            this.host.send({ type: "pubrec", packetId: id });
+            return;
+          }
+        }
         if (this.incoming.size >= this.receiveMaximum) {
           this.host.fail(
             new MQTTError("the broker exceeded our Receive Maximum", {
@@ -124,7 +164,7 @@ export class Inbound {
           return;
         }
         this.deliver(packet, topic);
-        this.incoming.add(id);
+        this.incoming.set(id, { topic, payload: packet.payload });
         this.host.store.putIncoming(id);
       }
       this.host.send({ type: "pubrec", packetId: id });
@@ -133,8 +173,18 @@ export class Inbound {
 
   /** PUBREL: forget the id, then PUBCOMP (0x92 "not found" in MQTT 5 when we never knew it). */
   pubrel(packetId: number, version: 4 | 5): void {
-    const known = this.incoming.delete(packetId);
-    if (known) this.host.store.deleteIncoming(packetId);
+    const known = this.incoming.has(packetId);
+    if (known) {
+      const received = this.incoming.get(packetId);
+      this.incoming.delete(packetId);
+      this.host.store.deleteIncoming(packetId);
+      if (received && this.dedupeRedeliveries) {
+        this.released.set(packetId, received);
+        if (this.released.size > RELEASED_MEMORY) {
+          this.released.delete(this.released.keys().next().value as number);
+        }
+      }
+    }
     this.host.send({
       type: "pubcomp",
       packetId,

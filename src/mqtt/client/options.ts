@@ -55,6 +55,9 @@ export interface MQTTClientOptions {
   receiveMaximum?: number;
   /** Largest packet we accept, bytes (default 16 MiB); larger ones end the connection. */
   maximumPacketSize?: number;
+  /** Drop a QoS 2 PUBLISH the broker re-sends after releasing it (DUP, same id, topic and
+   * payload) — a Mosquitto 2.0 behaviour that would otherwise deliver twice (default true). */
+  dedupeRedeliveries?: boolean;
   /** MQTT 5: how many topic aliases the broker may use towards us (default 64). */
   topicAliasMaximum?: number;
   /** MQTT 5: use topic aliases for outgoing messages when the broker allows (default false). */

@@ -288,6 +288,36 @@ describe("MQTT client against a scripted fake broker", () => {
     assert.equal((await publishing).reasonCode, 0);
   });
 
+  for (const dedupeRedeliveries of [true, false]) {
+    it(`a PUBLISH re-sent after its PUBREL is ${dedupeRedeliveries ? "not delivered again" : "delivered again (dedupe off)"}`, async () => {
+      const { c, peer } = await connected({ dedupeRedeliveries });
+      const got: string[] = [];
+      c.onMessage((m) => got.push(`${m.text()}${m.dup ? " (dup)" : ""}`));
+      const message = {
+        type: "publish" as const,
+        topic: "q2",
+        payload: new Uint8Array(Buffer.from("x")),
+        qos: 2 as const,
+        retain: false,
+        dup: false,
+        packetId: 5,
+      };
+      peer.send(message);
+      await peer.expect("pubrec");
+      peer.send({ type: "pubrel", packetId: 5 });
+      await peer.expect("pubcomp");
+      // What Mosquitto 2.0 does after a reconnect: the same PUBLISH again, DUP set.
+      peer.send({ ...message, dup: true });
+      await peer.expect("pubrec");
+      peer.send({ type: "pubrel", packetId: 5 });
+      await peer.expect("pubcomp");
+      // A new message on the same id (DUP clear) is always delivered.
+      peer.send(message);
+      await peer.expect("pubrec");
+      assert.deepEqual(got, dedupeRedeliveries ? ["x", "x"] : ["x", "x (dup)", "x"]);
+    });
+  }
+
   it("a refusing PUBACK rejects publish() with the reason code", async () => {
     const { c, peer } = await connected();
     const publishing = c.publish("t", "x", { qos: 1 });

@@ -76,7 +76,14 @@ describe("delivery across cuts and restarts", {
     await subscriber.subscribe(topic, { qos });
     await publisher.connect("127.0.0.1", proxy.port);
     let reconnects = 0;
-    publisher.on("connect", () => reconnects++);
+    const lostSessions: string[] = [];
+    publisher.on("connect", ({ sessionPresent }) => {
+      reconnects++;
+      if (!sessionPresent) lostSessions.push("publisher");
+    });
+    subscriber.on("connect", ({ sessionPresent }) => {
+      if (!sessionPresent) lostSessions.push("subscriber");
+    });
 
     let done = false;
     const publishing = (async () => {
@@ -101,6 +108,8 @@ describe("delivery across cuts and restarts", {
     const missing = Array.from({ length: count }, (_, i) => `m${i}`).filter(
       (k) => !received.has(k),
     );
+    // Exactly once needs the broker's half of each session on every reconnect.
+    assert.deepEqual(lostSessions, [], "the broker kept both sessions");
     assert.deepEqual(missing, [], "no message lost");
     assert.equal(received.size, count);
     return { received, receipts, reconnects, errors };
@@ -136,25 +145,16 @@ describe("delivery across cuts and restarts", {
     assert.ok(cuts >= 3, `only ${cuts} cuts happened`);
   });
 
-  it("QoS 2: zero loss and zero duplicates from the publisher over a broker restart", async () => {
+  it("QoS 2: zero loss and zero duplicates over a broker restart", async () => {
     const { receipts } = await run(QoS.EXACTLY_ONCE, 2000, "restart/qos2", async (stop) => {
       await sleep(60);
       if (!stop()) await broker.restart();
       await sleep(60);
       proxy.cut();
     });
-    // The publisher → broker leg is exactly once: the broker got every message once, so it never
-    // forwarded one as two separate publications. Mosquitto 2.0 does, after restoring a session
-    // from its persistence file, resend a PUBLISH whose PUBREL it had already sent (the spec says
-    // it must not, §4.3.3); a client following §4.3.3 method B has to treat that as a new message.
-    // Such a redelivery is recognisable: DUP set and the same packet id as the first receipt.
-    for (const [key, list] of receipts) {
-      for (const extra of list.slice(1)) {
-        assert.ok(
-          extra.dup && extra.id === list[0].id,
-          `${key} was published twice by the client (receipts ${JSON.stringify(list)})`,
-        );
-      }
-    }
+    // Mosquitto re-sends some released PUBLISHes after its restart (see docs/mqtt.md); the
+    // client recognises them, so each message is still delivered exactly once.
+    const duplicated = [...receipts].filter(([, list]) => list.length !== 1);
+    assert.deepEqual(duplicated, [], "no message delivered twice");
   });
 });
