@@ -453,3 +453,51 @@ describe("AsyncSMTPClient against a scripted server", () => {
     assert.deepEqual(calls, [false, true]);
   });
 });
+
+describe("AsyncSMTPClient against random server bytes (fuzz)", () => {
+  it("always ends connect() and a send with a typed MailError or success, never a crash or hang", async () => {
+    const fc = (await import("fast-check")).default;
+    const chunk = fc.oneof(
+      fc.constantFrom(
+        "220 ok\r\n",
+        "250-x\r\n",
+        "250 PIPELINING\r\n",
+        "354 go\r\n",
+        "250 ok\r\n",
+        "421 bye\r\n",
+        "\r\n",
+        ".\r\n",
+      ),
+      fc.string({ unit: "binary", maxLength: 60 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { maxLength: 12 }), async (chunks) => {
+        const server = await startFakeServer(async (peer) => {
+          for (const c of chunks) {
+            peer.send(Buffer.from(c, "latin1"));
+            await new Promise((r) => setImmediate(r));
+          }
+          peer.close();
+        });
+        try {
+          const client = new AsyncSMTPClient();
+          try {
+            await client.connect("127.0.0.1", server.port, {
+              ...plain,
+              commandTimeoutMs: 500,
+              greetingTimeoutMs: 500,
+            });
+            await client.sendRaw(envelope, "x");
+          } catch (error) {
+            assert.ok(error instanceof MailError, String(error));
+          } finally {
+            await client.close();
+          }
+        } finally {
+          await server.stop();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
