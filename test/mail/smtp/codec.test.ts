@@ -76,7 +76,7 @@ describe("SMTP reply codec (RFC 5321 §4.2)", () => {
 
   it("caps the number of lines and bytes of a reply", () => {
     const assembler = new ReplyAssembler({ maxLines: 5, maxReplyBytes: 1000 });
-    assert.throws(() => parseAll("250-x\r\n".repeat(10) + "250 x\r\n", assembler), {
+    assert.throws(() => parseAll(`${"250-x\r\n".repeat(10)}250 x\r\n`, assembler), {
       code: "SMTP_REPLY_TOO_LARGE",
     });
     const small = new ReplyAssembler({ maxLines: 100, maxReplyBytes: 100 });
