@@ -7,7 +7,9 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { encodePacket, type Packet, PacketDecoder } from "../../../src/mqtt/codec/index.js";
+import { packet } from "./arbitraries.js";
 
 interface TheirPacket {
   cmd: string;
@@ -345,4 +347,26 @@ describe("interop with mqtt-packet", {
       reasonCodes: [],
     });
   });
+});
+
+describe("interop fuzzing with mqtt-packet", {
+  skip: mqttPacket ? false : "mqtt-packet not installed",
+}, () => {
+  for (const version of [4, 5] as const) {
+    it(`every packet we encode parses in mqtt-packet as the same command (MQTT ${version})`, () => {
+      fc.assert(
+        fc.property(packet(version), (p) => {
+          const parsed = theirs(encodePacket(p, version), version);
+          assert.equal(parsed.cmd, p.type);
+          if ("packetId" in p && p.packetId !== undefined)
+            assert.equal(parsed.messageId, p.packetId);
+          if (p.type === "publish") {
+            assert.equal(parsed.topic, p.topic);
+            assert.deepEqual(bytesOf(parsed.payload), bytesOf(p.payload));
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
 });
