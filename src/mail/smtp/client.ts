@@ -87,8 +87,7 @@ export class AsyncSMTPClient {
           code: "SMTP_INVALID_ARGUMENT",
         });
       }
-      this.#allowPlaintextAuth = options.allowPlaintextAuth === true;
-      this.#sessionOptions = {
+      const sessionOptions: SessionOptions = {
         host,
         port,
         security,
@@ -106,8 +105,13 @@ export class AsyncSMTPClient {
           maxLines: 200,
         },
       };
+      const session = await openSession({ ...sessionOptions, signal: options.signal });
+      // Remembered only once a session worked: reconnects reuse them.
+      this.#sessionOptions = sessionOptions;
+      this.#allowPlaintextAuth = options.allowPlaintextAuth === true;
+      this.#credentials = undefined;
       this.#closed = false;
-      this.#session = await openSession({ ...this.#sessionOptions, signal: options.signal });
+      this.#session = session;
       this.#needsReset = false;
     });
   }
