@@ -33,6 +33,8 @@ import type { ServerLogger } from "./options.js";
 /** What an exchange needs from its server. */
 export interface ExchangeContext {
   readonly bodyLimit: number;
+  /** Milliseconds a streamed `send()` may wait for the client to read before it is cut off. */
+  readonly writeTimeout: number;
   readonly logger: ServerLogger;
   /** True once `close()` began: responses get `Connection: close`. */
   closing: boolean;
@@ -331,11 +333,20 @@ export class Exchange {
     if (bytes.byteLength === 0 || res.write(bytes)) return RESOLVED;
     return new Promise((resolve, reject) => {
       this.waitingDrain = { resolve, reject };
+      // A client that stops reading must not hold the app (and the socket) forever.
+      const stalled = setTimeout(() => {
+        this.context.logger.error(
+          `Client read nothing for ${this.context.writeTimeout} ms; closing the connection`,
+        );
+        res.destroy(); // → 'close' → onConnectionLost() rejects the pending send()
+      }, this.context.writeTimeout);
       res.once("drain", () => {
+        clearTimeout(stalled);
         const drain = this.waitingDrain;
         this.waitingDrain = null;
         drain?.resolve();
       });
+      res.once("close", () => clearTimeout(stalled));
       this.watchConnection();
     });
   }

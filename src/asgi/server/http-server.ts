@@ -46,6 +46,7 @@ export function formatURL(host: string, port: number): string {
 export class ASGIHTTPServer implements ExchangeContext {
   readonly server: Server;
   readonly bodyLimit: number;
+  readonly writeTimeout: number;
   readonly logger: ResolvedServeOptions["logger"];
   closing = false;
 
@@ -59,6 +60,7 @@ export class ASGIHTTPServer implements ExchangeContext {
     private readonly options: ResolvedServeOptions,
   ) {
     this.bodyLimit = options.bodyLimit;
+    this.writeTimeout = options.writeTimeout;
     this.logger = options.logger;
     this.lifespan = new Lifespan(app, options.lifespan, options.logger);
     this.server = createServer({

@@ -27,6 +27,11 @@ export interface ServeOptions {
   requestTimeout?: number;
   /** Milliseconds an idle keep-alive connection stays open. Default 5 000. */
   keepAliveTimeout?: number;
+  /**
+   * Milliseconds a streamed `send()` may wait for a client that reads nothing (no `drain`)
+   * before the connection is closed and `send()` rejects. Default 60 000.
+   */
+  writeTimeout?: number;
   /** Milliseconds `close()` waits for in-flight requests before cutting them off. Default 30 000. */
   shutdownTimeout?: number;
   /** ASGI lifespan protocol. Default `"auto"`. */
@@ -68,6 +73,7 @@ export interface ResolvedServeOptions {
   headersTimeout: number;
   requestTimeout: number;
   keepAliveTimeout: number;
+  writeTimeout: number;
   shutdownTimeout: number;
   lifespan: LifespanMode;
   rootPath: string;
@@ -128,6 +134,7 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
     headersTimeout,
     requestTimeout,
     keepAliveTimeout: positive("keepAliveTimeout", options.keepAliveTimeout, 5_000),
+    writeTimeout: positive("writeTimeout", options.writeTimeout, 60_000),
     shutdownTimeout: positive("shutdownTimeout", options.shutdownTimeout, 30_000),
     lifespan,
     rootPath: options.rootPath ?? "",

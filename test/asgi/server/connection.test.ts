@@ -139,4 +139,32 @@ describe("connections", () => {
     assert.equal(lines.length, 1);
     assert.match(lines[0], /^127\.0\.0\.1:\d+ - "GET \/path\?q=1 HTTP\/1\.1" 201$/);
   });
+
+  it("closes the connection of a client that stops reading (writeTimeout)", async () => {
+    const outcome = gate<unknown>();
+    const chunk = Buffer.alloc(1024 * 1024, 0x63);
+    await using handle = await start(
+      async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        await send({ type: "http.response.start", status: 200 });
+        try {
+          for (let i = 0; i < 1000; i++) {
+            await send({ type: "http.response.body", body: chunk, more_body: true });
+          }
+          outcome.open("sent everything");
+        } catch (error) {
+          outcome.open(error);
+        }
+      },
+      { writeTimeout: 300 },
+    );
+    const client = new RawClient(handle.port);
+    client.socket.pause(); // reads nothing
+    await client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const error = await outcome.promise;
+    assert.ok(error instanceof ASGIError, String(error));
+    assert.equal(error.code, "ASGI_CLIENT_DISCONNECTED");
+    assert.match(handle.logger.errors[0].message, /read nothing for 300 ms/);
+    client.destroy();
+  });
 });
