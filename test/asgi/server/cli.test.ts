@@ -99,7 +99,7 @@ describe("mtaio serve (CLI)", () => {
     assert.equal(await run.exit, 0);
   });
 
-  it("runs workers that share the port and go away with the primary", async () => {
+  it("runs workers that share the port, replaces a dead one, and go away with the primary", async () => {
     const run = mtaio("serve", fixture("app-object.mjs"), "--port", "0", "--workers", "2");
     const url = await listening(run);
     assert.match(run.stdout, /2 workers/);
@@ -110,6 +110,21 @@ describe("mtaio serve (CLI)", () => {
       pids.add(Number(response.headers.get("x-pid")));
     }
     assert.ok(!pids.has(run.child.pid!), "the primary does not serve");
+
+    // A worker that dies is replaced; meanwhile the other one keeps serving.
+    await assert.rejects(fetch(`${url}/crash`, { headers: { connection: "close" } }));
+    const after = await fetch(url, { headers: { connection: "close" } });
+    assert.equal(after.status, 200);
+    pids.add(Number(after.headers.get("x-pid")));
+    const deadline = Date.now() + 15_000;
+    while (!/starting another/.test(run.stderr) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(run.stderr, /died \(3\); starting another/);
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(url, { headers: { connection: "close" } });
+      pids.add(Number(response.headers.get("x-pid")));
+    }
     run.child.kill("SIGTERM");
     assert.equal(await run.exit, 0);
     for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} exited`);

@@ -134,4 +134,19 @@ describe("scope built by the server", () => {
     assert.equal(last!.http_version, "1.0");
     assert.equal(last!.path, "/old");
   });
+
+  it("passes rootPath through as root_path", async () => {
+    let rootPath: string | undefined;
+    await using mounted = await start(
+      async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        rootPath = scope.root_path;
+        await send({ type: "http.response.start", status: 204 });
+        await send({ type: "http.response.body" });
+      },
+      { rootPath: "/api" },
+    );
+    await fetch(mounted.url);
+    assert.equal(rootPath, "/api");
+  });
 });
