@@ -185,7 +185,9 @@ export async function runTransaction(
   const finalReply = chunking
     ? await sendBdat(connection, timeouts, input, progress, sizeLimit, pipelining)
     : await sendData(connection, timeouts, input, progress, sizeLimit, dataReply);
-  progress.needsReset = false;
+  // After DATA's final reply the transaction is over either way (RFC 5321 §4.1.1.4); a refused
+  // BDAT leaves it to the client to clear it with RSET (RFC 3030 §4.1).
+  progress.needsReset = chunking && !isPositive(finalReply);
   if (!isPositive(finalReply)) {
     throw replyError("the server rejected the message", finalReply, "SMTP_MESSAGE_REJECTED");
   }
@@ -227,10 +229,11 @@ async function sendData(
       connection.destroy();
       throw tooLarge(encoder.bytesOut, sizeLimit);
     }
-    if (encoded.length === 0) return;
+    if (encoded.length === 0) return true;
     pending.push(encoded);
     pendingBytes += encoded.length;
     if (pendingBytes >= WRITE_CHUNK) await flush();
+    return true;
   });
   pending.push(encoder.end());
   pendingBytes += pending[pending.length - 1].length;
@@ -273,16 +276,17 @@ async function sendBdat(
   };
 
   await streamBody(connection, input, async (chunk) => {
-    if (failure) return;
+    if (failure) return false;
     const encoded = encoder.push(chunk);
     if (sizeLimit > 0 && encoder.bytesOut > sizeLimit) {
       connection.destroy();
       throw tooLarge(encoder.bytesOut, sizeLimit);
     }
-    if (encoded.length === 0) return;
+    if (encoded.length === 0) return true;
     pending.push(encoded);
     pendingBytes += encoded.length;
     if (pendingBytes >= BDAT_CHUNK) await send(false);
+    return !failure;
   });
   if (failure) {
     while (outstanding > 0) collect(await connection.readReply(timeouts.data, signal));
@@ -309,7 +313,7 @@ async function sendBdat(
 async function streamBody(
   connection: SMTPConnection,
   input: TransactionInput,
-  each: (chunk: Uint8Array) => Promise<void>,
+  each: (chunk: Uint8Array) => Promise<boolean>,
 ): Promise<void> {
   try {
     for await (const chunk of input.body()) {
@@ -319,7 +323,9 @@ async function streamBody(
           cause: input.signal.reason,
         });
       }
-      await each(chunk);
+      // `false` stops reading the body (the server already refused it); `break` also closes
+      // the producer, e.g. an attachment's file stream.
+      if (!(await each(chunk))) break;
     }
   } catch (failure) {
     connection.destroy();

@@ -31,6 +31,20 @@ async function acceptMessage(peer: ScriptedPeer, recipients = 1): Promise<Buffer
   return body;
 }
 
+/** Accepts one BDAT transaction (pipelined MAIL/RCPT, then BDAT chunks). */
+async function acceptMessageBdat(peer: ScriptedPeer): Promise<void> {
+  await peer.line();
+  await peer.line();
+  peer.send("250 ok\r\n250 ok\r\n");
+  for (;;) {
+    const match = /^BDAT (\d+)( LAST)?$/.exec(await peer.line());
+    assert.ok(match);
+    await peer.bytes(Number(match[1]));
+    peer.send(match[2] ? "250 2.0.0 queued\r\n" : "250 2.0.0 chunk ok\r\n");
+    if (match[2]) return;
+  }
+}
+
 async function expectSMTPError(promise: Promise<unknown>, code: string): Promise<SMTPError> {
   try {
     await promise;
@@ -373,6 +387,38 @@ describe("AsyncSMTPClient against a scripted server", () => {
     const result = await client.sendRaw(envelope, "Subject: x\n\n.a");
     assert.equal(result.response, "Message accepted");
     assert.equal(body, "Subject: x\r\n\r\n.a\r\n");
+  });
+
+  it("stops reading the body when the server refuses a BDAT chunk, then resets", async () => {
+    const server = await serve(async (peer) => {
+      await greet(peer, ["PIPELINING", "CHUNKING"]);
+      await peer.line();
+      await peer.line();
+      peer.send("250 ok\r\n250 ok\r\n");
+      for (;;) {
+        const match = /^BDAT (\d+)( LAST)?$/.exec(await peer.line());
+        if (!match) break;
+        await peer.bytes(Number(match[1]));
+        peer.send("552 5.3.4 Message too big for system\r\n");
+        if (match[2]) break;
+      }
+      assert.equal(server.received.at(-1), "RSET");
+      peer.send("250 flushed\r\n");
+      await acceptMessageBdat(peer);
+    });
+    let produced = 0;
+    async function* body() {
+      for (let i = 0; i < 200; i++) {
+        produced++;
+        yield Buffer.alloc(64 * 1024, 0x61);
+      }
+    }
+    await using client = new AsyncSMTPClient();
+    await client.connect("127.0.0.1", server.port, plain);
+    const error = await expectSMTPError(client.sendRaw(envelope, body()), "SMTP_MESSAGE_REJECTED");
+    assert.equal(error.replyCode, 552);
+    assert.ok(produced < 200, `the whole body was read (${produced} chunks)`);
+    assert.deepEqual((await client.sendRaw(envelope, "small")).accepted, ["b@example.com"]);
   });
 
   it("never sends credentials in plaintext unless allowed", async () => {
