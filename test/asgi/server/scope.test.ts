@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { decodePathSegment, type ServerHandle } from "../../../src/asgi/server/index.js";
 import { parseTarget } from "../../../src/asgi/server/path.js";
 import type { HTTPScope } from "../../../src/asgi/types.js";
-import { RawClient, start } from "./helpers.js";
+import { RawClient, start, textApp } from "./helpers.js";
 
 describe("request target parsing", () => {
   it("decodes once, from the raw bytes, as UTF-8", () => {
@@ -148,5 +148,47 @@ describe("scope built by the server", () => {
     );
     await fetch(mounted.url);
     assert.equal(rootPath, "/api");
+  });
+
+  it("answers every fuzzed request target with the decoded path or a 400, and keeps serving", async () => {
+    await using echo = await start(textApp((scope) => scope.path));
+    const piece = fc.constantFrom(
+      "/",
+      "a",
+      "%",
+      "%2F",
+      "%2f",
+      "%25",
+      "%E3%81%82",
+      "%C3",
+      "%zz",
+      "é",
+      "+",
+      ";",
+      "~",
+      "..",
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 12 }), async (pieces) => {
+        const target = `/${pieces.join("")}`;
+        const client = new RawClient(echo.port);
+        await client.write(
+          Buffer.from(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, "latin1"),
+        );
+        const text = await client.untilClosed();
+        const expected = parseTarget(Buffer.from(target, "latin1").toString("latin1"));
+        if (expected === null) {
+          assert.match(text, /^HTTP\/1\.1 400 /, target);
+        } else {
+          assert.match(text, /^HTTP\/1\.1 200 /, target);
+          const body = Buffer.from(text.slice(text.indexOf("\r\n\r\n") + 4), "latin1").toString(
+            "utf8",
+          );
+          assert.equal(body, expected.path, target);
+        }
+      }),
+      { numRuns: 60 },
+    );
+    assert.equal(await (await fetch(echo.url)).text(), "/");
   });
 });
