@@ -5,11 +5,17 @@
  * ASGI callable. Ctrl-C (SIGINT) or SIGTERM closes gracefully; a second one exits at once.
  */
 import cluster from "node:cluster";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { loadApp } from "./asgi/server/app-loader.js";
 import { runPrimary } from "./asgi/server/cluster.js";
-import { type LifespanMode, resolveOptions, type ServerHandle } from "./asgi/server/options.js";
+import {
+  type LifespanMode,
+  resolveOptions,
+  type ServeOptions,
+  type ServerHandle,
+} from "./asgi/server/options.js";
 import { serve } from "./asgi/server/serve.js";
 
 const USAGE = `Usage: mtaio serve <module>[:export] [options]
@@ -26,6 +32,8 @@ Options:
   --lifespan <mode>      auto | on | off (default auto)
   --root-path <path>     ASGI root_path, when mounted below a prefix
   --access-log           print one line per response
+  --ssl-keyfile <file>   serve HTTPS with this PEM private key ...
+  --ssl-certfile <file>  ... and this PEM certificate (chain)
   -h, --help             show this help
 `;
 
@@ -66,7 +74,20 @@ async function main(argv: string[]): Promise<void> {
     values.workers === undefined || values.workers === "auto"
       ? values.workers
       : number("workers", values.workers);
-  const options = {
+  const keyFile = values["ssl-keyfile"];
+  const certFile = values["ssl-certfile"];
+  if ((keyFile === undefined) !== (certFile === undefined)) {
+    fail("--ssl-keyfile and --ssl-certfile go together");
+  }
+  let tls: ServeOptions["tls"];
+  if (keyFile !== undefined && certFile !== undefined) {
+    try {
+      tls = { key: readFileSync(keyFile), cert: readFileSync(certFile) };
+    } catch (error) {
+      fail(`cannot read the TLS key or certificate: ${(error as Error).message}`);
+    }
+  }
+  const options: ServeOptions = {
     host: values.host,
     port: number("port", values.port),
     workers: workers as number | "auto" | undefined,
@@ -74,6 +95,7 @@ async function main(argv: string[]): Promise<void> {
     lifespan,
     rootPath: values["root-path"],
     accessLog: values["access-log"],
+    tls,
   };
 
   let handle: ServerHandle;
@@ -123,6 +145,8 @@ function parseCommandLine(argv: string[]) {
       lifespan: { type: "string" },
       "root-path": { type: "string" },
       "access-log": { type: "boolean" },
+      "ssl-keyfile": { type: "string" },
+      "ssl-certfile": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -95,7 +95,7 @@ export async function runPrimary(options: ResolvedServeOptions): Promise<ServerH
   return {
     host: options.host,
     port,
-    url: formatURL(options.host, port),
+    url: formatURL(options.host, port, options.tls === undefined ? "http" : "https"),
     workers: options.workers,
     close,
     [Symbol.asyncDispose]: close,

@@ -2,7 +2,14 @@
  * `serve()` in this process: Node's HTTP/1.1 server driving an ASGI app, with lifespan,
  * limits, timeouts against slow clients and a graceful close.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHTTPSServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { ASGIApp, ASGIHeaders, HTTPScope } from "../types.js";
 import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.js";
@@ -38,9 +45,9 @@ function addressesOf(socket: AddressedSocket) {
 }
 
 /** Formats `host:port` for a URL (IPv6 literals in brackets, RFC 3986 §3.2.2). */
-export function formatURL(host: string, port: number): string {
+export function formatURL(host: string, port: number, scheme: "http" | "https" = "http"): string {
   const shown = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
-  return `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+  return `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
 }
 
 export class ASGIHTTPServer implements ExchangeContext {
@@ -49,6 +56,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   readonly writeTimeout: number;
   readonly logger: ResolvedServeOptions["logger"];
   closing = false;
+  readonly scheme: "http" | "https";
 
   private readonly lifespan: Lifespan;
   private inFlight = 0;
@@ -63,7 +71,7 @@ export class ASGIHTTPServer implements ExchangeContext {
     this.writeTimeout = options.writeTimeout;
     this.logger = options.logger;
     this.lifespan = new Lifespan(app, options.lifespan, options.logger);
-    this.server = createServer({
+    const serverOptions: ServerOptions = {
       keepAlive: true,
       keepAliveTimeout: options.keepAliveTimeout,
       headersTimeout: options.headersTimeout,
@@ -75,7 +83,12 @@ export class ASGIHTTPServer implements ExchangeContext {
         Math.min(1000, options.headersTimeout / 4 || 1000, options.requestTimeout / 4 || 1000),
       ),
       maxHeaderSize: options.maxHeaderSize,
-    });
+    };
+    this.scheme = options.tls === undefined ? "http" : "https";
+    this.server =
+      options.tls === undefined
+        ? createServer(serverOptions)
+        : createHTTPSServer({ ...options.tls, ...serverOptions });
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) =>
       this.handle(req, res, false),
     );
@@ -113,7 +126,7 @@ export class ASGIHTTPServer implements ExchangeContext {
     const address = this.server.address() as AddressInfo;
     const host = this.options.host;
     const port = address.port;
-    const url = formatURL(host, port);
+    const url = formatURL(host, port, this.scheme);
     const close = () => this.close();
     return { host, port, url, workers: 1, close, [Symbol.asyncDispose]: close };
   }
@@ -213,7 +226,7 @@ export class ASGIHTTPServer implements ExchangeContext {
       asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
       http_version: req.httpVersion === "1.0" ? "1.0" : "1.1",
       method: req.method ?? "GET",
-      scheme: "http",
+      scheme: this.scheme,
       path: target.path,
       raw_path: Buffer.from(target.rawPath, "latin1"),
       query_string: target.query.length === 0 ? EMPTY : Buffer.from(target.query, "latin1"),

@@ -1,5 +1,11 @@
 /** The ASGI server: `serve()` runs any ASGI 3.0 app on Node's HTTP server. */
 export { type ASGIAppProvider, loadApp, toASGIApp } from "./app-loader.js";
-export type { LifespanMode, ServeOptions, ServerHandle, ServerLogger } from "./options.js";
+export type {
+  LifespanMode,
+  ServeOptions,
+  ServerHandle,
+  ServerLogger,
+  ServeTLSOptions,
+} from "./options.js";
 export { decodePathSegment } from "./path.js";
 export { serve } from "./serve.js";

@@ -1,4 +1,8 @@
 /** Options of `serve()` and the handle it returns. */
+import type { SecureContextOptions, TlsOptions } from "node:tls";
+
+/** TLS for HTTPS: at least `key` and `cert` (PEM), plus any other Node TLS server option. */
+export type ServeTLSOptions = SecureContextOptions & TlsOptions;
 
 /** Where the server reports problems. `console` fits; pass your own logger to route them. */
 export interface ServerLogger {
@@ -44,6 +48,8 @@ export interface ServeOptions {
   maxHeaderSize?: number;
   /** Log one line per response through `logger.info` (costs a listener per request). Default false. */
   accessLog?: boolean;
+  /** Serve HTTPS with these TLS options (`key`, `cert`, …); `scope.scheme` is then `"https"`. */
+  tls?: ServeTLSOptions;
 }
 
 /** What `serve()` resolves to once the server accepts connections. */
@@ -52,7 +58,7 @@ export interface ServerHandle {
   readonly host: string;
   /** The bound port (the real one when `port: 0` was asked for). */
   readonly port: number;
-  /** `http://host:port`, ready to print or fetch. */
+  /** `http://host:port` (or `https://`), ready to print or fetch. */
   readonly url: string;
   /** Worker processes serving (1 when serving in-process). */
   readonly workers: number;
@@ -80,6 +86,7 @@ export interface ResolvedServeOptions {
   logger: ServerLogger;
   maxHeaderSize: number;
   accessLog: boolean;
+  tls: ServeTLSOptions | undefined;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -141,5 +148,6 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
     logger: options.logger ?? consoleLogger,
     maxHeaderSize: positive("maxHeaderSize", options.maxHeaderSize, 16 * 1024),
     accessLog: options.accessLog === true,
+    tls: options.tls,
   };
 }
