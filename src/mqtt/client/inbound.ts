@@ -39,8 +39,9 @@ interface Received {
   payload: Uint8Array;
 }
 
-/** How many released QoS 2 messages are remembered for `dedupeRedeliveries`. */
+/** How many released QoS 2 messages (and payload bytes) `dedupeRedeliveries` remembers. */
 const RELEASED_MEMORY = 1024;
+const RELEASED_BYTES = 8 * 1024 * 1024;
 
 export class Inbound {
   /** Received QoS 2 messages whose PUBREL is pending, by packet id (content unknown when
@@ -48,6 +49,7 @@ export class Inbound {
   readonly incoming = new Map<number, Received | undefined>();
   /** Recently released QoS 2 messages, oldest first. */
   private readonly released = new Map<number, Received>();
+  private releasedBytes = 0;
   readonly handlers = new Set<MessageHandler>();
   readonly streams = new Set<MessageStream>();
   private readonly pressured = new Set<MessageStream>();
@@ -72,6 +74,7 @@ export class Inbound {
     if (!sessionPresent) {
       this.incoming.clear();
       this.released.clear();
+      this.releasedBytes = 0;
     }
   }
 
@@ -140,7 +143,7 @@ export class Inbound {
       if (!this.incoming.has(id)) {
         const released = this.released.get(id);
         if (released) {
-          this.released.delete(id);
+          this.forget(id, released);
           if (
             packet.dup &&
             this.dedupeRedeliveries &&
@@ -179,9 +182,14 @@ export class Inbound {
       this.incoming.delete(packetId);
       this.host.store.deleteIncoming(packetId);
       if (received && this.dedupeRedeliveries) {
+        const previous = this.released.get(packetId);
+        if (previous) this.forget(packetId, previous);
         this.released.set(packetId, received);
-        if (this.released.size > RELEASED_MEMORY) {
-          this.released.delete(this.released.keys().next().value as number);
+        this.releasedBytes += received.payload.length;
+        // Oldest first, within both bounds.
+        for (const [id, old] of this.released) {
+          if (this.released.size <= RELEASED_MEMORY && this.releasedBytes <= RELEASED_BYTES) break;
+          this.forget(id, old);
         }
       }
     }
@@ -190,6 +198,11 @@ export class Inbound {
       packetId,
       reasonCode: known || version === 4 ? 0 : 0x92,
     });
+  }
+
+  private forget(id: number, received: Received): void {
+    this.released.delete(id);
+    this.releasedBytes -= received.payload.length;
   }
 
   private deliver(packet: PublishPacket, topic: string): void {
