@@ -143,9 +143,16 @@ function openSocket(options: TransportOptions, handlers: TransportHandlers): Pro
       socket.once("close", () => handlers.close(failure));
       settle(undefined, {
         write(chunks) {
-          // One buffer per batch: copying small packets together is cheaper than a writev
-          // with thousands of entries (and each stream write has its own overhead).
-          return socket.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+          if (chunks.length === 1) return socket.write(chunks[0]);
+          let bytes = 0;
+          for (const chunk of chunks) bytes += chunk.length;
+          // Small packets: one copy into one buffer beats a writev with thousands of entries.
+          // Large ones: a writev (cork/uncork) of the packets as they are, without copying.
+          if (bytes < chunks.length * 2048) return socket.write(Buffer.concat(chunks, bytes));
+          socket.cork();
+          for (const chunk of chunks) socket.write(chunk);
+          socket.uncork();
+          return !socket.writableNeedDrain;
         },
         pause: () => socket.pause(),
         resume: () => socket.resume(),
