@@ -387,6 +387,29 @@ describe("MQTT client against a scripted fake broker", () => {
     peer.send({ type: "suback", packetId: again.packetId, reasonCodes: [1] });
   });
 
+  it("a SUBSCRIBE cut off before its SUBACK is sent again after the reconnect", async () => {
+    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
+    let peerPromise = broker.connection();
+    const connecting = c.connect("127.0.0.1", broker.port);
+    let peer = await peerPromise;
+    await peer.accept();
+    await connecting;
+    const subscribing = c.subscribe("late/ack", { qos: 2 });
+    const first = await peer.expect("subscribe");
+    peerPromise = broker.connection();
+    peer.socket.destroy(); // no SUBACK on this connection
+    peer = await peerPromise;
+    await peer.accept({}, true);
+    const again = await peer.expect("subscribe");
+    assert.equal(again.packetId, first.packetId);
+    assert.deepEqual(
+      again.subscriptions.map((s) => s.topicFilter),
+      ["late/ack"],
+    );
+    peer.send({ type: "suback", packetId: again.packetId, reasonCodes: [2] });
+    assert.deepEqual(await subscribing, [{ topic: "late/ack", reasonCode: 2, qos: 2 }]);
+  });
+
   it("runs the enhanced AUTH exchange through the hook", async () => {
     const challenges: string[] = [];
     const c = client({
