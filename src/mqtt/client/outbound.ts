@@ -96,13 +96,9 @@ export class Outbound {
   constructor(
     private readonly host: OutboundHost,
     private readonly ids: PacketIds,
-    private store: MQTTStore,
+    private readonly store: MQTTStore,
     private readonly queueLimit: number,
   ) {}
-
-  setStore(store: MQTTStore): void {
-    this.store = store;
-  }
 
   /** Nothing waits to be sent, so a new message may go straight out. */
   get idle(): boolean {
