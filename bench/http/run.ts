@@ -7,7 +7,8 @@
  *
  * Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
  * CPU 1. Each server gets `rounds` runs, interleaved with the others, and keeps its best.
- * Prints req/s, p99 latency (of the best run) and peak RSS seen, with ratios to raw node:http.
+ * Prints req/s, p99 latency (of the best run), peak RSS seen and server CPU time per request
+ * (the lowest of the rounds: the least disturbed by other load), with ratios to raw node:http.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -129,13 +130,15 @@ interface Result {
   p99ms: number;
   rssMB: number;
   errors: number;
+  /** Server CPU time per request (user + system), the lowest of the rounds. */
+  cpuUs: number;
 }
 
 function wrk(
   url: string,
   seconds: number,
   post: boolean,
-): { rps: number; p99ms: number; errors: number } {
+): { rps: number; p99ms: number; errors: number; requests: number } {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency"];
   if (post) args.push("-s", `${here}post.lua`);
   const [command, full] = pinned(1, wrkPath, [...args, url]);
@@ -151,8 +154,20 @@ function wrk(
   const errors =
     Number(errorMatch?.[1] ?? 0) +
     (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
-  return { rps, p99ms, errors };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  return { rps, p99ms, errors, requests };
 }
+
+/**
+ * CPU seconds (user + system) the process has used, from /proc/<pid>/stat. CPU time per
+ * request is far less sensitive to other load on the machine than requests per second.
+ */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
 
 function rssMB(pid: number): number {
   // The node process is the child of taskset (taskset execs, so the pid is node's own).
@@ -204,13 +219,21 @@ async function measureProfile(profile: Profile): Promise<Map<string, Result | nu
           results.set(server.id, null);
           continue;
         }
+        const cpuBefore = cpuSeconds(run.child.pid!);
         const measured = wrk(run.url, duration, profile === "echo");
+        const cpuUs =
+          ((cpuSeconds(run.child.pid!) - cpuBefore) * 1e6) / Math.max(1, measured.requests);
         const best = results.get(server.id);
         const rss = rssMB(run.child.pid!);
         if (!best || measured.rps > best.rps) {
-          results.set(server.id, { ...measured, rssMB: Math.max(rss, best?.rssMB ?? 0) });
+          results.set(server.id, {
+            ...measured,
+            rssMB: Math.max(rss, best?.rssMB ?? 0),
+            cpuUs: Math.min(cpuUs, best?.cpuUs ?? Number.POSITIVE_INFINITY),
+          });
         } else {
           best.rssMB = Math.max(best.rssMB, rss);
+          best.cpuUs = Math.min(best.cpuUs, cpuUs);
         }
       }
     }
@@ -243,7 +266,7 @@ for (const profile of profiles) {
   }));
   for (const { label, result } of rows) {
     const summary = result
-      ? `${result.rps.toFixed(0)} req/s, p99 ${result.p99ms.toFixed(2)} ms, RSS ${result.rssMB.toFixed(0)} MB${result.errors ? `, ${result.errors} errors` : ""}`
+      ? `${result.rps.toFixed(0)} req/s, p99 ${result.p99ms.toFixed(2)} ms, RSS ${result.rssMB.toFixed(0)} MB, ${result.cpuUs.toFixed(1)} µs CPU/req${result.errors ? `, ${result.errors} errors` : ""}`
       : "not available";
     console.log(`  ${pad(label, 40)} ${summary}`);
   }
@@ -251,18 +274,19 @@ for (const profile of profiles) {
   const table = [
     `### ${PROFILE_LABELS[profile]}`,
     "",
-    "| server | req/s | × raw | p99 ms | RSS MB | × raw RSS |",
-    "|---|---:|---:|---:|---:|---:|",
+    "| server | req/s | × raw | p99 ms | RSS MB | × raw RSS | CPU µs/req | × raw CPU |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const { label, result } of rows) {
     if (!result) {
-      table.push(`| ${label} | n/a | | | | |`);
+      table.push(`| ${label} | n/a | | | | | | |`);
       continue;
     }
     const ratio = base ? (result.rps / base.rps).toFixed(2) : "";
     const rssRatio = base ? (result.rssMB / base.rssMB).toFixed(2) : "";
+    const cpuRatio = base ? (result.cpuUs / base.cpuUs).toFixed(2) : "";
     table.push(
-      `| ${label} | ${result.rps.toFixed(0)} | ${ratio} | ${result.p99ms.toFixed(2)} | ${result.rssMB.toFixed(0)} | ${rssRatio} |`,
+      `| ${label} | ${result.rps.toFixed(0)} | ${ratio} | ${result.p99ms.toFixed(2)} | ${result.rssMB.toFixed(0)} | ${rssRatio} | ${result.cpuUs.toFixed(1)} | ${cpuRatio} |`,
     );
   }
   markdown.push(table.join("\n"));
