@@ -216,7 +216,8 @@ export class Inbound {
       properties: packet.properties as MessageProperties | undefined,
     });
     const correlation = packet.properties?.correlationData;
-    if (correlation && this.responses.size > 0 && topic === this.responseTopic) {
+    // 16 random bytes of correlation data identify a response, whichever topic it came on.
+    if (correlation && this.responses.size > 0) {
       const key = Buffer.from(correlation).toString("hex");
       const pending = this.responses.get(key);
       if (pending) {

@@ -151,7 +151,8 @@ export interface PublishResult {
 }
 
 export interface RequestOptions extends PublishOptions {
-  /** Where the responder should answer (default: a per-client response topic). */
+  /** Where the responder should answer (default: a per-client response topic the client
+   * subscribes to itself; a topic given here must already be subscribed by the caller). */
   responseTopic?: string;
 }
 

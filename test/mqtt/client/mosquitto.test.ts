@@ -317,6 +317,12 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
     ]);
     assert.equal(one.text(), "echo: one");
     assert.equal(two.text(), "echo: two");
+    // A response topic of the caller's own choosing.
+    const mine = uniqueTopic("my-responses");
+    await caller.subscribe(mine, { qos: 1 });
+    const three = await caller.request(topic, "three", { qos: 1, responseTopic: mine });
+    assert.equal(three.text(), "echo: three");
+    assert.equal(three.topic, mine);
   });
 
   it("messages(filter) iterates matching messages and pauses reading for a slow consumer", async () => {
