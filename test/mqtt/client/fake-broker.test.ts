@@ -455,6 +455,40 @@ describe("MQTT client against a scripted fake broker", () => {
     assert.deepEqual(challenges, ["server-first"]);
   });
 
+  it("reauthenticate() sends AUTH 0x19 and answers the broker's challenge", async () => {
+    const { c, peer } = await connected(
+      {
+        auth: {
+          method: "TEST",
+          onChallenge: (data) =>
+            new Uint8Array(Buffer.from(`answer to ${Buffer.from(data ?? []).toString()}`)),
+        },
+      },
+      { authenticationMethod: "TEST" },
+    );
+    await c.reauthenticate(new Uint8Array(Buffer.from("again")));
+    const start = await peer.expect("auth");
+    assert.equal(start.reasonCode, 0x19);
+    assert.equal(Buffer.from(start.properties?.authenticationData ?? []).toString(), "again");
+    peer.send({
+      type: "auth",
+      reasonCode: 0x18,
+      properties: {
+        authenticationMethod: "TEST",
+        authenticationData: new Uint8Array(Buffer.from("nonce")),
+      },
+    });
+    const answer = await peer.expect("auth");
+    assert.equal(answer.reasonCode, 0x18);
+    assert.equal(
+      Buffer.from(answer.properties?.authenticationData ?? []).toString(),
+      "answer to nonce",
+    );
+    peer.send({ type: "auth", reasonCode: 0, properties: { authenticationMethod: "TEST" } });
+    await sleep(20);
+    assert.equal(c.connected, true);
+  });
+
   it("treats more unreleased QoS 2 messages than our Receive Maximum as 0x93", async () => {
     const { c, peer } = await connected({ receiveMaximum: 2 });
     const error = nextError(c);
