@@ -66,7 +66,12 @@ export class LineReader {
     signal?: AbortSignal,
     what = "waiting for the server",
   ): Promise<string> {
-    const ready = this.tryReadLine();
+    let ready: string | undefined;
+    try {
+      ready = this.tryReadLine();
+    } catch (failure) {
+      return Promise.reject(failure); // always a promise, never a synchronous throw
+    }
     if (ready !== undefined) return Promise.resolve(ready);
     return this.#wait<string>(timeoutMs, signal, what, (resolve, reject) => ({
       kind: "line",
