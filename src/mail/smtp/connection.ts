@@ -89,11 +89,16 @@ export class SMTPConnection {
 
   /** A reply that is already fully buffered, without waiting; undefined if there is none. */
   tryReadReply(): SMTPReply | undefined {
-    for (;;) {
-      const line = this.#reader.tryReadLine();
-      if (line === undefined) return undefined;
-      const reply = this.#assembler.push(line);
-      if (reply) return reply;
+    try {
+      for (;;) {
+        const line = this.#reader.tryReadLine();
+        if (line === undefined) return undefined;
+        const reply = this.#assembler.push(line);
+        if (reply) return reply;
+      }
+    } catch (failure) {
+      this.destroy(); // as in readReply: the stream can no longer be trusted
+      throw failure;
     }
   }
 
