@@ -10,13 +10,14 @@ const hello = (c: Context) => c.body(HELLO_TEXT, 200, { "content-type": "applica
 
 if (profile === "hello") app.get("/", hello);
 if (profile === "routes") {
+  // Headers set before next() join the handler's response; set after, Hono has to rebuild it.
   app.use(async (c, next) => {
-    await next();
     c.header("x-mw-one", "1");
+    await next();
   });
   app.use(async (c, next) => {
-    await next();
     c.header("x-mw-two", "2");
+    await next();
   });
   for (const path of STATIC_ROUTES) app.get(path, hello);
   for (const path of PARAM_ROUTES) app.get(path.replace(/\{(\w+)\}/, ":$1"), hello);
