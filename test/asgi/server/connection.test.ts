@@ -167,4 +167,46 @@ describe("connections", () => {
     assert.match(handle.logger.errors[0].message, /read nothing for 300 ms/);
     client.destroy();
   });
+
+  it("survives a burst of clients that abort at every stage, and keeps serving", async () => {
+    await using handle = await start(async (scope, receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      for (;;) {
+        const event = await receive();
+        if (event.type !== "http.request" || !event.more_body) break;
+      }
+      await send({ type: "http.response.start", status: 200 });
+      await send({
+        type: "http.response.body",
+        body: Buffer.from("x".repeat(100_000)),
+        more_body: true,
+      });
+      await send({ type: "http.response.body" });
+    });
+    const stages = [
+      "",
+      "GET / HT",
+      "GET / HTTP/1.1\r\nHost: x\r\n",
+      "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nabc",
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+    ];
+    await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const client = new RawClient(handle.port);
+        await client.write(stages[i % stages.length]);
+        await sleep(i % 7);
+        client.destroy();
+      }),
+    );
+    const response = await fetch(handle.url);
+    assert.equal(response.status, 200);
+    assert.equal((await response.text()).length, 100_000);
+    await sleep(50);
+    assert.deepEqual(
+      handle.logger.errors.map((e) => e.message),
+      [],
+      "aborted clients are not app errors",
+    );
+  });
 });
