@@ -32,6 +32,9 @@ Options:
   --lifespan <mode>      auto | on | off (default auto)
   --root-path <path>     ASGI root_path, when mounted below a prefix
   --access-log           print one line per response
+  --forwarded-allow-ips <list>
+                         comma-separated proxy addresses trusted for X-Forwarded-For
+                         and X-Forwarded-Proto ("*" = any)
   --ssl-keyfile <file>   serve HTTPS with this PEM private key ...
   --ssl-certfile <file>  ... and this PEM certificate (chain)
   -h, --help             show this help
@@ -95,6 +98,10 @@ async function main(argv: string[]): Promise<void> {
     lifespan,
     rootPath: values["root-path"],
     accessLog: values["access-log"],
+    forwardedAllowIps: values["forwarded-allow-ips"]
+      ?.split(",")
+      .map((ip) => ip.trim())
+      .filter(Boolean),
     tls,
   };
 
@@ -145,6 +152,7 @@ function parseCommandLine(argv: string[]) {
       lifespan: { type: "string" },
       "root-path": { type: "string" },
       "access-log": { type: "boolean" },
+      "forwarded-allow-ips": { type: "string" },
       "ssl-keyfile": { type: "string" },
       "ssl-certfile": { type: "string" },
       help: { type: "boolean", short: "h" },

@@ -13,6 +13,7 @@ import { createServer as createHTTPSServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { ASGIApp, ASGIHeaders, HTTPScope } from "../types.js";
 import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.js";
+import { ForwardedTrust } from "./forwarded.js";
 import { ASGI_VERSION, Lifespan } from "./lifespan.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
 import { parseTarget } from "./path.js";
@@ -59,6 +60,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   readonly scheme: "http" | "https";
 
   private readonly lifespan: Lifespan;
+  private readonly forwarded: ForwardedTrust | null;
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<void> | null = null;
@@ -71,6 +73,8 @@ export class ASGIHTTPServer implements ExchangeContext {
     this.writeTimeout = options.writeTimeout;
     this.logger = options.logger;
     this.lifespan = new Lifespan(app, options.lifespan, options.logger);
+    this.forwarded =
+      options.forwardedAllowIps.length > 0 ? new ForwardedTrust(options.forwardedAllowIps) : null;
     const serverOptions: ServerOptions = {
       keepAlive: true,
       keepAliveTimeout: options.keepAliveTimeout,
@@ -235,6 +239,12 @@ export class ASGIHTTPServer implements ExchangeContext {
       client: addresses.client,
       server: addresses.server,
     };
+    const forwarded = this.forwarded;
+    if (forwarded !== null && addresses.client !== null && forwarded.trusts(addresses.client[0])) {
+      const said = forwarded.read(headers);
+      if (said.client !== null) scope.client = said.client;
+      if (said.scheme !== null) scope.scheme = said.scheme;
+    }
     if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
     if (this.options.accessLog) this.logAccess(req, res, addresses.client);
     this.inFlight++;

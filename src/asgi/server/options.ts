@@ -48,6 +48,12 @@ export interface ServeOptions {
   maxHeaderSize?: number;
   /** Log one line per response through `logger.info` (costs a listener per request). Default false. */
   accessLog?: boolean;
+  /**
+   * Peers trusted to set `X-Forwarded-For` / `X-Forwarded-Proto` (reverse proxies), e.g.
+   * `["127.0.0.1"]`; `["*"]` trusts all. Their values then become `scope.client` and
+   * `scope.scheme`. Default: none (the headers are ignored).
+   */
+  forwardedAllowIps?: string[];
   /** Serve HTTPS with these TLS options (`key`, `cert`, …); `scope.scheme` is then `"https"`. */
   tls?: ServeTLSOptions;
 }
@@ -87,6 +93,7 @@ export interface ResolvedServeOptions {
   maxHeaderSize: number;
   accessLog: boolean;
   tls: ServeTLSOptions | undefined;
+  forwardedAllowIps: string[];
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -149,5 +156,6 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
     maxHeaderSize: positive("maxHeaderSize", options.maxHeaderSize, 16 * 1024),
     accessLog: options.accessLog === true,
     tls: options.tls,
+    forwardedAllowIps: options.forwardedAllowIps ?? [],
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
+import { ForwardedTrust } from "../../../src/asgi/server/forwarded.js";
 import { decodePathSegment, type ServerHandle } from "../../../src/asgi/server/index.js";
 import { parseTarget } from "../../../src/asgi/server/path.js";
 import type { HTTPScope } from "../../../src/asgi/types.js";
@@ -48,6 +49,19 @@ describe("request target parsing", () => {
         assert.ok(decoded === null || typeof decoded === "string");
       }),
     );
+  });
+});
+
+describe("X-Forwarded-For from trusted proxies", () => {
+  it("takes the rightmost untrusted hop, so a client cannot forge the left part", () => {
+    const trust = new ForwardedTrust(["10.0.0.2", "10.0.0.3"]);
+    const read = (value: string) => trust.read([["x-forwarded-for", value]]).client?.[0];
+    assert.equal(read("1.1.1.1, 203.0.113.7, 10.0.0.3, 10.0.0.2"), "203.0.113.7");
+    assert.equal(read("10.0.0.3"), "10.0.0.3", "all trusted: the first hop");
+    assert.equal(trust.read([]).client, null);
+    assert.equal(trust.trusts("::ffff:10.0.0.2"), true, "IPv4-mapped IPv6");
+    assert.equal(trust.read([["x-forwarded-proto", "HTTPS, http"]]).scheme, "https");
+    assert.equal(trust.read([["x-forwarded-proto", "gopher"]]).scheme, null);
   });
 });
 
@@ -190,5 +204,23 @@ describe("scope built by the server", () => {
       { numRuns: 60 },
     );
     assert.equal(await (await fetch(echo.url)).text(), "/");
+  });
+
+  it("takes client and scheme from X-Forwarded-* only from trusted proxies", async () => {
+    const seen: Array<[HTTPScope["client"], string]> = [];
+    const app = textApp((scope) => {
+      seen.push([scope.client, scope.scheme]);
+      return "ok";
+    });
+    const headers = { "x-forwarded-for": "203.0.113.7, 10.0.0.2", "x-forwarded-proto": "https" };
+    await using trusting = await start(app, { forwardedAllowIps: ["127.0.0.1", "10.0.0.2"] });
+    await (await fetch(trusting.url, { headers })).text();
+    assert.deepEqual(seen.pop(), [["203.0.113.7", 0], "https"]);
+
+    await using untrusting = await start(app, { forwardedAllowIps: ["192.0.2.1"] });
+    await (await fetch(untrusting.url, { headers })).text();
+    const [client, scheme] = seen.pop()!;
+    assert.equal(client?.[0], "127.0.0.1", "a peer that is not trusted cannot forge its address");
+    assert.equal(scheme, "http");
   });
 });
