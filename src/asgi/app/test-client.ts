@@ -1,0 +1,202 @@
+import type {
+  ASGIApp,
+  ASGIHeaders,
+  HTTPScope,
+  LifespanScope,
+  ReceiveEvent,
+  SendEvent,
+} from "../types.js";
+
+const encoder = new TextEncoder();
+const utf8 = new TextDecoder("utf-8");
+
+export interface TestRequestOptions {
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  json?: unknown;
+  body?: Uint8Array | string;
+  form?: Record<string, string>;
+}
+
+export interface TestResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  body: Uint8Array;
+  text(): string;
+  json(): unknown;
+}
+
+/**
+ * Calls an ASGI app in-process, without a socket. `start()` / `close()` (or `await using`)
+ * run the lifespan protocol around the requests.
+ */
+export class TestClient {
+  readonly app: ASGIApp;
+  private lifespan:
+    | {
+        push: (event: ReceiveEvent) => void;
+        waitFor: (type: string) => Promise<SendEvent>;
+        done: Promise<void>;
+      }
+    | undefined;
+
+  constructor(app: ASGIApp | { asgi: ASGIApp }) {
+    this.app = typeof app === "function" ? app : app.asgi;
+  }
+
+  /** Runs lifespan startup; rejects if the app reports `lifespan.startup.failed`. */
+  async start(): Promise<void> {
+    const inbox: ReceiveEvent[] = [];
+    const outbox: SendEvent[] = [];
+    let wakeReceiver: (() => void) | undefined;
+    let wakeSender: (() => void) | undefined;
+    const scope: LifespanScope = {
+      type: "lifespan",
+      asgi: { version: "3.0", spec_version: "2.0" },
+      state: {},
+    };
+    const receive = async (): Promise<ReceiveEvent> => {
+      while (inbox.length === 0) await new Promise<void>((resolve) => (wakeReceiver = resolve));
+      return inbox.shift() as ReceiveEvent;
+    };
+    const send = async (event: SendEvent): Promise<void> => {
+      outbox.push(event);
+      wakeSender?.();
+    };
+    const done = this.app(scope, receive, send);
+    const waitFor = async (prefix: string): Promise<SendEvent> => {
+      for (;;) {
+        const index = outbox.findIndex((event) => event.type.startsWith(prefix));
+        if (index !== -1) return outbox.splice(index, 1)[0] as SendEvent;
+        await Promise.race([new Promise<void>((resolve) => (wakeSender = resolve)), done]);
+      }
+    };
+    this.lifespan = {
+      push: (event) => {
+        inbox.push(event);
+        wakeReceiver?.();
+      },
+      waitFor,
+      done,
+    };
+    this.lifespan.push({ type: "lifespan.startup" });
+    const answer = await waitFor("lifespan.startup.");
+    if (answer.type === "lifespan.startup.failed") {
+      throw new Error(`Lifespan startup failed: ${answer.message ?? ""}`);
+    }
+  }
+
+  /** Runs lifespan shutdown (if started). */
+  async close(): Promise<void> {
+    const lifespan = this.lifespan;
+    if (lifespan === undefined) return;
+    this.lifespan = undefined;
+    lifespan.push({ type: "lifespan.shutdown" });
+    const answer = await lifespan.waitFor("lifespan.shutdown.");
+    await lifespan.done;
+    if (answer.type === "lifespan.shutdown.failed") {
+      throw new Error(`Lifespan shutdown failed: ${answer.message ?? ""}`);
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  get(path: string, options?: TestRequestOptions) {
+    return this.request("GET", path, options);
+  }
+  post(path: string, options?: TestRequestOptions) {
+    return this.request("POST", path, options);
+  }
+  put(path: string, options?: TestRequestOptions) {
+    return this.request("PUT", path, options);
+  }
+  patch(path: string, options?: TestRequestOptions) {
+    return this.request("PATCH", path, options);
+  }
+  delete(path: string, options?: TestRequestOptions) {
+    return this.request("DELETE", path, options);
+  }
+
+  async request(
+    method: string,
+    path: string,
+    options: TestRequestOptions = {},
+  ): Promise<TestResponse> {
+    const headers: ASGIHeaders = [];
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      headers.push([name.toLowerCase(), value]);
+    }
+    let body: Uint8Array = new Uint8Array(0);
+    const hasType = headers.some(([name]) => name === "content-type");
+    if (options.json !== undefined) {
+      body = encoder.encode(JSON.stringify(options.json));
+      if (!hasType) headers.push(["content-type", "application/json"]);
+    } else if (options.form !== undefined) {
+      body = encoder.encode(new URLSearchParams(options.form).toString());
+      if (!hasType) headers.push(["content-type", "application/x-www-form-urlencoded"]);
+    } else if (options.body !== undefined) {
+      body = typeof options.body === "string" ? encoder.encode(options.body) : options.body;
+    }
+    if (body.byteLength > 0) headers.push(["content-length", String(body.byteLength)]);
+    const queryStart = path.indexOf("?");
+    const rawPath = queryStart === -1 ? path : path.slice(0, queryStart);
+    let query = queryStart === -1 ? "" : path.slice(queryStart + 1);
+    if (options.query !== undefined) {
+      const extra = new URLSearchParams(options.query).toString();
+      query = query.length > 0 ? `${query}&${extra}` : extra;
+    }
+    let decodedPath: string;
+    try {
+      decodedPath = decodeURIComponent(rawPath);
+    } catch {
+      decodedPath = rawPath;
+    }
+    const scope: HTTPScope = {
+      type: "http",
+      asgi: { version: "3.0", spec_version: "2.4" },
+      http_version: "1.1",
+      method: method.toUpperCase(),
+      scheme: "http",
+      path: decodedPath,
+      raw_path: Buffer.from(rawPath, "latin1"),
+      query_string: Buffer.from(query, "latin1"),
+      root_path: "",
+      headers,
+      client: ["testclient", 50000],
+      server: ["testserver", 80],
+    };
+    let delivered = false;
+    const receive = async (): Promise<ReceiveEvent> => {
+      if (delivered) return new Promise<ReceiveEvent>(() => {}); // open until the response ends
+      delivered = true;
+      return { type: "http.request", body, more_body: false };
+    };
+    let status = 0;
+    const responseHeaders = Object.create(null) as Record<string, string>;
+    const chunks: Uint8Array[] = [];
+    const send = async (event: SendEvent): Promise<void> => {
+      if (event.type === "http.response.start") {
+        status = event.status;
+        for (const [name, value] of event.headers ?? []) {
+          const key = name.toLowerCase();
+          const previous = responseHeaders[key];
+          responseHeaders[key] = previous === undefined ? value : `${previous}, ${value}`;
+        }
+      } else if (event.type === "http.response.body" && event.body !== undefined) {
+        chunks.push(event.body);
+      }
+    };
+    await this.app(scope, receive, send);
+    const responseBody = new Uint8Array(Buffer.concat(chunks));
+    return {
+      status,
+      headers: responseHeaders,
+      body: responseBody,
+      text: () => utf8.decode(responseBody),
+      json: () => JSON.parse(utf8.decode(responseBody)) as unknown,
+    };
+  }
+}

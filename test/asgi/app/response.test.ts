@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  ASGIApplication,
+  type Request,
+  Response,
+  TestClient,
+} from "../../../src/asgi/app/index.js";
+import type { SendEvent } from "../../../src/asgi/types.js";
+import { ASGIError } from "../../../src/errors.js";
+
+function appOf(handler: (request: Request) => Response | Promise<Response>): ASGIApplication {
+  return new (class extends ASGIApplication {
+    override async handleRequest(request: Request): Promise<Response> {
+      return handler(request);
+    }
+  })();
+}
+
+async function* from<T>(items: T[]): AsyncGenerator<T> {
+  for (const item of items) yield item;
+}
+
+describe("Response", () => {
+  it("text, json and html set type, status, headers and content-length", async () => {
+    const client = new TestClient(appOf(() => Response.json({ a: "é" }, 201, { "X-Thing": "1" })));
+    const r = await client.get("/");
+    assert.equal(r.status, 201);
+    assert.equal(r.headers["content-type"], "application/json");
+    assert.equal(r.headers["x-thing"], "1");
+    assert.equal(r.headers["content-length"], String(r.body.byteLength));
+    assert.deepEqual(r.json(), { a: "é" });
+    const t = Response.text("hi");
+    assert.equal(t.statusCode, 200);
+    assert.equal(t.headers["content-type"], "text/plain; charset=utf-8");
+    assert.equal(Response.html("<p>").headers["content-type"], "text/html; charset=utf-8");
+  });
+
+  it("redirect sets location and 302 by default", async () => {
+    const r = await new TestClient(appOf(() => Response.redirect("/next"))).get("/");
+    assert.equal(r.status, 302);
+    assert.equal(r.headers.location, "/next");
+  });
+
+  it("send emits start then one final body for fixed content", async () => {
+    const events: SendEvent[] = [];
+    await Response.text("abc").send(async (event) => {
+      events.push(event);
+    });
+    assert.equal(events.length, 2);
+    assert.equal(events[0]?.type, "http.response.start");
+    assert.equal(events[1]?.type, "http.response.body");
+    assert.deepEqual(events[0]?.type === "http.response.start" ? events[0].headers : [], [
+      ["content-type", "text/plain; charset=utf-8"],
+      ["content-length", "3"],
+    ]);
+  });
+
+  it("streams an async iterable without content-length", async () => {
+    const client = new TestClient(
+      appOf(() => Response.stream(from(["a", "b", new Uint8Array([99])]))),
+    );
+    const r = await client.get("/");
+    assert.equal(r.text(), "abc");
+    assert.equal(r.headers["content-length"], undefined);
+  });
+
+  it("frames server-sent events, splitting multi-line data", async () => {
+    const events = from([{ data: "one\ntwo", event: "greet", id: "7" }, { data: "x" }]);
+    const r = await new TestClient(appOf(() => Response.sse(events))).get("/");
+    assert.equal(r.headers["content-type"], "text/event-stream");
+    assert.equal(r.text(), "event: greet\nid: 7\ndata: one\ndata: two\n\ndata: x\n\n");
+  });
+
+  it("rejects CR, LF and NUL in header names and values", async () => {
+    for (const headers of <Record<string, string>[]>[
+      { "x-a": "1\r\nSet-Cookie: x" },
+      { "x-a\n": "1" },
+      { "x-a": "a\0b" },
+    ]) {
+      assert.throws(
+        () => Response.text("x", 200, headers),
+        (error: unknown) => error instanceof ASGIError && error.code === "ASGI_INVALID_HEADER",
+      );
+    }
+    const response = Response.text("x");
+    response.headers["x-late"] = "a\rb";
+    await assert.rejects(
+      response.send(async () => {}),
+      (error: unknown) => error instanceof ASGIError && error.code === "ASGI_INVALID_HEADER",
+    );
+  });
+
+  it("a header injection from a handler becomes a 500 that leaks nothing", async () => {
+    const r = await new TestClient(appOf(() => Response.text("x", 200, { a: "\r\nevil: 1" }))).get(
+      "/",
+    );
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.json(), { detail: "Internal Server Error" });
+    assert.equal(r.headers.evil, undefined);
+  });
+});
