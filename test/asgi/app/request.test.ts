@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  ASGIApplication,
+  HTTPError,
+  Request,
+  Response,
+  TestClient,
+} from "../../../src/asgi/app/index.js";
+import type { HTTPScope, ReceiveEvent } from "../../../src/asgi/types.js";
+
+function echo(
+  read: (request: Request) => Promise<unknown>,
+  options?: ConstructorParameters<typeof ASGIApplication>[0],
+): TestClient {
+  const app = new (class extends ASGIApplication {
+    override async handleRequest(request: Request): Promise<Response> {
+      return Response.json(await read(request));
+    }
+  })(options);
+  return new TestClient(app);
+}
+
+function multipart(boundary: string, parts: string[]): string {
+  return `${parts.map((part) => `--${boundary}\r\n${part}\r\n`).join("")}--${boundary}--\r\n`;
+}
+
+describe("Request", () => {
+  it("exposes method, path, raw query, parsed query (last wins, null prototype) and headers", async () => {
+    const client = echo(async (r) => ({
+      method: r.method,
+      path: r.path,
+      queryString: r.queryString,
+      query: { ...r.query },
+      proto: Object.getPrototypeOf(r.query),
+      headers: r.headers["x-multi"],
+    }));
+    const res = await client.get("/a%20b?x=1&x=2&y=%E3%81%82&__proto__=z", {
+      headers: { "X-Multi": "v" },
+    });
+    assert.deepEqual(res.json(), {
+      method: "GET",
+      path: "/a b",
+      queryString: "x=1&x=2&y=%E3%81%82&__proto__=z",
+      query: { x: "2", y: "あ", ["__proto__"]: "z" },
+      proto: null,
+      headers: "v",
+    });
+  });
+
+  it("joins repeated headers with a comma", () => {
+    const scope = {
+      type: "http",
+      method: "GET",
+      path: "/",
+      raw_path: null,
+      query_string: new Uint8Array(0),
+      headers: [
+        ["accept", "a"],
+        ["accept", "b"],
+      ],
+    } as unknown as HTTPScope;
+    const request = new Request(scope, async () => ({ type: "http.disconnect" }));
+    assert.equal(request.headers.accept, "a, b");
+  });
+
+  it("reads a chunked body once and caches it; aborts the signal on disconnect", async () => {
+    const events: ReceiveEvent[] = [
+      { type: "http.request", body: new TextEncoder().encode("ab"), more_body: true },
+      { type: "http.request", body: new TextEncoder().encode("c"), more_body: false },
+      { type: "http.disconnect" },
+    ];
+    const scope = { type: "http", headers: [] } as unknown as HTTPScope;
+    const request = new Request(scope, async () => events.shift() as ReceiveEvent);
+    assert.equal(await request.text(), "abc");
+    assert.equal(await request.text(), "abc");
+    assert.equal(request.signal.aborted, false);
+    await request.receive();
+    assert.equal(request.signal.aborted, true);
+  });
+
+  it("limits the body size with 413", async () => {
+    const client = echo(async (r) => (await r.body()).byteLength, { maxBodySize: 10 });
+    assert.equal((await client.post("/", { body: "0123456789" })).json(), 10);
+    const res = await client.post("/", { body: "0123456789x" });
+    assert.equal(res.status, 413);
+  });
+
+  it("json(): 415 for other types, 400 when malformed, no prototype pollution", async () => {
+    const client = echo(async (r) => {
+      const value = (await r.json()) as Record<string, unknown>;
+      return {
+        keys: Object.keys(value),
+        polluted: ({} as Record<string, unknown>).polluted ?? null,
+      };
+    });
+    const ok = await client.post("/", {
+      body: '{"__proto__":{"polluted":1},"a":{"__proto__":{"polluted":2}}}',
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.json(), { keys: ["a"], polluted: null });
+    const wrong = await client.post("/", { body: "{}", headers: { "content-type": "text/plain" } });
+    assert.equal(wrong.status, 415);
+    const bad = await client.post("/", {
+      body: "{nope",
+      headers: { "content-type": "application/json" },
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.json(), { detail: "Malformed JSON body" });
+  });
+
+  it("form(): urlencoded, multipart fields and files; 415 otherwise", async () => {
+    const client = echo(async (r) => {
+      const form = await r.form();
+      const files = r.headers["content-type"]?.startsWith("multipart") ? await r.files() : [];
+      return {
+        form: { ...form },
+        proto: Object.getPrototypeOf(form),
+        files: files.map((f) => [
+          f.name,
+          f.filename,
+          f.contentType,
+          new TextDecoder().decode(f.content),
+        ]),
+      };
+    });
+    const url = await client.post("/", { form: { a: "1 2", b: "あ" } });
+    assert.deepEqual(url.json(), { form: { a: "1 2", b: "あ" }, proto: null, files: [] });
+    const body = multipart("XyZ", [
+      'Content-Disposition: form-data; name="title"\r\n\r\nhello\r\nworld',
+      'Content-Disposition: form-data; name="doc"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nfile body',
+    ]);
+    const mp = await client.post("/", {
+      body,
+      headers: { "content-type": 'multipart/form-data; boundary="XyZ"' },
+    });
+    assert.equal(mp.status, 200);
+    assert.deepEqual(mp.json(), {
+      form: { title: "hello\r\nworld" },
+      proto: null,
+      files: [["doc", "a.txt", "text/plain", "file body"]],
+    });
+    const other = await client.post("/", { body: "x", headers: { "content-type": "text/plain" } });
+    assert.equal(other.status, 415);
+  });
+
+  it("multipart limits → 413, broken framing → 400", async () => {
+    const client = echo(async (r) => ({ ...(await r.form()) }), {
+      multipart: { maxParts: 2, maxFieldSize: 4 },
+    });
+    const headers = { "content-type": "multipart/form-data; boundary=b" };
+    const field = (name: string, value: string) =>
+      `Content-Disposition: form-data; name="${name}"\r\n\r\n${value}`;
+    const many = multipart("b", [field("a", "1"), field("b", "2"), field("c", "3")]);
+    assert.equal((await client.post("/", { body: many, headers })).status, 413);
+    const big = multipart("b", [field("a", "12345")]);
+    assert.equal((await client.post("/", { body: big, headers })).status, 413);
+    const broken = '--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end';
+    assert.equal((await client.post("/", { body: broken, headers })).status, 400);
+  });
+
+  it("body errors are HTTPError instances", async () => {
+    const scope = {
+      type: "http",
+      headers: [["content-type", "text/plain"]],
+    } as unknown as HTTPScope;
+    const request = new Request(scope, async () => ({
+      type: "http.request",
+      body: new Uint8Array(0),
+      more_body: false,
+    }));
+    await assert.rejects(
+      request.json(),
+      (e: unknown) => e instanceof HTTPError && e.statusCode === 415,
+    );
+  });
+});

@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import {
+  ASGIApplication,
+  HTTPError,
+  Response,
+  Router,
+  TestClient,
+} from "../../../src/asgi/app/index.js";
+
+function clientFor(router: Router): TestClient {
+  return new TestClient(new ASGIApplication().include(router));
+}
+
+describe("Router", () => {
+  const router = new Router()
+    .get(
+      "/users/{id:int}",
+      (_r, params) => {
+        const id: number = params.id; // typed from the template
+        return Response.json({ id, type: typeof id });
+      },
+      { name: "user" },
+    )
+    .get("/users/me", () => Response.json({ me: true }))
+    .get("/files/{rest:path}", (_r, params) => Response.json({ rest: params.rest }), {
+      name: "file",
+    })
+    .get("/tags/{tag}", (_r, params) => Response.json({ tag: params.tag }), { name: "tag" })
+    .post("/tags/{tag}", () => Response.text("created", 201))
+    .route("/multi", () => Response.text("m"), { methods: ["PUT", "PATCH"] });
+  const client = clientFor(router);
+
+  it("converts int params and prefers static segments", async () => {
+    assert.deepEqual((await client.get("/users/42")).json(), { id: 42, type: "number" });
+    assert.deepEqual((await client.get("/users/me")).json(), { me: true });
+    const notInt = await client.get("/users/abc");
+    assert.equal(notInt.status, 404);
+    assert.deepEqual(notInt.json(), { detail: "Not Found" });
+  });
+
+  it("path params span slashes; %2F stays inside a segment", async () => {
+    assert.deepEqual((await client.get("/files/a/b/c.txt")).json(), { rest: "a/b/c.txt" });
+    assert.deepEqual((await client.get("/tags/a%2Fb")).json(), { tag: "a/b" });
+    assert.equal((await client.get("/tags/a/b")).status, 404);
+    assert.deepEqual((await client.get("/tags/%E3%81%82")).json(), { tag: "あ" });
+  });
+
+  it("malformed percent-encoding is a 400", async () => {
+    const res = await client.get("/tags/%zz");
+    assert.equal(res.status, 400);
+    assert.equal((await client.get("/tags/%C3")).status, 400);
+  });
+
+  it("answers HEAD for GET routes without a body", async () => {
+    const res = await client.request("HEAD", "/tags/x");
+    assert.equal(res.status, 200);
+    assert.equal(res.body.byteLength, 0);
+    assert.equal(res.headers["content-length"], String(JSON.stringify({ tag: "x" }).length));
+  });
+
+  it("405 with Allow when only the method differs", async () => {
+    const res = await client.delete("/tags/x");
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.allow, "GET, POST, HEAD");
+    const multi = await client.get("/multi");
+    assert.equal(multi.status, 405);
+    assert.equal(multi.headers.allow, "PUT, PATCH");
+    assert.equal((await client.patch("/multi")).text(), "m");
+    assert.equal((await client.post("/tags/x")).status, 201);
+  });
+
+  it("urlFor percent-encodes parameters", () => {
+    assert.equal(router.urlFor("user", { id: 7 }), "/users/7");
+    assert.equal(router.urlFor("tag", { tag: "a/b c" }), "/tags/a%2Fb%20c");
+    assert.equal(router.urlFor("file", { rest: "x y/z" }), "/files/x%20y/z");
+    assert.throws(() => router.urlFor("nope"), TypeError);
+  });
+
+  it("fuzz: matching any raw path yields a result, null, or a typed HTTPError", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary-ascii", maxLength: 60 }), (tail) => {
+        for (const method of ["GET", "POST", "HEAD", "OPTIONS"]) {
+          try {
+            router.resolve(method, `/${tail}`);
+          } catch (error) {
+            assert.ok(error instanceof HTTPError, String(error));
+            assert.ok(error.statusCode === 400 || error.statusCode === 405);
+          }
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
