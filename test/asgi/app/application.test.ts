@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createApp } from "../../../examples/app.js";
+import {
+  ASGIApplication,
+  ASGIMiddleware,
+  HTTPError,
+  type Request,
+  Response,
+  Router,
+  TestClient,
+  ValidationError,
+} from "../../../src/asgi/app/index.js";
+import { serve } from "../../../src/asgi/server/index.js";
+import type { Receive, Scope, Send } from "../../../src/asgi/types.js";
+
+describe("ASGIApplication", () => {
+  it("answers 404 JSON when no router matches", async () => {
+    const res = await new TestClient(new ASGIApplication()).get("/missing");
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.json(), { detail: "Not Found" });
+  });
+
+  it("maps HTTPError and ValidationError to their status, detail and headers", async () => {
+    const router = new Router()
+      .get("/auth", () => {
+        throw new HTTPError(401, "Login required", { headers: { "www-authenticate": "Bearer" } });
+      })
+      .get("/invalid", () => {
+        throw new ValidationError({ field: "name", problem: "missing" }, 422);
+      });
+    const client = new TestClient(new ASGIApplication().include(router));
+    const auth = await client.get("/auth");
+    assert.equal(auth.status, 401);
+    assert.equal(auth.headers["www-authenticate"], "Bearer");
+    assert.deepEqual(auth.json(), { detail: "Login required" });
+    const invalid = await client.get("/invalid");
+    assert.equal(invalid.status, 422);
+    assert.deepEqual(invalid.json(), { detail: { field: "name", problem: "missing" } });
+  });
+
+  it("turns any other error into a 500 that leaks nothing", async () => {
+    const app = new (class extends ASGIApplication {
+      override async handleRequest(): Promise<Response> {
+        throw new Error("database password is hunter2");
+      }
+    })();
+    const res = await new TestClient(app).get("/");
+    assert.equal(res.status, 500);
+    assert.deepEqual(res.json(), { detail: "Internal Server Error" });
+    assert.ok(!res.text().includes("hunter2"));
+  });
+
+  it("handleError can be overridden", async () => {
+    const app = new (class extends ASGIApplication {
+      override async handleRequest(): Promise<Response> {
+        throw new Error("x");
+      }
+      override async handleError(_error: unknown, send: Send): Promise<void> {
+        await Response.text("custom", 503).send(send);
+      }
+    })();
+    const res = await new TestClient(app).get("/");
+    assert.equal(res.status, 503);
+    assert.equal(res.text(), "custom");
+  });
+
+  it("runs middleware with the last added outermost", async () => {
+    const order: string[] = [];
+    const tagger = (label: string) =>
+      class extends ASGIMiddleware {
+        override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
+          order.push(`${label}>`);
+          await this.app(scope, receive, async (event) => {
+            if (event.type === "http.response.start") {
+              event.headers = [...(event.headers ?? []), ["x-by", label]];
+            }
+            await send(event);
+          });
+          order.push(`<${label}`);
+        }
+      };
+    const app = new (class extends ASGIApplication {
+      override async handleRequest(): Promise<Response> {
+        order.push("handler");
+        return Response.text("ok");
+      }
+    })();
+    app.addMiddleware(tagger("inner")).addMiddleware(tagger("outer"));
+    const res = await new TestClient(app).get("/");
+    assert.deepEqual(order, ["outer>", "inner>", "handler", "<inner", "<outer"]);
+    assert.equal(res.headers["x-by"], "inner, outer");
+  });
+
+  it("passes middleware options and keeps app.asgi identity stable", async () => {
+    class Header extends ASGIMiddleware<{ value: string }> {
+      override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
+        await this.app(scope, receive, async (event) => {
+          if (event.type === "http.response.start") {
+            event.headers = [...(event.headers ?? []), ["x-opt", this.options.value]];
+          }
+          await send(event);
+        });
+      }
+    }
+    const app = new ASGIApplication();
+    const callable = app.asgi;
+    app.addMiddleware(Header, { value: "yes" });
+    assert.equal(app.asgi, callable);
+    assert.equal((await new TestClient(app.asgi).get("/")).headers["x-opt"], "yes");
+  });
+
+  it("runs startup and shutdown through the lifespan scope", async () => {
+    const calls: string[] = [];
+    const app = new (class extends ASGIApplication {
+      override async startup(): Promise<void> {
+        calls.push("startup");
+      }
+      override async shutdown(): Promise<void> {
+        calls.push("shutdown");
+      }
+    })();
+    {
+      await using client = new TestClient(app);
+      await client.start();
+      assert.deepEqual(calls, ["startup"]);
+      assert.equal((await client.get("/")).status, 404);
+    }
+    assert.deepEqual(calls, ["startup", "shutdown"]);
+  });
+
+  it("reports a failing startup", async () => {
+    const app = new (class extends ASGIApplication {
+      override async startup(): Promise<void> {
+        throw new Error("no database");
+      }
+    })();
+    await assert.rejects(new TestClient(app).start(), /no database/);
+  });
+
+  it("a handler gets typed params and the request", async () => {
+    const router = new Router().post("/echo/{n:int}", async (request: Request, params) =>
+      Response.json({ n: params.n + 1, body: await request.json() }),
+    );
+    const res = await new TestClient(new ASGIApplication().include(router)).post("/echo/1", {
+      json: { a: 1 },
+    });
+    assert.deepEqual(res.json(), { n: 2, body: { a: 1 } });
+  });
+});
+
+describe("the example app", () => {
+  it("serves /, GET /users/{user_id} and POST /users in-process", async () => {
+    const client = new TestClient(createApp());
+    assert.deepEqual((await client.get("/")).json(), { message: "mtaioへようこそ" });
+    assert.deepEqual((await client.get("/users/abc")).json(), { user_id: "abc" });
+    const created = await client.post("/users", { json: { name: "Taro" } });
+    assert.equal(created.status, 201);
+    assert.deepEqual(created.json(), { name: "Taro" });
+  });
+
+  it("serves over a real socket with serve() and fetch", async () => {
+    const log = console.log;
+    console.log = () => {};
+    const server = await serve(createApp(), { host: "127.0.0.1", port: 0 });
+    try {
+      const home = await fetch(`${server.url}/`);
+      assert.equal(home.status, 200);
+      assert.deepEqual(await home.json(), { message: "mtaioへようこそ" });
+      const user = await fetch(`${server.url}/users/a%2Fb`);
+      assert.deepEqual(await user.json(), { user_id: "a/b" });
+      const created = await fetch(`${server.url}/users`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "花子" }),
+      });
+      assert.equal(created.status, 201);
+      assert.deepEqual(await created.json(), { name: "花子" });
+      const wrong = await fetch(`${server.url}/users`, { method: "DELETE" });
+      assert.equal(wrong.status, 405);
+      assert.equal(wrong.headers.get("allow"), "POST");
+    } finally {
+      await server.close();
+      console.log = log;
+    }
+  });
+});
