@@ -83,8 +83,23 @@ export class Request {
 
   /** Aborted when the client disconnects (an `http.disconnect` event is received). */
   get signal(): AbortSignal {
-    this.abort ??= new AbortController();
+    if (this.abort === undefined) {
+      this.abort = new AbortController();
+      // After the body, the next ASGI event can only be `http.disconnect`: watch for it in the
+      // background (reading the body first, within its limit, so no event is lost).
+      this.watchDisconnect().catch(() => {});
+    }
     return this.abort.signal;
+  }
+
+  private async watchDisconnect(): Promise<void> {
+    try {
+      await this.body();
+    } catch {
+      return; // the error surfaces again from body()/json()/form() when the handler asks
+    }
+    // A compliant server blocks here until the client goes; stop on anything else.
+    await this.receive();
   }
 
   /** The next ASGI event; notices a disconnect on the way. */

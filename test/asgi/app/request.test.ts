@@ -79,6 +79,24 @@ describe("Request", () => {
     assert.equal(request.signal.aborted, true);
   });
 
+  it("signal aborts on a disconnect after the body without the handler reading", async () => {
+    let disconnect: (() => void) | undefined;
+    const events: Array<() => Promise<ReceiveEvent>> = [
+      async () => ({ type: "http.request", body: new TextEncoder().encode("x"), more_body: false }),
+      () => new Promise((resolve) => (disconnect = () => resolve({ type: "http.disconnect" }))),
+    ];
+    const scope = { type: "http", headers: [] } as unknown as HTTPScope;
+    const request = new Request(scope, () => (events.shift() as () => Promise<ReceiveEvent>)());
+    const signal = request.signal;
+    const aborted = new Promise((resolve) => signal.addEventListener("abort", resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(signal.aborted, false);
+    assert.equal(await request.text(), "x");
+    disconnect?.();
+    await aborted;
+    assert.equal(signal.aborted, true);
+  });
+
   it("limits the body size with 413", async () => {
     const client = echo(async (r) => (await r.body()).byteLength, { maxBodySize: 10 });
     assert.equal((await client.post("/", { body: "0123456789" })).json(), 10);
