@@ -9,6 +9,7 @@ import type {
 
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8");
+const DISCONNECT: ReceiveEvent = { type: "http.disconnect" };
 
 export interface TestRequestOptions {
   headers?: Record<string, string>;
@@ -169,8 +170,11 @@ export class TestClient {
       server: ["testserver", 80],
     };
     let delivered = false;
+    let markFinished: () => void = () => {};
+    const finished = new Promise<void>((resolve) => (markFinished = resolve));
     const receive = async (): Promise<ReceiveEvent> => {
-      if (delivered) return new Promise<ReceiveEvent>(() => {}); // open until the response ends
+      // ASGI: after the body, the next event is http.disconnect once the response is sent.
+      if (delivered) return finished.then(() => DISCONNECT);
       delivered = true;
       return { type: "http.request", body, more_body: false };
     };
@@ -188,8 +192,13 @@ export class TestClient {
       } else if (event.type === "http.response.body" && event.body !== undefined) {
         chunks.push(event.body);
       }
+      if (event.type === "http.response.body" && event.more_body !== true) markFinished();
     };
-    await this.app(scope, receive, send);
+    try {
+      await this.app(scope, receive, send);
+    } finally {
+      markFinished();
+    }
     const responseBody = new Uint8Array(Buffer.concat(chunks));
     return {
       status,

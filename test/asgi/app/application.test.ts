@@ -138,6 +138,22 @@ describe("ASGIApplication", () => {
     await assert.rejects(new TestClient(app).start(), /no database/);
   });
 
+  it("request.signal aborts once the exchange ends (TestClient sends http.disconnect)", async () => {
+    let signal: AbortSignal | undefined;
+    const app = new (class extends ASGIApplication {
+      override async handleRequest(request: Request): Promise<Response> {
+        signal = request.signal;
+        return Response.text(String(signal.aborted));
+      }
+    })();
+    const res = await new TestClient(app).get("/");
+    assert.equal(res.text(), "false");
+    const watched = signal as AbortSignal;
+    if (!watched.aborted)
+      await new Promise((resolve) => watched.addEventListener("abort", resolve));
+    assert.equal(watched.aborted, true);
+  });
+
   it("a handler gets typed params and the request", async () => {
     const router = new Router().post("/echo/{n:int}", async (request: Request, params) =>
       Response.json({ n: params.n + 1, body: await request.json() }),
