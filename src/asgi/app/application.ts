@@ -1,14 +1,5 @@
 import { HTTPError } from "../../errors.js";
-import type {
-  ASGIApp,
-  HTTPResponseStartEvent,
-  HTTPScope,
-  LifespanScope,
-  Receive,
-  Scope,
-  Send,
-  SendEvent,
-} from "../types.js";
+import type { ASGIApp, HTTPScope, LifespanScope, Receive, Scope, Send } from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
@@ -98,13 +89,14 @@ export class ASGIApplication {
 
   private async handleHTTP(scope: HTTPScope, receive: Receive, send: Send): Promise<void> {
     const request = new Request(scope, receive, this.requestOptions);
-    const guard = new SendGuard(send);
+    let response: Response | undefined;
     try {
-      const response = await this.handleRequest(request);
-      await response.send(guard.send, scope.method !== "HEAD");
+      response = await this.handleRequest(request);
+      await response.send(send, scope.method !== "HEAD");
     } catch (error) {
-      if (guard.started) throw error; // too late for an error response: let the server abort
-      await this.handleError(error, guard.send);
+      // Too late for an error response once the status line is out: let the server abort.
+      if (response?.started === true) throw error;
+      await this.handleError(error, send);
     }
   }
 
@@ -130,20 +122,5 @@ export class ASGIApplication {
         return;
       }
     }
-  }
-}
-
-/** Remembers whether the response has started, so an error after that is not answered twice. */
-class SendGuard {
-  started = false;
-  private readonly inner: Send;
-  readonly send: Send;
-
-  constructor(inner: Send) {
-    this.inner = inner;
-    this.send = (event: SendEvent) => {
-      if ((event as HTTPResponseStartEvent).type === "http.response.start") this.started = true;
-      return this.inner(event);
-    };
   }
 }

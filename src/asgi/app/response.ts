@@ -38,6 +38,8 @@ export class Response {
   statusCode: number;
   headers: Record<string, string>;
   body: Uint8Array | AsyncIterable<BodyChunk>;
+  /** Set once `send()` has emitted `http.response.start`: an error now cannot be answered. */
+  started = false;
 
   constructor(
     body: Uint8Array | string | AsyncIterable<BodyChunk> = new Uint8Array(0),
@@ -123,6 +125,7 @@ export class Response {
       if (this.headers["content-length"] === undefined) {
         headers.push(["content-length", String(body.byteLength)]);
       }
+      this.started = true;
       await send({ type: "http.response.start", status: this.statusCode, headers });
       await send({
         type: "http.response.body",
@@ -131,6 +134,7 @@ export class Response {
       });
       return;
     }
+    this.started = true;
     await send({ type: "http.response.start", status: this.statusCode, headers });
     if (includeBody) {
       for await (const chunk of body) {

@@ -51,6 +51,19 @@ describe("ASGIApplication", () => {
     assert.ok(!res.text().includes("hunter2"));
   });
 
+  it("an error mid-stream is re-thrown to the server instead of a second response", async () => {
+    async function* failing(): AsyncGenerator<string> {
+      yield "partial";
+      throw new Error("stream broke");
+    }
+    const app = new (class extends ASGIApplication {
+      override async handleRequest(): Promise<Response> {
+        return Response.stream(failing());
+      }
+    })();
+    await assert.rejects(new TestClient(app).get("/"), /stream broke/);
+  });
+
   it("handleError can be overridden", async () => {
     const app = new (class extends ASGIApplication {
       override async handleRequest(): Promise<Response> {
