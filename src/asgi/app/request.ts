@@ -15,8 +15,15 @@ export interface RequestOptions {
   multipart?: Partial<MultipartLimits>;
 }
 
-const latin1 = new TextDecoder("latin1");
 const utf8 = new TextDecoder("utf-8");
+
+/**
+ * Bytes → string, one char per byte. (TextDecoder("latin1") is really windows-1252 in the
+ * WHATWG Encoding spec and would remap bytes 0x80–0x9F.) No copy: a view on the same memory.
+ */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+}
 
 /** JSON.parse reviver: a `__proto__` key never reaches an object (prototype pollution). */
 function dropProto(this: unknown, key: string, value: unknown): unknown {
@@ -57,7 +64,7 @@ export class Request {
   }
 
   get queryString(): string {
-    this.cachedQueryString ??= latin1.decode(this.scope.query_string);
+    this.cachedQueryString ??= latin1(this.scope.query_string);
     return this.cachedQueryString;
   }
 

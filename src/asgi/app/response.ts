@@ -1,8 +1,6 @@
 import { ASGIError } from "../../errors.js";
 import type { ASGIHeaders, Send } from "../types.js";
 
-const encoder = new TextEncoder();
-
 /** A chunk a streaming body may yield: bytes, or text sent as UTF-8. */
 export type BodyChunk = Uint8Array | string;
 
@@ -53,7 +51,7 @@ export class Response {
       checkHeader(name, value);
       this.headers[name.toLowerCase()] = value;
     }
-    this.body = typeof body === "string" ? encoder.encode(body) : body;
+    this.body = typeof body === "string" ? Buffer.from(body, "utf8") : body;
   }
 
   private static withType(
@@ -138,7 +136,7 @@ export class Response {
     await send({ type: "http.response.start", status: this.statusCode, headers });
     if (includeBody) {
       for await (const chunk of body) {
-        const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+        const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
         if (bytes.byteLength > 0) {
           await send({ type: "http.response.body", body: bytes, more_body: true });
         }

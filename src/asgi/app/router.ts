@@ -1,4 +1,4 @@
-import { HTTPError } from "../../errors.js";
+import { ASGIError, HTTPError } from "../../errors.js";
 import { decodePathSegment } from "../server/path.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
@@ -6,6 +6,11 @@ import type { Response } from "./response.js";
 /** `{id:int}` → number, `{rest:path}` / `{name}` → string, typed from the template. */
 type ParamValue<Spec extends string> = Spec extends `${string}:int` ? number : string;
 type ParamName<Spec extends string> = Spec extends `${infer Name}:${string}` ? Name : Spec;
+/** A route template the router cannot build (caller error, raised at registration). */
+function invalidRoute(message: string): ASGIError {
+  return new ASGIError(message, { code: "ASGI_INVALID_ROUTE" });
+}
+
 export type PathParams<Template extends string> =
   Template extends `${string}{${infer Spec}}${infer Rest}`
     ? { [K in ParamName<Spec>]: ParamValue<Spec> } & PathParams<Rest>
@@ -62,7 +67,7 @@ export function splitRawPath(raw: string): string[] {
 }
 
 function templateSegments(template: string): string[] {
-  if (!template.startsWith("/")) throw new TypeError(`Route path must start with "/": ${template}`);
+  if (!template.startsWith("/")) throw invalidRoute(`Route path must start with "/": ${template}`);
   return template.split("/").slice(1);
 }
 
@@ -87,19 +92,19 @@ export class Router {
       if (segment.startsWith("{") && segment.endsWith("}")) {
         const [name, kind = "str"] = segment.slice(1, -1).split(":");
         if (kind !== "str" && kind !== "int" && kind !== "path") {
-          throw new TypeError(`Unknown converter ${kind} in ${path}`);
+          throw invalidRoute(`Unknown converter ${kind} in ${path}`);
         }
         paramNames.push(name as string);
         converters.push(kind);
         if (kind === "path") {
-          if (i !== segments.length - 1) throw new TypeError(`{${name}:path} must come last`);
+          if (i !== segments.length - 1) throw invalidRoute(`{${name}:path} must come last`);
           node.rest ??= { handlers: new Map(), paramNames, converters };
           restRoute = node.rest;
           break;
         }
         if (node.param === undefined) node.param = { node: new Node(), converter: kind };
         else if (node.param.converter !== kind) {
-          throw new TypeError(`Conflicting parameter converters at ${path}`);
+          throw invalidRoute(`Conflicting parameter converters at ${path}`);
         }
         node = node.param.node;
       } else {
@@ -206,7 +211,10 @@ export class Router {
   /** Dispatches `request` to its route; `null` when no route matches the path. */
   async dispatch(request: Request): Promise<Response | null> {
     const raw = request.scope.raw_path;
-    const rawPath = raw === null ? encodeURI(request.path) : Buffer.from(raw).toString("latin1");
+    const rawPath =
+      raw === null
+        ? encodeURI(request.path)
+        : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("latin1");
     const found = this.resolve(request.method, rawPath);
     if (found === null) return null;
     request.params = found.params;
@@ -216,10 +224,14 @@ export class Router {
   /** Builds the path of a named route; each parameter is percent-encoded. */
   urlFor(name: string, params: Record<string, string | number> = {}): string {
     const template = this.named.get(name);
-    if (template === undefined) throw new TypeError(`No route named ${name}`);
+    if (template === undefined)
+      throw new ASGIError(`No route named ${name}`, { code: "ASGI_UNKNOWN_ROUTE" });
     return template.replace(/\{([^}:]+)(?::([a-z]+))?\}/g, (_all, key: string, kind?: string) => {
       const value = params[key];
-      if (value === undefined) throw new TypeError(`urlFor(${name}): missing parameter ${key}`);
+      if (value === undefined)
+        throw new ASGIError(`urlFor(${name}): missing parameter ${key}`, {
+          code: "ASGI_MISSING_ROUTE_PARAM",
+        });
       const text = String(value);
       return kind === "path"
         ? text.split("/").map(encodeURIComponent).join("/")

@@ -194,3 +194,27 @@ describe("Request", () => {
     );
   });
 });
+
+describe("Request.queryString", () => {
+  it("maps every byte to one char, 0x80–0x9F included (not windows-1252)", () => {
+    const scope: HTTPScope = {
+      type: "http",
+      asgi: { version: "3.0", spec_version: "2.4" },
+      http_version: "1.1",
+      method: "GET",
+      scheme: "http",
+      path: "/",
+      raw_path: null,
+      query_string: new Uint8Array([0x61, 0x3d, 0x80, 0x9f, 0xff]),
+      root_path: "",
+      headers: [],
+      client: null,
+      server: null,
+    };
+    const request = new Request(scope, async () => ({ type: "http.disconnect" }) as ReceiveEvent);
+    assert.deepEqual(
+      [...request.queryString].map((c) => c.charCodeAt(0)),
+      [0x61, 0x3d, 0x80, 0x9f, 0xff],
+    );
+  });
+});

@@ -75,7 +75,7 @@ describe("Router", () => {
     assert.equal(router.urlFor("user", { id: 7 }), "/users/7");
     assert.equal(router.urlFor("tag", { tag: "a/b c" }), "/tags/a%2Fb%20c");
     assert.equal(router.urlFor("file", { rest: "x y/z" }), "/files/x%20y/z");
-    assert.throws(() => router.urlFor("nope"), TypeError);
+    assert.throws(() => router.urlFor("nope"), { name: "ASGIError", code: "ASGI_UNKNOWN_ROUTE" });
   });
 
   it("fuzz: matching any raw path yields a result, null, or a typed HTTPError", () => {
