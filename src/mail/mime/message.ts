@@ -1,5 +1,8 @@
 /** `MailMessage`: an email that renders itself as MIME (RFC 5322/2045–2049) and parses from bytes. */
+import { needsUtf8, wireAddress } from "./address.js";
 import type { Attachment } from "./attachment.js";
+import { MIME_ERROR_CODES, mimeError } from "./errors.js";
+import { addresses, prepare, write } from "./render.js";
 import type {
   AddressInput,
   Envelope,
@@ -57,13 +60,38 @@ export class MailMessage {
    * once, while iterating.
    */
   render(options: RenderOptions = {}): AsyncIterable<Uint8Array> {
-    void options;
-    throw new Error("not implemented yet");
+    return write(prepare(this, options ?? {}));
   }
 
-  /** Envelope for SMTP: bare addr-specs; `to` = recipients + cc + bcc, deduplicated. */
+  /**
+   * Envelope for SMTP: bare addr-specs; `to` = recipients + cc + bcc, deduplicated
+   * (case-insensitively on the domain, exactly on the local part, RFC 5321 §2.4).
+   * IDN domains are written as A-labels (punycode) so they need no SMTPUTF8; `smtputf8` is
+   * true only when a local part is non-ASCII (RFC 6531), and then the addresses stay in UTF-8.
+   * Throws `MAIL_MISSING_SENDER` without a sender, and `MailError` for invalid addresses.
+   */
   envelope(): Envelope {
-    throw new Error("not implemented yet");
+    const from = addresses(this.sender, "sender");
+    if (from.length === 0) {
+      throw mimeError(MIME_ERROR_CODES.missingSender, "The message has no sender");
+    }
+    const all = [
+      ...addresses(this.recipients, "recipients"),
+      ...addresses(this.cc, "cc"),
+      ...addresses(this.bcc, "bcc"),
+    ];
+    const smtputf8 = [from[0], ...all].some((box) => needsUtf8(box.address));
+    const seen = new Set<string>();
+    const to: string[] = [];
+    for (const box of all) {
+      const address = wireAddress(box.address, smtputf8);
+      const at = address.lastIndexOf("@");
+      const key = address.slice(0, at) + address.slice(at).toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      to.push(address);
+    }
+    return { from: wireAddress(from[0].address, smtputf8), to, smtputf8 };
   }
 
   /** The rendered message in memory (for small messages). */
@@ -92,6 +120,10 @@ export class MailMessage {
   static parse(raw: Uint8Array | string, options: ParseOptions = {}): MailMessage {
     void raw;
     void options;
-    throw new Error("not implemented yet");
+    // Not written yet (see docs/mail-mime.md): fails with a typed error, never a bare Error.
+    throw mimeError(
+      "MAIL_NOT_IMPLEMENTED" as "MAIL_PARSE_ERROR",
+      "MailMessage.parse is not implemented yet",
+    );
   }
 }

@@ -1,0 +1,215 @@
+/**
+ * RFC 5322 §3.4 address parsing: mailboxes with display names, quoted strings (`"Doe, John"
+ * <j@x.org>`), comments, groups (`Team: a@x, b@y;`), obsolete route addresses, and RFC 2047
+ * encoded-words in display names. Lenient enough for real mail, bounded in size.
+ */
+import { decodeEncodedWords } from "./encoded-word.js";
+import { MIME_ERROR_CODES, mimeError } from "./errors.js";
+import type { MailAddress } from "./types.js";
+
+type Token =
+  | { kind: "atom"; text: string }
+  | { kind: "quoted"; text: string }
+  | { kind: "comment"; text: string }
+  | { kind: "literal"; text: string }
+  | { kind: "special"; text: string };
+
+/** Longest address header text accepted (a guard against pathological input). */
+const MAX_INPUT = 256 * 1024;
+const SPECIALS = '()<>[]:;@\\,."';
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  const n = input.length;
+  while (i < n) {
+    const c = input[i];
+    if (c === " " || c === "\t" || c === "\r" || c === "\n") {
+      i++;
+    } else if (c === '"') {
+      let text = "";
+      i++;
+      while (i < n && input[i] !== '"') {
+        if (input[i] === "\\" && i + 1 < n) i++;
+        if (input[i] !== "\r" && input[i] !== "\n") text += input[i];
+        i++;
+      }
+      i++;
+      tokens.push({ kind: "quoted", text });
+    } else if (c === "(") {
+      let depth = 1;
+      let text = "";
+      i++;
+      while (i < n && depth > 0) {
+        if (input[i] === "\\" && i + 1 < n) {
+          text += input[i + 1];
+          i += 2;
+          continue;
+        }
+        if (input[i] === "(") depth++;
+        else if (input[i] === ")" && --depth === 0) break;
+        text += input[i];
+        i++;
+      }
+      i++;
+      tokens.push({ kind: "comment", text });
+    } else if (c === "[") {
+      const end = input.indexOf("]", i);
+      const stop = end < 0 ? n : end + 1;
+      tokens.push({ kind: "literal", text: input.slice(i, stop) });
+      i = stop;
+    } else if (SPECIALS.includes(c)) {
+      tokens.push({ kind: "special", text: c });
+      i++;
+    } else {
+      let j = i;
+      while (j < n && !SPECIALS.includes(input[j]) && !" \t\r\n".includes(input[j])) j++;
+      tokens.push({ kind: "atom", text: input.slice(i, j) });
+      i = j;
+    }
+  }
+  return tokens;
+}
+
+/** A local part needs quotes unless it is a dot-atom (RFC 5322 §3.4.1). */
+const DOT_ATOM =
+  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\u{10FFFF}-]+)*$/u;
+
+export function isDotAtom(text: string): boolean {
+  return DOT_ATOM.test(text);
+}
+
+/** Turns addr-spec tokens into `local@domain`, quoting the local part only when required. */
+function addrSpec(tokens: Token[]): string | undefined {
+  const at = tokens.findLastIndex((t) => t.kind === "special" && t.text === "@");
+  const localTokens = at < 0 ? tokens : tokens.slice(0, at);
+  const domainTokens = at < 0 ? [] : tokens.slice(at + 1);
+  let local = "";
+  for (const t of localTokens) {
+    if (t.kind === "comment") continue;
+    if (t.kind === "atom" || t.kind === "quoted" || (t.kind === "special" && t.text === ".")) {
+      local += t.text;
+    } else return undefined;
+  }
+  let domain = "";
+  for (const t of domainTokens) {
+    if (t.kind === "comment") continue;
+    if (t.kind === "atom" || t.kind === "literal" || (t.kind === "special" && t.text === ".")) {
+      domain += t.text;
+    } else return undefined;
+  }
+  if (local === "" || (at >= 0 && domain === "")) return undefined;
+  const quotedLocal = isDotAtom(local) ? local : `"${local.replace(/(["\\])/g, "\\$1")}"`;
+  return at < 0 ? quotedLocal : `${quotedLocal}@${domain}`;
+}
+
+/** Display-name words: atoms joined by single spaces, encoded-words decoded (RFC 2047 §6). */
+function phrase(tokens: Token[]): string {
+  const words: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === "atom" || t.kind === "quoted") words.push(t.text);
+    else if (t.kind === "special" && t.text === ".") words.push(".");
+  }
+  // Whitespace between adjacent encoded-words is dropped by the decoder.
+  const joined: string[] = [];
+  for (const w of words) {
+    if (w === "." && joined.length > 0) joined[joined.length - 1] += ".";
+    else joined.push(w);
+  }
+  return decodeEncodedWords(joined.join(" "));
+}
+
+function commentName(tokens: Token[]): string | undefined {
+  const comment = tokens.find((t) => t.kind === "comment");
+  return comment ? decodeEncodedWords(comment.text.trim()) : undefined;
+}
+
+function mailbox(tokens: Token[], group: string | undefined): MailAddress | undefined {
+  const open = tokens.findIndex((t) => t.kind === "special" && t.text === "<");
+  let result: MailAddress | undefined;
+  if (open >= 0) {
+    const close = tokens.findIndex((t, i) => i > open && t.kind === "special" && t.text === ">");
+    let inner = tokens.slice(open + 1, close < 0 ? tokens.length : close);
+    // Obsolete source route (`<@a,@b:user@c>`, RFC 5322 §4.4): keep only the addr-spec.
+    const colon = inner.findIndex((t) => t.kind === "special" && t.text === ":");
+    if (colon >= 0 && inner[0]?.text === "@") inner = inner.slice(colon + 1);
+    const address = addrSpec(inner);
+    if (address === undefined) return undefined;
+    const name = phrase(tokens.slice(0, open));
+    result = { address };
+    if (name !== "") result.name = name;
+  } else {
+    const address = addrSpec(tokens);
+    if (address === undefined) return undefined;
+    result = { address };
+    const name = commentName(tokens);
+    if (name) result.name = name;
+  }
+  if (group !== undefined) result.group = group;
+  return result;
+}
+
+/** Splits at top-level commas (commas inside quotes and comments are already tokens). */
+function splitCommas(tokens: Token[]): Token[][] {
+  const out: Token[][] = [[]];
+  let angle = false;
+  for (const t of tokens) {
+    if (t.kind === "special" && t.text === "<") angle = true;
+    if (t.kind === "special" && t.text === ">") angle = false;
+    if (!angle && t.kind === "special" && t.text === ",") out.push([]);
+    else out[out.length - 1].push(t);
+  }
+  return out.filter((part) => part.length > 0);
+}
+
+/**
+ * Parses an address list. Strict mode (caller input) throws `MAIL_INVALID_ADDRESS` for any
+ * entry it cannot read; lenient mode (headers from the network) skips such entries.
+ * Group members come back flattened, each tagged with its group's name.
+ */
+export function parseAddressList(input: string, strict = true): MailAddress[] {
+  if (input.length > MAX_INPUT) {
+    throw mimeError(MIME_ERROR_CODES.limit, "Address list too long");
+  }
+  const tokens = tokenize(input);
+  const result: MailAddress[] = [];
+  let i = 0;
+  let current: Token[] = [];
+  let group: string | undefined;
+  const finish = (): void => {
+    for (const part of splitCommas(current)) {
+      if (part.every((t) => t.kind === "comment")) continue;
+      const box = mailbox(part, group);
+      if (box) result.push(box);
+      else if (strict) {
+        throw mimeError(
+          MIME_ERROR_CODES.invalidAddress,
+          `Cannot parse address ${JSON.stringify(input.slice(0, 200))}`,
+        );
+      }
+    }
+    current = [];
+  };
+  let angle = false;
+  while (i < tokens.length) {
+    const t = tokens[i];
+    if (t.kind === "special" && t.text === "<") angle = true;
+    if (t.kind === "special" && t.text === ">") angle = false;
+    if (!angle && group === undefined && t.kind === "special" && t.text === ":") {
+      // Everything since the last top-level comma is the group's display name.
+      const lastComma = current.findLastIndex((x) => x.kind === "special" && x.text === ",");
+      const nameTokens = current.slice(lastComma + 1);
+      current = current.slice(0, lastComma + 1);
+      finish();
+      group = phrase(nameTokens);
+    } else if (!angle && group !== undefined && t.kind === "special" && t.text === ";") {
+      finish();
+      group = undefined;
+    } else {
+      current.push(t);
+    }
+    i++;
+  }
+  finish();
+  return result;
+}

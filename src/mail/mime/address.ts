@@ -1,0 +1,173 @@
+/**
+ * Addresses given by the caller: normalising `AddressInput` into `MailAddress`, writing
+ * address lists into headers (display names as atoms, quoted strings or RFC 2047 words), and
+ * the bare addr-specs of the SMTP envelope (IDN domains as A-labels unless SMTPUTF8 is needed).
+ */
+import { domainToASCII } from "node:url";
+import { parseAddressList } from "./address-parse.js";
+import { MIME_ERROR_CODES, mimeError } from "./errors.js";
+import type { FoldedHeader } from "./fold.js";
+import { checkValue } from "./header-check.js";
+import type { AddressInput, MailAddress } from "./types.js";
+import { addEncoded } from "./unstructured.js";
+
+export { parseAddressList };
+
+const ATOMS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+const MAX_QUOTED_NAME = 60;
+
+function splitAddress(address: string): { local: string; domain: string } {
+  const at = address.lastIndexOf("@");
+  return { local: address.slice(0, at), domain: address.slice(at + 1) };
+}
+
+/** True when the address needs SMTPUTF8 (a non-ASCII local part; RFC 6531). */
+export function needsUtf8(address: string): boolean {
+  return /[^\0-\x7f]/.test(splitAddress(address).local);
+}
+
+function invalid(address: string, why: string): never {
+  throw mimeError(
+    MIME_ERROR_CODES.invalidAddress,
+    `Invalid address ${JSON.stringify(address.slice(0, 200))}: ${why}`,
+  );
+}
+
+function checkAddrSpec(address: string): string {
+  checkValue(address, "An address");
+  const parsed = parseAddressList(address, true);
+  if (parsed.length !== 1 || parsed[0].name !== undefined) invalid(address, "not one addr-spec");
+  const normal = parsed[0].address;
+  if (!normal.includes("@")) invalid(address, "no @domain");
+  const { local, domain } = splitAddress(normal);
+  if (local.length > 256) invalid(address, "local part too long");
+  if (domain.startsWith("[")) {
+    if (!/^\[[!-Z^-~]*\]$/.test(domain)) invalid(address, "bad domain literal");
+  } else if (/[^\0-\x7f]/.test(domain) ? domainToASCII(domain) === "" : !isHostname(domain)) {
+    invalid(address, "bad domain");
+  }
+  return normal;
+}
+
+function isHostname(domain: string): boolean {
+  return (
+    domain.length <= 253 &&
+    domain
+      .split(".")
+      .every((label) => /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label))
+  );
+}
+
+/** Normalises caller input into mailboxes; throws `MailError` for anything unsafe or unreadable. */
+export function normalizeAddresses(inputs: readonly AddressInput[], what: string): MailAddress[] {
+  const out: MailAddress[] = [];
+  for (const input of inputs) {
+    if (typeof input === "string") {
+      checkValue(input, what);
+      for (const box of parseAddressList(input, true)) {
+        const address = checkAddrSpec(box.address);
+        out.push(box.name === undefined ? { address } : { name: box.name, address });
+        if (box.group !== undefined) out[out.length - 1].group = box.group;
+      }
+    } else if (input && typeof input === "object" && typeof input.address === "string") {
+      const address = checkAddrSpec(input.address);
+      const box: MailAddress = { address };
+      if (input.name !== undefined && input.name !== null) {
+        checkValue(input.name, `The display name in ${what}`);
+        if (input.name !== "") box.name = input.name;
+      }
+      if (input.group !== undefined) {
+        checkValue(input.group, `The group name in ${what}`);
+        box.group = input.group;
+      }
+      out.push(box);
+    } else {
+      throw mimeError(
+        MIME_ERROR_CODES.invalidAddress,
+        `${what}: an address must be a string or { name?, address }`,
+      );
+    }
+  }
+  return out;
+}
+
+/** The addr-spec as written in a header or an SMTP command. */
+export function wireAddress(address: string, smtputf8: boolean): string {
+  const { local, domain } = splitAddress(address);
+  if (/[^\0-\x7f]/.test(local) && !smtputf8) {
+    throw mimeError(
+      MIME_ERROR_CODES.utf8Required,
+      `${JSON.stringify(address)} has a non-ASCII local part: it can only be sent with SMTPUTF8`,
+    );
+  }
+  if (/[^\0-\x7f]/.test(domain) && !smtputf8) return `${local}@${domainToASCII(domain)}`;
+  return address;
+}
+
+/** Writes one display name as a phrase (RFC 5322 §3.2.5). */
+function addPhrase(header: FoldedHeader, ws: string, name: string, smtputf8: boolean): void {
+  if (ATOMS.test(name) && !name.includes("=?")) {
+    name.split(" ").forEach((word, i) => {
+      header.add(i === 0 ? ws : " ", word);
+    });
+    return;
+  }
+  const printable = smtputf8 ? !/[\0-\x1f\x7f-\x9f]/.test(name) : /^[ -~]*$/.test(name);
+  if (printable && name.length <= MAX_QUOTED_NAME && !name.includes("=?")) {
+    header.add(ws, `"${name.replace(/(["\\])/g, "\\$1")}"`);
+    return;
+  }
+  addEncoded(header, ws, name);
+}
+
+/** Writes an address list (From, To, Cc, Reply-To) with groups, folding after commas. */
+export function addAddressList(
+  header: FoldedHeader,
+  addresses: readonly MailAddress[],
+  smtputf8: boolean,
+): void {
+  let ws = " ";
+  let openGroup: string | undefined;
+  addresses.forEach((box, index) => {
+    if (box.group !== openGroup) {
+      if (openGroup !== undefined) header.add("", ";");
+      if (index > 0) header.add("", ",");
+      if (box.group !== undefined) {
+        addPhrase(header, ws, box.group, smtputf8);
+        header.add("", ":");
+        ws = " ";
+      }
+      openGroup = box.group;
+    } else if (index > 0) {
+      header.add("", ",");
+    }
+    const spec = wireAddress(box.address, smtputf8);
+    if (box.name !== undefined && box.name !== "") {
+      addPhrase(header, ws, box.name, smtputf8);
+      header.add(" ", `<${spec}>`);
+    } else {
+      header.add(ws, spec);
+    }
+    ws = " ";
+  });
+  if (openGroup !== undefined) header.add("", ";");
+}
+
+/** `Name <addr>` for display and logs (not for headers: no encoding is applied). */
+export function formatAddress(box: MailAddress): string {
+  if (!box.name) return box.address;
+  const name = ATOMS.test(box.name) ? box.name : `"${box.name.replace(/(["\\])/g, "\\$1")}"`;
+  return `${name} <${box.address}>`;
+}
+
+/** Parses one address (throws `MAIL_INVALID_ADDRESS` unless the text holds exactly one). */
+export function parseAddress(input: string): MailAddress {
+  const list = normalizeAddresses([input], "address");
+  if (list.length !== 1) {
+    throw mimeError(
+      MIME_ERROR_CODES.invalidAddress,
+      `Expected one address in ${JSON.stringify(input)}`,
+    );
+  }
+  return list[0];
+}

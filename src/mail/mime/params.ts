@@ -1,0 +1,186 @@
+/**
+ * MIME header parameters (`Content-Type: text/plain; charset=utf-8`, `Content-Disposition:
+ * attachment; filename=…`): RFC 2045 §5.1 tokens and quoted strings, RFC 2231 extended values
+ * with continuations (`filename*0*=utf-8''%E5%A0%B1…`), and the RFC 2047 `name="=?…?="` form
+ * that old clients read and many senders still write.
+ */
+import { decodeCharset } from "./charset.js";
+import { decodeEncodedWords, encodeWords } from "./encoded-word.js";
+import type { FoldedHeader } from "./fold.js";
+
+/** RFC 2045 token characters (printable ASCII except SPACE and tspecials). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 2231 attribute-char: what may stay unescaped in an extended value. */
+const ATTRIBUTE_CHAR = /[!#$&+\-.^_`|~0-9A-Za-z]/;
+/** Longest single parameter segment, so that `; ` + segment stays within 78 columns. */
+const SEGMENT = 72;
+
+const utf8 = new TextEncoder();
+
+export function isToken(text: string): boolean {
+  return TOKEN.test(text);
+}
+
+function quote(text: string): string {
+  return `"${text.replace(/(["\\])/g, "\\$1")}"`;
+}
+
+function percentEncode(char: string): string {
+  if (ATTRIBUTE_CHAR.test(char)) return char;
+  let out = "";
+  for (const b of utf8.encode(char)) out += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
+  return out;
+}
+
+/**
+ * The `name=value` segments of one parameter: plain when the value is short printable ASCII,
+ * otherwise RFC 2231 `name*0*=utf-8''…; name*1*=…` cut between whole characters.
+ */
+export function paramSegments(name: string, value: string): string[] {
+  const plain = TOKEN.test(value) ? value : quote(value);
+  if (/^[ -~]*$/.test(value) && name.length + plain.length + 1 <= SEGMENT) {
+    return [`${name}=${plain}`];
+  }
+  const encoded = Array.from(value, percentEncode);
+  const single = `${name}*=utf-8''${encoded.join("")}`;
+  if (single.length <= SEGMENT) return [single];
+  const segments: string[] = [];
+  let current = "";
+  for (const piece of encoded) {
+    const prefix = `${name}*${segments.length}*=${segments.length === 0 ? "utf-8''" : ""}`;
+    if (current !== "" && prefix.length + current.length + piece.length > SEGMENT) {
+      segments.push(prefix + current);
+      current = "";
+    }
+    current += piece;
+  }
+  segments.push(`${name}*${segments.length}*=${segments.length === 0 ? "utf-8''" : ""}${current}`);
+  return segments;
+}
+
+/**
+ * The `name="=?utf-8?B?…?="` fallback for old clients (RFC 2047 words inside a quoted string;
+ * not standard, but what Outlook and others read). Returned as pieces to fold between.
+ */
+export function legacyEncodedParam(name: string, value: string): string[] {
+  if (/^[ -~]*$/.test(value) && !value.includes("=?")) return [`${name}=${quote(value)}`];
+  const words = encodeWords(value, 60);
+  words[0] = `${name}="${words[0]}`;
+  words[words.length - 1] += '"';
+  return words;
+}
+
+/**
+ * Writes `value; p1=…; p2=…`. Each parameter is a list of pieces joined by single spaces
+ * (only the RFC 2047 fallback has more than one); folds happen only at those spaces.
+ */
+export function addParameterized(
+  header: FoldedHeader,
+  value: string,
+  params: readonly (readonly string[])[],
+): void {
+  header.add(" ", value);
+  for (const pieces of params) {
+    header.add("", ";");
+    for (const piece of pieces) header.add(" ", piece);
+  }
+}
+
+export interface ParsedParameterized {
+  /** The value before the first `;`, lower-cased and trimmed (e.g. `text/plain`). */
+  value: string;
+  /** Decoded parameters by lower-case name. */
+  params: Record<string, string>;
+}
+
+/** Splits at `;` outside quoted strings. */
+function splitParams(text: string): string[] {
+  const out: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === "\\" && i + 1 < text.length) {
+      current += c + text[i + 1];
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === ";" && !quoted) {
+      out.push(current);
+      current = "";
+    } else current += c;
+  }
+  out.push(current);
+  return out;
+}
+
+function unquote(text: string): { text: string; quoted: boolean } {
+  const t = text.trim();
+  if (t.startsWith('"')) {
+    const inner = t.endsWith('"') && t.length > 1 ? t.slice(1, -1) : t.slice(1);
+    return { text: inner.replace(/\\(.)/gs, "$1"), quoted: true };
+  }
+  return { text: t, quoted: false };
+}
+
+function percentDecode(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "%" && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
+      out.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      for (const b of utf8.encode(text[i])) out.push(b);
+    }
+  }
+  return Uint8Array.from(out);
+}
+
+/** Parses `type/subtype; a=b; c*0*=utf-8''…` (RFC 2045 §5.1, RFC 2231 §3–4). Never throws. */
+export function parseParameterized(text: string, maxParams = 100): ParsedParameterized {
+  const [head, ...rest] = splitParams(text);
+  const params: Record<string, string> = Object.create(null);
+  // name → pieces by continuation number (RFC 2231 §3), with whether each is extended.
+  const continued = new Map<string, { index: number; value: string; extended: boolean }[]>();
+  for (const raw of rest.slice(0, maxParams)) {
+    const eq = raw.indexOf("=");
+    if (eq < 0) continue;
+    const key = raw.slice(0, eq).trim().toLowerCase();
+    const { text: value, quoted } = unquote(raw.slice(eq + 1));
+    const match = /^([^*]+)(?:\*(\d+))?(\*)?$/.exec(key);
+    if (!match) continue;
+    const [, name, index, star] = match;
+    if (index === undefined && star === undefined) {
+      if (!(name in params)) params[name] = quoted ? decodeEncodedWords(value) : value;
+      continue;
+    }
+    const pieces = continued.get(name) ?? [];
+    if (pieces.length < 1000) {
+      pieces.push({ index: index === undefined ? 0 : Number(index), value, extended: !!star });
+    }
+    continued.set(name, pieces);
+  }
+  for (const [name, pieces] of continued) {
+    pieces.sort((a, b) => a.index - b.index);
+    let charset = "us-ascii";
+    const bytes: Uint8Array[] = [];
+    pieces.forEach((piece, i) => {
+      let value = piece.value;
+      if (piece.extended && i === 0) {
+        const parts = value.split("'");
+        if (parts.length >= 3) {
+          charset = parts[0] || "utf-8";
+          value = parts.slice(2).join("'");
+        }
+      }
+      bytes.push(piece.extended ? percentDecode(value) : utf8.encode(value));
+    });
+    const label = charset.toLowerCase() === "us-ascii" ? "utf-8" : charset;
+    // An extended value wins over a plain one of the same name (RFC 2231 §4, and practice).
+    params[name] = decodeCharset(Buffer.concat(bytes), label);
+  }
+  return { value: (head ?? "").trim().toLowerCase(), params };
+}
+
+export { quote as quoteParam };

@@ -1,0 +1,105 @@
+/** Quoted-printable (RFC 2045 §6.7) for text parts already in canonical CRLF form. */
+
+const HEX = "0123456789ABCDEF";
+/** RFC 2045 §6.7 (5): encoded lines are at most 76 characters, soft break `=` included. */
+const MAX_LINE = 76;
+
+function escapeByte(byte: number): string {
+  return `=${HEX[byte >> 4]}${HEX[byte & 15]}`;
+}
+
+/**
+ * Encodes bytes whose line breaks are CRLF. Line breaks stay hard breaks; trailing spaces and
+ * tabs are escaped (rule 3) so transports that strip them change nothing; a line starting
+ * with `From ` gets its `F` escaped, and one starting with `.` its dot, for mbox and old MTAs.
+ */
+export function encodeQuotedPrintable(bytes: Uint8Array): string {
+  const out: string[] = [];
+  let line = "";
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i];
+    if (b === 0x0d && bytes[i + 1] === 0x0a) {
+      out.push(line, "\r\n");
+      line = "";
+      i++;
+      continue;
+    }
+    const atLineEnd = i + 1 === n || (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a);
+    let piece: string;
+    if ((b === 0x20 || b === 0x09) && !atLineEnd) piece = String.fromCharCode(b);
+    else if (b >= 0x21 && b <= 0x7e && b !== 0x3d) piece = String.fromCharCode(b);
+    else piece = escapeByte(b);
+    if (line === "" && (b === 0x2e || (b === 0x46 && isFromLine(bytes, i)))) piece = escapeByte(b);
+    // Leave room for the soft break `=` unless this is the last piece of the line.
+    const limit = atLineEnd ? MAX_LINE : MAX_LINE - 1;
+    if (line.length + piece.length > limit) {
+      out.push(line, "=\r\n");
+      line = "";
+    }
+    line += piece;
+  }
+  out.push(line);
+  return out.join("");
+}
+
+function isFromLine(bytes: Uint8Array, i: number): boolean {
+  return (
+    bytes[i + 1] === 0x72 && bytes[i + 2] === 0x6f && bytes[i + 3] === 0x6d && bytes[i + 4] === 0x20
+  );
+}
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  return -1;
+}
+
+/**
+ * Decodes quoted-printable leniently: soft breaks with CRLF or bare LF, lower-case hex, and
+ * a stray `=` kept literally (RFC 2045 §6.7 note on robustness). Trailing whitespace before a
+ * line break is dropped (rule 3).
+ */
+export function decodeQuotedPrintable(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  let o = 0;
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
+    const b = bytes[i];
+    if (b === 0x3d) {
+      // Soft line break: "=" + optional whitespace + (CR)LF.
+      let j = i + 1;
+      while (j < n && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
+      if (j < n && bytes[j] === 0x0a) {
+        i = j;
+        continue;
+      }
+      if (j + 1 < n && bytes[j] === 0x0d && bytes[j + 1] === 0x0a) {
+        i = j + 1;
+        continue;
+      }
+      if (j >= n) {
+        i = j;
+        continue;
+      }
+      const hi = i + 1 < n ? hexValue(bytes[i + 1]) : -1;
+      const lo = i + 2 < n ? hexValue(bytes[i + 2]) : -1;
+      if (hi >= 0 && lo >= 0) {
+        out[o++] = (hi << 4) | lo;
+        i += 2;
+      } else out[o++] = b;
+      continue;
+    }
+    if (b === 0x20 || b === 0x09) {
+      let j = i;
+      while (j < n && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
+      if (j === n || bytes[j] === 0x0a || (bytes[j] === 0x0d && bytes[j + 1] === 0x0a)) {
+        i = j - 1;
+        continue;
+      }
+    }
+    out[o++] = b;
+  }
+  return out.subarray(0, o);
+}
