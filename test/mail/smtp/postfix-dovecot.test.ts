@@ -159,7 +159,10 @@ describe("SMTP client → Postfix → LMTP → Dovecot Maildir", {
     assert.ok(result.messageId);
     const inbox = await dovecot.waitForMessages(USER, before + 1);
     const file = `${dir.path}/delivered.eml`;
-    await writeFile(file, inbox[inbox.length - 1]);
+    // Maildir order is not delivery order: pick this message by its Message-ID.
+    const delivered = inbox.find((raw) => raw.toString().includes(result.messageId as string));
+    assert.ok(delivered, "the sent message is in the Dovecot inbox");
+    await writeFile(file, delivered);
     const parsed = JSON.parse(
       execFileSync("/usr/bin/python3", ["-c", PARSE, file], { encoding: "utf8" }),
     );
