@@ -2,6 +2,7 @@
 import { needsUtf8, wireAddress } from "./address.js";
 import type { Attachment } from "./attachment.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
+import { parseMessage } from "./parse/index.js";
 import { addresses, prepare, write } from "./render.js";
 import type {
   AddressInput,
@@ -118,12 +119,6 @@ export class MailMessage {
 
   /** Parses raw RFC 5322 bytes. Throws only `MailError` (codes `MAIL_PARSE_ERROR`, `MAIL_LIMIT_EXCEEDED`). */
   static parse(raw: Uint8Array | string, options: ParseOptions = {}): MailMessage {
-    void raw;
-    void options;
-    // Not written yet (see docs/mail-mime.md): fails with a typed error, never a bare Error.
-    throw mimeError(
-      "MAIL_NOT_IMPLEMENTED" as "MAIL_PARSE_ERROR",
-      "MailMessage.parse is not implemented yet",
-    );
+    return parseMessage(raw, options).message;
   }
 }

@@ -1,0 +1,57 @@
+/**
+ * Parsing raw RFC 5322 / MIME bytes into a `MailMessage` (what `MailMessage.parse` does),
+ * plus access to what the message object has no property for: the raw header field list and
+ * the MIME tree. Throws only `MailError` (`MAIL_LIMIT_EXCEEDED`, `MAIL_PARSE_ERROR`).
+ */
+import { MIME_ERROR_CODES, mimeError } from "../errors.js";
+import type { MailMessage } from "../message.js";
+import type { ParseOptions } from "../types.js";
+import { type MimePart, readStructure } from "./body-structure.js";
+import type { HeaderField } from "./header-lines.js";
+import { limitExceeded, resolveLimits } from "./limits.js";
+import { toMessage } from "./to-message.js";
+
+export type { MimePart } from "./body-structure.js";
+export { parseMailDate } from "./date.js";
+export type { HeaderField } from "./header-lines.js";
+export { decodeHeaderText } from "./header-text.js";
+export type { PartHeaders } from "./part-headers.js";
+
+export interface ParsedMessage {
+  message: MailMessage;
+  /** Every top-level header field in order, unfolded but not decoded (e.g. `Received`, `DKIM-Signature`). */
+  fields: HeaderField[];
+  /** The MIME tree; offsets refer to `raw`. */
+  root: MimePart;
+  /** The bytes that were parsed. */
+  raw: Buffer;
+}
+
+/** Header fields of messages that came from the parser (weakly held: no leak). */
+const parsedFields = new WeakMap<MailMessage, readonly HeaderField[]>();
+
+/** The raw header fields of a message returned by `MailMessage.parse`, or undefined for others. */
+export function headerFields(message: MailMessage): readonly HeaderField[] | undefined {
+  return parsedFields.get(message);
+}
+
+function toBuffer(raw: Uint8Array | string, maxSize: number): Buffer {
+  if (typeof raw === "string") {
+    // Each character is at least one UTF-8 byte: refuse before encoding a huge string.
+    if (raw.length > maxSize) limitExceeded(`more than ${maxSize} bytes`);
+    return Buffer.from(raw, "utf8");
+  }
+  if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+  throw mimeError(MIME_ERROR_CODES.parse, "MailMessage.parse needs a Uint8Array or a string");
+}
+
+/** Parses a whole message. */
+export function parseMessage(raw: Uint8Array | string, options?: ParseOptions): ParsedMessage {
+  const limits = resolveLimits(options);
+  const buf = toBuffer(raw, limits.maxSize);
+  if (buf.length > limits.maxSize) limitExceeded(`more than ${limits.maxSize} bytes`);
+  const root = readStructure(buf, limits);
+  const message = toMessage(buf, root);
+  parsedFields.set(message, root.fields);
+  return { message, fields: root.fields, root, raw: buf };
+}

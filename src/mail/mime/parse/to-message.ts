@@ -1,0 +1,170 @@
+/**
+ * From a MIME tree to a `MailMessage`: header fields to properties (RFC 5322 §3.6), the first
+ * text/plain and text/html that are not attachments to `textContent` / `htmlContent` (walking
+ * multipart/alternative, related and mixed), every other leaf to an `Attachment` with its
+ * decoded bytes. An embedded message/rfc822 stays one attachment with its raw bytes.
+ */
+import { parseAddressList } from "../address-parse.js";
+import { Attachment } from "../attachment.js";
+import { MailMessage } from "../message.js";
+import type { MailAddress } from "../types.js";
+import type { MimePart } from "./body-structure.js";
+import { parseMailDate } from "./date.js";
+import { fieldValue, type HeaderField } from "./header-lines.js";
+import { cleanHeaderText, decodeHeaderText } from "./header-text.js";
+import { decodeText, decodeTransfer } from "./transfer-decoding.js";
+
+/** Fields with a property of their own (or rebuilt by render), so not copied into `headers`. */
+const MESSAGE_FIELDS = new Set([
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "reply-to",
+  "subject",
+  "date",
+  "message-id",
+  "mime-version",
+  "content-type",
+  "content-transfer-encoding",
+  "content-disposition",
+  "content-id",
+]);
+const PART_FIELDS = new Set([
+  "mime-version",
+  "content-type",
+  "content-transfer-encoding",
+  "content-disposition",
+  "content-id",
+]);
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+function addressField(fields: readonly HeaderField[], name: string): MailAddress[] {
+  const out: MailAddress[] = [];
+  const lower = name.toLowerCase();
+  for (const field of fields) {
+    if (field.name.toLowerCase() !== lower) continue;
+    // Lenient: entries that cannot be read are skipped rather than failing the message.
+    for (const box of parseAddressList(field.value, false)) {
+      const clean: MailAddress = { address: cleanHeaderText(box.address) };
+      if (box.name !== undefined) clean.name = cleanHeaderText(box.name);
+      if (box.group !== undefined) clean.group = cleanHeaderText(box.group);
+      out.push(clean);
+    }
+  }
+  return out;
+}
+
+/** RFC 5322 §3.6.4 msg-id: the first `<…>`, else the trimmed text. */
+function messageId(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const angle = /<[^<>\s]*>/.exec(value);
+  const id = cleanHeaderText(angle ? angle[0] : value).trim();
+  return id === "" ? undefined : id;
+}
+
+/** Unstructured fields copied as decoded text; repeated fields become arrays, in order. */
+function extraHeaders(
+  fields: readonly HeaderField[],
+  skip: ReadonlySet<string>,
+): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  const names = new Map<string, string>();
+  for (const field of fields) {
+    const lower = field.name.toLowerCase();
+    if (skip.has(lower)) continue;
+    const name = names.get(lower) ?? field.name;
+    names.set(lower, name);
+    if (!Object.hasOwn(out, name)) out[name] = [];
+    out[name].push(cleanHeaderText(decodeHeaderText(field.value)));
+  }
+  return out;
+}
+
+function contentTypeText(part: MimePart): string {
+  let text = part.headers.type;
+  for (const [key, value] of Object.entries(part.headers.params)) {
+    if (key === "name" || key === "boundary" || !TOKEN.test(key)) continue;
+    const clean = cleanHeaderText(value);
+    text += `; ${key}=${TOKEN.test(clean) ? clean : `"${clean.replace(/(["\\])/g, "\\$1")}"`}`;
+  }
+  return text;
+}
+
+function bodyBytes(raw: Buffer, part: MimePart): Uint8Array {
+  return decodeTransfer(raw.subarray(part.bodyStart, part.end), part.headers.transferEncoding);
+}
+
+class Collector {
+  text: string | undefined;
+  html: string | undefined;
+  attachments: Attachment[] = [];
+  constructor(readonly raw: Buffer) {}
+
+  walk(part: MimePart): void {
+    if (part.children.length > 0 || part.headers.type.startsWith("multipart/")) {
+      for (const child of part.children) this.walk(child);
+      return;
+    }
+    const h = part.headers;
+    const body = h.disposition !== "attachment" && h.filename === undefined;
+    if (body && h.type === "text/plain" && this.text === undefined) {
+      this.text = decodeText(bodyBytes(this.raw, part), h.params.charset);
+    } else if (body && h.type === "text/html" && this.html === undefined) {
+      this.html = decodeText(bodyBytes(this.raw, part), h.params.charset);
+    } else {
+      this.attachments.push(this.#attachment(part));
+    }
+  }
+
+  #attachment(part: MimePart): Attachment {
+    const h = part.headers;
+    const headers: Record<string, string> = Object.create(null);
+    for (const [name, values] of Object.entries(extraHeaders(part.fields, PART_FIELDS))) {
+      headers[name] = values[0];
+    }
+    return new Attachment({
+      filename: h.filename ?? "",
+      content: new Uint8Array(bodyBytes(this.raw, part)),
+      contentType: contentTypeText(part),
+      contentId: h.contentId,
+      // RFC 2183: no disposition leaves it to the reader; a part with a Content-ID is meant inline.
+      inline:
+        h.disposition === "inline" || (h.disposition === undefined && h.contentId !== undefined),
+      headers,
+    });
+  }
+}
+
+/** Builds the message from its parsed tree. */
+export function toMessage(raw: Buffer, root: MimePart): MailMessage {
+  const fields = root.fields;
+  const message = new MailMessage();
+  const subject = fieldValue(fields, "subject");
+  message.subject = subject === undefined ? "" : cleanHeaderText(decodeHeaderText(subject));
+  message.sender = addressField(fields, "from")[0];
+  message.recipients = addressField(fields, "to");
+  message.cc = addressField(fields, "cc");
+  message.bcc = addressField(fields, "bcc");
+  message.replyTo = addressField(fields, "reply-to");
+  message.messageId = messageId(fieldValue(fields, "message-id"));
+  const date = fieldValue(fields, "date");
+  message.date = date === undefined ? undefined : parseMailDate(date);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, values] of Object.entries(extraHeaders(fields, MESSAGE_FIELDS))) {
+    // Object.defineProperty: a field named `__proto__` stays an ordinary own property.
+    Object.defineProperty(headers, name, {
+      value: values.length === 1 ? values[0] : values,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  message.headers = headers;
+  const collector = new Collector(raw);
+  collector.walk(root);
+  message.textContent = collector.text;
+  message.htmlContent = collector.html;
+  message.attachments = collector.attachments;
+  return message;
+}
