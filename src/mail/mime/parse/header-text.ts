@@ -73,9 +73,9 @@ export function decodeHeaderText(text: string): string {
 }
 
 /**
- * Makes a decoded value safe to keep in `MailMessage.headers` (and so to render again): control
- * characters that header checks refuse (CR, LF, NUL) and other C0 controls become spaces.
+ * Makes a decoded value safe to keep in `MailMessage.headers` (and so to render again): the
+ * characters that the header checks refuse as injection (CR, LF, NUL) become spaces.
  */
 export function cleanHeaderText(text: string): string {
-  return text.replace(/[\0-\x08\x0a-\x1f\x7f]/g, " ");
+  return text.replace(/[\r\n\0]/g, " ");
 }

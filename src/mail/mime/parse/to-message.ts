@@ -120,7 +120,9 @@ class Collector {
   #attachment(part: MimePart): Attachment {
     const h = part.headers;
     const headers: Record<string, string> = Object.create(null);
-    for (const [name, values] of Object.entries(extraHeaders(part.fields, PART_FIELDS))) {
+    // A message that is one attachment: its fields are the message's, kept in `headers` there.
+    const own = part.depth === 0 ? [] : part.fields;
+    for (const [name, values] of Object.entries(extraHeaders(own, PART_FIELDS))) {
       headers[name] = values[0];
     }
     return new Attachment({
