@@ -127,7 +127,7 @@ class Collector {
     }
     return new Attachment({
       filename: h.filename ?? "",
-      content: new Uint8Array(bodyBytes(this.raw, part)),
+      content: bodyBytes(this.raw, part),
       contentType: contentTypeText(part),
       contentId: h.contentId,
       // RFC 2183: no disposition leaves it to the reader; a part with a Content-ID is meant inline.

@@ -3,20 +3,73 @@
  * charset. Both decoders are lenient by design (§6.7 and §6.8 ask readers to be robust):
  * base64 ignores line breaks and garbage, quoted-printable keeps a stray `=` literally.
  */
-import { base64Decode } from "../base64.js";
 import { decodeCharset } from "../charset.js";
 import { decodeQuotedPrintable } from "../quoted-printable.js";
 
-/** The body bytes with the transfer encoding removed; unknown encodings come back as they are. */
+const EQUALS = 0x3d;
+
+/** RFC 4648 §4 alphabet. */
+function isBase64Char(b: number): boolean {
+  return (
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    (b >= 0x30 && b <= 0x39) ||
+    b === 0x2b ||
+    b === 0x2f
+  );
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
+}
+
+/**
+ * Base64 body decoding (RFC 2045 §6.8): characters outside the alphabet are ignored, as §6.8
+ * asks. The common case (alphabet, line breaks, final padding) goes straight to Node's decoder;
+ * anything else is first compacted, and padding in the middle (bodies glued together from
+ * separately encoded pieces) ends a piece instead of ending the data.
+ */
+export function decodeBase64Body(body: Uint8Array): Uint8Array {
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  let simple = true;
+  let padded = false;
+  for (let i = 0; i < buf.length && simple; i++) {
+    const b = buf[i];
+    if (isBase64Char(b)) simple = !padded;
+    else if (b === EQUALS) padded = true;
+    else if (!isSpace(b)) simple = false;
+  }
+  if (simple) return Buffer.from(buf.toString("latin1"), "base64");
+  const pieces: Buffer[] = [];
+  const compact = Buffer.allocUnsafe(buf.length);
+  let n = 0;
+  for (let i = 0; i <= buf.length; i++) {
+    const b = i < buf.length ? buf[i] : EQUALS;
+    if (isBase64Char(b)) compact[n++] = b;
+    else if (b === EQUALS && n > 0) {
+      pieces.push(Buffer.from(compact.toString("latin1", 0, n), "base64"));
+      n = 0;
+    }
+  }
+  return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+}
+
+/**
+ * The body bytes with the transfer encoding removed. Always a fresh copy, so a decoded
+ * attachment never keeps the whole raw message alive. Unknown encodings come back as they are.
+ */
 export function decodeTransfer(body: Uint8Array, encoding: string): Uint8Array {
   switch (encoding) {
-    case "base64":
-      return base64Decode(body);
+    case "base64": {
+      // A plain Uint8Array view (not a Buffer), as the public type promises.
+      const bytes = decodeBase64Body(body);
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
     case "quoted-printable":
       return decodeQuotedPrintable(body);
     default:
       // 7bit, 8bit, binary (§6.2), and x-tokens we do not know: identity.
-      return body;
+      return new Uint8Array(body);
   }
 }
 
