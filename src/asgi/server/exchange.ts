@@ -359,7 +359,13 @@ export class Exchange {
       this.response = RES_INITIAL;
       throw invalidStatus(status, undefined);
     }
-    if (this.context.closing) res.shouldKeepAlive = false;
+    // A response that goes out before the request body has fully arrived (a 413 from the
+    // framework, a handler that ignores an upload) must close the connection: keeping it
+    // alive would make Node read and discard the rest of the body, however large it is
+    // (RFC 9112 §9.6: a server may close after responding instead of reading the body).
+    if (this.context.closing || (this.bodyState === BODY_STREAM && !this.req.complete)) {
+      res.shouldKeepAlive = false;
+    }
     try {
       res.writeHead(status, this.flatHeaders(length, status));
     } catch (error) {
