@@ -299,10 +299,15 @@ not the body
     assert.equal(b64(""), "");
   });
 
-  it("is safe with prototype-looking header names", () => {
+  it("is safe with prototype-looking header names", async () => {
     const m = MailMessage.parse("__proto__: x\r\nconstructor: y\r\n\r\n");
     assert.equal(Object.getOwnPropertyDescriptor(m.headers, "__proto__")?.value, "x");
     assert.equal(Object.getPrototypeOf(m.headers), Object.prototype);
     assert.equal(({} as Record<string, unknown>).x, undefined);
+    // A field name longer than render() accepts stays in the raw list only; the message renders.
+    const long = MailMessage.parse(`${"X".repeat(100)}: v\r\nX-B: w\r\n\r\n`);
+    assert.deepEqual(long.headers, { "X-B": "w" });
+    assert.equal(headerFields(long)?.[0].name, "X".repeat(100));
+    await long.toBytes();
   });
 });

@@ -37,6 +37,8 @@ const PART_FIELDS = new Set([
   "content-disposition",
   "content-id",
 ]);
+/** Longest field name render() writes (so that `Name: ` leaves room on a 78-column line). */
+const MAX_FIELD_NAME = 76;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 function addressField(fields: readonly HeaderField[], name: string): MailAddress[] {
@@ -72,7 +74,8 @@ function extraHeaders(
   const names = new Map<string, string>();
   for (const field of fields) {
     const lower = field.name.toLowerCase();
-    if (skip.has(lower)) continue;
+    // Names longer than render accepts stay in the raw field list only (`headerFields`).
+    if (skip.has(lower) || field.name.length > MAX_FIELD_NAME) continue;
     const name = names.get(lower) ?? field.name;
     names.set(lower, name);
     if (!Object.hasOwn(out, name)) out[name] = [];
