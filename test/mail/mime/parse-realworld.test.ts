@@ -299,6 +299,18 @@ not the body
     assert.equal(b64(""), "");
   });
 
+  it("unflows format=flowed text (RFC 3676), quotes and signature kept", () => {
+    const flowed = (params: string, body: string): string | undefined =>
+      MailMessage.parse(`Content-Type: text/plain; format=flowed${params}\r\n\r\n${crlf(body)}`)
+        .textContent;
+    assert.equal(
+      flowed("", "Hello this is \na flowed \nparagraph.\n From me\n> quoted \n> more\n-- \nsig"),
+      "Hello this is a flowed paragraph.\nFrom me\n> quoted more\n-- \nsig",
+    );
+    assert.equal(flowed("; delsp=yes", "日本語の \n文章"), "日本語の文章");
+    assert.equal(MailMessage.parse("\r\nsoft \nbreak").textContent, "soft \nbreak");
+  });
+
   it("is safe with prototype-looking header names", async () => {
     const m = MailMessage.parse("__proto__: x\r\nconstructor: y\r\n\r\n");
     assert.equal(Object.getOwnPropertyDescriptor(m.headers, "__proto__")?.value, "x");

@@ -10,6 +10,7 @@ import { MailMessage } from "../message.js";
 import type { MailAddress } from "../types.js";
 import type { MimePart } from "./body-structure.js";
 import { parseMailDate } from "./date.js";
+import { unflow } from "./flowed.js";
 import { fieldValue, type HeaderField } from "./header-lines.js";
 import { cleanHeaderText, decodeHeaderText } from "./header-text.js";
 import { decodeText, decodeTransfer } from "./transfer-decoding.js";
@@ -112,7 +113,9 @@ class Collector {
     const h = part.headers;
     const body = h.disposition !== "attachment" && h.filename === undefined;
     if (body && h.type === "text/plain" && this.text === undefined) {
-      this.text = decodeText(bodyBytes(this.raw, part), h.params.charset);
+      const text = decodeText(bodyBytes(this.raw, part), h.params.charset);
+      const flowed = h.params.format?.toLowerCase() === "flowed";
+      this.text = flowed ? unflow(text, h.params.delsp?.toLowerCase() === "yes") : text;
     } else if (body && h.type === "text/html" && this.html === undefined) {
       this.html = decodeText(bodyBytes(this.raw, part), h.params.charset);
     } else {
