@@ -207,6 +207,7 @@ describe("MailMessage.parse(render()) round trip", () => {
         address: fc
           .tuple(local, fc.constantFrom("example.com", "x.org"))
           .map(([l, d]) => `${l}@${d}`),
+        group: fc.constantFrom("Team", "Ünïcode Group", 'a "quoted", group:;'),
       },
       { requiredKeys: ["address"] },
     );
