@@ -39,7 +39,7 @@ const boxes = (list: unknown[]): MailAddress[] =>
   }));
 
 describe("MailMessage.parse reads messages written by Python's email package", {
-  skip: serverSkip("python3", "python3"),
+  skip: serverSkip("/usr/bin/python3", "python3"),
 }, () => {
   it("agrees with Python's own parser field by field", async () => {
     const r = spawnSync("/usr/bin/python3", [generator], { encoding: "utf8" });
