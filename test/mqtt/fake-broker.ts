@@ -3,6 +3,8 @@
  * through the mtaio codec. Each test drives the conversation itself — wait for the client's
  * packets, answer with well-formed packets, or write raw bytes a real broker would never send
  * (garbage, oversized lengths, topic alias 0, …). It keeps no session state of its own.
+ * Either a script runs for every connection (`onConnection`), or, without one, the test takes
+ * each connection with `connection()` and talks to it inline.
  *
  *   const broker = await FakeBroker.start();
  *   broker.onConnection(async (peer) => {
@@ -94,12 +96,15 @@ export class FakePeer {
     return this.queue.shift()!;
   }
 
-  /** The next packet of `type`, skipping others (PINGREQs, …). */
+  /** The next packet, which must be of `type` (keep-alive PINGREQs are skipped). */
   async expect<T extends PacketType>(type: T, timeoutMs = 5000): Promise<PacketOf<T>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const packet = await this.next(Math.max(1, deadline - Date.now()));
       if (packet.type === type) return packet as PacketOf<T>;
+      if (packet.type !== "pingreq") {
+        throw new Error(`fake broker: expected ${type}, got ${packet.type}`);
+      }
     }
   }
 
@@ -113,10 +118,18 @@ export class FakePeer {
     if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
+  /** Whether the socket has closed. */
+  get ended(): boolean {
+    return this.isClosed;
+  }
+
   /** CONNECT → CONNACK success, the usual first step of a script. */
-  async accept(properties?: PacketOf<"connack">["properties"]): Promise<PacketOf<"connect">> {
+  async accept(
+    properties?: PacketOf<"connack">["properties"],
+    sessionPresent = false,
+  ): Promise<PacketOf<"connect">> {
     const connect = await this.expect("connect");
-    this.send({ type: "connack", sessionPresent: false, reasonCode: 0, properties });
+    this.send({ type: "connack", sessionPresent, reasonCode: 0, properties });
     return connect;
   }
 
@@ -132,9 +145,12 @@ export class FakeBroker {
   readonly peers: FakePeer[] = [];
   /** Errors thrown by scripts (a broken test script, not a client failure). */
   readonly scriptErrors: unknown[] = [];
-  private script: Script = (peer) => peer.accept().then(() => undefined);
+  private script: Script | undefined;
   private readonly server: Server;
   private peerWaiters: ((peer: FakePeer) => void)[] = [];
+  /** Connections no `connection()` call has taken yet. */
+  private readonly unclaimed: FakePeer[] = [];
+  private readonly claimers: ((peer: FakePeer) => void)[] = [];
 
   private constructor(server: Server) {
     this.server = server;
@@ -144,8 +160,16 @@ export class FakeBroker {
       const waiters = this.peerWaiters;
       this.peerWaiters = [];
       for (const w of waiters) w(peer);
+      const script = this.script;
+      if (!script) {
+        // No script: the test drives this connection itself, through connection().
+        const claimer = this.claimers.shift();
+        if (claimer) claimer(peer);
+        else this.unclaimed.push(peer);
+        return;
+      }
       Promise.resolve()
-        .then(() => this.script(peer))
+        .then(() => script(peer))
         .catch((error: unknown) => {
           // The client hanging up mid-script is expected in hostile tests.
           if (!peer.socket.destroyed) this.scriptErrors.push(error);
@@ -176,9 +200,16 @@ export class FakeBroker {
     this.script = script;
   }
 
-  /** The next connection to arrive (or the latest one already there, if `existing`). */
+  /** The next connection to arrive (whether a script or the test drives it). */
   nextPeer(): Promise<FakePeer> {
     return new Promise((resolve) => this.peerWaiters.push(resolve));
+  }
+
+  /** Without a script: the oldest connection the test has not taken yet, or the next one. */
+  connection(): Promise<FakePeer> {
+    const peer = this.unclaimed.shift();
+    if (peer) return Promise.resolve(peer);
+    return new Promise((resolve) => this.claimers.push(resolve));
   }
 
   /** Closes every connection and the listening socket. */

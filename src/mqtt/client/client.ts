@@ -1,33 +1,35 @@
 /**
- * MQTTClient: the MQTT 3.1.1 / 5.0 session state machine.
+ * MQTTClient: the MQTT 3.1.1 / 5.0 session state machine and the public API.
  *
  *   idle ──connect()──▶ connecting ──CONNACK──▶ connected ──lost──▶ reconnecting ─┐
  *     ▲                     │ refused/failed                  ▲                  │
  *     └─────────────────────┘                                 └──CONNACK─────────┘
  *   disconnect() → idle; close() → closed (final).
  *
- * Outgoing QoS flows live in Outbound, the bytes in Connection, the socket in a Transport;
- * this file wires them together and handles CONNECT/CONNACK, inbound messages, subscriptions,
- * reconnects and the public API.
+ * This file owns the state, the connection lifecycle (CONNECT/CONNACK, loss, DISCONNECT) and
+ * the routing of incoming packets. The rest has a file each: Outbound (QoS flows out),
+ * Inbound (messages in), Publisher (the publish API), Subscriptions, Reconnector, Requester
+ * (request/response), handshake (CONNECT/CONNACK contents), auth; the bytes live in
+ * Connection, the socket in a Transport.
  */
 import { randomBytes } from "node:crypto";
 import { MQTTError } from "../../errors.js";
-import type {
-  ConnackPacket,
-  ConnectPacket,
-  Packet,
-  Properties,
-  PublishPacket,
-  SubackPacket,
-  Subscription,
-  UnsubackPacket,
-} from "../codec/index.js";
-import { Backoff } from "./backoff.js";
+import type { ConnackPacket, Packet, Properties } from "../codec/index.js";
+import { answerAuth, startReauthentication } from "./auth.js";
+import { closedError, notConnected } from "./client-errors.js";
 import { Connection } from "./connection.js";
 import { withDeadline } from "./deadline.js";
-import { Emitter } from "./events.js";
+import { ClientEvents } from "./events.js";
+import {
+  brokerLimits,
+  buildConnect,
+  clamp,
+  connackError,
+  DEFAULT_MAXIMUM_PACKET_SIZE,
+  isRefusal,
+} from "./handshake.js";
 import { Inbound, type MessageHandler } from "./inbound.js";
-import type { MessageProperties, MQTTMessage } from "./message.js";
+import type { MQTTMessage } from "./message.js";
 import { type MessageFilter, MessageStream } from "./message-stream.js";
 import type {
   ConnectOptions,
@@ -38,85 +40,54 @@ import type {
   MQTTClientOptions,
   PublishOptions,
   PublishResult,
-  ReconnectOptions,
   RequestOptions,
   SubscribeOptions,
   SubscribeResult,
   UnsubscribeOptions,
 } from "./options.js";
 import { parseEndpoint } from "./options.js";
-import { type Flight, Outbound, type OutboundHost, PacketIds } from "./outbound.js";
-import { isQoS, type QoS } from "./qos.js";
+import { Outbound, PacketIds } from "./outbound.js";
+import { Publisher } from "./publisher.js";
+import { Reconnector } from "./reconnect.js";
+import { Requester } from "./request-response.js";
 import { type MQTTStore, NoStore } from "./store.js";
-import { assertTopicFilter, assertTopicName } from "./topic-match.js";
+import { Subscriptions } from "./subscriptions.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
 
 type State = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
 export type { MessageHandler };
 
-interface PendingRequest {
-  packet: Packet & { type: "subscribe" | "unsubscribe" };
-  resolve: (packet: SubackPacket | UnsubackPacket) => void;
-  reject: (error: Error) => void;
-}
-
 interface Session {
   endpoint: Endpoint;
   options: ConnectOptions;
 }
-
-/** 3.1.1 CONNACK return codes and MQTT 5 reason codes after which retrying cannot help. */
-const FATAL_CONNACK_V4 = new Set([1, 2, 4, 5]);
-const FATAL_CONNACK_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c, 0x90]);
-
-const CONNACK_TEXT_V4: Record<number, string> = {
-  1: "unacceptable protocol version",
-  2: "identifier rejected",
-  3: "server unavailable",
-  4: "bad user name or password",
-  5: "not authorized",
-};
-
-const EMPTY = new Uint8Array(0);
-const QOS0_RESULT: PublishResult = Object.freeze({ reasonCode: 0, messageId: undefined });
 
 export class MQTTClient {
   private readonly options: MQTTClientOptions;
   readonly protocolVersion: 4 | 5;
   private id: string;
   private state: State = "idle";
-  private readonly events = new Emitter<MQTTClientEvents>();
+  private readonly events = new ClientEvents();
   private store: MQTTStore;
   private storeLoaded = false;
   private readonly ids = new PacketIds();
   private readonly outbound: Outbound;
   private readonly inbound: Inbound;
+  private readonly publisher: Publisher;
+  private readonly subscriptions: Subscriptions;
+  private readonly requester: Requester;
+  private readonly reconnector: Reconnector;
   private connection: Connection | undefined;
   private session: Session | undefined;
-  private readonly backoff: Backoff;
-  private readonly reconnectOptions: ReconnectOptions | false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectAttempts = 0;
   private connectedOnce = false;
   private takenOver = false;
-  private sweepTimer: NodeJS.Timeout | undefined;
   private connackWaiter:
     | { resolve: (result: ConnectResult) => void; reject: (e: Error) => void }
     | undefined;
   private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-  // What the broker told us in CONNACK (MQTT 5 §3.2.2.3).
-  private brokerMaximumPacketSize = Number.POSITIVE_INFINITY;
-  private brokerTopicAliasMaximum = 0;
-  private brokerMaximumQoS: QoS = 2;
-  private brokerRetainAvailable = true;
+  /** The broker's Response Information (MQTT 5 §3.2.2.3.15), kept across reconnects. */
   private responseInformation: string | undefined;
-  // Our topic aliases towards the broker (§3.3.2.3.4).
-  private outboundAliases = new Map<string, number>();
-  private readonly requests = new Map<number, PendingRequest>();
-  /** Granted subscriptions, resubscribed when a reconnect finds no session. */
-  private readonly subscriptions = new Map<string, Subscription & { identifier?: number }>();
-  private responseSubscription: Promise<unknown> | undefined;
 
   constructor(options: MQTTClientOptions = {}) {
     this.options = { ...options };
@@ -129,35 +100,49 @@ export class MQTTClient {
     this.protocolVersion = version;
     this.id = options.clientId ?? (version === 5 ? "" : `mtaio_${randomBytes(8).toString("hex")}`);
     this.store = options.store ?? new NoStore();
-    this.reconnectOptions =
+    const self = this;
+    this.reconnector = new Reconnector(
       options.reconnect === false
         ? false
         : typeof options.reconnect === "object"
           ? options.reconnect
-          : {};
-    this.backoff = new Backoff(this.reconnectOptions || {});
-    const self = this;
-    const host: OutboundHost = {
-      get connected() {
-        return self.state === "connected";
+          : {},
+      {
+        protocolVersion: version,
+        get reconnecting() {
+          return self.state === "reconnecting";
+        },
+        attempt: () => this.establish(!this.sessionOutlivesConnection),
+        scheduled: (info) => this.events.notify("reconnect", info),
+        emitError: (error) => this.events.error(error),
+        giveUp: (error) => this.giveUp(error),
       },
-      get writable() {
-        return self.connection?.writable ?? true;
+    );
+    this.outbound = new Outbound(
+      {
+        get connected() {
+          return self.state === "connected";
+        },
+        get writable() {
+          return self.connection?.writable ?? true;
+        },
+        whenWritable: (callback) => {
+          if (this.connection) this.connection.whenWritable(callback);
+          else callback();
+        },
+        writePublish: (packet) => this.publisher.write(packet),
+        write: (packet) => this.connection?.send(packet),
+        protocolError: (error) => this.protocolError(error),
       },
-      whenWritable: (callback) => {
-        if (this.connection) this.connection.whenWritable(callback);
-        else callback();
-      },
-      writePublish: (packet) => this.writePublish(packet),
-      write: (packet) => this.connection?.send(packet),
-      protocolError: (error) => this.protocolError(error),
-    };
-    this.outbound = new Outbound(host, this.ids, this.store, options.queueLimit ?? 10_000);
+      this.ids,
+      this.store,
+      options.queueLimit ?? 10_000,
+    );
     this.inbound = new Inbound(
       {
         send: (packet) => this.connection?.send(packet),
         fail: (error) => this.protocolError(error),
-        emitError: (error) => this.emitError(error),
+        emitError: (error) => this.events.error(error),
         pause: () => this.connection?.pause(),
         resume: () => this.connection?.resume(),
         get store() {
@@ -168,6 +153,52 @@ export class MQTTClient {
       clamp(options.receiveMaximum ?? 65535, 1, 65535),
       options.dedupeRedeliveries ?? true,
     );
+    this.publisher = new Publisher(
+      {
+        protocolVersion: version,
+        get connected() {
+          return self.state === "connected";
+        },
+        get connection() {
+          return self.connection;
+        },
+        outbound: this.outbound,
+        get defaultTimeout() {
+          return self.defaultTimeout;
+        },
+        assertSession: () => {
+          if (this.state === "closed") throw closedError();
+          if (this.state === "idle") throw notConnected();
+        },
+      },
+      options.outgoingTopicAliases ?? false,
+    );
+    this.subscriptions = new Subscriptions({
+      protocolVersion: version,
+      get defaultTimeout() {
+        return self.defaultTimeout;
+      },
+      ids: this.ids,
+      send: (packet) => this.connection?.send(packet),
+      whenConnected: (start, reject) => this.whenConnected(start, reject),
+      protocolError: (error) => this.protocolError(error),
+      emitError: (error) => this.events.error(error),
+    });
+    this.requester = new Requester({
+      protocolVersion: version,
+      get defaultTimeout() {
+        return self.defaultTimeout;
+      },
+      get clientId() {
+        return self.id;
+      },
+      get responseInformation() {
+        return self.responseInformation;
+      },
+      inbound: this.inbound,
+      publish: (topic, payload, options) => this.publish(topic, payload, options),
+      subscribe: (topic, options) => this.subscribe(topic, options),
+    });
   }
 
   // ─── public state ───────────────────────────────────────────────────────────────────────
@@ -252,8 +283,7 @@ export class MQTTClient {
   /** Sends DISCONNECT and closes the connection; no reconnect. The client can connect again. */
   async disconnect(options: DisconnectOptions = {}): Promise<void> {
     if (this.state === "closed" || this.state === "idle") return;
-    clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
+    this.reconnector.cancel();
     const connection = this.connection;
     this.state = "idle";
     this.connection = undefined;
@@ -276,7 +306,7 @@ export class MQTTClient {
           properties: this.protocolVersion === 5 ? properties : undefined,
         });
       } catch (error) {
-        this.emitError(error);
+        this.events.error(error);
       }
       connection.end();
     }
@@ -284,7 +314,7 @@ export class MQTTClient {
     this.failWaiters(
       new MQTTError("the client disconnected", { code: "MQTT_CLIENT_DISCONNECTED" }),
     );
-    this.emit("close", undefined);
+    this.events.notify("close", undefined);
   }
 
   /** Disconnects, ends every `messages()` iterator and closes the store. Final. */
@@ -292,7 +322,7 @@ export class MQTTClient {
     if (this.state === "closed") return;
     await this.disconnect();
     this.state = "closed";
-    clearInterval(this.sweepTimer);
+    this.publisher.stop();
     for (const stream of [...this.inbound.streams]) stream.end();
     await this.store.close();
   }
@@ -301,7 +331,7 @@ export class MQTTClient {
     await this.close();
   }
 
-  // ─── publish ────────────────────────────────────────────────────────────────────────────
+  // ─── publish / subscribe ────────────────────────────────────────────────────────────────
 
   /**
    * Publishes a message. Resolves when its QoS flow completes: at once for QoS 0 (once the
@@ -313,144 +343,8 @@ export class MQTTClient {
     payload: string | Uint8Array,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
-    const qos = options.qos ?? 0;
-    if (qos === 0 && this.state === "connected" && this.outbound.idle && !options.signal) {
-      return this.publishNow(topic, payload, options);
-    }
-    return new Promise<PublishResult>((resolve, reject) => {
-      try {
-        this.checkPublish(topic, payload, qos, options);
-      } catch (error) {
-        reject(error);
-        return;
-      }
-      const timeout = options.timeout ?? this.defaultTimeout;
-      const flight: Flight = {
-        topic,
-        payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
-        qos,
-        retain: options.retain ?? false,
-        properties: this.protocolVersion === 5 ? toProperties(options.properties) : undefined,
-        packetId: 0,
-        state: "queued",
-        sent: false,
-        everSent: false,
-        deadline: timeout > 0 ? Date.now() + timeout : 0,
-        resolve,
-        reject,
-        settled: false,
-        cleanup: undefined,
-      };
-      const signal = options.signal;
-      if (signal) {
-        const onAbort = () =>
-          this.outbound.abandon(
-            flight,
-            new MQTTError("publish aborted", { code: "MQTT_ABORTED", cause: signal.reason }),
-          );
-        if (signal.aborted) return onAbort();
-        signal.addEventListener("abort", onAbort, { once: true });
-        flight.cleanup = () => signal.removeEventListener("abort", onAbort);
-      }
-      if (flight.deadline) this.ensureSweep();
-      this.outbound.publish(flight);
-    });
+    return this.publisher.publish(topic, payload, options);
   }
-
-  /** QoS 0 on a live connection with nothing queued: no flow to track, so no bookkeeping. */
-  private publishNow(
-    topic: string,
-    payload: string | Uint8Array,
-    options: PublishOptions,
-  ): Promise<PublishResult> {
-    try {
-      this.checkPublish(topic, payload, 0, options);
-      this.writePublish({
-        type: "publish",
-        topic,
-        payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
-        qos: 0,
-        retain: options.retain ?? false,
-        dup: false,
-        properties: this.protocolVersion === 5 ? toProperties(options.properties) : undefined,
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const connection = this.connection;
-    if (!connection || connection.writable) return Promise.resolve(QOS0_RESULT);
-    // Backpressure: resolve once the socket has room again.
-    return new Promise((resolve) => connection.whenWritable(() => resolve(QOS0_RESULT)));
-  }
-
-  private checkPublish(
-    topic: string,
-    payload: string | Uint8Array,
-    qos: number,
-    options: PublishOptions,
-  ): void {
-    if (this.state === "closed") throw closedError();
-    if (this.state === "idle") {
-      throw new MQTTError("not connected: call connect() first", { code: "MQTT_NOT_CONNECTED" });
-    }
-    assertTopicName(topic);
-    if (typeof payload !== "string" && !(payload instanceof Uint8Array)) {
-      throw new MQTTError("payload must be a string or a Uint8Array", {
-        code: "MQTT_INVALID_ARGUMENT",
-      });
-    }
-    if (!isQoS(qos)) {
-      throw new MQTTError(`qos must be 0, 1 or 2, not ${String(qos)}`, {
-        code: "MQTT_INVALID_ARGUMENT",
-      });
-    }
-    if (qos > this.brokerMaximumQoS) {
-      throw new MQTTError(`the broker supports QoS up to ${this.brokerMaximumQoS}`, {
-        code: "MQTT_QOS_NOT_SUPPORTED",
-        reasonCode: 0x9b,
-      });
-    }
-    if (options.retain && !this.brokerRetainAvailable) {
-      throw new MQTTError("the broker does not support retained messages", {
-        code: "MQTT_RETAIN_NOT_SUPPORTED",
-        reasonCode: 0x9a,
-      });
-    }
-  }
-
-  /** Encodes a PUBLISH for the current connection (topic alias, size limit) and queues it. */
-  private writePublish(packet: PublishPacket): void {
-    const connection = this.connection;
-    if (!connection) return;
-    let wire = packet;
-    if (this.brokerTopicAliasMaximum > 0 && this.options.outgoingTopicAliases) {
-      wire = this.applyOutboundAlias(packet);
-    }
-    const bytes = connection.encode(wire);
-    if (bytes.length > this.brokerMaximumPacketSize) {
-      throw new MQTTError(
-        `the message on "${packet.topic}" is ${bytes.length} bytes; the broker accepts at most ${this.brokerMaximumPacketSize}`,
-        { code: "MQTT_PACKET_TOO_LARGE", reasonCode: 0x95 },
-      );
-    }
-    connection.sendEncoded(bytes);
-  }
-
-  /** §3.3.2.3.4: the first use of a topic sets an alias, later ones send only the alias. */
-  private applyOutboundAlias(packet: PublishPacket): PublishPacket {
-    const alias = this.outboundAliases.get(packet.topic);
-    if (alias !== undefined) {
-      return { ...packet, topic: "", properties: { ...packet.properties, topicAlias: alias } };
-    }
-    if (this.outboundAliases.size < this.brokerTopicAliasMaximum) {
-      const next = this.outboundAliases.size + 1;
-      this.outboundAliases.set(packet.topic, next);
-      return { ...packet, properties: { ...packet.properties, topicAlias: next } };
-    }
-    return packet;
-  }
-
-  // ─── subscribe / unsubscribe ────────────────────────────────────────────────────────────
 
   /**
    * Subscribes to one filter, a list, or a map of filter → options. Resolves with one result
@@ -458,172 +352,16 @@ export class MQTTClient {
    * with MQTTError `MQTT_SUBSCRIBE_FAILED` whose `reasonCode` is the first failure; partial
    * failures resolve, and the caller reads `reasonCode` per topic.
    */
-  async subscribe(
+  subscribe(
     topics: string | string[] | Record<string, SubscribeOptions>,
     options: SubscribeOptions = {},
   ): Promise<SubscribeResult[]> {
-    const entries: Array<[string, SubscribeOptions]> =
-      typeof topics === "string"
-        ? [[topics, options]]
-        : Array.isArray(topics)
-          ? topics.map((t) => [t, options])
-          : Object.entries(topics).map(([t, o]) => [t, { ...options, ...o }]);
-    if (entries.length === 0) {
-      throw new MQTTError("subscribe() needs at least one topic filter", {
-        code: "MQTT_INVALID_ARGUMENT",
-      });
-    }
-    const subscriptions: Subscription[] = entries.map(([topic, o]) => {
-      assertTopicFilter(topic);
-      const qos = o.qos ?? 0;
-      if (!isQoS(qos)) {
-        throw new MQTTError(`qos must be 0, 1 or 2, not ${String(qos)}`, {
-          code: "MQTT_INVALID_ARGUMENT",
-        });
-      }
-      const s: Subscription = { topicFilter: topic, qos };
-      if (this.protocolVersion === 5) {
-        if (o.noLocal !== undefined) s.noLocal = o.noLocal;
-        if (o.retainAsPublished !== undefined) s.retainAsPublished = o.retainAsPublished;
-        if (o.retainHandling !== undefined) s.retainHandling = o.retainHandling;
-      }
-      return s;
-    });
-    const properties: Properties = {};
-    if (this.protocolVersion === 5) {
-      if (options.subscriptionIdentifier !== undefined)
-        properties.subscriptionIdentifiers = [options.subscriptionIdentifier];
-      if (options.userProperties) properties.userProperties = options.userProperties;
-    }
-    const suback = (await this.sendRequest(
-      "subscribe",
-      (packetId) => ({
-        type: "subscribe",
-        packetId,
-        subscriptions,
-        properties: Object.keys(properties).length > 0 ? properties : undefined,
-      }),
-      options,
-    )) as SubackPacket;
-    if (suback.reasonCodes.length !== subscriptions.length) {
-      const error = new MQTTError(
-        `SUBACK has ${suback.reasonCodes.length} reason codes for ${subscriptions.length} topic filters`,
-        { code: "MQTT_PROTOCOL_ERROR", reasonCode: 0x82 },
-      );
-      this.protocolError(error);
-      throw error;
-    }
-    const results = subscriptions.map((s, i): SubscribeResult => {
-      const code = suback.reasonCodes[i];
-      const granted = code < 0x80 && isQoS(code) ? code : undefined;
-      if (granted !== undefined) {
-        this.subscriptions.set(s.topicFilter, {
-          ...s,
-          identifier: options.subscriptionIdentifier,
-        });
-      }
-      return { topic: s.topicFilter, reasonCode: code, qos: granted };
-    });
-    if (results.every((r) => r.qos === undefined)) {
-      const first = results[0].reasonCode;
-      throw new MQTTError(
-        `the broker refused the subscription to ${results.map((r) => `"${r.topic}"`).join(", ")} (reason 0x${first.toString(16)}${suback.properties?.reasonString ? `: ${suback.properties.reasonString}` : ""})`,
-        { code: "MQTT_SUBSCRIBE_FAILED", reasonCode: first },
-      );
-    }
-    return results;
+    return this.subscriptions.subscribe(topics, options);
   }
 
   /** Unsubscribes; resolves with the UNSUBACK reason codes (MQTT 5; 3.1.1 gives none). */
-  async unsubscribe(
-    topics: string | string[],
-    options: UnsubscribeOptions = {},
-  ): Promise<number[]> {
-    const filters = typeof topics === "string" ? [topics] : topics;
-    if (filters.length === 0) {
-      throw new MQTTError("unsubscribe() needs at least one topic filter", {
-        code: "MQTT_INVALID_ARGUMENT",
-      });
-    }
-    for (const filter of filters) assertTopicFilter(filter);
-    const unsuback = (await this.sendRequest(
-      "unsubscribe",
-      (packetId) => ({
-        type: "unsubscribe",
-        packetId,
-        topicFilters: filters,
-        properties:
-          this.protocolVersion === 5 && options.userProperties
-            ? { userProperties: options.userProperties }
-            : undefined,
-      }),
-      options,
-    )) as UnsubackPacket;
-    if (this.protocolVersion === 5 && unsuback.reasonCodes.length !== filters.length) {
-      const error = new MQTTError(
-        `UNSUBACK has ${unsuback.reasonCodes.length} reason codes for ${filters.length} topic filters`,
-        { code: "MQTT_PROTOCOL_ERROR", reasonCode: 0x82 },
-      );
-      this.protocolError(error);
-      throw error;
-    }
-    for (const filter of filters) this.subscriptions.delete(filter);
-    return unsuback.reasonCodes;
-  }
-
-  /** Sends SUBSCRIBE/UNSUBSCRIBE (waiting for a connection if need be) and awaits its ack.
-   * A connection lost meanwhile resends it after the reconnect. */
-  private sendRequest(
-    kind: "subscribe" | "unsubscribe",
-    build: (packetId: number) => PendingRequest["packet"],
-    options: { signal?: AbortSignal; timeout?: number },
-  ): Promise<SubackPacket | UnsubackPacket> {
-    return withDeadline(
-      options.signal,
-      options.timeout ?? this.defaultTimeout,
-      kind,
-      (resolve, reject) => {
-        let packetId = 0;
-        let cancelled = false;
-        const start = () => {
-          if (cancelled) return;
-          packetId = this.ids.allocate();
-          if (packetId === 0) {
-            reject(
-              new MQTTError("all 65535 packet identifiers are in use", {
-                code: "MQTT_PACKET_IDS_EXHAUSTED",
-              }),
-            );
-            return;
-          }
-          const packet = build(packetId);
-          this.requests.set(packetId, {
-            packet,
-            resolve: resolve as (p: SubackPacket | UnsubackPacket) => void,
-            reject,
-          });
-          try {
-            this.connection?.send(packet);
-          } catch (error) {
-            this.requests.delete(packetId);
-            this.ids.release(packetId);
-            reject(error as Error);
-          }
-        };
-        this.whenConnected(start, reject);
-        return () => {
-          cancelled = true;
-          if (packetId && this.requests.has(packetId)) {
-            // The ack may still come; keep the id reserved until then.
-            const pending = this.requests.get(packetId);
-            if (pending) {
-              pending.resolve = () => {};
-              pending.reject = () => {};
-            }
-          }
-        };
-      },
-    );
+  unsubscribe(topics: string | string[], options: UnsubscribeOptions = {}): Promise<number[]> {
+    return this.subscriptions.unsubscribe(topics, options);
   }
 
   // ─── receiving ──────────────────────────────────────────────────────────────────────────
@@ -662,36 +400,12 @@ export class MQTTClient {
    * Publishes a request with a Response Topic and Correlation Data and resolves with the first
    * message that comes back on that topic with the same correlation data.
    */
-  async request(
+  request(
     topic: string,
     payload: string | Uint8Array,
     options: RequestOptions = {},
   ): Promise<MQTTMessage> {
-    if (this.protocolVersion !== 5) {
-      throw new MQTTError("request/response needs MQTT 5", { code: "MQTT_UNSUPPORTED" });
-    }
-    const responseTopic = options.responseTopic ?? (await this.ensureResponseTopic(options));
-    const correlation = randomBytes(16);
-    const key = correlation.toString("hex");
-    const timeout = options.timeout ?? this.defaultTimeout;
-    const response = withDeadline<MQTTMessage>(
-      options.signal,
-      timeout,
-      "request",
-      (resolve, reject) => {
-        this.inbound.responses.set(key, { resolve, reject });
-        return () => this.inbound.responses.delete(key);
-      },
-    );
-    try {
-      await this.publish(topic, payload, {
-        ...options,
-        properties: { ...options.properties, responseTopic, correlationData: correlation },
-      });
-    } catch (error) {
-      this.inbound.responses.get(key)?.reject(error as Error);
-    }
-    return response;
+    return this.requester.request(topic, payload, options);
   }
 
   /** Answers a request received with `request()` semantics (Response Topic + Correlation Data). */
@@ -700,52 +414,14 @@ export class MQTTClient {
     payload: string | Uint8Array,
     options: PublishOptions = {},
   ): Promise<PublishResult> {
-    const responseTopic = requestMessage.properties.responseTopic;
-    if (!responseTopic) {
-      return Promise.reject(
-        new MQTTError("the message has no Response Topic to answer to", {
-          code: "MQTT_INVALID_ARGUMENT",
-        }),
-      );
-    }
-    const properties: MessageProperties = { ...options.properties };
-    if (requestMessage.properties.correlationData)
-      properties.correlationData = requestMessage.properties.correlationData;
-    return this.publish(responseTopic, payload, { ...options, properties });
-  }
-
-  private ensureResponseTopic(options: RequestOptions): Promise<string> {
-    if (!this.inbound.responseTopic) {
-      const base = this.responseInformation ?? "mtaio/responses";
-      this.inbound.responseTopic = `${base}/${this.id || "client"}/${randomBytes(6).toString("hex")}`;
-    }
-    const topic = this.inbound.responseTopic;
-    this.responseSubscription ??= this.subscribe(topic, {
-      qos: 1,
-      noLocal: true,
-      signal: options.signal,
-    }).catch((error) => {
-      this.responseSubscription = undefined;
-      throw error;
-    });
-    return this.responseSubscription.then(() => topic);
+    return this.requester.respond(requestMessage, payload, options);
   }
 
   // ─── enhanced authentication (MQTT 5 §4.12) ─────────────────────────────────────────────
 
   /** Starts re-authentication (AUTH 0x19) with the configured `auth` method. */
   async reauthenticate(data?: Uint8Array): Promise<void> {
-    const auth = this.options.auth;
-    if (!auth || this.protocolVersion !== 5 || !this.connection) {
-      throw new MQTTError("re-authentication needs MQTT 5, an `auth` option and a connection", {
-        code: "MQTT_UNSUPPORTED",
-      });
-    }
-    this.connection.send({
-      type: "auth",
-      reasonCode: 0x19,
-      properties: { authenticationMethod: auth.method, authenticationData: data ?? auth.data },
-    });
+    startReauthentication(this.connection, this.options.auth, this.protocolVersion, data);
   }
 
   // ─── the connection lifecycle ───────────────────────────────────────────────────────────
@@ -763,11 +439,11 @@ export class MQTTClient {
     const deadline = timeout > 0 ? Date.now() + timeout : 0;
     const connection = new Connection(
       this.protocolVersion,
-      this.options.maximumPacketSize ?? 16 * 1024 * 1024,
+      this.options.maximumPacketSize ?? DEFAULT_MAXIMUM_PACKET_SIZE,
       {
         packet: (packet) => this.onPacket(connection, packet),
         failed: (error) => {
-          if (this.connection === connection) this.emitError(error);
+          if (this.connection === connection) this.events.error(error);
           this.connackWaiter?.reject(error);
         },
         beforeWrite: () => this.store.flush?.(),
@@ -817,7 +493,9 @@ export class MQTTClient {
       },
     );
     try {
-      connection.send(this.connectPacket(cleanStart, endpoint, options));
+      connection.send(
+        buildConnect(this.protocolVersion, this.id, this.options, cleanStart, endpoint, options),
+      );
     } catch (error) {
       connection.destroy();
       throw error;
@@ -835,68 +513,18 @@ export class MQTTClient {
   private handleConnack(connection: Connection, packet: ConnackPacket): void {
     const waiter = this.connackWaiter;
     if (!waiter) return;
-    if (packet.reasonCode >= (this.protocolVersion === 5 ? 0x80 : 1)) {
+    if (isRefusal(packet, this.protocolVersion)) {
       waiter.reject(connackError(packet, this.protocolVersion));
       return;
     }
     waiter.resolve(this.onConnack(connection, packet));
   }
 
-  private connectPacket(
-    cleanStart: boolean,
-    endpoint: Endpoint,
-    options: ConnectOptions,
-  ): ConnectPacket {
-    const o = this.options;
-    const v5 = this.protocolVersion === 5;
-    const properties: Properties = {};
-    if (v5) {
-      if (o.sessionExpiryInterval) properties.sessionExpiryInterval = o.sessionExpiryInterval;
-      properties.receiveMaximum = clamp(o.receiveMaximum ?? 65535, 1, 65535);
-      properties.maximumPacketSize = o.maximumPacketSize ?? 16 * 1024 * 1024;
-      properties.topicAliasMaximum = clamp(o.topicAliasMaximum ?? 64, 0, 65535);
-      if (o.requestResponseInformation) properties.requestResponseInformation = true;
-      if (o.userProperties) properties.userProperties = o.userProperties;
-      if (o.auth) {
-        properties.authenticationMethod = o.auth.method;
-        if (o.auth.data) properties.authenticationData = o.auth.data;
-      }
-    }
-    const packet: ConnectPacket = {
-      type: "connect",
-      protocolVersion: this.protocolVersion,
-      clientId: this.id,
-      clean: cleanStart,
-      keepalive: clamp(o.keepalive ?? 60, 0, 65535),
-      properties: v5 ? properties : undefined,
-    };
-    const username = options.username ?? endpoint.username;
-    const password = options.password ?? endpoint.password;
-    if (username !== undefined) packet.username = username;
-    if (password !== undefined) packet.password = password;
-    if (o.will) {
-      assertTopicName(o.will.topic);
-      const payload = o.will.payload ?? EMPTY;
-      packet.will = {
-        topic: o.will.topic,
-        payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
-        qos: o.will.qos ?? 0,
-        retain: o.will.retain ?? false,
-        properties: v5 ? toProperties(o.will.properties) : undefined,
-      };
-    }
-    return packet;
-  }
-
   private onConnack(connection: Connection, packet: ConnackPacket): ConnectResult {
     const p = packet.properties ?? {};
     if (p.assignedClientIdentifier) this.id = p.assignedClientIdentifier;
-    this.brokerMaximumPacketSize = p.maximumPacketSize ?? Number.POSITIVE_INFINITY;
-    this.brokerTopicAliasMaximum = p.topicAliasMaximum ?? 0;
-    this.brokerMaximumQoS = p.maximumQoS ?? 2;
-    this.brokerRetainAvailable = p.retainAvailable ?? true;
+    this.publisher.connected(brokerLimits(p));
     this.responseInformation = p.responseInformation ?? this.responseInformation;
-    this.outboundAliases = new Map();
     const keepalive = p.serverKeepAlive ?? this.options.keepalive ?? 60;
     connection.startKeepalive(
       keepalive,
@@ -904,15 +532,14 @@ export class MQTTClient {
     );
     if (this.inbound.paused) connection.pause();
     this.state = "connected";
-    this.backoff.reset();
-    this.reconnectAttempts = 0;
+    this.reconnector.reset();
     const reconnected = this.connectedOnce;
     this.connectedOnce = true;
     // §3.2.2.1.1 [MQTT-3.2.2-5]: no session on the broker, so none here either.
     this.inbound.connected(packet.sessionPresent);
-    if (!packet.sessionPresent && reconnected) this.resubscribe();
-    // Unanswered SUBSCRIBE/UNSUBSCRIBE from before the cut go out again.
-    for (const request of this.requests.values()) connection.send(request.packet);
+    // Subscriptions lost with the session are made again; unanswered SUBSCRIBE/UNSUBSCRIBE
+    // from before the cut go out again.
+    this.subscriptions.connected(!packet.sessionPresent && reconnected);
     this.outbound.connected(packet.sessionPresent, p.receiveMaximum ?? 65535);
     const result: ConnectResult = {
       sessionPresent: packet.sessionPresent,
@@ -920,59 +547,11 @@ export class MQTTClient {
       clientId: this.id,
       properties: p,
     };
-    this.emit("connect", result);
+    this.events.notify("connect", result);
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.resolve();
     return result;
-  }
-
-  /** The broker lost our subscriptions: subscribe again to everything granted before. */
-  private resubscribe(): void {
-    const all = [...this.subscriptions.values()];
-    const byIdentifier = new Map<number | undefined, Subscription[]>();
-    for (const s of all) {
-      const list = byIdentifier.get(s.identifier) ?? [];
-      list.push({
-        topicFilter: s.topicFilter,
-        qos: s.qos,
-        noLocal: s.noLocal,
-        retainAsPublished: s.retainAsPublished,
-        retainHandling: s.retainHandling,
-      });
-      byIdentifier.set(s.identifier, list);
-    }
-    for (const [identifier, list] of byIdentifier) {
-      for (let i = 0; i < list.length; i += 100) {
-        const chunk = list.slice(i, i + 100);
-        const packetId = this.ids.allocate();
-        if (packetId === 0) return;
-        const packet: PendingRequest["packet"] = {
-          type: "subscribe",
-          packetId,
-          subscriptions: chunk,
-          properties:
-            identifier !== undefined && this.protocolVersion === 5
-              ? { subscriptionIdentifiers: [identifier] }
-              : undefined,
-        };
-        this.requests.set(packetId, {
-          packet,
-          resolve: (ack) => {
-            const failed = ack.reasonCodes.findIndex((c) => c >= 0x80);
-            if (failed >= 0) {
-              this.emitError(
-                new MQTTError(
-                  `resubscribing to "${chunk[failed].topicFilter}" failed (reason 0x${ack.reasonCodes[failed].toString(16)})`,
-                  { code: "MQTT_SUBSCRIBE_FAILED", reasonCode: ack.reasonCodes[failed] },
-                ),
-              );
-            }
-          },
-          reject: () => {},
-        });
-      }
-    }
   }
 
   private onClosed(connection: Connection, error: Error | undefined): void {
@@ -989,54 +568,17 @@ export class MQTTClient {
           }),
     );
     if (!wasConnected) return;
-    this.emit("offline", { error });
-    if (this.reconnectOptions && this.session && !this.takenOver) {
+    this.events.notify("offline", { error });
+    if (this.reconnector.enabled && this.session && !this.takenOver) {
       this.state = "reconnecting";
-      this.scheduleReconnect();
+      this.reconnector.schedule();
     } else {
       this.state = "idle";
       this.failWaiters(
         new MQTTError("the connection was lost", { code: "MQTT_CONNECTION_LOST", cause: error }),
       );
-      this.emit("close", undefined);
+      this.events.notify("close", undefined);
     }
-  }
-
-  private scheduleReconnect(): void {
-    const options = this.reconnectOptions;
-    if (!options || this.state !== "reconnecting") return;
-    if (options.maxAttempts !== undefined && this.reconnectAttempts >= options.maxAttempts) {
-      this.giveUp(
-        new MQTTError(`gave up after ${this.reconnectAttempts} reconnect attempts`, {
-          code: "MQTT_RECONNECT_FAILED",
-        }),
-      );
-      return;
-    }
-    const delay = this.backoff.next();
-    this.reconnectAttempts++;
-    this.emit("reconnect", { attempt: this.reconnectAttempts, delay });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.state !== "reconnecting") return;
-      this.establish(!this.sessionOutlivesConnection).then(
-        () => {},
-        (error: unknown) => {
-          if (this.state !== "reconnecting") return;
-          this.emitError(error);
-          if (
-            error instanceof MQTTError &&
-            error.code === "MQTT_CONNECT_REFUSED" &&
-            error.reasonCode !== undefined &&
-            (this.protocolVersion === 5 ? FATAL_CONNACK_V5 : FATAL_CONNACK_V4).has(error.reasonCode)
-          ) {
-            this.giveUp(error);
-            return;
-          }
-          this.scheduleReconnect();
-        },
-      );
-    }, delay);
   }
 
   /** Whether the broker keeps our session across a lost connection. */
@@ -1049,7 +591,7 @@ export class MQTTClient {
   private giveUp(error: Error): void {
     this.state = "idle";
     this.failWaiters(error);
-    this.emit("close", undefined);
+    this.events.notify("close", undefined);
   }
 
   /** Runs `start` once connected (now or after a reconnect); rejects if that cannot happen. */
@@ -1064,49 +606,15 @@ export class MQTTClient {
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.reject(error);
-    for (const [id, request] of this.requests) {
-      this.ids.release(id);
-      request.reject(error);
-    }
-    this.requests.clear();
+    this.subscriptions.rejectAll(error);
     this.outbound.rejectAll(error);
-    for (const pending of this.inbound.responses.values()) pending.reject(error);
-    this.inbound.responses.clear();
-    this.responseSubscription = undefined;
+    this.requester.rejectAll(error);
   }
 
   private protocolError(error: MQTTError): void {
     const connection = this.connection;
     if (connection) connection.fail(error);
-    else this.emitError(error);
-  }
-
-  /** Emits an event; a listener that throws is reported through `error`, never to the caller. */
-  private emit<K extends Exclude<keyof MQTTClientEvents, "error">>(
-    event: K,
-    value: MQTTClientEvents[K],
-  ): void {
-    for (const error of this.events.emit(event, value)) this.emitError(error);
-  }
-
-  private emitError(error: unknown): void {
-    const err =
-      error instanceof Error
-        ? error
-        : new MQTTError(String(error), { code: "MQTT_ERROR", cause: error });
-    this.events.emit("error", err);
-  }
-
-  private ensureSweep(): void {
-    if (this.sweepTimer) return;
-    this.sweepTimer = setInterval(() => {
-      this.outbound.sweep(Date.now());
-      if (this.outbound.pending === 0) {
-        clearInterval(this.sweepTimer);
-        this.sweepTimer = undefined;
-      }
-    }, 1000);
-    this.sweepTimer.unref();
+    else this.events.error(error);
   }
 
   // ─── incoming packets ───────────────────────────────────────────────────────────────────
@@ -1116,8 +624,7 @@ export class MQTTClient {
     if (this.state !== "connected") {
       // Before CONNACK only CONNACK, AUTH and DISCONNECT may come (§3.1.4, §4.12).
       if (packet.type === "connack") this.handleConnack(connection, packet);
-      else if (packet.type === "auth")
-        this.onAuth(connection, packet.reasonCode ?? 0, packet.properties);
+      else if (packet.type === "auth") this.onAuth(connection, packet);
       else if (packet.type === "disconnect")
         this.onDisconnect(connection, packet.reasonCode ?? 0, packet.properties);
       else
@@ -1146,30 +653,21 @@ export class MQTTClient {
         this.inbound.pubrel(packet.packetId, this.protocolVersion);
         break;
       case "suback":
-      case "unsuback": {
-        const request = this.requests.get(packet.packetId);
-        if (
-          !request ||
-          request.packet.type !== (packet.type === "suback" ? "subscribe" : "unsubscribe")
-        ) {
+      case "unsuback":
+        if (!this.subscriptions.acknowledge(packet)) {
           connection.fail(
             new MQTTError(
               `the broker sent ${packet.type.toUpperCase()} for unknown packet id ${packet.packetId}`,
               { code: "MQTT_PROTOCOL_ERROR", reasonCode: 0x82 },
             ),
           );
-          return;
         }
-        this.requests.delete(packet.packetId);
-        this.ids.release(packet.packetId);
-        request.resolve(packet);
         break;
-      }
       case "disconnect":
         this.onDisconnect(connection, packet.reasonCode ?? 0, packet.properties);
         break;
       case "auth":
-        this.onAuth(connection, packet.reasonCode ?? 0, packet.properties);
+        this.onAuth(connection, packet);
         break;
       default:
         connection.fail(
@@ -1181,10 +679,20 @@ export class MQTTClient {
     }
   }
 
+  private onAuth(connection: Connection, packet: Packet & { type: "auth" }): void {
+    answerAuth(
+      connection,
+      this.options.auth,
+      packet.reasonCode ?? 0,
+      packet.properties,
+      () => this.connection === connection,
+    );
+  }
+
   private onDisconnect(connection: Connection, reasonCode: number, properties?: Properties): void {
-    this.emit("disconnect", { reasonCode, properties: properties ?? {} });
+    this.events.notify("disconnect", { reasonCode, properties: properties ?? {} });
     if (reasonCode >= 0x80) {
-      this.emitError(
+      this.events.error(
         new MQTTError(
           `the broker disconnected us (reason 0x${reasonCode.toString(16)}${properties?.reasonString ? `: ${properties.reasonString}` : ""})`,
           { code: "MQTT_DISCONNECTED_BY_BROKER", reasonCode },
@@ -1196,68 +704,4 @@ export class MQTTClient {
     if (reasonCode === 0x8e) this.takenOver = true;
     connection.destroy();
   }
-
-  private onAuth(connection: Connection, reasonCode: number, properties?: Properties): void {
-    const auth = this.options.auth;
-    if (!auth || properties?.authenticationMethod !== auth.method) {
-      connection.fail(
-        new MQTTError("the broker sent AUTH for a method we did not ask for", {
-          code: "MQTT_PROTOCOL_ERROR",
-          reasonCode: 0x82,
-        }),
-      );
-      return;
-    }
-    if (reasonCode !== 0x18) return; // 0x00: re-authentication succeeded.
-    Promise.resolve()
-      .then(() => auth.onChallenge(properties.authenticationData, properties))
-      .then(
-        (data) => {
-          if (this.connection !== connection) return;
-          connection.send({
-            type: "auth",
-            reasonCode: 0x18,
-            properties: { authenticationMethod: auth.method, authenticationData: data },
-          });
-        },
-        (error: unknown) =>
-          connection.fail(
-            new MQTTError("the authentication hook failed", {
-              code: "MQTT_AUTH_FAILED",
-              reasonCode: 0x87,
-              cause: error,
-            }),
-          ),
-      );
-  }
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, Math.trunc(value)));
-}
-
-function toProperties(properties: MessageProperties | undefined): Properties | undefined {
-  if (!properties) return undefined;
-  const { subscriptionIdentifiers: _ignored, ...rest } = properties;
-  return rest as Properties;
-}
-
-function closedError(): MQTTError {
-  return new MQTTError("the client is closed", { code: "MQTT_CLIENT_CLOSED" });
-}
-
-function notConnected(): MQTTError {
-  return new MQTTError("not connected: call connect() first", { code: "MQTT_NOT_CONNECTED" });
-}
-
-function connackError(packet: ConnackPacket, version: 4 | 5): MQTTError {
-  const code = packet.reasonCode;
-  const why =
-    version === 4
-      ? (CONNACK_TEXT_V4[code] ?? `return code ${code}`)
-      : `reason 0x${code.toString(16)}${packet.properties?.reasonString ? `: ${packet.properties.reasonString}` : ""}`;
-  return new MQTTError(`the broker refused the connection (${why})`, {
-    code: "MQTT_CONNECT_REFUSED",
-    reasonCode: code,
-  });
 }

@@ -1,3 +1,6 @@
+import { MQTTError } from "../../errors.js";
+import type { MQTTClientEvents } from "./options.js";
+
 /** A small typed event emitter: `on()` returns its own remover, and a throwing listener never
  * breaks the client (its error is reported through the `error` event instead). */
 export class Emitter<Events extends { [K in keyof Events]: unknown }> {
@@ -40,5 +43,25 @@ export class Emitter<Events extends { [K in keyof Events]: unknown }> {
       }
     }
     return errors;
+  }
+}
+
+/** The client's events: a listener that throws is reported through `error`, never to the
+ * code that caused the event. */
+export class ClientEvents extends Emitter<MQTTClientEvents> {
+  notify<K extends Exclude<keyof MQTTClientEvents, "error">>(
+    event: K,
+    value: MQTTClientEvents[K],
+  ): void {
+    for (const error of this.emit(event, value)) this.error(error);
+  }
+
+  /** Emits `error`; a non-Error value is wrapped so listeners always get an Error. */
+  error(error: unknown): void {
+    const err =
+      error instanceof Error
+        ? error
+        : new MQTTError(String(error), { code: "MQTT_ERROR", cause: error });
+    this.emit("error", err);
   }
 }

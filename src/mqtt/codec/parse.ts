@@ -79,13 +79,13 @@ export function parsePacket(
       packet = parseSubscribe(r, version);
       break;
     case "suback":
-      packet = parseSuback(r, version);
+      packet = parseSubscriptionAck(r, version, "suback");
       break;
     case "unsubscribe":
       packet = parseUnsubscribe(r, version);
       break;
     case "unsuback":
-      packet = parseUnsuback(r, version);
+      packet = parseSubscriptionAck(r, version, "unsuback");
       break;
     case "pingreq":
     case "pingresp":
@@ -118,6 +118,20 @@ function reasonCode(code: number, type: PacketType, version: ProtocolVersion): n
     throw malformed(`reason code 0x${code.toString(16)} is not valid in ${type}`);
   }
   return code;
+}
+
+/**
+ * MQTT 5 packets whose reason code and properties may both be left out when the packet ends
+ * (acks §3.4.2.1, DISCONNECT §3.14.2.1, AUTH §3.15.2.1): absent means 0x00 and none.
+ */
+function optionalReason(
+  r: Reader,
+  version: ProtocolVersion,
+  type: "puback" | "pubrec" | "pubrel" | "pubcomp" | "disconnect" | "auth",
+): { code: number; properties: ReturnType<typeof props> } {
+  if (version !== 5 || r.remaining() === 0) return { code: 0, properties: undefined };
+  const code = reasonCode(r.u8(), type, version);
+  return { code, properties: r.remaining() > 0 ? readProperties(r, type) : undefined };
 }
 
 // --- PUBLISH (§3.3) ---------------------------------------------------------------------------
@@ -252,14 +266,9 @@ function parseAck(
   version: ProtocolVersion,
 ): Packet {
   const id = packetId(r, type.toUpperCase());
-  let code = 0;
-  let properties: ReturnType<typeof props>;
   // §3.4.2.1: with Remaining Length 2 the reason code is 0x00 and there are no properties;
   // with 3, there are no properties. 3.1.1 acks are exactly the packet identifier.
-  if (version === 5 && r.remaining() > 0) {
-    code = reasonCode(r.u8(), type, version);
-    if (r.remaining() > 0) properties = readProperties(r, type);
-  }
+  const { code, properties } = optionalReason(r, version, type);
   return properties === undefined
     ? { type, packetId: id, reasonCode: code }
     : { type, packetId: id, reasonCode: code, properties };
@@ -306,16 +315,26 @@ function parseSubscribe(r: Reader, version: ProtocolVersion): Packet {
     : { type: "subscribe", packetId: id, subscriptions, properties };
 }
 
-function parseSuback(r: Reader, version: ProtocolVersion): Packet {
-  const id = packetId(r, "SUBACK");
-  const properties = props(r, version, "suback");
+/**
+ * SUBACK and UNSUBACK (§3.9, §3.11): the packet identifier, properties, then one reason code
+ * per topic filter of the request — so never none. A 3.1.1 UNSUBACK is only the packet
+ * identifier (3.1.1 §3.11).
+ */
+function parseSubscriptionAck(
+  r: Reader,
+  version: ProtocolVersion,
+  type: "suback" | "unsuback",
+): Packet {
+  const name = type.toUpperCase();
+  const id = packetId(r, name);
+  if (type === "unsuback" && version === 4) return { type, packetId: id, reasonCodes: [] };
+  const properties = props(r, version, type);
   const reasonCodes: number[] = [];
-  while (r.remaining() > 0) reasonCodes.push(reasonCode(r.u8(), "suback", version));
-  // §3.9.3: one reason code per topic filter of the SUBSCRIBE, so never none.
-  if (reasonCodes.length === 0) throw protocolError("SUBACK without reason codes");
+  while (r.remaining() > 0) reasonCodes.push(reasonCode(r.u8(), type, version));
+  if (reasonCodes.length === 0) throw protocolError(`${name} without reason codes`);
   return properties === undefined
-    ? { type: "suback", packetId: id, reasonCodes }
-    : { type: "suback", packetId: id, reasonCodes, properties };
+    ? { type, packetId: id, reasonCodes }
+    : { type, packetId: id, reasonCodes, properties };
 }
 
 function parseUnsubscribe(r: Reader, version: ProtocolVersion): Packet {
@@ -330,19 +349,6 @@ function parseUnsubscribe(r: Reader, version: ProtocolVersion): Packet {
     : { type: "unsubscribe", packetId: id, topicFilters, properties };
 }
 
-function parseUnsuback(r: Reader, version: ProtocolVersion): Packet {
-  const id = packetId(r, "UNSUBACK");
-  if (version === 4) return { type: "unsuback", packetId: id, reasonCodes: [] }; // 3.1.1 §3.11
-  const properties = readProperties(r, "unsuback");
-  const reasonCodes: number[] = [];
-  while (r.remaining() > 0) reasonCodes.push(reasonCode(r.u8(), "unsuback", version));
-  // §3.11.3: one reason code per topic filter.
-  if (reasonCodes.length === 0) throw protocolError("UNSUBACK without reason codes");
-  return properties === undefined
-    ? { type: "unsuback", packetId: id, reasonCodes }
-    : { type: "unsuback", packetId: id, reasonCodes, properties };
-}
-
 // --- DISCONNECT (§3.14), AUTH (§3.15) ------------------------------------------------------------
 
 function parseDisconnectOrAuth(
@@ -350,14 +356,9 @@ function parseDisconnectOrAuth(
   r: Reader,
   version: ProtocolVersion,
 ): Packet {
-  let code = 0;
-  let properties: ReturnType<typeof props>;
   // §3.14.2.1 / §3.15.2.1: Remaining Length 0 means reason 0x00 and no properties; 3.1.1
   // DISCONNECT has no variable header (trailing bytes are rejected by the caller).
-  if (version === 5 && r.remaining() > 0) {
-    code = reasonCode(r.u8(), type, version);
-    if (r.remaining() > 0) properties = readProperties(r, type);
-  }
+  const { code, properties } = optionalReason(r, version, type);
   return properties === undefined
     ? { type, reasonCode: code }
     : { type, reasonCode: code, properties };

@@ -8,10 +8,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
-import { MemoryStore, MQTTClient, type MQTTClientOptions, QoS } from "../../../src/mqtt/index.js";
-import { type FakeBroker, startFakeBroker } from "./fake-broker.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  MemoryStore,
+  type MQTTClient,
+  type MQTTClientOptions,
+  QoS,
+} from "../../../src/mqtt/index.js";
+import { FakeBroker } from "../fake-broker.js";
+import { authRound, clientPool, sleep } from "../helpers.js";
 
 function nextError(client: MQTTClient): Promise<Error> {
   return new Promise((resolve) => client.once("error", resolve));
@@ -19,17 +23,12 @@ function nextError(client: MQTTClient): Promise<Error> {
 
 describe("MQTT client against a scripted fake broker", () => {
   let broker: FakeBroker;
-  const clients: MQTTClient[] = [];
-  const client = (options: MQTTClientOptions = {}) => {
-    const c = new MQTTClient({ reconnect: false, ...options });
-    clients.push(c);
-    return c;
-  };
+  const { client, closeAll } = clientPool();
   before(async () => {
-    broker = await startFakeBroker();
+    broker = await FakeBroker.start();
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await closeAll();
     await broker.close();
   });
 
@@ -170,7 +169,7 @@ describe("MQTT client against a scripted fake broker", () => {
     const { c, peer } = await connected({ maximumPacketSize: 1024 });
     const error = nextError(c);
     // PUBLISH fixed header announcing 1 MiB; the body never needs to arrive.
-    peer.raw(new Uint8Array([0x30, 0x80, 0x80, 0x40]));
+    peer.sendRaw(new Uint8Array([0x30, 0x80, 0x80, 0x40]));
     const e = (await error) as MQTTError;
     assert.equal(e.code, "MQTT_PACKET_TOO_LARGE");
     assert.equal((await peer.expect("disconnect")).reasonCode, 0x95);
@@ -179,7 +178,7 @@ describe("MQTT client against a scripted fake broker", () => {
   it("garbage from the broker is a malformed packet (0x81), not a crash", async () => {
     const { c, peer } = await connected();
     const error = nextError(c);
-    peer.raw(new Uint8Array([0x00, 0x02, 0xff, 0xff]));
+    peer.sendRaw(new Uint8Array([0x00, 0x02, 0xff, 0xff]));
     const e = (await error) as MQTTError;
     assert.ok(e instanceof MQTTError);
     assert.ok(e.reasonCode === 0x81 || e.reasonCode === 0x82, `reason ${e.reasonCode}`);
@@ -228,7 +227,7 @@ describe("MQTT client against a scripted fake broker", () => {
     // Only two go out before an ack.
     const first = await peer.expect("publish");
     const second = await peer.expect("publish");
-    await assert.rejects(peer.next(150), /no packet in time/);
+    await assert.rejects(peer.next(150), /no packet from the client within/);
     peer.send({ type: "puback", packetId: first.packetId as number });
     const third = await peer.expect("publish");
     assert.deepEqual(
@@ -243,7 +242,7 @@ describe("MQTT client against a scripted fake broker", () => {
     const resent = await peer.expect("publish");
     assert.equal(resent.dup, true);
     assert.equal(resent.packetId, second.packetId, "resent with its original packet id");
-    await assert.rejects(peer.next(150), /no packet in time/);
+    await assert.rejects(peer.next(150), /no packet from the client within/);
     const order: string[] = [Buffer.from(resent.payload).toString()];
     peer.send({ type: "puback", packetId: resent.packetId as number });
     for (let i = 0; i < 4; i++) {
@@ -431,20 +430,7 @@ describe("MQTT client against a scripted fake broker", () => {
       Buffer.from(connect.properties?.authenticationData ?? []).toString(),
       "client-first",
     );
-    peer.send({
-      type: "auth",
-      reasonCode: 0x18,
-      properties: {
-        authenticationMethod: "TEST-SCRAM",
-        authenticationData: new Uint8Array(Buffer.from("server-first")),
-      },
-    });
-    const answer = await peer.expect("auth");
-    assert.equal(answer.reasonCode, 0x18);
-    assert.equal(
-      Buffer.from(answer.properties?.authenticationData ?? []).toString(),
-      "client-final",
-    );
+    assert.equal(await authRound(peer, "TEST-SCRAM", "server-first"), "client-final");
     peer.send({
       type: "connack",
       sessionPresent: false,
@@ -470,20 +456,7 @@ describe("MQTT client against a scripted fake broker", () => {
     const start = await peer.expect("auth");
     assert.equal(start.reasonCode, 0x19);
     assert.equal(Buffer.from(start.properties?.authenticationData ?? []).toString(), "again");
-    peer.send({
-      type: "auth",
-      reasonCode: 0x18,
-      properties: {
-        authenticationMethod: "TEST",
-        authenticationData: new Uint8Array(Buffer.from("nonce")),
-      },
-    });
-    const answer = await peer.expect("auth");
-    assert.equal(answer.reasonCode, 0x18);
-    assert.equal(
-      Buffer.from(answer.properties?.authenticationData ?? []).toString(),
-      "answer to nonce",
-    );
+    assert.equal(await authRound(peer, "TEST", "nonce"), "answer to nonce");
     peer.send({ type: "auth", reasonCode: 0, properties: { authenticationMethod: "TEST" } });
     await sleep(20);
     assert.equal(c.connected, true);
@@ -596,7 +569,7 @@ describe("MQTT client against a scripted fake broker", () => {
         const { c, peer } = await connected();
         const errors: Error[] = [];
         c.on("error", (e) => errors.push(e));
-        peer.raw(garbage);
+        peer.sendRaw(garbage);
         await Promise.race([peer.closed, sleep(30)]);
         await c.close();
         for (const e of errors) assert.ok(e instanceof MQTTError, `not an MQTTError: ${e}`);

@@ -10,8 +10,8 @@ import { after, before, describe, it } from "node:test";
 import { FileStore, MQTTClient } from "../../../src/mqtt/index.js";
 import { serverSkip, type TempDir, tempDir } from "../../servers/common.js";
 import { type Mosquitto, startMosquitto } from "../../servers/mosquitto.js";
+import { sleep } from "../helpers.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const bytes = (text: string) => new Uint8Array(Buffer.from(text));
 
 describe("FileStore log", () => {

@@ -15,6 +15,7 @@ import {
 } from "../../../src/mqtt/index.js";
 import { serverSkip } from "../../servers/common.js";
 import { type Mosquitto, startMosquitto } from "../../servers/mosquitto.js";
+import { clientPool } from "../helpers.js";
 
 let topicCounter = 0;
 /** A topic no other test uses. */
@@ -43,18 +44,13 @@ function collect(client: MQTTClient, count: number): Promise<MQTTMessage[]> {
 
 describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosquitto") }, () => {
   let broker: Mosquitto;
-  const clients: MQTTClient[] = [];
-  const client = (options: MQTTClientOptions = {}) => {
-    const c = new MQTTClient({ reconnect: false, ...options });
-    clients.push(c);
-    return c;
-  };
+  const { client, closeAll } = clientPool();
 
   before(async () => {
     broker = await startMosquitto({ users: { alice: "wonderland" } });
   });
   after(async () => {
-    await Promise.all(clients.map((c) => c.close()));
+    await closeAll();
     await broker?.stop();
   });
 

@@ -8,9 +8,8 @@ import { after, before, describe, it } from "node:test";
 import { MQTTClient, type MQTTClientOptions, QoS } from "../../../src/mqtt/index.js";
 import { serverSkip } from "../../servers/common.js";
 import { type Mosquitto, startMosquitto } from "../../servers/mosquitto.js";
+import { sleep } from "../helpers.js";
 import { type CuttingProxy, startProxy } from "../proxy.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;

@@ -11,26 +11,9 @@ import { MQTTError } from "../../../src/errors.js";
 import type { DisconnectPacket } from "../../../src/mqtt/codec/index.js";
 import { MQTTClient } from "../../../src/mqtt/index.js";
 import { FakeBroker, type FakePeer } from "../fake-broker.js";
+import { isMQTTError, within } from "../helpers.js";
 
 const hex = (s: string) => Uint8Array.from(s.trim().split(/\s+/), (b) => Number.parseInt(b, 16));
-
-/** Fails the test instead of hanging it. */
-function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`hang: ${what} after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function isMQTTError(code: string, reasonCode?: number) {
-  return (error: unknown) => {
-    assert.ok(error instanceof MQTTError, `expected an MQTTError, got ${String(error)}`);
-    assert.equal(error.code, code, error.message);
-    if (reasonCode !== undefined) assert.equal(error.reasonCode, reasonCode, error.message);
-    return true;
-  };
-}
 
 let broker: FakeBroker;
 let client: MQTTClient;
@@ -86,6 +69,16 @@ async function connected(
   return peerReady;
 }
 
+/** connect() must reject with `code` (and `reasonCode`), and the client must hang up. */
+async function connectFails(code: string, reasonCode?: number, timeout?: number): Promise<void> {
+  const peer = broker.nextPeer();
+  await assert.rejects(
+    within(client.connect(broker.host, broker.port, { timeout }), "connect"),
+    isMQTTError(code, reasonCode),
+  );
+  await within((await peer).closed, "socket close");
+}
+
 /** The client's last words to an MQTT 5 broker before it hung up. */
 function lastDisconnectReason(peer: FakePeer): number | undefined {
   const last = peer.received.findLast((p): p is DisconnectPacket => p.type === "disconnect");
@@ -114,12 +107,7 @@ describe("hostile broker: CONNECT / CONNACK", () => {
       });
     });
     newClient({ protocolVersion: 5 });
-    const peer = broker.nextPeer();
-    await assert.rejects(
-      within(client.connect(broker.host, broker.port), "connect"),
-      isMQTTError("MQTT_CONNECT_REFUSED", 0x87),
-    );
-    await within((await peer).closed, "socket close");
+    await connectFails("MQTT_CONNECT_REFUSED", 0x87);
     assert.equal(client.connected, false);
   });
 
@@ -129,12 +117,7 @@ describe("hostile broker: CONNECT / CONNACK", () => {
       peer.send({ type: "connack", sessionPresent: false, reasonCode: 5 });
     });
     newClient({ protocolVersion: 4 });
-    const peer = broker.nextPeer();
-    await assert.rejects(
-      within(client.connect(broker.host, broker.port), "connect"),
-      isMQTTError("MQTT_CONNECT_REFUSED", 5),
-    );
-    await within((await peer).closed, "socket close");
+    await connectFails("MQTT_CONNECT_REFUSED", 5);
   });
 
   it("a broker that never answers CONNECT makes connect() time out and hang up", async () => {
@@ -142,12 +125,7 @@ describe("hostile broker: CONNECT / CONNACK", () => {
       await peer.expect("connect");
     });
     newClient();
-    const peer = broker.nextPeer();
-    await assert.rejects(
-      within(client.connect(broker.host, broker.port, { timeout: 300 }), "connect"),
-      isMQTTError("MQTT_TIMEOUT"),
-    );
-    await within((await peer).closed, "socket close");
+    await connectFails("MQTT_TIMEOUT", undefined, 300);
   });
 
   it("garbage instead of CONNACK rejects connect() with MQTT_MALFORMED_PACKET", async () => {
@@ -156,12 +134,7 @@ describe("hostile broker: CONNECT / CONNACK", () => {
       peer.sendRaw(hex("00 00 DE AD BE EF"));
     });
     newClient();
-    const peer = broker.nextPeer();
-    await assert.rejects(
-      within(client.connect(broker.host, broker.port), "connect"),
-      isMQTTError("MQTT_MALFORMED_PACKET", 0x81),
-    );
-    await within((await peer).closed, "socket close");
+    await connectFails("MQTT_MALFORMED_PACKET", 0x81);
   });
 
   it("a PUBLISH before CONNACK is a protocol error", async () => {

@@ -1,0 +1,132 @@
+/**
+ * CONNECT and CONNACK: what the client asks for (MQTT 5 §3.1, 3.1.1 §3.1) and what it learns
+ * from the answer (MQTT 5 §3.2, 3.1.1 §3.2). No state of its own: the session uses these.
+ */
+import { MQTTError } from "../../errors.js";
+import type { ConnackPacket, ConnectPacket, Properties } from "../codec/index.js";
+import type { ConnectOptions, Endpoint, MQTTClientOptions } from "./options.js";
+import { toProperties } from "./publisher.js";
+import type { QoS } from "./qos.js";
+import { assertTopicName } from "./topic-match.js";
+
+/** Our default Maximum Packet Size, inbound (MQTT 5 §3.1.2.11.4). */
+export const DEFAULT_MAXIMUM_PACKET_SIZE = 16 * 1024 * 1024;
+
+const EMPTY = new Uint8Array(0);
+
+/** 3.1.1 CONNACK return codes and MQTT 5 reason codes after which retrying cannot help. */
+const FATAL_CONNACK_V4 = new Set([1, 2, 4, 5]);
+const FATAL_CONNACK_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c, 0x90]);
+
+const CONNACK_TEXT_V4: Record<number, string> = {
+  1: "unacceptable protocol version",
+  2: "identifier rejected",
+  3: "server unavailable",
+  4: "bad user name or password",
+  5: "not authorized",
+};
+
+export function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, Math.trunc(value)));
+}
+
+/** The CONNECT packet for this client, endpoint and connect() options. */
+export function buildConnect(
+  version: 4 | 5,
+  clientId: string,
+  o: MQTTClientOptions,
+  cleanStart: boolean,
+  endpoint: Endpoint,
+  options: ConnectOptions,
+): ConnectPacket {
+  const v5 = version === 5;
+  const properties: Properties = {};
+  if (v5) {
+    if (o.sessionExpiryInterval) properties.sessionExpiryInterval = o.sessionExpiryInterval;
+    properties.receiveMaximum = clamp(o.receiveMaximum ?? 65535, 1, 65535);
+    properties.maximumPacketSize = o.maximumPacketSize ?? DEFAULT_MAXIMUM_PACKET_SIZE;
+    properties.topicAliasMaximum = clamp(o.topicAliasMaximum ?? 64, 0, 65535);
+    if (o.requestResponseInformation) properties.requestResponseInformation = true;
+    if (o.userProperties) properties.userProperties = o.userProperties;
+    if (o.auth) {
+      properties.authenticationMethod = o.auth.method;
+      if (o.auth.data) properties.authenticationData = o.auth.data;
+    }
+  }
+  const packet: ConnectPacket = {
+    type: "connect",
+    protocolVersion: version,
+    clientId,
+    clean: cleanStart,
+    keepalive: clamp(o.keepalive ?? 60, 0, 65535),
+    properties: v5 ? properties : undefined,
+  };
+  const username = options.username ?? endpoint.username;
+  const password = options.password ?? endpoint.password;
+  if (username !== undefined) packet.username = username;
+  if (password !== undefined) packet.password = password;
+  if (o.will) {
+    assertTopicName(o.will.topic);
+    const payload = o.will.payload ?? EMPTY;
+    packet.will = {
+      topic: o.will.topic,
+      payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
+      qos: o.will.qos ?? 0,
+      retain: o.will.retain ?? false,
+      properties: v5 ? toProperties(o.will.properties) : undefined,
+    };
+  }
+  return packet;
+}
+
+/** What the broker told us in CONNACK about itself (MQTT 5 §3.2.2.3). */
+export interface BrokerLimits {
+  maximumPacketSize: number;
+  topicAliasMaximum: number;
+  maximumQoS: QoS;
+  retainAvailable: boolean;
+}
+
+/** Before any CONNACK, and from a 3.1.1 broker (which announces nothing): no limits. */
+export const NO_LIMITS: BrokerLimits = Object.freeze({
+  maximumPacketSize: Number.POSITIVE_INFINITY,
+  topicAliasMaximum: 0,
+  maximumQoS: 2,
+  retainAvailable: true,
+});
+
+export function brokerLimits(p: Properties): BrokerLimits {
+  return {
+    maximumPacketSize: p.maximumPacketSize ?? Number.POSITIVE_INFINITY,
+    topicAliasMaximum: p.topicAliasMaximum ?? 0,
+    maximumQoS: p.maximumQoS ?? 2,
+    retainAvailable: p.retainAvailable ?? true,
+  };
+}
+
+/** Whether CONNACK refuses the connection (3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2). */
+export function isRefusal(packet: ConnackPacket, version: 4 | 5): boolean {
+  return packet.reasonCode >= (version === 5 ? 0x80 : 1);
+}
+
+export function connackError(packet: ConnackPacket, version: 4 | 5): MQTTError {
+  const code = packet.reasonCode;
+  const why =
+    version === 4
+      ? (CONNACK_TEXT_V4[code] ?? `return code ${code}`)
+      : `reason 0x${code.toString(16)}${packet.properties?.reasonString ? `: ${packet.properties.reasonString}` : ""}`;
+  return new MQTTError(`the broker refused the connection (${why})`, {
+    code: "MQTT_CONNECT_REFUSED",
+    reasonCode: code,
+  });
+}
+
+/** A refusal that another attempt would only repeat (bad credentials, banned, …). */
+export function isFatalRefusal(error: unknown, version: 4 | 5): boolean {
+  return (
+    error instanceof MQTTError &&
+    error.code === "MQTT_CONNECT_REFUSED" &&
+    error.reasonCode !== undefined &&
+    (version === 5 ? FATAL_CONNACK_V5 : FATAL_CONNACK_V4).has(error.reasonCode)
+  );
+}
