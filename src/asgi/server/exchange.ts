@@ -340,15 +340,30 @@ export class Exchange {
         );
         res.destroy(); // → 'close' → onConnectionLost() rejects the pending send()
       }, this.context.writeTimeout);
+      const onClose = () => clearTimeout(stalled);
       res.once("drain", () => {
         clearTimeout(stalled);
+        // One wait, one listener: a long stream must not pile up a 'close' listener per drain.
+        res.off("close", onClose);
         const drain = this.waitingDrain;
         this.waitingDrain = null;
         drain?.resolve();
       });
-      res.once("close", () => clearTimeout(stalled));
+      res.once("close", onClose);
       this.watchConnection();
     });
+  }
+
+  /**
+   * True while part of the request body has not even reached the server. (`req.complete` is
+   * set late — after the parser's next turn — so a Content-Length body is judged by its bytes:
+   * handed to the app plus buffered.)
+   */
+  private bodyStillArriving(): boolean {
+    if (this.bodyState !== BODY_STREAM) return false;
+    const req = this.req;
+    if (req.complete) return false;
+    return this.contentLength < 0 || this.received + req.readableLength < this.contentLength;
   }
 
   /** Flattens the app's headers for `writeHead`; adds Content-Length when the body is whole. */
@@ -363,9 +378,7 @@ export class Exchange {
     // framework, a handler that ignores an upload) must close the connection: keeping it
     // alive would make Node read and discard the rest of the body, however large it is
     // (RFC 9112 §9.6: a server may close after responding instead of reading the body).
-    if (this.context.closing || (this.bodyState === BODY_STREAM && !this.req.complete)) {
-      res.shouldKeepAlive = false;
-    }
+    if (this.context.closing || this.bodyStillArriving()) res.shouldKeepAlive = false;
     try {
       res.writeHead(status, this.flatHeaders(length, status));
     } catch (error) {

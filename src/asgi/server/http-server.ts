@@ -31,6 +31,11 @@ interface AddressedSocket extends Socket {
   };
 }
 
+/** Node's private link from a socket to the response being written on it (null when none). */
+interface RequestSocket extends Socket {
+  _httpMessage?: ServerResponse | null;
+}
+
 function addressesOf(socket: AddressedSocket) {
   let addresses = socket[kAddresses];
   if (addresses === undefined) {
@@ -62,6 +67,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   private readonly lifespan: Lifespan;
   private readonly forwarded: ForwardedTrust | null;
   private inFlight = 0;
+  private readonly sockets = new Set<Socket>();
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<void> | null = null;
 
@@ -93,6 +99,12 @@ export class ASGIHTTPServer implements ExchangeContext {
       options.tls === undefined
         ? createServer(serverOptions)
         : createHTTPSServer({ ...options.tls, ...serverOptions });
+    // Connections are tracked (per connection, not per request) so that close() can cut the
+    // ones that carry no request: Node stops enforcing headersTimeout once server.close() has
+    // run, so a client trickling a request head would otherwise hold close() open for ever.
+    this.server.on(options.tls === undefined ? "connection" : "secureConnection", (socket) =>
+      this.track(socket as Socket),
+    );
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) =>
       this.handle(req, res, false),
     );
@@ -146,6 +158,7 @@ export class ASGIHTTPServer implements ExchangeContext {
     const server = this.server;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    this.closeRequestless();
     let deadline: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
       deadline = setTimeout(resolve, this.options.shutdownTimeout);
@@ -159,9 +172,26 @@ export class ASGIHTTPServer implements ExchangeContext {
       );
       server.closeAllConnections();
     }
-    server.closeIdleConnections();
+    this.closeRequestless();
     await stopped;
     await this.lifespan.shutdown();
+  }
+
+  private track(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+  }
+
+  /**
+   * Destroys connections with no response attached: idle keep-alive ones and ones still
+   * sending a request head (no request has reached the app on them). Node attaches the
+   * `ServerResponse` to its socket as `_httpMessage` from the request until the response has
+   * been flushed, so a response in progress is never cut here.
+   */
+  private closeRequestless(): void {
+    for (const socket of this.sockets) {
+      if ((socket as RequestSocket)._httpMessage == null) socket.destroy();
+    }
   }
 
   private waitIdle(): Promise<void> {

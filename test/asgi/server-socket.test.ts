@@ -1,0 +1,413 @@
+/**
+ * The server's promises of the issue, checked over real sockets where the other server tests
+ * leave a gap: keep-alive through fetch, unread uploads, backpressure through the framework's
+ * streaming, slowloris heads (trickled, and during close()), graceful close with lifespan,
+ * startup failure, workers through serve(), and the built CLI (dist/cli.js).
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync } from "node:fs";
+import { Agent, get } from "node:http";
+import { connect } from "node:net";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { ASGIApplication, Response, Router } from "../../src/asgi/app/index.js";
+import { serve } from "../../src/asgi/server/index.js";
+import type { ASGIApp, Send } from "../../src/asgi/types.js";
+import { ASGIError } from "../../src/errors.js";
+import { freePort, tempDir } from "../servers/common.js";
+import { gate, RawClient, recordingLogger, sleep, start } from "./server/helpers.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const distCLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const distServer = new URL("../../dist/asgi/server/index.js", import.meta.url);
+const built =
+  existsSync(distCLI) && existsSync(distServer)
+    ? false
+    : "dist/ not built (npm run build; npm test builds it)";
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once("error", () => resolve(true));
+  });
+}
+
+/** Rejects if `promise` has not settled after `ms` (a guard against hangs, not a timing check). */
+function guard<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function spawnNode(args: string[]): Spawned {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  children.add(child);
+  let output = "";
+  child.stdout?.on("data", (data: Buffer) => {
+    output += data.toString();
+  });
+  child.stderr?.on("data", (data: Buffer) => {
+    output += data.toString();
+  });
+  const exit = once(child, "exit").then(([code]) => {
+    children.delete(child);
+    return code as number | null;
+  });
+  return { child, output: () => output, exit };
+}
+
+async function printedURL(run: Spawned): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(run.output());
+    if (match?.[1]) return match[1];
+    if (run.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`no URL printed: ${run.output()}`);
+    }
+    await sleep(25);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("server over real sockets: connections", () => {
+  it("fetch reuses one keep-alive connection for consecutive requests", async () => {
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body", body: Buffer.from(String(scope.client?.[1])) });
+    });
+    // fetch (undici) pools connections and may open a second while the first is released.
+    const fetched = new Set<string>();
+    for (let i = 0; i < 6; i++) fetched.add(await (await fetch(handle.url)).text());
+    assert.ok(fetched.size < 6, `fetch used a new connection every time: ${[...fetched]}`);
+    // node:http with one keep-alive socket: every request on the same connection.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const ports = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const text = await new Promise<string>((resolve, reject) =>
+        get(handle.url, { agent }, (response) => {
+          let body = "";
+          response.setEncoding("latin1");
+          response.on("data", (data: string) => {
+            body += data;
+          });
+          response.on("end", () => resolve(body));
+        }).on("error", reject),
+      );
+      ports.add(text);
+    }
+    agent.destroy();
+    assert.equal(ports.size, 1, `client ports seen: ${[...ports].join(", ")}`);
+  });
+
+  it("an ignored large upload closes the connection after the response; an ignored small body keeps it", async () => {
+    const app: ASGIApp = async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 202 });
+      await send({ type: "http.response.body", body: Buffer.from("ignored") });
+    };
+    await using handle = await start(app, { bodyLimit: Number.POSITIVE_INFINITY });
+    const small = new RawClient(handle.port);
+    await small.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+    await small.until((t) => t.endsWith("ignored"), "the first response");
+    await small.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await small.until((t) => t.split("ignored").length === 3, "the second response");
+    assert.equal(small.closed, false);
+    small.destroy();
+
+    const big = new RawClient(handle.port);
+    await big.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1073741824\r\n\r\n");
+    const chunk = Buffer.alloc(1024 * 1024);
+    let pushed = 0;
+    while (pushed < 64 && !big.closed) {
+      if (
+        !(await big.write(chunk).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
+      pushed++;
+    }
+    const text = await big.untilClosed();
+    assert.match(text, /^HTTP\/1\.1 202 [\s\S]*connection: close/i);
+    assert.ok(pushed < 64, `the server read and discarded the body (${pushed} MiB accepted)`);
+  });
+
+  it("a slowloris head trickled a line at a time is cut off at headersTimeout (408)", async () => {
+    await using handle = await start(
+      async () => {
+        throw new Error("the app must never run");
+      },
+      { headersTimeout: 300, requestTimeout: 1000, lifespan: "off" },
+    );
+    const client = new RawClient(handle.port);
+    await client.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    let lines = 0;
+    while (!client.closed && lines < 300) {
+      await client.write(`X-Trickle-${lines}: y\r\n`).catch(() => {});
+      lines++;
+      await sleep(20);
+    }
+    assert.ok(lines < 300, "the trickling client was never cut off");
+    assert.match(client.received, /^HTTP\/1\.1 408 /);
+    assert.equal(handle.logger.errors.length, 0);
+  });
+});
+
+describe("server over real sockets: backpressure", () => {
+  it("a framework stream to a client that reads nothing waits on drain, with memory bounded", async () => {
+    const MiB = 1024 * 1024;
+    const total = 96;
+    let produced = 0;
+    let pendingSends = 0;
+    const chunk = Buffer.alloc(MiB, 0x63);
+    const app = new ASGIApplication().include(
+      new Router().get("/big", () =>
+        Response.stream(
+          (async function* () {
+            for (let i = 0; i < total; i++) {
+              produced++;
+              yield chunk;
+            }
+          })(),
+        ),
+      ),
+    );
+    // Counts send() calls that have not resolved: one stuck there means backpressure.
+    const counting: ASGIApp = (scope, receive, send) =>
+      app.asgi(scope, receive, ((event) => {
+        pendingSends++;
+        return send(event).finally(() => pendingSends--);
+      }) as Send);
+    const rssBefore = process.memoryUsage().rss;
+    await using handle = await start(counting);
+    const client = new RawClient(handle.port);
+    client.socket.pause();
+    await client.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+    // Wait until the producer is stuck in send() with the same count for a while.
+    let stable = 0;
+    let last = -1;
+    while (stable < 10 && produced < total) {
+      await sleep(20);
+      stable = pendingSends === 1 && produced === last ? stable + 1 : 0;
+      last = produced;
+    }
+    assert.ok(
+      produced < total / 2,
+      `send() did not wait for the reader (${produced} MiB produced)`,
+    );
+    const grown = process.memoryUsage().rss - rssBefore;
+    assert.ok(grown < 64 * MiB, `RSS grew by ${Math.round(grown / MiB)} MiB`);
+    let bytes = 0;
+    client.socket.removeAllListeners("data");
+    const ended = new Promise<void>((resolve) =>
+      client.socket.on("data", (data: string) => {
+        bytes += data.length;
+        if (data.endsWith("0\r\n\r\n") && produced === total) resolve();
+      }),
+    );
+    client.socket.resume();
+    await guard(ended, 20_000, "the whole stream");
+    assert.ok(bytes > total * MiB, "the whole body arrived once the client read");
+    client.destroy();
+  });
+});
+
+describe("server over real sockets: lifespan and graceful close", () => {
+  it("an ASGIApplication whose startup throws makes serve() reject with ASGI_LIFESPAN_STARTUP_FAILED, unbound", async () => {
+    class Broken extends ASGIApplication {
+      override async startup(): Promise<void> {
+        throw new Error("cannot reach the database");
+      }
+    }
+    const port = await freePort();
+    await assert.rejects(
+      serve(new Broken(), { port, logger: recordingLogger() }),
+      (error: unknown) =>
+        error instanceof ASGIError &&
+        error.code === "ASGI_LIFESPAN_STARTUP_FAILED" &&
+        /cannot reach the database/.test(error.message),
+    );
+    assert.equal(await refused(port), true, "nothing listens after a failed startup");
+  });
+
+  it("close(): in-flight request finishes, idle and half-sent-head sockets close, new connections refused, then shutdown", async () => {
+    const log: string[] = [];
+    const inside = gate();
+    const release = gate();
+    class App extends ASGIApplication {
+      override async startup(): Promise<void> {
+        log.push("startup");
+      }
+      override async shutdown(): Promise<void> {
+        log.push("shutdown");
+      }
+    }
+    const app = new App().include(
+      new Router()
+        .get("/fast", () => Response.text("fast"))
+        .get("/slow", async () => {
+          inside.open();
+          await release.promise;
+          log.push("slow done");
+          return Response.text("slow");
+        }),
+    );
+    const handle = await start(app.asgi);
+    assert.deepEqual(log, ["startup"]);
+    const idle = new RawClient(handle.port);
+    await idle.write("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+    await idle.until((t) => t.endsWith("fast"), "the warm-up response");
+    const loris = new RawClient(handle.port);
+    await loris.write("GET /fast HTTP/1.1\r\nHost: x\r\nX-Slow: "); // never finished
+    const slow = fetch(`${handle.url}/slow`);
+    await inside.promise;
+
+    const closing = handle.close();
+    await guard(idle.untilClosed(), 5000, "closing the idle keep-alive socket");
+    await guard(loris.untilClosed(), 5000, "closing the socket with a half-sent head");
+    assert.equal(loris.received, "", "the half-sent request got no response");
+    assert.equal(await refused(handle.port), true, "no new connections while closing");
+    assert.ok(!log.includes("shutdown"), "shutdown waits for the in-flight request");
+    release.open();
+    const response = await slow;
+    assert.equal(response.headers.get("connection"), "close");
+    assert.equal(await response.text(), "slow");
+    await guard(closing, 5000, "close()");
+    assert.deepEqual(log, ["startup", "slow done", "shutdown"]);
+  });
+
+  it("close() with only a slowloris connection open does not wait for it", async () => {
+    const handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body", body: Buffer.from("ok") });
+    });
+    const loris = new RawClient(handle.port);
+    await loris.write("GET / HTTP/1.1\r\nHost: x\r\n");
+    await sleep(20); // let the server see the bytes
+    await guard(handle.close(), 5000, "close()");
+    await guard(loris.untilClosed(), 5000, "closing the slowloris socket");
+  });
+});
+
+describe("server over real sockets: workers and the CLI", () => {
+  it("serve({ workers: 2 }) forks two workers that both answer on one port, and close() stops them", {
+    skip: built,
+  }, async () => {
+    const dir = await tempDir("asgi-workers");
+    try {
+      const script = await dir.file(
+        "workers.mjs",
+        `import cluster from "node:cluster";
+import { serve } from ${JSON.stringify(distServer.href)};
+const handle = await serve(
+  async (scope, _receive, send) => {
+    if (scope.type !== "http") throw new Error("no lifespan");
+    await send({ type: "http.response.start", status: 200, headers: [["x-pid", String(process.pid)]] });
+    await send({ type: "http.response.body", body: Buffer.from("worker") });
+  },
+  { port: 0, workers: 2 },
+);
+if (cluster.isPrimary) {
+  console.log("primary " + process.pid + " on " + handle.url + " with " + handle.workers);
+  process.once("SIGTERM", () => void handle.close().then(() => process.exit(0)));
+}
+`,
+      );
+      const run = spawnNode([script]);
+      const url = await printedURL(run);
+      assert.match(run.output(), /with 2/);
+      const pids = new Set<number>();
+      for (let i = 0; i < 12 && pids.size < 2; i++) {
+        const response = await fetch(url, { headers: { connection: "close" } });
+        assert.equal(await response.text(), "worker");
+        pids.add(Number(response.headers.get("x-pid")));
+      }
+      assert.equal(pids.size, 2, "both workers answered");
+      assert.ok(!pids.has(run.child.pid ?? -1), "the primary does not serve");
+      run.child.kill("SIGTERM");
+      assert.equal(await guard(run.exit, 10_000, "the primary's exit"), 0, run.output());
+      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it("the built CLI (dist/cli.js) serves ./app.js on --host/--port and stops on SIGTERM", {
+    skip: built,
+  }, async () => {
+    const dir = await tempDir("asgi-cli");
+    try {
+      await dir.file(
+        "app.js",
+        `export default async function app(scope, receive, send) {
+  if (scope.type === "lifespan") {
+    for (;;) {
+      const event = await receive();
+      if (event.type === "lifespan.startup") {
+        scope.state.greeting = "hello from the CLI";
+        await send({ type: "lifespan.startup.complete" });
+      } else {
+        await send({ type: "lifespan.shutdown.complete" });
+        return;
+      }
+    }
+  }
+  await send({ type: "http.response.start", status: 200, headers: [["content-type", "text/plain"]] });
+  await send({ type: "http.response.body", body: Buffer.from(scope.state.greeting + " " + scope.path) });
+}
+`,
+      );
+      await dir.file("package.json", '{"type":"module"}');
+      const port = await freePort();
+      const run = spawnNode([
+        distCLI,
+        "serve",
+        `${dir.path}/app.js`,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(port),
+      ]);
+      const url = await printedURL(run);
+      assert.equal(url, `http://127.0.0.1:${port}`);
+      assert.equal(await (await fetch(`${url}/x`)).text(), "hello from the CLI /x");
+      run.child.kill("SIGTERM");
+      assert.equal(await guard(run.exit, 10_000, "the CLI's exit"), 0, run.output());
+      assert.equal(await refused(port), true);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
