@@ -27,6 +27,7 @@ import {
   connackError,
   DEFAULT_MAXIMUM_PACKET_SIZE,
   isRefusal,
+  sessionPresentError,
 } from "./handshake.js";
 import { Inbound, type MessageHandler } from "./inbound.js";
 import type { MQTTMessage } from "./message.js";
@@ -81,6 +82,8 @@ export class MQTTClient {
   private connection: Connection | undefined;
   private session: Session | undefined;
   private connectedOnce = false;
+  /** The Clean Start flag of the CONNECT awaiting its CONNACK. */
+  private cleanStart = true;
   private takenOver = false;
   private connackWaiter:
     | { resolve: (result: ConnectResult) => void; reject: (e: Error) => void }
@@ -437,6 +440,7 @@ export class MQTTClient {
     const { endpoint, options } = session;
     const timeout = options.timeout ?? this.defaultTimeout;
     const deadline = timeout > 0 ? Date.now() + timeout : 0;
+    this.cleanStart = cleanStart;
     const connection = new Connection(
       this.protocolVersion,
       this.options.maximumPacketSize ?? DEFAULT_MAXIMUM_PACKET_SIZE,
@@ -517,7 +521,33 @@ export class MQTTClient {
       waiter.reject(connackError(packet, this.protocolVersion));
       return;
     }
+    const mismatch = sessionPresentError(
+      packet.sessionPresent,
+      this.cleanStart,
+      this.hasSessionState,
+    );
+    if (mismatch?.code === "MQTT_PROTOCOL_ERROR") {
+      connection.fail(mismatch); // DISCONNECT 0x82, close, and connect() rejects.
+      return;
+    }
+    if (mismatch) {
+      // Rejecting makes establish() close the connection, as [MQTT-3.2.2-4] requires; no
+      // DISCONNECT: the broker did nothing wrong, and the session stays for a later resume.
+      waiter.reject(mismatch);
+      return;
+    }
     waiter.resolve(this.onConnack(connection, packet));
+  }
+
+  /**
+   * Whether we hold session state (MQTT 5 §4.1) a broker's session can continue: a store the
+   * caller gave us (what it holds is authoritative, even when empty), or an earlier connection
+   * of this client whose session outlives it (our in-memory flows are then the state).
+   */
+  private get hasSessionState(): boolean {
+    return (
+      this.options.store !== undefined || (this.connectedOnce && this.sessionOutlivesConnection)
+    );
   }
 
   private onConnack(connection: Connection, packet: ConnackPacket): ConnectResult {

@@ -130,3 +130,35 @@ export function isFatalRefusal(error: unknown, version: 4 | 5): boolean {
     (version === 5 ? FATAL_CONNACK_V5 : FATAL_CONNACK_V4).has(error.reasonCode)
   );
 }
+
+/**
+ * Checks CONNACK's Session Present against the Clean Start we sent and the session state we
+ * hold (MQTT 5 §3.2.2.1.1; 3.1.1 §3.2.2.2). Returns the error to close the connection with,
+ * or undefined when the answer is consistent.
+ * - Clean Start 1 answered with Session Present 1 breaks [MQTT-3.2.2-2] (3.1.1:
+ *   [MQTT-3.2.2-1]): the broker is broken.
+ * - Session Present 1 when we hold no session state: [MQTT-3.2.2-4] says the client MUST close
+ *   the Network Connection (3.1.1 lets the client choose; we choose the same). The broker may
+ *   have flows we know nothing of (a PUBREL for a QoS 2 message we never recorded, an unacked
+ *   PUBLISH we would never resend), so continuing would lose or duplicate messages silently.
+ * The converse — state here, Session Present 0 — is not an error: [MQTT-3.2.2-5] has the client
+ * discard its session state and go on (Outbound, Inbound and Subscriptions do that).
+ */
+export function sessionPresentError(
+  sessionPresent: boolean,
+  cleanStart: boolean,
+  hasSessionState: boolean,
+): MQTTError | undefined {
+  if (!sessionPresent) return undefined;
+  if (cleanStart) {
+    return new MQTTError("the broker answered Clean Start with Session Present 1", {
+      code: "MQTT_PROTOCOL_ERROR",
+      reasonCode: 0x82,
+    });
+  }
+  if (hasSessionState) return undefined;
+  return new MQTTError(
+    "the broker resumed a session this client holds no state for (MQTT-3.2.2-4); connect with clean: true to start a new session, or give the client the store that holds the old one",
+    { code: "MQTT_UNEXPECTED_SESSION" },
+  );
+}

@@ -275,6 +275,9 @@ export class Outbound {
         // lost session loses it. Publishing again prefers a possible duplicate to a loss.
         flight.state = "queued";
         flight.sent = false;
+        // [MQTT-3.2.2-5]: the old session's state goes, DUP included — this is the first
+        // attempt to send the new PUBLISH (§3.3.1.1).
+        flight.everSent = false;
         this.resend.push(flight);
       }
       // Re-publish ahead of the queue, keeping the original order (§4.6).

@@ -217,7 +217,8 @@ describe("MQTT client against a scripted fake broker", () => {
   });
 
   it("honours the broker's Receive Maximum, and the new one after a reconnect", async () => {
-    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
+    // A session that outlives the connection, so the reconnect asks to resume it.
+    const c = client({ sessionExpiryInterval: 60, reconnect: { initialDelay: 1, maxDelay: 5 } });
     let peerPromise = broker.connection();
     const connecting = c.connect("127.0.0.1", broker.port);
     let peer = await peerPromise;
@@ -387,7 +388,7 @@ describe("MQTT client against a scripted fake broker", () => {
   });
 
   it("a SUBSCRIBE cut off before its SUBACK is sent again after the reconnect", async () => {
-    const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
+    const c = client({ sessionExpiryInterval: 60, reconnect: { initialDelay: 1, maxDelay: 5 } });
     let peerPromise = broker.connection();
     const connecting = c.connect("127.0.0.1", broker.port);
     let peer = await peerPromise;

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { MQTTError } from "../../../src/errors.js";
 import {
+  MemoryStore,
   MQTTClient,
   type MQTTClientOptions,
   type MQTTMessage,
@@ -15,7 +16,7 @@ import {
 } from "../../../src/mqtt/index.js";
 import { serverSkip } from "../../servers/common.js";
 import { type Mosquitto, startMosquitto } from "../../servers/mosquitto.js";
-import { clientPool } from "../helpers.js";
+import { clientPool, isMQTTError } from "../helpers.js";
 
 let topicCounter = 0;
 /** A topic no other test uses. */
@@ -141,7 +142,10 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
           protocolVersion === 5
             ? { protocolVersion, clientId, clean: true, sessionExpiryInterval: 60 }
             : { protocolVersion, clientId, clean: false };
-        const first = client(options);
+        // The session state passes from the first client to the second through the store,
+        // as it would through a FileStore from one process to the next.
+        const store = new MemoryStore();
+        const first = client({ ...options, store });
         const r1 = await first.connect(broker.host, broker.port);
         assert.equal(r1.sessionPresent, protocolVersion === 4 ? r1.sessionPresent : false);
         await first.subscribe(topic, { qos: 2 });
@@ -149,7 +153,13 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
         const pub = client({ protocolVersion });
         await pub.connect(broker.host, broker.port);
         await pub.publish(topic, "while you were away", { qos: 2 });
-        const second = client({ ...options, clean: false });
+        // Without the state, resuming is refused and the connection closed (MQTT-3.2.2-4).
+        const stateless = client({ ...options, clean: false });
+        await assert.rejects(
+          stateless.connect(broker.host, broker.port),
+          isMQTTError("MQTT_UNEXPECTED_SESSION"),
+        );
+        const second = client({ ...options, clean: false, store });
         const received = collect(second, 1);
         const r2 = await second.connect(broker.host, broker.port);
         assert.equal(r2.sessionPresent, true);
