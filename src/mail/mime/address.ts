@@ -5,11 +5,11 @@
  */
 import { domainToASCII } from "node:url";
 import { parseAddressList } from "./address-parse.js";
+import { EncodedWordCutter, MAX_ENCODED_WORD, MIN_ENCODED_WORD } from "./encoded-word.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import type { FoldedHeader } from "./fold.js";
 import { checkValue } from "./header-check.js";
 import type { AddressInput, MailAddress } from "./types.js";
-import { addEncoded } from "./unstructured.js";
 
 export { parseAddressList };
 
@@ -104,53 +104,82 @@ export function wireAddress(address: string, smtputf8: boolean): string {
   return address;
 }
 
-/** Writes one display name as a phrase (RFC 5322 §3.2.5). */
-function addPhrase(header: FoldedHeader, ws: string, name: string, smtputf8: boolean): void {
+/**
+ * Writes encoded-words like `addEncoded`, but keeps room for `suffix` (`:` after a group name)
+ * on every line, so the punctuation glued to the last word cannot push it past 78 columns.
+ */
+function addEncodedPhrase(header: FoldedHeader, ws: string, text: string, suffix: string): void {
+  const cutter = new EncodedWordCutter(text);
+  let space = ws;
+  while (!cutter.done) {
+    let room = header.room(space) - suffix.length;
+    if (room < MIN_ENCODED_WORD) {
+      header.fold();
+      space = " ";
+      room = header.room(space) - suffix.length;
+    }
+    const word = cutter.next(Math.min(room, MAX_ENCODED_WORD));
+    header.add(space, cutter.done ? word + suffix : word);
+    space = " ";
+  }
+}
+
+/**
+ * Writes one display name as a phrase (RFC 5322 §3.2.5), with `suffix` glued to its last
+ * token: punctuation may not be separated from what it ends by a fold.
+ */
+function addPhrase(
+  header: FoldedHeader,
+  ws: string,
+  name: string,
+  smtputf8: boolean,
+  suffix = "",
+): void {
   if (ATOMS.test(name) && !name.includes("=?")) {
-    name.split(" ").forEach((word, i) => {
-      header.add(i === 0 ? ws : " ", word);
+    const words = name.split(" ");
+    words.forEach((word, i) => {
+      header.add(i === 0 ? ws : " ", i === words.length - 1 ? word + suffix : word);
     });
     return;
   }
   const printable = smtputf8 ? !/[\0-\x1f\x7f-\x9f]/.test(name) : /^[ -~]*$/.test(name);
   if (printable && name.length <= MAX_QUOTED_NAME && !name.includes("=?")) {
-    header.add(ws, `"${name.replace(/(["\\])/g, "\\$1")}"`);
+    header.add(ws, `"${name.replace(/(["\\])/g, "\\$1")}"${suffix}`);
     return;
   }
-  addEncoded(header, ws, name);
+  // RFC 2047 §5 (3): an encoded-word in a phrase is separated from a following special (the
+  // group's `:`) by whitespace.
+  addEncodedPhrase(header, ws, name, suffix === "" ? "" : ` ${suffix}`);
 }
 
-/** Writes an address list (From, To, Cc, Reply-To) with groups, folding after commas. */
+/**
+ * Writes an address list (From, To, Cc, Reply-To) with groups (RFC 5322 §3.4). Folds happen
+ * only before a mailbox, a display name word or an encoded-word; the `,`, `:` and `;` that
+ * follow a token are written together with it, so they count towards its line's length.
+ */
 export function addAddressList(
   header: FoldedHeader,
   addresses: readonly MailAddress[],
   smtputf8: boolean,
 ): void {
-  let ws = " ";
   let openGroup: string | undefined;
   addresses.forEach((box, index) => {
-    if (box.group !== openGroup) {
-      if (openGroup !== undefined) header.add("", ";");
-      if (index > 0) header.add("", ",");
-      if (box.group !== undefined) {
-        addPhrase(header, ws, box.group, smtputf8);
-        header.add("", ":");
-        ws = " ";
-      }
-      openGroup = box.group;
-    } else if (index > 0) {
-      header.add("", ",");
+    if (box.group !== openGroup && box.group !== undefined) {
+      addPhrase(header, " ", box.group, smtputf8, ":");
     }
+    openGroup = box.group;
+    const next = addresses[index + 1];
+    let suffix = "";
+    if (box.group !== undefined && next?.group !== box.group) suffix += ";";
+    if (next !== undefined) suffix += ",";
     const spec = wireAddress(box.address, smtputf8);
     if (box.name !== undefined && box.name !== "") {
-      addPhrase(header, ws, box.name, smtputf8);
-      header.add(" ", `<${spec}>`);
+      addPhrase(header, " ", box.name, smtputf8);
+      header.add(" ", `<${spec}>${suffix}`);
     } else {
-      header.add(ws, spec);
+      header.add(" ", spec + suffix);
     }
-    ws = " ";
   });
-  if (openGroup !== undefined) header.add("", ";");
 }
 
 /** `Name <addr>` for display and logs (not for headers: no encoding is applied). */

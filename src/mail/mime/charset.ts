@@ -8,7 +8,9 @@ function decoderFor(charset: string): TextDecoder | null {
   let decoder = decoders.get(label);
   if (decoder === undefined) {
     try {
-      decoder = new TextDecoder(label);
+      // ignoreBOM keeps a leading U+FEFF: it is part of the text (a header word may start with
+      // one), and stripping it would make decoding lossy.
+      decoder = new TextDecoder(label, { ignoreBOM: true });
     } catch {
       decoder = null;
     }
@@ -33,7 +35,7 @@ export function decodeCharset(bytes: Uint8Array, charset = "utf-8"): string {
 /** Header bytes: UTF-8 when valid (RFC 6532), otherwise Latin-1 so no byte is lost. */
 export function decodeHeaderBytes(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return new TextDecoder("latin1").decode(bytes);
   }

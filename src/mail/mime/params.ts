@@ -33,12 +33,18 @@ function percentEncode(char: string): string {
 }
 
 /**
- * The `name=value` segments of one parameter: plain when the value is short printable ASCII,
- * otherwise RFC 2231 `name*0*=utf-8''…; name*1*=…` cut between whole characters.
+ * The `name=value` segments of one parameter: plain when the value is short printable ASCII
+ * without `=?`, otherwise RFC 2231 `name*0*=utf-8''…; name*1*=…` cut between whole characters.
  */
 export function paramSegments(name: string, value: string): string[] {
   const plain = TOKEN.test(value) ? value : quote(value);
-  if (/^[ -~]*$/.test(value) && name.length + plain.length + 1 <= SEGMENT) {
+  // A quoted value holding `=?` would be read back as RFC 2047 words by lenient parsers
+  // (ours, Python's, most clients): such values take the RFC 2231 form, which is unambiguous.
+  if (
+    /^[ -~]*$/.test(value) &&
+    !value.includes("=?") &&
+    name.length + plain.length + 1 <= SEGMENT
+  ) {
     return [`${name}=${plain}`];
   }
   const encoded = Array.from(value, percentEncode);
