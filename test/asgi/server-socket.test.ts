@@ -209,6 +209,9 @@ describe("server over real sockets: backpressure", () => {
         pendingSends++;
         return send(event).finally(() => pendingSends--);
       }) as Send);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
     const rssBefore = process.memoryUsage().rss;
     await using handle = await start(counting);
     const client = new RawClient(handle.port);
@@ -239,6 +242,48 @@ describe("server over real sockets: backpressure", () => {
     client.socket.resume();
     await guard(ended, 20_000, "the whole stream");
     assert.ok(bytes > total * MiB, "the whole body arrived once the client read");
+    client.destroy();
+    await sleep(10); // warnings are emitted on a later tick
+    process.off("warning", onWarning);
+    assert.deepEqual(warnings, [], "listeners piled up on the response (one per drain wait)");
+  });
+});
+
+describe("server over real sockets: large whole bodies", () => {
+  const MiB = 1024 * 1024;
+  const body = Buffer.alloc(24 * MiB);
+  for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);
+  let outcome: Promise<unknown> = Promise.resolve();
+  const app: ASGIApp = async (scope, _receive, send) => {
+    if (scope.type !== "http") throw new Error("no lifespan");
+    await send({ type: "http.response.start", status: 200 });
+    outcome = send({ type: "http.response.body", body }).then(
+      () => "sent",
+      (error: unknown) => error,
+    );
+    await outcome;
+  };
+
+  it("arrives intact with its Content-Length", async () => {
+    await using handle = await start(app);
+    const response = await fetch(handle.url);
+    assert.equal(response.headers.get("content-length"), String(body.length));
+    assert.equal(response.headers.get("transfer-encoding"), null);
+    const received = Buffer.from(await response.arrayBuffer());
+    assert.equal(received.equals(body), true);
+    assert.equal(await outcome, "sent");
+  });
+
+  it("to a client that reads nothing: cut off after writeTimeout, send() rejects", async () => {
+    await using handle = await start(app, { writeTimeout: 300 });
+    const client = new RawClient(handle.port);
+    client.socket.pause();
+    await client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await sleep(20);
+    const error = await guard(outcome, 10_000, "send() settling");
+    assert.ok(error instanceof ASGIError, `send() ended with ${String(error)}`);
+    assert.equal(error.code, "ASGI_CLIENT_DISCONNECTED");
+    assert.match(String(handle.logger.errors[0]?.message), /read nothing/);
     client.destroy();
   });
 });

@@ -59,6 +59,9 @@ const RES_STARTED = 1; // http.response.start received, nothing written yet
 const RES_STREAMING = 2; // head written, more body to come
 const RES_COMPLETE = 3;
 
+/** Whole bodies above this size are written slice by slice, each waiting for `drain`. */
+const WHOLE_BODY_SLICE = 1024 * 1024;
+
 const INTERNAL_ERROR_BODY = Buffer.from("Internal Server Error");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
 
@@ -319,6 +322,9 @@ export class Exchange {
       throw unexpectedMessage("http.response.body: body must be a Uint8Array (or a Buffer)");
     }
     if (moreBody !== true) {
+      if (this.response === RES_STARTED && bytes.byteLength > WHOLE_BODY_SLICE) {
+        return this.sendLargeBody(bytes);
+      }
       if (this.response === RES_STARTED) this.writeHead(bytes.byteLength);
       this.response = RES_COMPLETE;
       if (bytes.byteLength > 0) res.end(bytes);
@@ -352,6 +358,22 @@ export class Exchange {
       res.once("close", onClose);
       this.watchConnection();
     });
+  }
+
+  /**
+   * A large whole body goes out in slices that each wait for `drain`, so the writeTimeout
+   * guards it as it guards a stream: a client that stops reading cannot pin the connection and
+   * the body for ever. `send()` resolves once the socket has taken the last slice.
+   */
+  private async sendLargeBody(bytes: Uint8Array): Promise<void> {
+    this.writeHead(bytes.byteLength); // Content-Length framing, as for any whole body
+    this.response = RES_STREAMING;
+    let offset = 0;
+    while (bytes.byteLength - offset > WHOLE_BODY_SLICE) {
+      await this.sendBody(bytes.subarray(offset, offset + WHOLE_BODY_SLICE), true);
+      offset += WHOLE_BODY_SLICE;
+    }
+    await this.sendBody(bytes.subarray(offset), false);
   }
 
   /**
