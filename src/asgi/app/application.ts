@@ -1,9 +1,9 @@
 import { HTTPError } from "../../errors.js";
-import type { ASGIApp, HTTPScope, LifespanScope, Receive, Scope, Send } from "../types.js";
+import type { ASGIApp, HTTPScope, LifespanScope, Receive, Send } from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
-import type { Router } from "./router.js";
+import { type IncludeOptions, Router } from "./router.js";
 
 const NOT_FOUND = '{"detail":"Not Found"}';
 
@@ -18,6 +18,8 @@ export class ASGIApplication {
     options: unknown;
   }> = [];
   private stack: ASGIApp | undefined;
+  /** `handleRequest` is the default one: requests may go straight to the routers. */
+  private directDispatch = false;
   protected readonly requestOptions: RequestOptions;
   /** The ASGI 3.0 callable, bound once: its identity is stable. */
   readonly asgi: ASGIApp;
@@ -30,9 +32,13 @@ export class ASGIApplication {
     };
   }
 
-  /** Adds routers that the default `handleRequest` dispatches to, in order. */
-  include(router: Router): this {
-    this.routers.push(router);
+  /**
+   * Adds routers that the default `handleRequest` dispatches to, in order; with `prefix`, the
+   * router's routes are served under it (see `Router.include`).
+   */
+  include(router: Router, options: IncludeOptions = {}): this {
+    const prefix = options.prefix ?? "";
+    this.routers.push(prefix === "" ? router : new Router().include(router, options));
     return this;
   }
 
@@ -53,8 +59,14 @@ export class ASGIApplication {
   async shutdown(): Promise<void> {}
 
   async handleRequest(request: Request): Promise<Response> {
-    for (const router of this.routers) {
-      const response = await router.dispatch(request);
+    return this.route(request);
+  }
+
+  /** The default dispatch without an async frame: a synchronous handler stays synchronous. */
+  private route(request: Request): Response | Promise<Response> {
+    const routers = this.routers;
+    for (let i = 0; i < routers.length; i++) {
+      const response = (routers[i] as Router).dispatch(request);
       if (response !== null) return response;
     }
     return new Response(NOT_FOUND, 404, { "content-type": "application/json" });
@@ -72,32 +84,60 @@ export class ASGIApplication {
     await Response.json({ detail: "Internal Server Error" }, 500).send(send);
   }
 
+  /**
+   * The middleware chain, built once at the first event (not per request): the innermost app
+   * handles `http` scopes without an async frame of its own.
+   */
   private buildStack(): ASGIApp {
-    let app: ASGIApp = (scope, receive, send) => this.dispatch(scope, receive, send);
+    this.directDispatch = this.handleRequest === ASGIApplication.prototype.handleRequest;
+    let app: ASGIApp = (scope, receive, send) =>
+      scope.type === "http"
+        ? this.handleHTTP(scope, receive, send)
+        : scope.type === "lifespan"
+          ? this.handleLifespan(scope, receive, send)
+          : Promise.resolve();
     for (const { Class, options } of this.middleware) {
       const instance = new Class(app, options as never);
-      app = (scope, receive, send) => instance.call(scope, receive, send);
+      app = instance.call.bind(instance);
     }
     return app;
   }
 
-  private dispatch(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type === "http") return this.handleHTTP(scope, receive, send);
-    if (scope.type === "lifespan") return this.handleLifespan(scope, receive, send);
-    return Promise.resolve();
+  /**
+   * One request. Fast path: with the default `handleRequest` and a handler that returns a
+   * Response synchronously, the only async frame is `Response.send`.
+   */
+  private handleHTTP(scope: HTTPScope, receive: Receive, send: Send): Promise<void> {
+    const request = new Request(scope, receive, this.requestOptions);
+    let result: Response | Promise<Response>;
+    try {
+      result = this.directDispatch ? this.route(request) : this.handleRequest(request);
+    } catch (error) {
+      return this.handleError(error, send);
+    }
+    if (result instanceof Response) {
+      return result
+        .send(send, scope.method !== "HEAD")
+        .catch((error: unknown) => this.afterSendError(error, result as Response, send));
+    }
+    return this.finish(result, send, scope.method !== "HEAD");
   }
 
-  private async handleHTTP(scope: HTTPScope, receive: Receive, send: Send): Promise<void> {
-    const request = new Request(scope, receive, this.requestOptions);
+  private async finish(pending: Promise<Response>, send: Send, includeBody: boolean) {
     let response: Response | undefined;
     try {
-      response = await this.handleRequest(request);
-      await response.send(send, scope.method !== "HEAD");
+      response = await pending;
+      await response.send(send, includeBody);
     } catch (error) {
-      // Too late for an error response once the status line is out: let the server abort.
-      if (response?.started === true) throw error;
-      await this.handleError(error, send);
+      if (response === undefined) await this.handleError(error, send);
+      else await this.afterSendError(error, response, send);
     }
+  }
+
+  /** Too late for an error response once the status line is out: let the server abort. */
+  private afterSendError(error: unknown, response: Response, send: Send): Promise<void> {
+    if (response.started) return Promise.reject(error);
+    return this.handleError(error, send);
   }
 
   private async handleLifespan(_scope: LifespanScope, receive: Receive, send: Send) {

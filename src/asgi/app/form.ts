@@ -45,6 +45,19 @@ export function parseUrlencoded(text: string): Record<string, string> {
   return result;
 }
 
+/** Every value of `name` in an urlencoded string, in order (a repeated key keeps them all). */
+export function parseUrlencodedAll(text: string, name: string): string[] {
+  const values: string[] = [];
+  if (text.length === 0) return values;
+  for (const pair of text.split("&")) {
+    if (pair.length === 0) continue;
+    const eq = pair.indexOf("=");
+    if (decodeComponent(eq === -1 ? pair : pair.slice(0, eq)) !== name) continue;
+    values.push(eq === -1 ? "" : decodeComponent(pair.slice(eq + 1)));
+  }
+  return values;
+}
+
 /** A parameter of a header value such as `multipart/form-data; boundary=x` (RFC 9110 §5.6.6). */
 export function headerParam(value: string, param: string): string | undefined {
   for (const part of value.split(";").slice(1)) {

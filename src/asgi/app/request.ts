@@ -1,10 +1,12 @@
 import { HTTPError } from "../../errors.js";
 import type { HTTPScope, Receive } from "../types.js";
+import { parseCookieHeader } from "./cookie.js";
 import {
   headerParam,
   type MultipartLimits,
   parseMultipart,
   parseUrlencoded,
+  parseUrlencodedAll,
   type UploadedFile,
 } from "./form.js";
 
@@ -15,14 +17,34 @@ export interface RequestOptions {
   multipart?: Partial<MultipartLimits>;
 }
 
-const utf8 = new TextDecoder("utf-8");
+const EMPTY = new Uint8Array(0);
+
+/** Bytes → text as UTF-8, dropping a leading BOM as TextDecoder does (WHATWG Encoding §4.2). */
+function utf8(bytes: Uint8Array): string {
+  // A server hands over Buffers: decode them directly, without making a Buffer view first.
+  const text = (bytes instanceof Buffer ? bytes : asBuffer(bytes)).toString("utf8");
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
 
 /**
  * Bytes → string, one char per byte. (TextDecoder("latin1") is really windows-1252 in the
  * WHATWG Encoding spec and would remap bytes 0x80–0x9F.) No copy: a view on the same memory.
  */
 function latin1(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
+  return (bytes instanceof Buffer ? bytes : asBuffer(bytes)).toString("latin1");
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** True when the bytes hold no `%` and only ASCII: their decoding is the same text. */
+function isPlainPath(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 0x25 || byte > 0x7f) return false;
+  }
+  return true;
 }
 
 /** JSON.parse reviver: a `__proto__` key never reaches an object (prototype pollution). */
@@ -30,29 +52,55 @@ function dropProto(this: unknown, key: string, value: unknown): unknown {
   return key === "__proto__" ? undefined : value;
 }
 
-/** An incoming HTTP request over an ASGI `http` scope; headers and query are parsed lazily. */
+/**
+ * JSON text → value; 400 when malformed. A reviver makes JSON.parse several times slower, so
+ * it runs only when the text could hold a `__proto__` key: written out, or spelled with a
+ * `\u` escape (the only other way JSON can produce those characters, RFC 8259 §7).
+ */
+function parseJSON(text: string): unknown {
+  try {
+    return text.includes("__proto__") || text.includes("\\u")
+      ? JSON.parse(text, dropProto)
+      : JSON.parse(text);
+  } catch (error) {
+    throw new HTTPError(400, "Malformed JSON body", { code: "HTTP_MALFORMED_JSON", cause: error });
+  }
+}
+
+function tooLarge(): HTTPError {
+  return new HTTPError(413, "Request body too large", { code: "HTTP_BODY_TOO_LARGE" });
+}
+
+const DEFAULT_MAX_BODY = 1024 * 1024;
+const NO_PARAMS: Record<string, string | number> = Object.freeze(
+  Object.create(null) as Record<string, string | number>,
+);
+
+/**
+ * An incoming HTTP request over an ASGI `http` scope. Nothing is parsed up front: headers,
+ * query and cookies are built on first access, and the body is read only when asked for.
+ */
 export class Request {
   readonly scope: HTTPScope;
   private readonly receiveEvent: Receive;
   /** Route parameters, filled in by the router. */
-  params: Record<string, string | number> = {};
-  private readonly maxBodySize: number;
-  private readonly multipartLimits: MultipartLimits;
-  private cachedHeaders: Record<string, string> | undefined;
-  private cachedQuery: Record<string, string> | undefined;
-  private cachedQueryString: string | undefined;
-  private bodyPromise: Promise<Uint8Array> | undefined;
-  private multipart: { fields: Record<string, string>; files: UploadedFile[] } | undefined;
-  private abort: AbortController | undefined;
+  params: Record<string, string | number> = NO_PARAMS;
+  private readonly options: RequestOptions;
+  private cachedHeaders: Record<string, string> | undefined = undefined;
+  private cachedQuery: Record<string, string> | undefined = undefined;
+  private cachedQueryString: string | undefined = undefined;
+  private cachedCookies: Record<string, string> | undefined = undefined;
+  private bodyPromise: Promise<Uint8Array> | undefined = undefined;
+  private multipart: { fields: Record<string, string>; files: UploadedFile[] } | undefined =
+    undefined;
+  private abort: AbortController | undefined = undefined;
+  /** The wire path as a latin1 string, made once for the router(s). */
+  private cachedRawPath: string | undefined = undefined;
 
   constructor(scope: HTTPScope, receive: Receive, options: RequestOptions = {}) {
     this.scope = scope;
     this.receiveEvent = receive;
-    this.maxBodySize = options.maxBodySize ?? 1024 * 1024;
-    this.multipartLimits = {
-      maxParts: options.multipart?.maxParts ?? 1000,
-      maxFieldSize: options.multipart?.maxFieldSize ?? 1024 * 1024,
-    };
+    this.options = options;
   }
 
   get method(): string {
@@ -61,6 +109,23 @@ export class Request {
 
   get path(): string {
     return this.scope.path;
+  }
+
+  /** The path as sent on the wire (undecoded, latin1), which the router splits on "/". */
+  get rawPath(): string {
+    if (this.cachedRawPath === undefined) {
+      const scope = this.scope;
+      const raw = scope.raw_path;
+      // Without escapes or non-ASCII bytes, decoding changed nothing: `path` is the same text
+      // (when the lengths agree), and reusing it saves making a string per request.
+      this.cachedRawPath =
+        raw === null
+          ? encodeURI(scope.path)
+          : raw.length === scope.path.length && isPlainPath(raw)
+            ? scope.path
+            : latin1(raw);
+    }
+    return this.cachedRawPath;
   }
 
   get queryString(): string {
@@ -72,6 +137,11 @@ export class Request {
   get query(): Record<string, string> {
     this.cachedQuery ??= parseUrlencoded(this.queryString);
     return this.cachedQuery;
+  }
+
+  /** Every value of a query key, in order (`?tag=a&tag=b` → `["a", "b"]`); `[]` when absent. */
+  queryAll(name: string): string[] {
+    return parseUrlencodedAll(this.queryString, name);
   }
 
   /** Lower-case names → values; repeated headers joined with ", " (RFC 9110 §5.3). */
@@ -86,6 +156,36 @@ export class Request {
       this.cachedHeaders = headers;
     }
     return this.cachedHeaders;
+  }
+
+  /**
+   * One header (lower-case name) without building the whole `headers` record: the body
+   * readers need only content-type and content-length.
+   */
+  private header(name: string): string | undefined {
+    if (this.cachedHeaders !== undefined) return this.cachedHeaders[name];
+    let found: string | undefined;
+    for (const pair of this.scope.headers) {
+      const key = pair[0];
+      if (key.length !== name.length || (key !== name && key.toLowerCase() !== name)) continue;
+      found = found === undefined ? pair[1] : `${found}, ${pair[1]}`;
+    }
+    return found;
+  }
+
+  /** Cookies from the `Cookie` header (RFC 6265 §5.4; null prototype; first of a name wins). */
+  get cookies(): Record<string, string> {
+    if (this.cachedCookies === undefined) {
+      // RFC 9113 §8.2.3 lets HTTP/2 split Cookie into several fields: joined with "; " here.
+      let header: string | undefined;
+      for (const [name, value] of this.scope.headers) {
+        if (name.length === 6 && name.toLowerCase() === "cookie") {
+          header = header === undefined ? value : `${header}; ${value}`;
+        }
+      }
+      this.cachedCookies = parseCookieHeader(header ?? "");
+    }
+    return this.cachedCookies;
   }
 
   /** Aborted when the client disconnects (an `http.disconnect` event is received). */
@@ -126,9 +226,12 @@ export class Request {
   }
 
   private async readBody(): Promise<Uint8Array> {
-    const declared = this.headers["content-length"];
-    if (declared !== undefined && Number(declared) > this.maxBodySize) throw this.tooLarge();
-    const chunks: Uint8Array[] = [];
+    const limit = this.options.maxBodySize ?? DEFAULT_MAX_BODY;
+    const declared = this.header("content-length");
+    if (declared !== undefined && Number(declared) > limit) throw tooLarge();
+    // The common case is one event holding the whole body: kept as is, no copy.
+    let first: Uint8Array | undefined;
+    let chunks: Uint8Array[] | undefined;
     let size = 0;
     for (;;) {
       const event = await this.receive();
@@ -136,14 +239,17 @@ export class Request {
         throw new HTTPError(400, "Client disconnected", { code: "HTTP_DISCONNECTED" });
       }
       if (event.type !== "http.request") continue;
-      if (event.body.byteLength > 0) {
-        size += event.body.byteLength;
-        if (size > this.maxBodySize) throw this.tooLarge();
-        chunks.push(event.body);
+      const bytes = event.body;
+      if (bytes.byteLength > 0) {
+        size += bytes.byteLength;
+        if (size > limit) throw tooLarge();
+        if (first === undefined) first = bytes;
+        else if (chunks === undefined) chunks = [first, bytes];
+        else chunks.push(bytes);
       }
       if (!event.more_body) break;
     }
-    if (chunks.length === 1) return chunks[0] as Uint8Array;
+    if (chunks === undefined) return first ?? EMPTY;
     const body = new Uint8Array(size);
     let offset = 0;
     for (const chunk of chunks) {
@@ -153,17 +259,15 @@ export class Request {
     return body;
   }
 
-  private tooLarge(): HTTPError {
-    return new HTTPError(413, "Request body too large", { code: "HTTP_BODY_TOO_LARGE" });
-  }
-
   async text(): Promise<string> {
-    return utf8.decode(await this.body());
+    return utf8(await this.body());
   }
 
   private get mediaType(): string {
-    const value = this.headers["content-type"] ?? "";
-    return (value.split(";")[0] ?? "").trim().toLowerCase();
+    const value = this.header("content-type");
+    if (value === undefined) return "";
+    const semicolon = value.indexOf(";");
+    return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
   }
 
   /** The body as JSON: 415 unless the content type is JSON, 400 when malformed. */
@@ -172,22 +276,14 @@ export class Request {
     if (type !== "application/json" && !type.endsWith("+json")) {
       throw new HTTPError(415, "Expected a JSON body", { code: "HTTP_UNSUPPORTED_MEDIA_TYPE" });
     }
-    const text = await this.text();
-    try {
-      return JSON.parse(text, dropProto);
-    } catch (error) {
-      throw new HTTPError(400, "Malformed JSON body", {
-        code: "HTTP_MALFORMED_JSON",
-        cause: error,
-      });
-    }
+    return parseJSON(utf8(await this.body()));
   }
 
   /** Form fields from urlencoded or multipart bodies (null prototype); 415 for other types. */
   async form(): Promise<Record<string, string>> {
     const type = this.mediaType;
     if (type === "application/x-www-form-urlencoded") {
-      return parseUrlencoded(utf8.decode(await this.body()));
+      return parseUrlencoded(utf8(await this.body()));
     }
     if (type === "multipart/form-data") return (await this.parseMultipart()).fields;
     throw new HTTPError(415, "Expected a form body", { code: "HTTP_UNSUPPORTED_MEDIA_TYPE" });
@@ -208,8 +304,12 @@ export class Request {
     files: UploadedFile[];
   }> {
     if (this.multipart === undefined) {
-      const boundary = headerParam(this.headers["content-type"] ?? "", "boundary") ?? "";
-      this.multipart = parseMultipart(await this.body(), boundary, this.multipartLimits);
+      const boundary = headerParam(this.header("content-type") ?? "", "boundary") ?? "";
+      const limits = this.options.multipart;
+      this.multipart = parseMultipart(await this.body(), boundary, {
+        maxParts: limits?.maxParts ?? 1000,
+        maxFieldSize: limits?.maxFieldSize ?? 1024 * 1024,
+      });
     }
     return this.multipart;
   }

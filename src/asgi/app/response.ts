@@ -1,15 +1,31 @@
 import { ASGIError } from "../../errors.js";
 import type { ASGIHeaders, Send } from "../types.js";
+import { type CookieOptions, serializeCookie } from "./cookie.js";
 
 /** A chunk a streaming body may yield: bytes, or text sent as UTF-8. */
 export type BodyChunk = Uint8Array | string;
 
+/**
+ * Headers given to a Response: lower- or mixed-case names → a value, or a list of values for a
+ * header that must appear on several lines (e.g. `link`, `set-cookie`).
+ */
+export type ResponseHeadersInit = Record<string, string | readonly string[]>;
+
 /** One server-sent event (HTML Living Standard §9.2 "Server-sent events"). */
 export interface ServerSentEvent {
-  data: string;
+  /** The payload; a newline inside becomes several `data:` lines. Omit for a control-only event. */
+  data?: string;
+  /** The event type (`event:`); the browser dispatches it under this name. */
   event?: string;
+  /** `id:` — the browser sends it back as `Last-Event-ID` when it reconnects. */
   id?: string;
+  /** `retry:` — the reconnection delay in milliseconds (a non-negative integer). */
+  retry?: number;
+  /** A comment line (`: …`), ignored by browsers; useful as a keep-alive. */
+  comment?: string;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** CR, LF and NUL would let a value split or end a header line (RFC 9110 §5.5). */
 function hasControlBreak(value: string): boolean {
@@ -31,103 +47,202 @@ function checkHeader(name: string, value: string): void {
 /**
  * An HTTP response: status, headers (lower-case names) and a body that is either fixed bytes
  * (sent with `content-length`) or an async iterable streamed chunk by chunk.
+ *
+ * Header checks run once, where values come in: the constructor, `appendHeader` and
+ * `setCookie` check their arguments; the framework's own constant headers are never checked.
+ * Code that reaches into `response.headers` may have changed it, so the record is checked
+ * again by `send()` only if `headers` was ever read or assigned.
  */
 export class Response {
   statusCode: number;
-  headers: Record<string, string>;
   body: Uint8Array | AsyncIterable<BodyChunk>;
   /** Set once `send()` has emitted `http.response.start`: an error now cannot be answered. */
   started = false;
+  /** Single-valued headers, lower-case names; made on first need. */
+  private fields: Record<string, string> | undefined = undefined;
+  /**
+   * A content type the framework chose (a constant, never checked), kept out of `fields`
+   * until someone looks at `headers`: most responses then need no header record at all.
+   */
+  private contentType: string | undefined = undefined;
+  /** Header lines that may repeat a name (appendHeader, setCookie, list values); checked. */
+  private lines: ASGIHeaders | undefined = undefined;
+  /** `headers` was handed out: what it holds now is unchecked until `send()`. */
+  private exposed = false;
 
   constructor(
-    body: Uint8Array | string | AsyncIterable<BodyChunk> = new Uint8Array(0),
+    body: Uint8Array | string | AsyncIterable<BodyChunk> = EMPTY,
     statusCode = 200,
-    headers: Record<string, string> = {},
+    headers?: ResponseHeadersInit,
   ) {
     this.statusCode = statusCode;
-    this.headers = Object.create(null) as Record<string, string>;
-    for (const name of Object.keys(headers)) {
-      const value = String(headers[name]);
-      checkHeader(name, value);
-      this.headers[name.toLowerCase()] = value;
-    }
     this.body = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    if (headers !== undefined) this.addHeaders(headers);
   }
 
-  private static withType(
-    body: string,
+  /** Single-valued headers (lower-case names); lines added by `appendHeader` are not here. */
+  get headers(): Record<string, string> {
+    this.exposed = true;
+    return this.record();
+  }
+
+  private record(): Record<string, string> {
+    if (this.fields === undefined) this.fields = Object.create(null) as Record<string, string>;
+    const fields = this.fields;
+    if (this.contentType !== undefined) {
+      fields["content-type"] ??= this.contentType;
+      this.contentType = undefined;
+    }
+    return fields;
+  }
+
+  set headers(headers: Record<string, string>) {
+    this.exposed = true;
+    this.fields = headers;
+  }
+
+  private addHeaders(headers: ResponseHeadersInit): void {
+    const fields = this.record();
+    for (const name of Object.keys(headers)) {
+      const value = headers[name];
+      const key = name.toLowerCase();
+      if (typeof value === "object" && value !== null) {
+        for (const item of value) this.appendHeader(key, item);
+      } else {
+        const text = String(value);
+        checkHeader(key, text);
+        fields[key] = text;
+      }
+    }
+  }
+
+  /** True when a header of this (lower-case) name is set, single-valued or on its own line. */
+  hasHeader(name: string): boolean {
+    const key = name.toLowerCase();
+    if (this.fields?.[key] !== undefined) return true;
+    if (key === "content-type" && this.contentType !== undefined) return true;
+    const lines = this.lines;
+    if (lines !== undefined) {
+      for (const line of lines) if (line[0] === key) return true;
+    }
+    return false;
+  }
+
+  /** Adds a header line, keeping any other line of the same name (RFC 9110 §5.3). */
+  appendHeader(name: string, value: string): this {
+    const text = String(value);
+    checkHeader(name, text);
+    this.addLine(name.toLowerCase(), text);
+    return this;
+  }
+
+  /**
+   * Adds a `Set-Cookie` line (RFC 6265 §4.1). The name must be a token and the value plain
+   * cookie-octets (encode other text first, e.g. with `encodeURIComponent`); anything else
+   * throws `ASGIError` `ASGI_INVALID_COOKIE`. Several cookies → several lines.
+   */
+  setCookie(name: string, value: string, options?: CookieOptions): this {
+    this.addLine("set-cookie", serializeCookie(name, value, options));
+    return this;
+  }
+
+  private addLine(name: string, value: string): void {
+    if (this.lines === undefined) this.lines = [[name, value]];
+    else this.lines.push([name, value]);
+  }
+
+  /** Tells the browser to drop a cookie (`Max-Age=0`, `Expires` in 1970); same path/domain. */
+  deleteCookie(name: string, options: Omit<CookieOptions, "maxAge" | "expires"> = {}): this {
+    return this.setCookie(name, "", { ...options, maxAge: 0, expires: new Date(0) });
+  }
+
+  /** Every header line as it will be sent (without the `content-length` that `send()` adds). */
+  headerList(): ASGIHeaders {
+    const fields = this.fields;
+    const list: ASGIHeaders = [];
+    if (fields === undefined) {
+      // nothing but (maybe) the framework's content type
+    } else if (this.exposed) {
+      for (const name of Object.keys(fields)) {
+        const value = String(fields[name]);
+        checkHeader(name, value);
+        list.push([name.toLowerCase(), value]);
+      }
+    } else {
+      for (const name in fields) list.push([name, fields[name] as string]);
+    }
+    if (this.contentType !== undefined) list.push(["content-type", this.contentType]);
+    const lines = this.lines;
+    if (lines !== undefined) for (const line of lines) list.push(line);
+    return list;
+  }
+
+  /** A response whose content type the framework sets (a constant: never checked). */
+  private static typed(
+    body: Uint8Array | string | AsyncIterable<BodyChunk>,
     type: string,
     statusCode: number,
-    headers: Record<string, string> | undefined,
+    headers: ResponseHeadersInit | undefined,
   ): Response {
     const response = new Response(body, statusCode, headers);
-    if (response.headers["content-type"] === undefined) response.headers["content-type"] = type;
+    if (headers === undefined || !response.hasHeader("content-type")) {
+      response.contentType = type;
+    }
     return response;
   }
 
-  static text(content: string, statusCode = 200, headers?: Record<string, string>): Response {
-    return Response.withType(content, "text/plain; charset=utf-8", statusCode, headers);
+  static text(content: string, statusCode = 200, headers?: ResponseHeadersInit): Response {
+    return Response.typed(content, "text/plain; charset=utf-8", statusCode, headers);
   }
 
-  static html(content: string, statusCode = 200, headers?: Record<string, string>): Response {
-    return Response.withType(content, "text/html; charset=utf-8", statusCode, headers);
+  static html(content: string, statusCode = 200, headers?: ResponseHeadersInit): Response {
+    return Response.typed(content, "text/html; charset=utf-8", statusCode, headers);
   }
 
-  static json(content: unknown, statusCode = 200, headers?: Record<string, string>): Response {
-    return Response.withType(
-      JSON.stringify(content) ?? "null",
-      "application/json",
-      statusCode,
-      headers,
-    );
+  /** JSON, serialised once into bytes here (`send()` only reads their length). */
+  static json(content: unknown, statusCode = 200, headers?: ResponseHeadersInit): Response {
+    const text = JSON.stringify(content) ?? "null";
+    return Response.typed(Buffer.from(text, "utf8"), "application/json", statusCode, headers);
   }
 
   static redirect(location: string, statusCode = 302): Response {
-    return new Response(new Uint8Array(0), statusCode, { location });
+    return new Response(EMPTY, statusCode, { location });
   }
 
   static stream(
     iterable: AsyncIterable<BodyChunk>,
     statusCode = 200,
-    headers?: Record<string, string>,
+    headers?: ResponseHeadersInit,
   ): Response {
-    const response = new Response(iterable, statusCode, headers);
-    if (response.headers["content-type"] === undefined) {
-      response.headers["content-type"] = "application/octet-stream";
-    }
-    return response;
+    return Response.typed(iterable, "application/octet-stream", statusCode, headers);
   }
 
   /** Server-sent events; a newline inside `data` becomes several `data:` lines (§9.2.6). */
   static sse(
     events: AsyncIterable<ServerSentEvent>,
     statusCode = 200,
-    headers?: Record<string, string>,
+    headers?: ResponseHeadersInit,
   ): Response {
     const response = new Response(frameEvents(events), statusCode, headers);
-    response.headers["content-type"] = "text/event-stream";
-    response.headers["cache-control"] = "no-cache";
+    const fields = response.record();
+    fields["content-type"] = "text/event-stream";
+    fields["cache-control"] = "no-cache";
     return response;
   }
 
   /** Sends this response as ASGI `http.response.start` + `http.response.body` events. */
   async send(send: Send, includeBody = true): Promise<void> {
-    const headers: ASGIHeaders = [];
-    for (const name of Object.keys(this.headers)) {
-      const value = this.headers[name] as string;
-      checkHeader(name, value);
-      headers.push([name, value]);
-    }
+    const headers = this.headerList();
     const body = this.body;
     if (body instanceof Uint8Array) {
-      if (this.headers["content-length"] === undefined) {
+      if (this.fields?.["content-length"] === undefined && !this.hasHeader("content-length")) {
         headers.push(["content-length", String(body.byteLength)]);
       }
       this.started = true;
       await send({ type: "http.response.start", status: this.statusCode, headers });
       await send({
         type: "http.response.body",
-        body: includeBody ? body : new Uint8Array(0),
+        body: includeBody ? body : EMPTY,
         more_body: false,
       });
       return;
@@ -142,25 +257,40 @@ export class Response {
         }
       }
     }
-    await send({ type: "http.response.body", body: new Uint8Array(0), more_body: false });
+    await send({ type: "http.response.body", body: EMPTY, more_body: false });
   }
+}
+
+function invalidEvent(message: string): ASGIError {
+  return new ASGIError(message, { code: "ASGI_INVALID_EVENT" });
 }
 
 function singleLine(field: string, value: string): string {
-  if (hasControlBreak(value)) {
-    throw new ASGIError(`SSE ${field} must not contain CR, LF or NUL`, {
-      code: "ASGI_INVALID_EVENT",
-    });
-  }
+  if (hasControlBreak(value)) throw invalidEvent(`SSE ${field} must not contain CR, LF or NUL`);
   return `${field}: ${value}\n`;
 }
 
-async function* frameEvents(events: AsyncIterable<ServerSentEvent>): AsyncGenerator<string> {
-  for await (const event of events) {
-    let frame = "";
-    if (event.event !== undefined) frame += singleLine("event", event.event);
-    if (event.id !== undefined) frame += singleLine("id", event.id);
-    for (const line of event.data.split(/\r\n|\r|\n/)) frame += `data: ${line}\n`;
-    yield `${frame}\n`;
+/** One event as text (HTML §9.2.5): fields, then a blank line that dispatches it. */
+export function frameEvent(event: ServerSentEvent): string {
+  let frame = "";
+  if (event.comment !== undefined) {
+    for (const line of event.comment.split(/\r\n|\r|\n/)) frame += `: ${line}\n`;
   }
+  if (event.event !== undefined) frame += singleLine("event", event.event);
+  if (event.id !== undefined) frame += singleLine("id", event.id);
+  if (event.retry !== undefined) {
+    // §9.2.6: the browser only accepts ASCII digits here.
+    if (!Number.isSafeInteger(event.retry) || event.retry < 0) {
+      throw invalidEvent("SSE retry must be a non-negative integer (milliseconds)");
+    }
+    frame += `retry: ${event.retry}\n`;
+  }
+  if (event.data !== undefined) {
+    for (const line of event.data.split(/\r\n|\r|\n/)) frame += `data: ${line}\n`;
+  }
+  return `${frame}\n`;
+}
+
+async function* frameEvents(events: AsyncIterable<ServerSentEvent>): AsyncGenerator<string> {
+  for await (const event of events) yield frameEvent(event);
 }

@@ -26,6 +26,11 @@ export interface RouteOptions {
   name?: string;
 }
 
+export interface IncludeOptions {
+  /** Static path segments the included routes live under, e.g. `"/api/v1"`. */
+  prefix?: string;
+}
+
 type Converter = "str" | "int" | "path";
 
 interface Route {
@@ -41,19 +46,18 @@ class Node {
   /** A `{x:path}` parameter here swallows the rest of the path. */
   rest: Route | undefined;
   route: Route | undefined;
-}
-
-interface Match {
-  route: Route;
-  values: string[];
+  /** Routers included here with a prefix that ends at this node (`include(router, {prefix})`). */
+  mounts: Router[] | undefined;
 }
 
 const INT = /^-?\d+$/;
 
-/** Splits the wire path on "/" and decodes each segment once, so "%2F" stays inside one. */
+/**
+ * Splits the wire path on "/" and decodes each segment once, so "%2F" stays inside one. The
+ * result starts with the empty piece before the leading "/": segments are `[1..]`.
+ */
 export function splitRawPath(raw: string): string[] {
   const pieces = raw.split("/");
-  const segments: string[] = [];
   for (let i = 1; i < pieces.length; i++) {
     const decoded = decodePathSegment(pieces[i] as string);
     if (decoded === null) {
@@ -61,9 +65,14 @@ export function splitRawPath(raw: string): string[] {
         code: "HTTP_MALFORMED_PATH",
       });
     }
-    segments.push(decoded);
+    pieces[i] = decoded;
   }
-  return segments;
+  return pieces;
+}
+
+/** A template every request path that equals it (byte for byte) matches without decoding. */
+function isPlainStatic(template: string): boolean {
+  return !/[{%\u0080-\uffff]/.test(template);
 }
 
 function templateSegments(template: string): string[] {
@@ -75,6 +84,10 @@ function templateSegments(template: string): string[] {
 export class Router {
   private readonly root = new Node();
   private readonly named = new Map<string, string>();
+  /** Plain static templates → route: most requests resolve with one Map lookup. */
+  private readonly exact = new Map<string, Route>();
+  /** Included routers with their prefixes, for `urlFor`. */
+  private readonly included: Array<{ prefix: string; router: Router }> = [];
 
   route<T extends string>(
     path: T,
@@ -94,7 +107,10 @@ export class Router {
         if (kind !== "str" && kind !== "int" && kind !== "path") {
           throw invalidRoute(`Unknown converter ${kind} in ${path}`);
         }
-        paramNames.push(name as string);
+        if (name === undefined || name.length === 0 || name === "__proto__") {
+          throw invalidRoute(`Invalid parameter name in ${path}`);
+        }
+        paramNames.push(name);
         converters.push(kind);
         if (kind === "path") {
           if (i !== segments.length - 1) throw invalidRoute(`{${name}:path} must come last`);
@@ -121,6 +137,7 @@ export class Router {
     }
     const route = (restRoute ?? node.route) as Route;
     for (const method of methods) route.handlers.set(method, handler as unknown as Handler);
+    if (restRoute === undefined && isPlainStatic(path)) this.exact.set(path, route);
     if (options.name !== undefined) this.named.set(options.name, path);
     return this;
   }
@@ -153,9 +170,45 @@ export class Router {
     return this.route(path, handler, { ...options, methods: ["DELETE"] });
   }
 
-  private find(node: Node, segments: string[], index: number, values: string[]): Match | null {
+  /**
+   * Includes another router's routes under a static prefix (`router.include(api, { prefix:
+   * "/api" })` serves api's `/users` at `/api/users`). The included router is consulted when
+   * a request reaches the prefix and no route of this router matches; routes added to it
+   * later are seen too. Its named routes work with this router's `urlFor`.
+   */
+  include(router: Router, options: IncludeOptions = {}): this {
+    if (router === this || router.contains(this)) {
+      throw invalidRoute("A router cannot include itself (directly or through another router)");
+    }
+    const prefix = options.prefix ?? "";
+    let node = this.root;
+    if (prefix !== "" && prefix !== "/") {
+      if (prefix.endsWith("/")) throw invalidRoute(`Prefix must not end with "/": ${prefix}`);
+      for (const segment of templateSegments(prefix)) {
+        if (segment.length === 0 || segment.includes("{")) {
+          throw invalidRoute(`Prefix must be static, non-empty segments: ${prefix}`);
+        }
+        let child = node.statics.get(segment);
+        if (child === undefined) {
+          child = new Node();
+          node.statics.set(segment, child);
+        }
+        node = child;
+      }
+    }
+    if (node.mounts === undefined) node.mounts = [router];
+    else node.mounts.push(router);
+    this.included.push({ prefix: prefix === "/" ? "" : prefix, router });
+    return this;
+  }
+
+  private contains(router: Router): boolean {
+    return this.included.some(({ router: sub }) => sub === router || sub.contains(router));
+  }
+
+  private find(node: Node, segments: string[], index: number, values: string[]): Route | null {
     if (index === segments.length) {
-      if (node.route !== undefined) return { route: node.route, values };
+      if (node.route !== undefined) return node.route;
     } else {
       const segment = segments[index] as string;
       const child = node.statics.get(segment);
@@ -173,8 +226,16 @@ export class Router {
         }
       }
     }
+    const mounts = node.mounts;
+    if (mounts !== undefined) {
+      for (const router of mounts) {
+        const found = router.find(router.root, segments, index, values);
+        if (found !== null) return found;
+      }
+    }
     if (node.rest !== undefined && index < segments.length) {
-      return { route: node.rest, values: [...values, segments.slice(index).join("/")] };
+      values.push(segments.slice(index).join("/"));
+      return node.rest;
     }
     return null;
   }
@@ -187,43 +248,49 @@ export class Router {
     method: string,
     rawPath: string,
   ): { handler: Handler; params: Record<string, string | number> } | null {
-    const match = this.find(this.root, splitRawPath(rawPath), 0, []);
-    if (match === null) return null;
-    const { route, values } = match;
-    const handler =
-      route.handlers.get(method) ?? (method === "HEAD" ? route.handlers.get("GET") : undefined);
-    if (handler === undefined) {
-      const allow = [...route.handlers.keys()];
-      if (route.handlers.has("GET") && !route.handlers.has("HEAD")) allow.push("HEAD");
-      throw new HTTPError(405, "Method Not Allowed", {
-        code: "HTTP_METHOD_NOT_ALLOWED",
-        headers: { allow: allow.join(", ") },
-      });
+    let values = NO_VALUES;
+    let route: Route | null | undefined = this.exact.get(rawPath);
+    if (route === undefined) {
+      values = [];
+      route = this.find(this.root, splitRawPath(rawPath), 1, values);
+      if (route === null) return null;
     }
-    const params = Object.create(null) as Record<string, string | number>;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i] as string;
-      params[route.paramNames[i] as string] = route.converters[i] === "int" ? Number(value) : value;
-    }
-    return { handler, params };
+    return { handler: handlerFor(route, method), params: paramsOf(route, values) };
   }
 
-  /** Dispatches `request` to its route; `null` when no route matches the path. */
-  async dispatch(request: Request): Promise<Response | null> {
-    const raw = request.scope.raw_path;
-    const rawPath =
-      raw === null
-        ? encodeURI(request.path)
-        : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("latin1");
-    const found = this.resolve(request.method, rawPath);
-    if (found === null) return null;
-    request.params = found.params;
-    return found.handler(request, found.params);
+  /**
+   * Dispatches `request` to its route; `null` when no route matches the path. Returns the
+   * handler's own result, so a handler that answers synchronously costs no promise here.
+   */
+  dispatch(request: Request): Response | Promise<Response> | null {
+    const rawPath = request.rawPath;
+    // A plain static path is one Map lookup: no split, no decoding, no parameter values.
+    let values = NO_VALUES;
+    let route: Route | null | undefined = this.exact.get(rawPath);
+    if (route === undefined) {
+      values = [];
+      route = this.find(this.root, splitRawPath(rawPath), 1, values);
+      if (route === null) return null;
+    }
+    const handler = handlerFor(route, request.method);
+    const params = paramsOf(route, values);
+    request.params = params;
+    return handler(request, params);
+  }
+
+  private templateFor(name: string): string | undefined {
+    const own = this.named.get(name);
+    if (own !== undefined) return own;
+    for (const { prefix, router } of this.included) {
+      const template = router.templateFor(name);
+      if (template !== undefined) return prefix + template;
+    }
+    return undefined;
   }
 
   /** Builds the path of a named route; each parameter is percent-encoded. */
   urlFor(name: string, params: Record<string, string | number> = {}): string {
-    const template = this.named.get(name);
+    const template = this.templateFor(name);
     if (template === undefined)
       throw new ASGIError(`No route named ${name}`, { code: "ASGI_UNKNOWN_ROUTE" });
     return template.replace(/\{([^}:]+)(?::([a-z]+))?\}/g, (_all, key: string, kind?: string) => {
@@ -238,4 +305,33 @@ export class Router {
         : encodeURIComponent(text);
     });
   }
+}
+
+const NO_VALUES: string[] = [];
+const NO_PARAMS: Record<string, string | number> = Object.freeze(
+  Object.create(null) as Record<string, string | number>,
+);
+
+function handlerFor(route: Route, method: string): Handler {
+  const handler =
+    route.handlers.get(method) ?? (method === "HEAD" ? route.handlers.get("GET") : undefined);
+  if (handler !== undefined) return handler;
+  const allow = [...route.handlers.keys()];
+  if (route.handlers.has("GET") && !route.handlers.has("HEAD")) allow.push("HEAD");
+  throw new HTTPError(405, "Method Not Allowed", {
+    code: "HTTP_METHOD_NOT_ALLOWED",
+    headers: { allow: allow.join(", ") },
+  });
+}
+
+function paramsOf(route: Route, values: string[]): Record<string, string | number> {
+  if (values.length === 0) return NO_PARAMS;
+  // A plain object (fast properties): the names come from the route templates, which
+  // registration keeps free of `__proto__`, never from the request.
+  const params: Record<string, string | number> = {};
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as string;
+    params[route.paramNames[i] as string] = route.converters[i] === "int" ? Number(value) : value;
+  }
+  return params;
 }

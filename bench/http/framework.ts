@@ -1,0 +1,195 @@
+/**
+ * The framework's own cost per request, in-process and without sockets: the three benchmark
+ * profiles through `ASGIApplication` + `Router` (+ two middlewares) against the same work
+ * done by a bare ASGI callable, with a server-like `receive`/`send` that answer at once.
+ * On a shared machine this is far steadier than req/s over loopback, because nothing but
+ * this one process is measured, and it isolates what src/asgi/app adds.
+ *
+ *   node --import tsx bench/http/framework.ts                 # compiled first, like run.ts
+ *   node node_modules/.cache/mtaio-bench-http/bench/http/framework.js [framework-index.js]
+ *
+ * The optional argument points at another build of src/asgi/app/index.js (e.g. an older
+ * commit compiled elsewhere) to compare before/after in one run.
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { ASGIApp, HTTPScope, ReceiveEvent, Send } from "../../src/asgi/types.js";
+import { ECHO_BODY, HELLO, HELLO_BYTES, PARAM_ROUTES, STATIC_ROUTES } from "./common.js";
+
+type Profile = "hello" | "routes" | "echo";
+
+interface FrameworkResponse {
+  send(send: Send): Promise<void>;
+}
+interface FrameworkRequest {
+  json(): Promise<unknown>;
+}
+type Handler = (request: FrameworkRequest) => FrameworkResponse | Promise<FrameworkResponse>;
+interface Framework {
+  ASGIApplication: new () => {
+    include(router: unknown): unknown;
+    addMiddleware(middleware: unknown): unknown;
+    asgi: ASGIApp;
+  };
+  Router: new () => {
+    get(path: string, h: Handler): unknown;
+    post(path: string, h: Handler): unknown;
+  };
+  Response: { json(content: unknown): FrameworkResponse };
+  ASGIMiddleware: new (...args: never[]) => { app: ASGIApp };
+}
+
+if (process.argv[1]?.endsWith(".ts")) {
+  // Under tsx: compile (as run.ts does) and re-run the plain JavaScript build.
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  spawnSync(`${root}node_modules/.bin/tsc`, [
+    "-p",
+    fileURLToPath(new URL("tsconfig.json", import.meta.url)),
+  ]);
+  const built = `${root}node_modules/.cache/mtaio-bench-http/bench/http/framework.js`;
+  const run = spawnSync(process.execPath, [built, ...process.argv.slice(2)], { stdio: "inherit" });
+  process.exit(run.status ?? 1);
+}
+
+const target = process.argv[2]
+  ? pathToFileURL(process.argv[2]).href
+  : new URL("../../src/asgi/app/index.js", import.meta.url).href;
+const framework = (await import(target)) as Framework;
+
+const MIDDLEWARE_HEADERS: Array<[string, string]> = [
+  ["x-mw-one", "1"],
+  ["x-mw-two", "2"],
+];
+
+function frameworkApp(profile: Profile): ASGIApp {
+  const { ASGIApplication, Router, Response, ASGIMiddleware } = framework;
+  const app = new ASGIApplication();
+  const router = new Router();
+  const hello: Handler = () => Response.json(HELLO);
+  if (profile === "hello") router.get("/", hello);
+  if (profile === "routes") {
+    for (const path of STATIC_ROUTES) router.get(path, hello);
+    for (const path of PARAM_ROUTES) router.get(path, hello);
+    for (const header of MIDDLEWARE_HEADERS) {
+      class AddHeader extends ASGIMiddleware {
+        async call(scope: HTTPScope, receive: () => Promise<ReceiveEvent>, send: Send) {
+          await this.app(scope, receive, (event) =>
+            event.type === "http.response.start"
+              ? send({ ...event, headers: [header, ...(event.headers ?? [])] })
+              : send(event),
+          );
+        }
+      }
+      app.addMiddleware(AddHeader);
+    }
+  }
+  if (profile === "echo") router.post("/echo", async (r) => Response.json(await r.json()));
+  app.include(router);
+  return app.asgi;
+}
+
+/** The bare callable of bench/http/servers/asgi-bare.ts, reduced to its per-request work. */
+function bareApp(profile: Profile): ASGIApp {
+  const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
+  const statics = new Set(STATIC_ROUTES);
+  const param = /^\/api\/items(\d+)\/([^/]+)$/;
+  const hello = async (send: Send, extra: Array<[string, string]> = []) => {
+    await send({
+      type: "http.response.start",
+      status: 200,
+      headers: extra.length === 0 ? JSON_HEADERS : [...extra, ...JSON_HEADERS],
+    });
+    await send({ type: "http.response.body", body: HELLO_BYTES });
+  };
+  if (profile === "hello") return (_scope, _receive, send) => hello(send);
+  if (profile === "routes") {
+    let inner: ASGIApp = async (scope, _receive, send) => {
+      const path = (scope as HTTPScope).path;
+      const match = param.exec(path);
+      if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send);
+    };
+    for (const header of MIDDLEWARE_HEADERS.slice().reverse()) {
+      const next = inner;
+      inner = (scope, receive, send) =>
+        next(scope, receive, (event) =>
+          event.type === "http.response.start"
+            ? send({ ...event, headers: [header, ...(event.headers ?? [])] })
+            : send(event),
+        );
+    }
+    return inner;
+  }
+  return async (_scope, receive, send) => {
+    const event = await receive();
+    if (event.type !== "http.request") return;
+    const text = Buffer.from(event.body).toString();
+    await send({ type: "http.response.start", status: 200, headers: JSON_HEADERS });
+    await send({ type: "http.response.body", body: Buffer.from(JSON.stringify(JSON.parse(text))) });
+  };
+}
+
+const RESOLVED = Promise.resolve();
+const ECHO_BYTES = Buffer.from(ECHO_BODY);
+
+function scopeFor(profile: Profile): HTTPScope {
+  const path = profile === "routes" ? "/api/items24/42" : profile === "echo" ? "/echo" : "/";
+  return {
+    type: "http",
+    asgi: { version: "3.0", spec_version: "2.4" },
+    http_version: "1.1",
+    method: profile === "echo" ? "POST" : "GET",
+    scheme: "http",
+    path,
+    raw_path: Buffer.from(path, "latin1"),
+    query_string: Buffer.alloc(0),
+    root_path: "",
+    headers:
+      profile === "echo"
+        ? [
+            ["host", "127.0.0.1"],
+            ["content-type", "application/json"],
+            ["content-length", String(ECHO_BYTES.byteLength)],
+          ]
+        : [["host", "127.0.0.1"]],
+    client: ["127.0.0.1", 50000],
+    server: ["127.0.0.1", 8000],
+  };
+}
+
+/** Nanoseconds per request: `count` requests one after another, the best of `rounds`. */
+async function measure(app: ASGIApp, profile: Profile, count: number, rounds: number) {
+  let sent = 0;
+  const send: Send = (event) => {
+    if (event.type === "http.response.body") sent++;
+    return RESOLVED;
+  };
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < rounds; round++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < count; i++) {
+      const scope = scopeFor(profile); // the server makes a scope per request too
+      const receive = () =>
+        Promise.resolve<ReceiveEvent>({ type: "http.request", body: ECHO_BYTES, more_body: false });
+      await app(scope, receive, send);
+    }
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / count);
+  }
+  if (sent !== count * rounds) throw new Error(`${profile}: ${sent} bodies for ${count * rounds}`);
+  return best;
+}
+
+console.log(`framework cost per request, in-process (best of 7 × 100k), Node ${process.version}`);
+console.log(`framework: ${target}`);
+const only = process.env.MTAIO_BENCH_ONLY?.split(",");
+for (const profile of ["hello", "routes", "echo"] as const) {
+  if (only !== undefined && !only.includes(profile)) continue;
+  const bare = bareApp(profile);
+  const app = frameworkApp(profile);
+  await measure(bare, profile, 50_000, 1); // warm-up: let both reach optimised code
+  await measure(app, profile, 50_000, 1);
+  const bareNs = await measure(bare, profile, 100_000, 7);
+  const appNs = await measure(app, profile, 100_000, 7);
+  console.log(
+    `  ${profile.padEnd(7)} bare ${bareNs.toFixed(0).padStart(5)} ns   framework ${appNs.toFixed(0).padStart(5)} ns   (+${(appNs - bareNs).toFixed(0)} ns)`,
+  );
+}
