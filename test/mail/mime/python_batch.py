@@ -57,6 +57,13 @@ def leaf(part):
     return info
 
 
+def leaves(part):
+    """Leaf parts in order; a message/rfc822 part counts as one leaf (Python sees it as multipart)."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        return [part]
+    return [leaf for child in part.iter_parts() for leaf in leaves(child)]
+
+
 def parse(raw, utf8):
     # RFC 6532 (SMTPUTF8) headers are UTF-8, which BytesParser reads as undecodable bytes: the
     # top-level header fields then come from parsing the decoded text (8bit bodies, though,
@@ -76,7 +83,7 @@ def parse(raw, utf8):
         "mimeVersion": None if msg["mime-version"] is None else str(msg["mime-version"]),
         "extra": {k: str(v) for k, v in msg.items() if k.lower().startswith("x-")},
         "defects": defects(body, not utf8) + (defects(msg) if utf8 else []),
-        "parts": [leaf(p) for p in body.walk() if not p.is_multipart()],
+        "parts": [leaf(p) for p in leaves(body)],
     }
 
 
