@@ -12,7 +12,9 @@
  * calls `fdatasync`, which additionally survives an OS crash or power loss, at a large cost per
  * batch. A torn last record (power loss mid-write) is detected by its length and dropped.
  *
- * One store file belongs to one client at a time; two live processes must not share it.
+ * One store file belongs to one client at a time: opening it takes `<path>.lock` (StoreLock),
+ * and a second live user gets MQTTError MQTT_STORE_LOCKED; a lock left by a dead process is
+ * taken over.
  */
 import {
   closeSync,
@@ -28,6 +30,7 @@ import {
 import { MQTTError } from "../../errors.js";
 import type { Properties } from "../codec/index.js";
 import type { MQTTStore, StoredPublish, StoredSession } from "./store.js";
+import { StoreLock } from "./store-lock.js";
 
 export interface FileStoreOptions {
   /** fdatasync after every flush (survives power loss; much slower). Default false. */
@@ -53,9 +56,11 @@ export class FileStore implements MQTTStore {
   /** The live state, so compaction can rewrite it without reading the log back. */
   private readonly outgoing = new Map<number, StoredPublish>();
   private readonly incoming = new Set<number>();
+  private readonly lock: StoreLock;
 
   constructor(path: string, options: FileStoreOptions = {}) {
     this.path = path;
+    this.lock = new StoreLock(path);
     this.fsync = options.fsync ?? false;
     this.compactAfterBytes = options.compactAfterBytes ?? 4 * 1024 * 1024;
   }
@@ -115,9 +120,13 @@ export class FileStore implements MQTTStore {
 
   async close(): Promise<void> {
     if (this.fd < 0) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
+      this.fd = -1;
+      this.lock.release();
+    }
   }
 
   /** Rewrites the log with only the live state, atomically (write, fsync, rename). */
@@ -147,14 +156,20 @@ export class FileStore implements MQTTStore {
   }
 
   private open(): void {
-    if (existsSync(this.path)) {
-      const data = readFileSync(this.path);
-      const valid = this.replay(data);
-      // Drop a torn tail so new records do not land after garbage.
-      if (valid < data.length) truncateSync(this.path, valid);
-      this.fileBytes = valid;
+    this.lock.acquire();
+    try {
+      if (existsSync(this.path)) {
+        const data = readFileSync(this.path);
+        const valid = this.replay(data);
+        // Drop a torn tail so new records do not land after garbage.
+        if (valid < data.length) truncateSync(this.path, valid);
+        this.fileBytes = valid;
+      }
+      this.fd = openSync(this.path, "a");
+    } catch (error) {
+      this.lock.release();
+      throw error;
     }
-    this.fd = openSync(this.path, "a");
   }
 
   /** Applies the log; returns how many bytes of it were whole records. */
