@@ -156,6 +156,14 @@ export class Response {
     return this.setCookie(name, "", { ...options, maxAge: 0, expires: new Date(0) });
   }
 
+  /** The values of every line of one header, e.g. `getHeaderLines("set-cookie")`. */
+  getHeaderLines(name: string): string[] {
+    const key = name.toLowerCase();
+    return this.headerList()
+      .filter(([line]) => line === key)
+      .map(([, value]) => value);
+  }
+
   /** Every header line as it will be sent (without the `content-length` that `send()` adds). */
   headerList(): ASGIHeaders {
     const fields = this.fields;

@@ -21,8 +21,12 @@ export interface TestRequestOptions {
 
 export interface TestResponse {
   status: number;
-  /** Lower-case names; repeated headers joined with ", ". */
+  /** Lower-case names; repeated headers joined with ", " (use `headerList` for Set-Cookie). */
   headers: Record<string, string>;
+  /** Every header line as sent, in order, names lower-case. */
+  headerList: ASGIHeaders;
+  /** The values of every line of one header (`getAll("set-cookie")`). */
+  getAll(name: string): string[];
   body: Uint8Array;
   text(): string;
   json(): unknown;
@@ -180,12 +184,14 @@ export class TestClient {
     };
     let status = 0;
     const responseHeaders = Object.create(null) as Record<string, string>;
+    const headerList: ASGIHeaders = [];
     const chunks: Uint8Array[] = [];
     const send = async (event: SendEvent): Promise<void> => {
       if (event.type === "http.response.start") {
         status = event.status;
         for (const [name, value] of event.headers ?? []) {
           const key = name.toLowerCase();
+          headerList.push([key, value]);
           const previous = responseHeaders[key];
           responseHeaders[key] = previous === undefined ? value : `${previous}, ${value}`;
         }
@@ -203,6 +209,11 @@ export class TestClient {
     return {
       status,
       headers: responseHeaders,
+      headerList,
+      getAll: (name) => {
+        const key = name.toLowerCase();
+        return headerList.filter(([line]) => line === key).map(([, value]) => value);
+      },
       body: responseBody,
       text: () => utf8.decode(responseBody),
       json: () => JSON.parse(utf8.decode(responseBody)) as unknown,

@@ -64,6 +64,52 @@ describe("ASGIApplication", () => {
     await assert.rejects(new TestClient(app).get("/"), /stream broke/);
   });
 
+  it("synchronous and asynchronous handlers, errors and HEAD take the same paths", async () => {
+    const router = new Router()
+      .get("/sync", () => Response.json({ sync: true }))
+      .get("/async", async () => Response.json({ async: true }))
+      .get("/sync-throws", () => {
+        throw new Error("secret");
+      })
+      .get("/async-rejects", async () => {
+        throw new HTTPError(409, "Conflict");
+      })
+      .get("/bad-header", () => Response.json({}).appendHeader("x", "ok").setCookie("a", "b"))
+      .get("/late-bad-header", () => {
+        const response = Response.json({});
+        response.headers["x-bad"] = "\r\nevil: 1";
+        return response;
+      });
+    const client = new TestClient(new ASGIApplication().include(router));
+    assert.deepEqual((await client.get("/sync")).json(), { sync: true });
+    assert.deepEqual((await client.get("/async")).json(), { async: true });
+    const thrown = await client.get("/sync-throws");
+    assert.equal(thrown.status, 500);
+    assert.ok(!thrown.text().includes("secret"));
+    assert.equal((await client.get("/async-rejects")).status, 409);
+    const head = await client.request("HEAD", "/sync");
+    assert.equal(head.status, 200);
+    assert.equal(head.body.byteLength, 0);
+    assert.equal(head.headers["content-length"], String('{"sync":true}'.length));
+    assert.deepEqual((await client.get("/bad-header")).getAll("set-cookie"), ["a=b"]);
+    const late = await client.get("/late-bad-header");
+    assert.equal(late.status, 500);
+    assert.equal(late.headers.evil, undefined);
+  });
+
+  it("a handleRequest override that calls super reaches the routers", async () => {
+    const app = new (class extends ASGIApplication {
+      override async handleRequest(request: Request): Promise<Response> {
+        const response = await super.handleRequest(request);
+        return response.appendHeader("x-wrapped", "1");
+      }
+    })().include(new Router().get("/", () => Response.text("hi")));
+    const res = await new TestClient(app).get("/");
+    assert.equal(res.text(), "hi");
+    assert.equal(res.headers["x-wrapped"], "1");
+    assert.equal((await new TestClient(app).get("/nope")).status, 404);
+  });
+
   it("handleError can be overridden", async () => {
     const app = new (class extends ASGIApplication {
       override async handleRequest(): Promise<Response> {

@@ -26,6 +26,64 @@ function multipart(boundary: string, parts: string[]): string {
 }
 
 describe("Request", () => {
+  it("queryAll returns every value of a repeated key in order, decoded; [] when absent", async () => {
+    const client = echo(async (r) => ({
+      tags: r.queryAll("tag"),
+      flag: r.queryAll("flag"),
+      none: r.queryAll("none"),
+      last: r.query.tag,
+    }));
+    const res = await client.get("/?tag=a&x=1&tag=b+c&tag=%E3%81%82&flag");
+    assert.deepEqual(res.json(), { tags: ["a", "b c", "あ"], flag: [""], none: [], last: "あ" });
+    assert.equal((await client.get("/?tag=%zz")).status, 400);
+  });
+
+  it("reads a body sent in several chunks, and one chunk without copying it", async () => {
+    const chunks = [Buffer.from('{"a":'), Buffer.from("[1,2]}")];
+    const scope: HTTPScope = {
+      type: "http",
+      asgi: { version: "3.0", spec_version: "2.4" },
+      http_version: "1.1",
+      method: "POST",
+      scheme: "http",
+      path: "/",
+      raw_path: null,
+      query_string: new Uint8Array(0),
+      root_path: "",
+      headers: [["content-type", "application/json"]],
+      client: null,
+      server: null,
+    };
+    let index = 0;
+    const receive = async (): Promise<ReceiveEvent> => ({
+      type: "http.request",
+      body: chunks[index++] ?? new Uint8Array(0),
+      more_body: index < chunks.length,
+    });
+    assert.deepEqual(await new Request(scope, receive).json(), { a: [1, 2] });
+    const one = Buffer.from("\ufeff[3]"); // a leading BOM is dropped, as TextDecoder does
+    const single = new Request(scope, async () => ({
+      type: "http.request",
+      body: one,
+      more_body: false,
+    }));
+    assert.equal(await single.body(), one);
+    assert.deepEqual(await single.json(), [3]);
+  });
+
+  it("json() drops __proto__ keys also when spelled with \\u escapes", async () => {
+    const client = echo(async (r) => {
+      const value = (await r.json()) as Record<string, unknown>;
+      return { keys: Object.keys(value), own: Object.getOwnPropertyNames(value) };
+    });
+    const res = await client.post("/", {
+      body: '{"\\u005f_proto__":{"polluted":1},"b":2}',
+      headers: { "content-type": "application/json" },
+    });
+    assert.deepEqual(res.json(), { keys: ["b"], own: ["b"] });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it("exposes method, path, raw query, parsed query (last wins, null prototype) and headers", async () => {
     const client = echo(async (r) => ({
       method: r.method,

@@ -6,6 +6,7 @@ import {
   Response,
   TestClient,
 } from "../../../src/asgi/app/index.js";
+import { frameEvent } from "../../../src/asgi/app/response.js";
 import type { SendEvent } from "../../../src/asgi/types.js";
 import { ASGIError } from "../../../src/errors.js";
 
@@ -98,5 +99,88 @@ describe("Response", () => {
     assert.equal(r.status, 500);
     assert.deepEqual(r.json(), { detail: "Internal Server Error" });
     assert.equal(r.headers.evil, undefined);
+  });
+});
+
+describe("Response headers with repeated names", () => {
+  it("appendHeader and list values send one line each; the record keeps single values", async () => {
+    const client = new TestClient(
+      appOf(() =>
+        Response.text("x", 200, { Link: ["</a>; rel=preload", "</b>; rel=preload"], "x-one": "1" })
+          .appendHeader("Vary", "accept")
+          .appendHeader("vary", "cookie"),
+      ),
+    );
+    const res = await client.get("/");
+    assert.deepEqual(res.getAll("link"), ["</a>; rel=preload", "</b>; rel=preload"]);
+    assert.deepEqual(res.getAll("vary"), ["accept", "cookie"]);
+    assert.equal(res.headers["x-one"], "1");
+    assert.deepEqual(
+      res.headerList.map(([name]) => name),
+      ["x-one", "content-type", "link", "link", "vary", "vary", "content-length"],
+    );
+  });
+
+  it("checks appended lines and list values when they come in", () => {
+    const isInvalid = (error: unknown) =>
+      error instanceof ASGIError && error.code === "ASGI_INVALID_HEADER";
+    assert.throws(() => Response.text("x").appendHeader("x-a", "1\r\nevil: 1"), isInvalid);
+    assert.throws(() => Response.text("x").appendHeader("x-a\n", "1"), isInvalid);
+    assert.throws(() => Response.text("x", 200, { link: ["ok", "bad\0"] }), isInvalid);
+  });
+
+  it("a header record replaced or edited after construction is checked at send", async () => {
+    const response = Response.json({});
+    response.headers = { "x-new": "a\nb" };
+    await assert.rejects(
+      response.send(async () => {}),
+      (error: unknown) => error instanceof ASGIError && error.code === "ASGI_INVALID_HEADER",
+    );
+    assert.equal(response.started, false, "nothing was sent, so an error response is possible");
+    const events: SendEvent[] = [];
+    const edited = Response.json({ a: 1 });
+    edited.headers["X-Upper"] = "ok"; // a mixed-case name set directly is sent lower-case
+    await edited.send(async (event) => {
+      events.push(event);
+    });
+    assert.deepEqual(events[0]?.type === "http.response.start" ? events[0].headers : [], [
+      ["content-type", "application/json"],
+      ["x-upper", "ok"],
+      ["content-length", "7"],
+    ]);
+  });
+
+  it("a content-type given by the caller wins over the factory's", async () => {
+    const r = await new TestClient(
+      appOf(() => Response.json({}, 200, { "Content-Type": "application/problem+json" })),
+    ).get("/");
+    assert.deepEqual(r.getAll("content-type"), ["application/problem+json"]);
+  });
+});
+
+describe("Server-sent events", () => {
+  it("frames retry, id, event, comments and data; a control-only event has no data line", async () => {
+    const events = from([
+      { retry: 5000, comment: "hello" },
+      { data: "a\r\nb", id: "42", event: "tick" },
+      { comment: "keep-alive" },
+    ]);
+    const r = await new TestClient(appOf(() => Response.sse(events))).get("/");
+    assert.equal(r.headers["cache-control"], "no-cache");
+    assert.equal(
+      r.text(),
+      ": hello\nretry: 5000\n\nevent: tick\nid: 42\ndata: a\ndata: b\n\n: keep-alive\n\n",
+    );
+  });
+
+  it("rejects a retry that is not a non-negative integer and ids with line breaks", () => {
+    const isInvalid = (error: unknown) =>
+      error instanceof ASGIError && error.code === "ASGI_INVALID_EVENT";
+    assert.throws(() => frameEvent({ retry: -1 }), isInvalid);
+    assert.throws(() => frameEvent({ retry: 1.5 }), isInvalid);
+    assert.throws(() => frameEvent({ retry: Number.NaN }), isInvalid);
+    assert.throws(() => frameEvent({ id: "1\n2", data: "x" }), isInvalid);
+    assert.throws(() => frameEvent({ event: "a\rb", data: "x" }), isInvalid);
+    assert.equal(frameEvent({ retry: 0 }), "retry: 0\n\n");
   });
 });

@@ -93,4 +93,69 @@ describe("Router", () => {
       { numRuns: 500 },
     );
   });
+
+  it("rejects a __proto__ or empty parameter name when the route is registered", () => {
+    assert.throws(() => new Router().get("/a/{__proto__}", () => Response.text("x")), {
+      code: "ASGI_INVALID_ROUTE",
+    });
+    assert.throws(() => new Router().get("/a/{}", () => Response.text("x")), {
+      code: "ASGI_INVALID_ROUTE",
+    });
+  });
+});
+
+describe("Router.include (prefixes)", () => {
+  const items = new Router()
+    .get("/", () => Response.json({ list: true }), { name: "items" })
+    .get("/{id:int}", (_r, params) => Response.json({ id: params.id }), { name: "item" })
+    .post("/{id:int}", () => Response.text("updated"));
+  const v1 = new Router().include(items, { prefix: "/items" });
+  const api = new Router()
+    .get("/api/health", () => Response.json({ ok: true }))
+    .get("/api/{section}", (_r, params) => Response.json({ section: params.section }))
+    .include(v1, { prefix: "/api/v1" });
+  const client = clientFor(api);
+
+  it("serves an included router's routes under its prefix, nested", async () => {
+    assert.deepEqual((await client.get("/api/v1/items/")).json(), { list: true });
+    assert.deepEqual((await client.get("/api/v1/items/7")).json(), { id: 7 });
+    assert.equal((await client.post("/api/v1/items/7")).text(), "updated");
+    assert.equal((await client.get("/api/v1/items/x")).status, 404);
+    assert.equal((await client.get("/items/7")).status, 404, "not outside the prefix");
+    assert.equal((await client.delete("/api/v1/items/7")).headers.allow, "GET, POST, HEAD");
+  });
+
+  it("the parent's own routes win; a prefix segment still matches its parameters otherwise", async () => {
+    assert.deepEqual((await client.get("/api/health")).json(), { ok: true });
+    assert.deepEqual((await client.get("/api/v1")).json(), { section: "v1" });
+    assert.deepEqual((await client.get("/api/other")).json(), { section: "other" });
+  });
+
+  it("routes added to the included router later are served too", async () => {
+    items.get("/latest", () => Response.json({ latest: true }));
+    assert.deepEqual((await client.get("/api/v1/items/latest")).json(), { latest: true });
+  });
+
+  it("urlFor reaches named routes of included routers, with their prefix", () => {
+    assert.equal(api.urlFor("item", { id: 3 }), "/api/v1/items/3");
+    assert.equal(api.urlFor("items"), "/api/v1/items/");
+  });
+
+  it("ASGIApplication.include takes a prefix too", async () => {
+    const app = new ASGIApplication().include(items, { prefix: "/shop" });
+    const res = await new TestClient(app).get("/shop/5");
+    assert.deepEqual(res.json(), { id: 5 });
+  });
+
+  it("rejects prefixes that are not static segments, and cycles", () => {
+    for (const prefix of ["api", "/api/", "/{x}", "/a//b"]) {
+      assert.throws(() => new Router().include(new Router(), { prefix }), {
+        code: "ASGI_INVALID_ROUTE",
+      });
+    }
+    const a = new Router();
+    const b = new Router().include(a);
+    assert.throws(() => a.include(b), { code: "ASGI_INVALID_ROUTE" });
+    assert.throws(() => a.include(a), { code: "ASGI_INVALID_ROUTE" });
+  });
 });
