@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { Agent, get } from "node:http";
+import { get as httpsGet } from "node:https";
 import { connect } from "node:net";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -16,7 +17,7 @@ import { ASGIApplication, Response, Router } from "../../src/asgi/app/index.js";
 import { serve } from "../../src/asgi/server/index.js";
 import type { ASGIApp, Send } from "../../src/asgi/types.js";
 import { ASGIError } from "../../src/errors.js";
-import { freePort, tempDir } from "../servers/common.js";
+import { freePort, makeCertificates, serverSkip, tempDir } from "../servers/common.js";
 import { gate, RawClient, recordingLogger, sleep, start } from "./server/helpers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -363,6 +364,53 @@ describe("server over real sockets: lifespan and graceful close", () => {
     await sleep(20); // let the server see the bytes
     await guard(handle.close(), 5000, "close()");
     await guard(loris.untilClosed(), 5000, "closing the slowloris socket");
+  });
+});
+
+describe("server over real sockets: close() under TLS", {
+  skip: serverSkip("openssl", "openssl"),
+}, () => {
+  it("cuts a connection that never starts its TLS handshake, and lets an HTTPS request in flight finish", async () => {
+    const dir = await tempDir("asgi-tls-close");
+    try {
+      const certificates = await makeCertificates(dir.path);
+      const inside = gate();
+      const release = gate();
+      const handle = await start(
+        async (scope, _receive, send) => {
+          if (scope.type !== "http") throw new Error("no lifespan");
+          inside.open();
+          await release.promise;
+          await send({ type: "http.response.start", status: 200 });
+          await send({ type: "http.response.body", body: Buffer.from(`slow ${scope.scheme}`) });
+        },
+        { tls: { key: certificates.key, cert: certificates.cert } },
+      );
+      const silent = new RawClient(handle.port); // TCP only: no ClientHello ever
+      await silent.write("");
+      const answer = new Promise<string>((resolve, reject) => {
+        httpsGet(
+          `${handle.url.replace("http:", "https:")}/slow`,
+          { ca: certificates.ca },
+          (response) => {
+            let body = "";
+            response.setEncoding("utf8");
+            response.on("data", (data: string) => {
+              body += data;
+            });
+            response.on("end", () => resolve(body));
+          },
+        ).on("error", reject);
+      });
+      await inside.promise;
+      const closing = handle.close();
+      await guard(silent.untilClosed(), 5000, "closing the socket without a handshake");
+      release.open();
+      assert.equal(await answer, "slow https");
+      await guard(closing, 5000, "close()");
+    } finally {
+      await dir.remove();
+    }
   });
 });
 

@@ -36,6 +36,11 @@ interface RequestSocket extends Socket {
   _httpMessage?: ServerResponse | null;
 }
 
+/** A TLS socket over a raw TCP socket (Node's private link to the one it wraps). */
+interface WrappingSocket extends Socket {
+  _parent?: Socket | null;
+}
+
 function addressesOf(socket: AddressedSocket) {
   let addresses = socket[kAddresses];
   if (addresses === undefined) {
@@ -102,9 +107,16 @@ export class ASGIHTTPServer implements ExchangeContext {
     // Connections are tracked (per connection, not per request) so that close() can cut the
     // ones that carry no request: Node stops enforcing headersTimeout once server.close() has
     // run, so a client trickling a request head would otherwise hold close() open for ever.
-    this.server.on(options.tls === undefined ? "connection" : "secureConnection", (socket) =>
-      this.track(socket as Socket),
-    );
+    // With TLS, a connection is tracked as its raw socket until the handshake ends (one that
+    // never finishes it would otherwise hold close() for the TLS handshakeTimeout, 120 s),
+    // then as the TLS socket that carries the requests.
+    this.server.on("connection", (socket: Socket) => this.track(socket));
+    if (options.tls !== undefined) {
+      this.server.on("secureConnection", (socket: WrappingSocket) => {
+        if (socket._parent != null) this.sockets.delete(socket._parent);
+        this.track(socket);
+      });
+    }
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) =>
       this.handle(req, res, false),
     );
