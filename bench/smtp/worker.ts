@@ -1,15 +1,16 @@
 /**
  * One benchmark scenario for one library, in its own process (so peak RSS is its own).
- * Usage: node --import tsx bench/smtp/worker.ts <mtaio|nodemailer> <one|pool|big> <port> <count> [bigFile]
- * Prints one JSON line: { messages, wallMs, cpuMs, baselineRssMB, peakRssMB, composer }.
+ * Usage: node --import tsx bench/smtp/worker.ts <mtaio|nodemailer> <one|pool|big> <port> <count> <bigFile> [warmup]
+ * Prints one JSON line: { messages, wallMs, cpuMs, baselineRssMB, peakRssMB }.
+ * `warmup` messages (default 1) go over the same connection(s) before the measurement.
  */
 import { createReadStream } from "node:fs";
 import nodemailer, { type SendMailOptions } from "nodemailer";
 import { Attachment, MailMessage } from "../../src/mail/mime/index.js";
 import { AsyncSMTPClient, type SendableMessage, SMTPPool } from "../../src/mail/smtp/index.js";
-import { fallbackMessage } from "./fallback-mime.js";
 
-const [lib, scenario, portText, countText, bigFile] = process.argv.slice(2);
+const [lib, scenario, portText, countText, bigFile, warmupText] = process.argv.slice(2);
+const warmup = Math.max(1, Number(warmupText ?? 1));
 const port = Number(portText);
 const count = Number(countText);
 const attachment8k: Buffer = Buffer.from(
@@ -18,36 +19,21 @@ const attachment8k: Buffer = Buffer.from(
 const text = "Hello from the SMTP benchmark.\nSecond line of plain text.\n".repeat(4);
 const html = `<html><body><h1>Benchmark</h1><p>${"Lorem ipsum dolor sit amet. ".repeat(10)}</p></body></html>`;
 
-let composer = "MailMessage";
-
-/** A MailMessage when the MIME layer renders; else the bench's own streaming composer. */
 function mtaioMessage(i: number, big: boolean): SendableMessage {
-  const init = {
+  return new MailMessage({
     subject: `Benchmark message ${i}`,
     sender: "bench@mtaio.test",
     recipients: ["sink@mtaio.test"],
     textContent: text,
     htmlContent: html,
-  };
-  try {
-    const message = new MailMessage(init);
-    message.attachments.push(
+    attachments: [
       new Attachment({
         filename: big ? "big.bin" : "data.bin",
         content: big ? createReadStream(bigFile) : attachment8k,
         contentType: "application/octet-stream",
       }),
-    );
-    message.envelope();
-    return message;
-  } catch {
-    composer = "bench fallback composer (MailMessage.render not implemented yet)";
-    return fallbackMessage({
-      ...init,
-      index: i,
-      attachment: big ? { file: bigFile } : { bytes: attachment8k },
-    });
-  }
+    ],
+  });
 }
 
 function nodemailerMessage(i: number, big: boolean): SendMailOptions {
@@ -75,7 +61,7 @@ async function runMtaio(): Promise<() => Promise<void>> {
     const pool = new SMTPPool({ host: "127.0.0.1", port, connections: 5, ...plain });
     // Warm up the connections outside the measurement.
     await Promise.all(
-      Array.from({ length: 5 }, (_, i) => pool.sendMessage(mtaioMessage(-i, false))),
+      Array.from({ length: 5 * warmup }, (_, i) => pool.sendMessage(mtaioMessage(-i, false))),
     );
     return async () => {
       await Promise.all(
@@ -86,7 +72,7 @@ async function runMtaio(): Promise<() => Promise<void>> {
   }
   const client = new AsyncSMTPClient();
   await client.connect("127.0.0.1", port, plain);
-  await client.sendMessage(mtaioMessage(-1, false));
+  for (let i = 0; i < warmup; i++) await client.sendMessage(mtaioMessage(-1, false));
   return async () => {
     if (scenario === "big") await client.sendMessage(mtaioMessage(0, true));
     else for (let i = 0; i < count; i++) await client.sendMessage(mtaioMessage(i, false));
@@ -104,7 +90,12 @@ async function runNodemailer(): Promise<() => Promise<void>> {
     maxConnections: scenario === "pool" ? 5 : 1,
     maxMessages: Number.POSITIVE_INFINITY,
   });
-  await transport.sendMail(nodemailerMessage(-1, false));
+  // Warm up the connection(s) outside the measurement, like the mtaio side.
+  await Promise.all(
+    Array.from({ length: scenario === "pool" ? 5 * warmup : warmup }, (_, i) =>
+      transport.sendMail(nodemailerMessage(-i, false)),
+    ),
+  );
   return async () => {
     if (scenario === "big") await transport.sendMail(nodemailerMessage(0, true));
     else if (scenario === "pool") {
@@ -130,7 +121,6 @@ console.log(
     cpuMs: (cpu.user + cpu.system) / 1000,
     baselineRssMB,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
-    composer: lib === "mtaio" ? composer : "nodemailer",
   }),
 );
 process.exit(0);

@@ -2,7 +2,7 @@
  * Turns every accepted attachment content kind into one shape, an async iterable of byte
  * chunks, so the renderer streams them without ever holding a whole file in memory.
  */
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import type { AttachmentContent } from "./types.js";
 
@@ -80,15 +80,42 @@ export async function* contentChunks(content: AttachmentContent): AsyncGenerator
   }
 }
 
-/** Chunks of a file, opened afresh on every call (so a message with files can render twice). */
+/** Bytes read from a file per chunk: big enough that per-read overhead is small, small enough for flat memory. */
+const FILE_CHUNK = 256 * 1024;
+
+/**
+ * Chunks of a file, opened afresh on every call (so a message with files can render twice).
+ * Read with a FileHandle rather than a ReadStream: one `read` per chunk, without the stream
+ * machinery, and every chunk is a fresh buffer the consumer may keep.
+ */
 export async function* fileChunks(path: string): AsyncGenerator<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    yield* fromIterable(createReadStream(path, { highWaterMark: 64 * 1024 }));
+    handle = await open(path, "r");
   } catch (error) {
-    throw mimeError(
-      MIME_ERROR_CODES.attachmentRead,
-      `Reading attachment file ${JSON.stringify(path)} failed`,
-      error,
-    );
+    throw readError(path, error);
   }
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(FILE_CHUNK);
+      let bytesRead: number;
+      try {
+        ({ bytesRead } = await handle.read(buffer, 0, FILE_CHUNK, null));
+      } catch (error) {
+        throw readError(path, error);
+      }
+      if (bytesRead === 0) return;
+      yield bytesRead === FILE_CHUNK ? buffer : buffer.subarray(0, bytesRead);
+    }
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
+function readError(path: string, cause: unknown) {
+  return mimeError(
+    MIME_ERROR_CODES.attachmentRead,
+    `Reading attachment file ${JSON.stringify(path)} failed`,
+    cause,
+  );
 }

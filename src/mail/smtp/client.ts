@@ -24,6 +24,7 @@ import type {
   SendResult,
   SMTPConnectOptions,
   SMTPEnvelope,
+  SMTPSender,
 } from "./types.js";
 
 const DEFAULTS = {
@@ -41,7 +42,7 @@ export interface LoginOptions {
   signal?: AbortSignal;
 }
 
-export class AsyncSMTPClient {
+export class AsyncSMTPClient implements SMTPSender {
   #session: Session | undefined;
   #sessionOptions: SessionOptions | undefined;
   #allowPlaintextAuth = false;

@@ -10,10 +10,13 @@
  * - For BDAT (RFC 3030) no dot-stuffing is needed: lengths, not a terminator, delimit chunks.
  */
 
+import { isCanonical } from "../mime/canonical-chunks.js";
+
 const CR = 0x0d;
 const LF = 0x0a;
 const DOT = 0x2e;
 const CRLF = Buffer.from("\r\n");
+const LF_DOT = Buffer.from("\n.");
 
 export class BodyEncoder {
   readonly #dotStuff: boolean;
@@ -67,6 +70,15 @@ export class BodyEncoder {
     // Fast path: MIME output is normally CRLF-clean with no dot at a line start, and is passed
     // on without copying. Checked with native indexOf (memchr) rather than a byte loop.
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, n);
+    if (!this.#pendingCR && isCanonical(chunk)) {
+      // Rendered by MailMessage: CRLF-clean by construction (see canonical-chunks.ts), so
+      // only dots at line starts are left to find, with one native search.
+      if (this.#dotStuff && ((this.#lineStart && buf[0] === DOT) || buf.indexOf(LF_DOT) !== -1)) {
+        return this.#slow(chunk);
+      }
+      this.#lineStart = buf[n - 1] === LF;
+      return chunk;
+    }
     let begin = 0;
     let lineStart = this.#lineStart;
     if (this.#pendingCR) {

@@ -14,4 +14,5 @@ export type {
   SMTPConnectOptions,
   SMTPEnvelope,
   SMTPSecurity,
+  SMTPSender,
 } from "./types.js";

@@ -6,15 +6,7 @@
 import { MailError } from "../../errors.js";
 import type { AuthMechanism, OAuth2TokenProvider } from "./auth.js";
 import { AsyncSMTPClient } from "./client.js";
-import type {
-  MessageBody,
-  SendableMessage,
-  SendOptions,
-  SendRawOptions,
-  SendResult,
-  SMTPConnectOptions,
-  SMTPEnvelope,
-} from "./types.js";
+import type { SMTPConnectOptions, SMTPSender } from "./types.js";
 
 export interface SMTPPoolOptions extends Omit<SMTPConnectOptions, "signal"> {
   host: string;
@@ -35,7 +27,7 @@ interface Slot {
   busy: boolean;
 }
 
-export class SMTPPool {
+export class SMTPPool implements SMTPSender {
   readonly #options: SMTPPoolOptions;
   readonly #slots: Slot[];
   readonly #waiting: Array<(slot: Slot) => void> = [];
@@ -59,17 +51,13 @@ export class SMTPPool {
     this.#slots = Array.from({ length: connections }, () => ({ client: undefined, busy: false }));
   }
 
-  sendMessage(message: SendableMessage, options: SendOptions = {}): Promise<SendResult> {
-    return this.#withClient(options.signal, (client) => client.sendMessage(message, options));
-  }
+  /** Sends on the next free connection (opening one if needed); see `AsyncSMTPClient.sendMessage`. */
+  readonly sendMessage: SMTPSender["sendMessage"] = (message, options = {}) =>
+    this.#withClient(options.signal, (client) => client.sendMessage(message, options));
 
-  sendRaw(
-    envelope: SMTPEnvelope,
-    body: MessageBody,
-    options: SendRawOptions = {},
-  ): Promise<SendResult> {
-    return this.#withClient(options.signal, (client) => client.sendRaw(envelope, body, options));
-  }
+  /** Sends raw bytes on the next free connection; see `AsyncSMTPClient.sendRaw`. */
+  readonly sendRaw: SMTPSender["sendRaw"] = (envelope, body, options = {}) =>
+    this.#withClient(options.signal, (client) => client.sendRaw(envelope, body, options));
 
   /** Waits for sends in progress to finish their turn, then QUITs every connection. */
   async close(): Promise<void> {

@@ -80,3 +80,17 @@ export interface SendableMessage {
 }
 
 export type MessageBody = Uint8Array | string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/**
+ * Sending, as both `AsyncSMTPClient` (one connection) and `SMTPPool` (several) offer it, so
+ * code can take either.
+ */
+export interface SMTPSender {
+  /** Renders and sends a message; see `AsyncSMTPClient.sendMessage`. */
+  sendMessage(message: SendableMessage, options?: SendOptions): Promise<SendResult>;
+  /** Sends an already-composed message; see `AsyncSMTPClient.sendRaw`. */
+  sendRaw(envelope: SMTPEnvelope, body: MessageBody, options?: SendRawOptions): Promise<SendResult>;
+  /** QUITs and closes (every connection, for a pool). */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
