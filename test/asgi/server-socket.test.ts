@@ -185,6 +185,69 @@ describe("server over real sockets: connections", () => {
   });
 });
 
+describe("server over real sockets: malformed and ambiguous requests", () => {
+  it("refuses request-smuggling shapes before the app runs, closing the connection", async () => {
+    let called = 0;
+    await using handle = await start(
+      async (scope, receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        called++;
+        for (;;) {
+          const event = await receive();
+          if (event.type !== "http.request" || !event.more_body) break;
+        }
+        await send({ type: "http.response.start", status: 200 });
+        await send({ type: "http.response.body", body: Buffer.from("served") });
+      },
+      { lifespan: "off" },
+    );
+    const cases: Record<string, [string, number]> = {
+      "Content-Length and Transfer-Encoding": [
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        400,
+      ],
+      "two Content-Lengths": [
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+        400,
+      ],
+      "an unsupported transfer coding": [
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        501,
+      ],
+      "chunked not last": [
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+        400,
+      ],
+      "obsolete line folding": ["GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n", 400],
+      "bare LF line ends": ["GET / HTTP/1.1\nHost: x\n\n", 400],
+      "NUL in a header value": ["GET / HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\n\r\n", 400],
+      "bare CR in a header value": ["GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", 400],
+      "a space in a header name": ["GET / HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n", 400],
+      "HTTP/1.1 without Host": ["GET / HTTP/1.1\r\n\r\n", 400],
+    };
+    for (const [label, [request, status]] of Object.entries(cases)) {
+      const client = new RawClient(handle.port);
+      await client.write(request);
+      const text = await guard(client.untilClosed(), 5000, `closing after ${label}`);
+      assert.match(text, new RegExp(`^HTTP/1\\.1 ${status} `), label);
+    }
+    assert.equal(called, 0, "the app saw none of them");
+    // A malformed chunk size once the head was fine: 400, and the app sees a disconnect.
+    const client = new RawClient(handle.port);
+    await client.write(
+      "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+    );
+    assert.match(await client.untilClosed(), /^HTTP\/1\.1 400 /);
+    const ok = await fetch(handle.url);
+    assert.equal(await ok.text(), "served", "the server keeps serving");
+    assert.deepEqual(
+      handle.logger.errors.map((entry) => entry.message),
+      [],
+      "bad requests are not app errors",
+    );
+  });
+});
+
 describe("server over real sockets: backpressure", () => {
   it("a framework stream to a client that reads nothing waits on drain, with memory bounded", async () => {
     const MiB = 1024 * 1024;

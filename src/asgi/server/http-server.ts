@@ -20,6 +20,7 @@ import { parseTarget } from "./path.js";
 
 const BAD_REQUEST_BODY = Buffer.from("Bad Request");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
+const NOT_IMPLEMENTED_BODY = Buffer.from("Not Implemented");
 const EMPTY = Buffer.alloc(0);
 
 /** The client/server address pair, computed once per connection. */
@@ -250,6 +251,7 @@ export class ASGIHTTPServer implements ExchangeContext {
     const count = raw.length >> 1;
     const headers: ASGIHeaders = new Array(count);
     let contentLength = 0;
+    let unsupported = false;
     for (let i = 0, j = 0; i < count; i++, j += 2) {
       const name = raw[j].toLowerCase();
       const value = raw[j + 1];
@@ -259,7 +261,14 @@ export class ASGIHTTPServer implements ExchangeContext {
         if (contentLength === 0) contentLength = Number(value);
       } else if (name.length === 17 && name === "transfer-encoding") {
         contentLength = -1;
+        // RFC 9112 §6.1: only chunked is decoded here; another coding (Node's parser lets
+        // "gzip, chunked" through) would hand the app bytes it cannot tell are still encoded.
+        if (value.trim().toLowerCase() !== "chunked") unsupported = true;
       }
+    }
+    if (unsupported) {
+      writeErrorResponse(res, 501, NOT_IMPLEMENTED_BODY, true);
+      return;
     }
     if (contentLength > this.bodyLimit) {
       // Refuse without reading the body; close so its bytes need not be read either.
