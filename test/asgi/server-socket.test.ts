@@ -317,34 +317,35 @@ describe("server over real sockets: large whole bodies", () => {
   const MiB = 1024 * 1024;
   const body = Buffer.alloc(24 * MiB);
   for (let i = 0; i < body.length; i += 4096) body.writeUInt32BE(i, i);
-  let outcome: Promise<unknown> = Promise.resolve();
+  /** How the app's one send() of the whole body ended, for the current test. */
+  let outcome = gate<unknown>();
   const app: ASGIApp = async (scope, _receive, send) => {
     if (scope.type !== "http") throw new Error("no lifespan");
     await send({ type: "http.response.start", status: 200 });
-    outcome = send({ type: "http.response.body", body }).then(
-      () => "sent",
-      (error: unknown) => error,
+    await send({ type: "http.response.body", body }).then(
+      () => outcome.open("sent"),
+      (error: unknown) => outcome.open(error),
     );
-    await outcome;
   };
 
   it("arrives intact with its Content-Length", async () => {
+    outcome = gate<unknown>();
     await using handle = await start(app);
     const response = await fetch(handle.url);
     assert.equal(response.headers.get("content-length"), String(body.length));
     assert.equal(response.headers.get("transfer-encoding"), null);
     const received = Buffer.from(await response.arrayBuffer());
     assert.equal(received.equals(body), true);
-    assert.equal(await outcome, "sent");
+    assert.equal(await outcome.promise, "sent");
   });
 
   it("to a client that reads nothing: cut off after writeTimeout, send() rejects", async () => {
+    outcome = gate<unknown>();
     await using handle = await start(app, { writeTimeout: 300 });
     const client = new RawClient(handle.port);
     client.socket.pause();
     await client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    await sleep(20);
-    const error = await guard(outcome, 10_000, "send() settling");
+    const error = await guard(outcome.promise, 10_000, "send() settling");
     assert.ok(error instanceof ASGIError, `send() ended with ${String(error)}`);
     assert.equal(error.code, "ASGI_CLIENT_DISCONNECTED");
     assert.match(String(handle.logger.errors[0]?.message), /read nothing/);
@@ -520,7 +521,7 @@ if (cluster.isPrimary) {
     }
   });
 
-  it("the built CLI (dist/cli.js) serves ./app.js on --host/--port and stops on SIGTERM", {
+  it("the built CLI (dist/cli.js) serves ./app.js on --host/--port, with --workers 2, and stops on SIGTERM", {
     skip: built,
   }, async () => {
     const dir = await tempDir("asgi-cli");
@@ -540,7 +541,7 @@ if (cluster.isPrimary) {
       }
     }
   }
-  await send({ type: "http.response.start", status: 200, headers: [["content-type", "text/plain"]] });
+  await send({ type: "http.response.start", status: 200, headers: [["x-pid", String(process.pid)]] });
   await send({ type: "http.response.body", body: Buffer.from(scope.state.greeting + " " + scope.path) });
 }
 `,
@@ -562,6 +563,30 @@ if (cluster.isPrimary) {
       run.child.kill("SIGTERM");
       assert.equal(await guard(run.exit, 10_000, "the CLI's exit"), 0, run.output());
       assert.equal(await refused(port), true);
+
+      // --workers 2: two processes answer on the one port; SIGTERM takes them all down.
+      const port2 = await freePort();
+      const workers = spawnNode([
+        distCLI,
+        "serve",
+        `${dir.path}/app.js`,
+        "--port",
+        String(port2),
+        "--workers",
+        "2",
+      ]);
+      const url2 = await printedURL(workers);
+      assert.match(workers.output(), /2 workers/);
+      const pids = new Set<number>();
+      for (let i = 0; i < 12 && pids.size < 2; i++) {
+        const response = await fetch(`${url2}/w`, { headers: { connection: "close" } });
+        assert.equal(await response.text(), "hello from the CLI /w");
+        pids.add(Number(response.headers.get("x-pid")));
+      }
+      assert.equal(pids.size, 2, "both workers answered");
+      workers.child.kill("SIGTERM");
+      assert.equal(await guard(workers.exit, 10_000, "the CLI's exit"), 0, workers.output());
+      for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
     } finally {
       await dir.remove();
     }
