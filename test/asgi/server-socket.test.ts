@@ -164,6 +164,20 @@ describe("server over real sockets: connections", () => {
     assert.ok(pushed < 64, `the server read and discarded the body (${pushed} MiB accepted)`);
   });
 
+  it("requestTimeout bounds receiving the request, not a long response stream after it", async () => {
+    await using handle = await start(
+      async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        await send({ type: "http.response.start", status: 200 });
+        await send({ type: "http.response.body", body: Buffer.from("first "), more_body: true });
+        await sleep(700); // well past requestTimeout, with Node's check running every 100 ms
+        await send({ type: "http.response.body", body: Buffer.from("second") });
+      },
+      { headersTimeout: 200, requestTimeout: 300 },
+    );
+    assert.equal(await (await fetch(handle.url)).text(), "first second");
+  });
+
   it("a slowloris head trickled a line at a time is cut off at headersTimeout (408)", async () => {
     await using handle = await start(
       async () => {
