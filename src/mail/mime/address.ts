@@ -15,6 +15,7 @@ export { parseAddressList };
 
 const ATOMS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const MAX_QUOTED_NAME = 60;
+const MAX_ATOM = 60;
 
 function splitAddress(address: string): { local: string; domain: string } {
   const at = address.lastIndexOf("@");
@@ -42,7 +43,9 @@ function checkAddrSpec(address: string): string {
   const { local, domain } = splitAddress(normal);
   if (local.length > 256) invalid(address, "local part too long");
   if (domain.startsWith("[")) {
-    if (!/^\[[!-Z^-~]*\]$/.test(domain)) invalid(address, "bad domain literal");
+    // RFC 5321 §4.5.3.1.2: a domain is at most 255 octets; a literal is an address, far shorter.
+    if (!/^\[[!-Z^-~]*\]$/.test(domain) || domain.length > 255)
+      invalid(address, "bad domain literal");
   } else if (/[^\0-\x7f]/.test(domain) ? domainToASCII(domain) === "" : !isHostname(domain)) {
     invalid(address, "bad domain");
   }
@@ -135,8 +138,10 @@ function addPhrase(
   smtputf8: boolean,
   suffix = "",
 ): void {
-  if (ATOMS.test(name) && !name.includes("=?")) {
-    const words = name.split(" ");
+  const words = name.split(" ");
+  // Atoms are written as they are only when each fits a line: a longer one is encoded, so it
+  // can be cut into encoded-words and folded (RFC 5322 §2.1.1).
+  if (ATOMS.test(name) && !name.includes("=?") && words.every((w) => w.length <= MAX_ATOM)) {
     words.forEach((word, i) => {
       header.add(i === 0 ? ws : " ", i === words.length - 1 ? word + suffix : word);
     });

@@ -17,8 +17,13 @@ const SEGMENT = 72;
 
 const utf8 = new TextEncoder();
 
+/**
+ * True for an RFC 2045 token of at most 127 characters, the longest type or subtype name
+ * RFC 6838 §4.2 allows; the cap also keeps a caller's parameter name from making a line that
+ * cannot be folded under 998 octets.
+ */
 export function isToken(text: string): boolean {
-  return TOKEN.test(text);
+  return text.length <= 127 && TOKEN.test(text);
 }
 
 function quote(text: string): string {
@@ -69,7 +74,10 @@ export function paramSegments(name: string, value: string): string[] {
  * not standard, but what Outlook and others read). Returned as pieces to fold between.
  */
 export function legacyEncodedParam(name: string, value: string): string[] {
-  if (/^[ -~]*$/.test(value) && !value.includes("=?")) return [`${name}=${quote(value)}`];
+  const plain = `${name}=${quote(value)}`;
+  // A long ASCII value is encoded too: encoded-words can be folded between, a quoted string
+  // cannot (it would make a line over 78, or even over 998, octets).
+  if (/^[ -~]*$/.test(value) && !value.includes("=?") && plain.length <= SEGMENT) return [plain];
   const words = encodeWords(value, 60);
   words[0] = `${name}="${words[0]}`;
   words[words.length - 1] += '"';
