@@ -25,19 +25,27 @@ named after the colon), either an ASGIApplication instance or an async
 (scope, receive, send) function.
 
 Options:
-  --host <host>          interface to bind (default 127.0.0.1)
-  --port <port>          TCP port, 0 for any free one (default 8000)
-  --workers <n|auto>     worker processes; "auto" = one per core (default 1)
-  --body-limit <bytes>   largest request body accepted (default 1048576)
-  --lifespan <mode>      auto | on | off (default auto)
-  --root-path <path>     ASGI root_path, when mounted below a prefix
-  --access-log           print one line per response
+  --host <host>               interface to bind (default 127.0.0.1)
+  --port <port>, -p           TCP port, 0 for any free one (default 8000)
+  --workers <n|auto>, -w      worker processes; "auto" = one per core (default 1)
+  --body-limit <bytes>        largest request body accepted (default 1048576)
+  --lifespan <mode>           auto | on | off (default auto)
+  --root-path <path>          ASGI root_path, when mounted below a prefix
+  --access-log                print one line per response
+  --headers-timeout <ms>      time a client has to send the request head (default 20000)
+  --request-timeout <ms>      time a client has to send the whole request (default 60000)
+  --keep-alive-timeout <ms>   how long an idle keep-alive connection stays open
+                              (default 5000)
+  --write-timeout <ms>        how long a response waits for a client that reads nothing
+                              (default 60000)
+  --shutdown-timeout <ms>     how long shutdown waits for in-flight requests (default 30000)
+  --max-header-size <bytes>   largest request head (default 16384)
   --forwarded-allow-ips <list>
-                         comma-separated proxy addresses trusted for X-Forwarded-For
-                         and X-Forwarded-Proto ("*" = any)
-  --ssl-keyfile <file>   serve HTTPS with this PEM private key ...
-  --ssl-certfile <file>  ... and this PEM certificate (chain)
-  -h, --help             show this help
+                              comma-separated proxy addresses trusted for X-Forwarded-For
+                              and X-Forwarded-Proto ("*" = any)
+  --ssl-keyfile <file>        serve HTTPS with this PEM private key ...
+  --ssl-certfile <file>       ... and this PEM certificate (chain)
+  -h, --help                  show this help
 `;
 
 function fail(message: string): never {
@@ -98,6 +106,12 @@ async function main(argv: string[]): Promise<void> {
     lifespan,
     rootPath: values["root-path"],
     accessLog: values["access-log"],
+    headersTimeout: number("headers-timeout", values["headers-timeout"]),
+    requestTimeout: number("request-timeout", values["request-timeout"]),
+    keepAliveTimeout: number("keep-alive-timeout", values["keep-alive-timeout"]),
+    writeTimeout: number("write-timeout", values["write-timeout"]),
+    shutdownTimeout: number("shutdown-timeout", values["shutdown-timeout"]),
+    maxHeaderSize: number("max-header-size", values["max-header-size"]),
     forwardedAllowIps: values["forwarded-allow-ips"]
       ?.split(",")
       .map((ip) => ip.trim())
@@ -105,9 +119,14 @@ async function main(argv: string[]): Promise<void> {
     tls,
   };
 
+  let resolved: ReturnType<typeof resolveOptions>;
+  try {
+    resolved = resolveOptions(options, availableParallelism());
+  } catch (error) {
+    fail((error as Error).message); // an option out of range is a usage error
+  }
   let handle: ServerHandle;
   try {
-    const resolved = resolveOptions(options, availableParallelism());
     if (resolved.workers > 1 && cluster.isPrimary) {
       // The primary only supervises; each worker runs this command again and loads the app.
       handle = await runPrimary(resolved);
@@ -152,6 +171,12 @@ function parseCommandLine(argv: string[]) {
       lifespan: { type: "string" },
       "root-path": { type: "string" },
       "access-log": { type: "boolean" },
+      "headers-timeout": { type: "string" },
+      "request-timeout": { type: "string" },
+      "keep-alive-timeout": { type: "string" },
+      "write-timeout": { type: "string" },
+      "shutdown-timeout": { type: "string" },
+      "max-header-size": { type: "string" },
       "forwarded-allow-ips": { type: "string" },
       "ssl-keyfile": { type: "string" },
       "ssl-certfile": { type: "string" },

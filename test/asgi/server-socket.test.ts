@@ -535,7 +535,7 @@ if (cluster.isPrimary) {
     }
   });
 
-  it("the built CLI (dist/cli.js) serves ./app.js on --host/--port, with --workers 2, and stops on SIGTERM", {
+  it("the built CLI (dist/cli.js): --host/--port, a timeout option, a usage error, --workers 2, SIGTERM", {
     skip: built,
   }, async () => {
     const dir = await tempDir("asgi-cli");
@@ -570,13 +570,33 @@ if (cluster.isPrimary) {
         "127.0.0.1",
         "--port",
         String(port),
+        "--keep-alive-timeout",
+        "200",
       ]);
       const url = await printedURL(run);
       assert.equal(url, `http://127.0.0.1:${port}`);
       assert.equal(await (await fetch(`${url}/x`)).text(), "hello from the CLI /x");
+      // --keep-alive-timeout reached the server: an idle connection goes (the default is 5 s).
+      const idle = new RawClient(port);
+      await idle.write("GET /idle HTTP/1.1\r\nHost: x\r\n\r\n");
+      await idle.until((t) => t.endsWith("/idle"), "the response");
+      await guard(idle.untilClosed(), 3000, "closing the idle connection");
       run.child.kill("SIGTERM");
       assert.equal(await guard(run.exit, 10_000, "the CLI's exit"), 0, run.output());
       assert.equal(await refused(port), true);
+
+      // An option out of range is a usage error (exit 2), before anything binds.
+      const bad = spawnNode([
+        distCLI,
+        "serve",
+        `${dir.path}/app.js`,
+        "--headers-timeout",
+        "5000",
+        "--request-timeout",
+        "100",
+      ]);
+      assert.equal(await guard(bad.exit, 10_000, "the CLI's exit"), 2);
+      assert.match(bad.output(), /headersTimeout \(5000\) must not exceed requestTimeout/);
 
       // --workers 2: two processes answer on the one port; SIGTERM takes them all down.
       const port2 = await freePort();
