@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/mqtt/run.ts [--rounds 2] [--scale 1] [--only qos0,qos1,qos2,inbound]
  *                             [--sizes 64,1024,16384] [--libraries mqtt.js,mtaio] [--profile DIR]
+ *                             [--pin auto|off]
  *
  * Starts Mosquitto from a temp config on a free loopback port, then runs every scenario for
  * 64 B, 1 KiB and 16 KiB payloads, each measurement in a fresh Node process (worker.ts):
@@ -13,8 +14,14 @@
  *   soak     QoS 1, 64 B, many messages (one round): RSS after 10 %, 50 % and 100 %
  * Reports messages/s, CPU µs per message (process.cpuUsage of the worker), peak RSS, and the
  * mtaio/MQTT.js ratios; the best of `rounds` runs is kept. Prints a Markdown table.
+ *
+ * Pinning (`--pin auto`, the default, when `taskset` exists and there are ≥ 2 CPUs): Mosquitto
+ * runs on CPU 0, the measured worker and the flooder (this process) on CPU 1. On a 2-core
+ * machine Mosquitto is the bottleneck; unpinned, the scheduler decides how much of it each
+ * library gets, and the ratio measures the scheduler more than the client.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -35,6 +42,31 @@ const LIBRARIES = option("libraries", "mqtt.js,mtaio").split(",") as LibraryName
 const SIZE_LIST = option("sizes", "64,1024,16384").split(",").map(Number);
 /** `--profile DIR` writes a V8 CPU profile of every worker into DIR (open in Chrome DevTools). */
 const PROFILE_DIR = option("profile", "");
+const PIN = option("pin", "auto");
+
+/** taskset arguments for the broker and for the client side, or undefined when not pinning. */
+function choosePinning(): { broker: string[]; client: string[] } | undefined {
+  if (PIN === "off" || cpus().length < 2) return undefined;
+  const probe = spawnSync("taskset", ["-c", "0", "true"], { stdio: "ignore" });
+  if (probe.error || probe.status !== 0) return undefined;
+  // The flooder runs in this process: move all of its threads to CPU 1 as well.
+  const self = spawnSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], {
+    stdio: "ignore",
+  });
+  if (self.error || self.status !== 0) return undefined;
+  return { broker: ["-c", "0"], client: ["-c", "1"] };
+}
+const PINNING = choosePinning();
+const PINNING_TEXT = PINNING
+  ? "Mosquitto pinned to CPU 0; the measured worker and the flooder to CPU 1 (taskset)"
+  : "no CPU pinning (taskset missing, fewer than 2 CPUs, or --pin off)";
+
+/** `command args` run under taskset when pinning. */
+function pinned(which: "broker" | "client", command: string, args: string[]) {
+  return PINNING
+    ? { command: "taskset", args: [...PINNING[which], command, ...args] }
+    : { command, args };
+}
 
 const COUNTS: Record<Scenario, Record<number, number>> = {
   qos0: { 64: 200_000, 1024: 100_000, 16384: 20_000 },
@@ -64,19 +96,38 @@ async function startBroker() {
   ].join("\n");
   const configFile = await dir.file("mosquitto.conf", config);
   const running = await startProcess({
-    command: "/usr/sbin/mosquitto",
-    args: ["-c", configFile],
+    ...pinned("broker", "/usr/sbin/mosquitto", ["-c", configFile]),
     cwd: dir.path,
     ready: () => waitForPort(port),
   });
   return {
     port,
+    pid: running.child.pid,
     async stop() {
       await running.stop();
       await dir.remove();
     },
   };
 }
+
+/**
+ * CPU time (user + system, µs) a process has used so far, from /proc (Linux; 0 elsewhere).
+ * Mosquitto's CPU per message shows what a client's way of writing costs the broker, and unlike
+ * msg/s it does not depend on what else the machine is running.
+ */
+function processCpuMicros(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the ")" that ends the command name: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return (ticks * 1_000_000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim()) || 100;
 
 /** Publishes `count` QoS 0 messages as fast as the broker reads them, over a raw socket. */
 async function flood(port: number, size: number, count: number): Promise<void> {
@@ -136,21 +187,18 @@ function runWorker(
   port: number,
 ): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-        "--import",
-        "tsx",
-        join(here, "worker.ts"),
-        library,
-        scenario,
-        String(size),
-        String(count),
-        String(port),
-      ],
-      { stdio: ["ignore", "pipe", "inherit"] },
-    );
+    const worker = pinned("client", process.execPath, [
+      ...(PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+      "--import",
+      "tsx",
+      join(here, "worker.ts"),
+      library,
+      scenario,
+      String(size),
+      String(count),
+      String(port),
+    ]);
+    const child = spawn(worker.command, worker.args, { stdio: ["ignore", "pipe", "inherit"] });
     let buffer = "";
     let result: WorkerResult | undefined;
     const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
@@ -175,11 +223,13 @@ function runWorker(
 
 const rate = (r: WorkerResult) => r.received / r.seconds;
 const cpuPerMessage = (r: WorkerResult) => r.cpuMicros / r.received;
+const brokerCpuPerMessage = (r: WorkerResult) => (r.brokerCpuMicros ?? 0) / r.received;
 const mb = (bytes: number) => (bytes / 1_048_576).toFixed(0);
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
 const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KiB` : `${size} B`);
 
 async function main(): Promise<void> {
+  console.error(`pinning: ${PINNING_TEXT}`);
   const broker = await startBroker();
   const best = new Map<string, WorkerResult>();
   try {
@@ -192,14 +242,16 @@ async function main(): Promise<void> {
           // Alternate which library goes first, so neither always gets the warmer machine.
           const order = round % 2 === 1 ? LIBRARIES : [...LIBRARIES].reverse();
           for (const library of order) {
+            const brokerBefore = processCpuMicros(broker.pid);
             const r = await runWorker(library, scenario, size, count, broker.port);
+            r.brokerCpuMicros = processCpuMicros(broker.pid) - brokerBefore;
             const key = `${scenario}/${size}/${library}`;
             const previous = best.get(key);
             if (!previous || rate(r) > rate(previous)) best.set(key, r);
             console.error(
               `round ${round} ${scenario.padEnd(7)} ${sizeLabel(size).padStart(6)} ${library.padEnd(7)} ` +
                 `${fmt(rate(r)).padStart(9)} msg/s  ${cpuPerMessage(r).toFixed(1).padStart(6)} µs CPU/msg  ` +
-                `${mb(r.peakRssBytes)} MB RSS`,
+                `Mosquitto ${brokerCpuPerMessage(r).toFixed(1).padStart(5)} µs/msg  ${mb(r.peakRssBytes)} MB RSS`,
             );
           }
         }
@@ -209,10 +261,10 @@ async function main(): Promise<void> {
     await broker.stop();
   }
   const lines = [
-    `Node ${process.version}, Mosquitto 2 on loopback, ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; best of ${ROUNDS} round(s).`,
+    `Node ${process.version}, Mosquitto 2 on loopback, ${cpus().length} × ${cpus()[0]?.model ?? "CPU"}; best of ${ROUNDS} round(s); ${PINNING_TEXT}.`,
     "",
-    "| scenario | payload | MQTT.js msg/s | mtaio msg/s | speed ratio | MQTT.js CPU µs/msg | mtaio CPU µs/msg | CPU ratio | MQTT.js peak RSS | mtaio peak RSS |",
-    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| scenario | payload | MQTT.js msg/s | mtaio msg/s | speed ratio | MQTT.js CPU µs/msg | mtaio CPU µs/msg | CPU ratio | Mosquitto µs/msg (MQTT.js / mtaio) | MQTT.js peak RSS | mtaio peak RSS |",
+    "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
   ];
   for (const scenario of ONLY.filter((s) => s !== "soak")) {
     for (const size of SIZE_LIST) {
@@ -222,6 +274,7 @@ async function main(): Promise<void> {
       lines.push(
         `| ${scenario} | ${sizeLabel(size)} | ${fmt(rate(a))} | ${fmt(rate(b))} | ${(rate(b) / rate(a)).toFixed(2)}× | ` +
           `${cpuPerMessage(a).toFixed(1)} | ${cpuPerMessage(b).toFixed(1)} | ${(cpuPerMessage(a) / cpuPerMessage(b)).toFixed(2)}× | ` +
+          `${brokerCpuPerMessage(a).toFixed(1)} / ${brokerCpuPerMessage(b).toFixed(1)} | ` +
           `${mb(a.peakRssBytes)} MB | ${mb(b.peakRssBytes)} MB |`,
       );
     }

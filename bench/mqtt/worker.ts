@@ -22,6 +22,8 @@ export interface WorkerResult {
   peakRssBytes: number;
   /** RSS after 10 %, 50 % and 100 % of the messages (soak only). */
   rssCheckpoints?: number[];
+  /** Mosquitto's CPU time during the run (filled in by run.ts). */
+  brokerCpuMicros?: number;
 }
 
 const WINDOW = 1000;
