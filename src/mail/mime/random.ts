@@ -22,7 +22,6 @@ function take(bytes: number): number {
 }
 
 const HEX = "0123456789abcdef";
-const BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /** `bytes` random bytes as lower-case hex (2 characters per byte). */
 export function randomHex(bytes: number): string {
@@ -32,10 +31,11 @@ export function randomHex(bytes: number): string {
   return out;
 }
 
-/** `chars` characters of the base64url alphabet, 6 random bits each. */
-export function randomBase64url(chars: number): string {
+/** `chars` characters picked uniformly from `alphabet`, which must have exactly 64 characters. */
+export function randomToken(chars: number, alphabet: string): string {
+  if (alphabet.length !== 64) throw new RangeError("randomToken needs a 64-character alphabet");
   const at = take(chars);
   let out = "";
-  for (let i = at; i < at + chars; i++) out += BASE64URL[pool[i] & 63];
+  for (let i = at; i < at + chars; i++) out += alphabet[pool[i] & 63];
   return out;
 }

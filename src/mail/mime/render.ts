@@ -23,7 +23,7 @@ import {
   paramSegments,
   parseParameterized,
 } from "./params.js";
-import { randomBase64url, randomHex } from "./random.js";
+import { randomHex, randomToken } from "./random.js";
 import { encodeText } from "./text-part.js";
 import type { MailAddress, RenderOptions } from "./types.js";
 import { addUnstructured } from "./unstructured.js";
@@ -76,8 +76,13 @@ export function formatDate(date: Date): string {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw mimeError(MIME_ERROR_CODES.invalidHeader, "The message date is not a valid Date");
   }
-  return date.toUTCString().replace(/GMT$/, "+0000");
+  const second = Math.floor(date.getTime() / 1000);
+  if (second !== lastDate[0]) lastDate = [second, date.toUTCString().replace(/GMT$/, "+0000")];
+  return lastDate[1];
 }
+
+/** Messages sent within the same second share the formatted date. */
+let lastDate: [number, string] = [Number.NaN, ""];
 
 /** `<random@domain>`: 128 random bits, so ids are unique and reveal nothing (RFC 5322 §3.6.4). */
 export function generateMessageId(sender: MailAddress | undefined): string {
@@ -97,13 +102,19 @@ function asciiDomain(domain: string): string {
   return lastDomain[1];
 }
 
+/**
+ * Longest Message-ID / Content-ID accepted: each is one unbreakable token, and its header line
+ * must stay within 998 octets (RFC 5322 §2.1.1). Real ids are well under 100 characters.
+ */
+const MAX_ID_LENGTH = 900;
+
 function normalizeMessageId(id: string): string {
   checkValue(id, "The Message-ID");
   const wrapped = id.startsWith("<") ? id : `<${id}>`;
-  if (!/^<[!-;=?-~]+@[!-;=?-~]+>$/.test(wrapped)) {
+  if (wrapped.length > MAX_ID_LENGTH + 2 || !/^<[!-;=?-~]+@[!-;=?-~]+>$/.test(wrapped)) {
     throw mimeError(
       MIME_ERROR_CODES.invalidHeader,
-      `Invalid Message-ID ${JSON.stringify(id)} (expected <left@right> in printable ASCII)`,
+      `Invalid Message-ID ${JSON.stringify(id.slice(0, 100))} (expected <left@right> in printable ASCII, at most ${MAX_ID_LENGTH} characters)`,
     );
   }
   return wrapped;
@@ -112,10 +123,16 @@ function normalizeMessageId(id: string): string {
 const BOUNDARY_PREFIX = "=_mtaio_";
 /** Random characters of a boundary: 24 × 6 = 144 random bits. */
 const BOUNDARY_RANDOM = 24;
+/** 64 boundary characters (RFC 2046 §5.1.1 bchars), without "-". */
+const BOUNDARY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.";
 
-/** 144 random bits behind `=_`, a pair that neither base64 nor quoted-printable can produce. */
+/**
+ * 144 random bits behind `=_`, a pair that neither base64 nor quoted-printable can produce.
+ * The alphabet has no "-", so a boundary never ends in "--" and its opening delimiter line can
+ * never look like the closing one of a shorter boundary to a prefix-matching parser.
+ */
 function newBoundary(): string {
-  return BOUNDARY_PREFIX + randomBase64url(BOUNDARY_RANDOM);
+  return BOUNDARY_PREFIX + randomToken(BOUNDARY_RANDOM, BOUNDARY_ALPHABET);
 }
 
 function field(name: string, write: (header: FoldedHeader) => void): string {
@@ -186,16 +203,25 @@ function attachmentType(contentType: string): { value: string; params: [string, 
       `Invalid attachment content type ${JSON.stringify(contentType)} (expected type/subtype)`,
     );
   }
-  const params = Object.entries(parsed.params).filter(([k]) => k !== "name" && isToken(k));
+  const params = Object.entries(parsed.params).filter(([k]) => k !== "name");
+  for (const [name] of params) {
+    // A parameter we cannot write back is an error, not something to drop silently.
+    if (!isToken(name)) {
+      throw mimeError(
+        MIME_ERROR_CODES.invalidHeader,
+        `Invalid parameter name ${JSON.stringify(name.slice(0, 100))} in attachment content type`,
+      );
+    }
+  }
   return { value: parsed.value, params };
 }
 
 function checkContentId(cid: string): string {
   checkValue(cid, "A Content-ID");
-  if (!/^[!-;=?-~]+$/.test(cid)) {
+  if (cid.length > MAX_ID_LENGTH || !/^[!-;=?-~]+$/.test(cid)) {
     throw mimeError(
       MIME_ERROR_CODES.invalidHeader,
-      `Invalid contentId ${JSON.stringify(cid)} (printable ASCII without <, > or spaces)`,
+      `Invalid contentId ${JSON.stringify(cid.slice(0, 100))} (printable ASCII without <, > or spaces, at most ${MAX_ID_LENGTH} characters)`,
     );
   }
   return cid;
@@ -360,6 +386,40 @@ export function addresses(value: unknown, what: string): MailAddress[] {
   return out;
 }
 
+/**
+ * Written address fields by the caller's input strings, for the same reason as the parsed
+ * addresses: a bulk sender writes the same `From` (and often `To`) every time. Only string
+ * inputs are keyed (a field is a pure function of them once they have been validated).
+ */
+const addressFieldCache = new Map<string, string>();
+
+function addressField(
+  name: string,
+  input: unknown,
+  boxes: MailAddress[],
+  smtputf8: boolean,
+): string {
+  if (boxes.length === 0) return "";
+  const inputs = Array.isArray(input) ? input : [input];
+  let key: string | undefined = `${name}:${smtputf8}`;
+  for (const item of inputs) {
+    if (typeof item !== "string") {
+      key = undefined;
+      break;
+    }
+    key += `\n${item}`;
+  }
+  let value = key === undefined ? undefined : addressFieldCache.get(key);
+  if (value === undefined) {
+    value = field(name, (h) => addAddressList(h, boxes, smtputf8));
+    if (key !== undefined) {
+      if (addressFieldCache.size >= ADDRESS_CACHE_SIZE) addressFieldCache.clear();
+      addressFieldCache.set(key, value);
+    }
+  }
+  return value;
+}
+
 /** Validates the whole message and builds every header; throws before anything is written. */
 export function prepare(message: MailMessage, options: RenderOptions): PreparedMessage {
   const smtputf8 = options.smtputf8 === true;
@@ -377,10 +437,10 @@ export function prepare(message: MailMessage, options: RenderOptions): PreparedM
   message.messageId = normalizeMessageId(message.messageId ?? generateMessageId(from[0]));
 
   let head = "";
-  if (from.length > 0) head += field("From", (h) => addAddressList(h, from, smtputf8));
-  if (to.length > 0) head += field("To", (h) => addAddressList(h, to, smtputf8));
-  if (cc.length > 0) head += field("Cc", (h) => addAddressList(h, cc, smtputf8));
-  if (replyTo.length > 0) head += field("Reply-To", (h) => addAddressList(h, replyTo, smtputf8));
+  head += addressField("From", message.sender, from, smtputf8);
+  head += addressField("To", message.recipients, to, smtputf8);
+  head += addressField("Cc", message.cc, cc, smtputf8);
+  head += addressField("Reply-To", message.replyTo, replyTo, smtputf8);
   head += field("Subject", (h) => addUnstructured(h, subject, smtputf8));
   head += field("Date", (h) => h.add(" ", date));
   head += field("Message-ID", (h) => h.add(" ", message.messageId as string));

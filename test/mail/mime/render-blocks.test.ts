@@ -123,9 +123,41 @@ describe("render output blocks", () => {
       htmlContent: "h",
       attachments: [new Attachment({ filename: "x.bin", content: new Uint8Array(5000).fill(7) })],
     });
-    const strip = (s: string) => s.replace(/=_mtaio_[A-Za-z0-9_-]{24}/g, "B");
+    const strip = (s: string) => s.replace(/=_mtaio_[A-Za-z0-9_.]{24}/g, "B");
     const one = strip(await message.toText());
     const two = strip(await message.toText());
     assert.equal(one, two);
+  });
+});
+
+describe("render: ids, boundaries and parameters", () => {
+  it("never makes a boundary ending in '--' (its alphabet has no '-')", async () => {
+    const message = new MailMessage({
+      sender: "a@example.test",
+      recipients: "b@example.test",
+      textContent: "t",
+      htmlContent: "h",
+      attachments: [new Attachment({ filename: "x.txt", content: "x" })],
+    });
+    for (let i = 0; i < 200; i++) {
+      const text = await message.toText();
+      for (const [, boundary] of text.matchAll(/boundary="([^"]+)"/g)) {
+        assert.match(boundary, /^=_mtaio_[A-Za-z0-9_.]{24}$/);
+      }
+    }
+  });
+
+  it("refuses a content-type parameter it could not write back instead of dropping it", async () => {
+    const message = new MailMessage({
+      sender: "a@example.test",
+      recipients: "b@example.test",
+      attachments: [
+        new Attachment({ filename: "x.txt", content: "x", contentType: "text/plain; é=1" }),
+      ],
+    });
+    await assert.rejects(
+      message.toBytes(),
+      (e: unknown) => e instanceof Error && "code" in e && e.code === "MAIL_INVALID_HEADER",
+    );
   });
 });
