@@ -121,6 +121,10 @@ export class Response {
     const key = name.toLowerCase();
     if (this.fields?.[key] !== undefined) return true;
     if (key === "content-type" && this.contentType !== undefined) return true;
+    return this.hasLine(key);
+  }
+
+  private hasLine(key: string): boolean {
     const lines = this.lines;
     if (lines !== undefined) {
       for (const line of lines) if (line[0] === key) return true;
@@ -243,7 +247,7 @@ export class Response {
     const headers = this.headerList();
     const body = this.body;
     if (body instanceof Uint8Array) {
-      if (this.fields?.["content-length"] === undefined && !this.hasHeader("content-length")) {
+      if (this.fields?.["content-length"] === undefined && !this.hasLine("content-length")) {
         headers.push(["content-length", String(body.byteLength)]);
       }
       this.started = true;
