@@ -112,6 +112,57 @@ describe("MIME composition: RFC 2231 filenames", () => {
   });
 });
 
+describe("MIME composition: structure", () => {
+  it("nests mixed ⊃ alternative ⊃ related with only the parts that exist", async () => {
+    const png = noise(300, 9);
+    const inline = (): Attachment =>
+      new Attachment({
+        filename: "logo.png",
+        content: png,
+        contentType: "image/png",
+        contentId: "logo@x",
+      });
+    const file = (): Attachment =>
+      new Attachment({ filename: "a.pdf", content: "%PDF", contentType: "application/pdf" });
+    const cases: [MailMessageInit, string][] = [
+      [{}, "text/plain"],
+      [{ textContent: "t" }, "text/plain"],
+      [{ htmlContent: "<p>h</p>" }, "text/html"],
+      [{ textContent: "t", htmlContent: "h" }, "multipart/alternative(text/plain,text/html)"],
+      [{ htmlContent: "h", attachments: [inline()] }, "multipart/related(text/html,image/png)"],
+      [
+        { textContent: "t", htmlContent: "h", attachments: [inline()] },
+        "multipart/alternative(text/plain,multipart/related(text/html,image/png))",
+      ],
+      [{ textContent: "t", attachments: [file()] }, "multipart/mixed(text/plain,application/pdf)"],
+      [{ attachments: [file()] }, "application/pdf"],
+      // Without HTML nothing can refer to the image: it is an ordinary (inline) part of mixed.
+      [{ textContent: "t", attachments: [inline()] }, "multipart/mixed(text/plain,image/png)"],
+      [
+        { textContent: "t", htmlContent: "h", attachments: [file(), inline(), file()] },
+        "multipart/mixed(multipart/alternative(text/plain,multipart/related(text/html,image/png)),application/pdf,application/pdf)",
+      ],
+    ];
+    const rendered: Uint8Array[] = [];
+    for (const [init] of cases) {
+      const bytes = await message(init).toBytes();
+      checkWireFormat(bytes);
+      rendered.push(bytes);
+    }
+    const parsed = await pythonParseAll(rendered);
+    cases.forEach(([init, tree], i) => {
+      assert.equal(parsed[i].tree, tree, JSON.stringify(Object.keys(init)));
+      assert.deepEqual(unexpectedDefects(parsed[i].defects), []);
+      const image = parsed[i].parts.find((p) => p.contentType === "image/png");
+      if (image) {
+        assert.equal(image.disposition, "inline");
+        assert.equal(image.contentId, "<logo@x>");
+        assert.equal(image.sha256, sha256(png));
+      }
+    });
+  });
+});
+
 describe("MIME composition: groups", () => {
   it("renders RFC 5322 groups that Python reads back with their members", async () => {
     const bytes = await message({

@@ -50,6 +50,8 @@ export interface PyMessage {
   extra: Record<string, string>;
   defects: string[];
   parts: PyPart[];
+  /** The MIME tree, e.g. `multipart/alternative(text/plain,text/html)`. */
+  tree: string;
 }
 
 /**

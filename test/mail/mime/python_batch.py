@@ -64,6 +64,13 @@ def leaves(part):
     return [leaf for child in part.iter_parts() for leaf in leaves(child)]
 
 
+def tree(part):
+    """The MIME tree as text, e.g. multipart/alternative(text/plain,text/html)."""
+    if part.get_content_type() == "message/rfc822" or not part.is_multipart():
+        return part.get_content_type()
+    return part.get_content_type() + "(" + ",".join(tree(c) for c in part.iter_parts()) + ")"
+
+
 def parse(raw, utf8):
     # RFC 6532 (SMTPUTF8) headers are UTF-8, which BytesParser reads as undecodable bytes: the
     # top-level header fields then come from parsing the decoded text (8bit bodies, though,
@@ -84,6 +91,7 @@ def parse(raw, utf8):
         "extra": {k: str(v) for k, v in msg.items() if k.lower().startswith("x-")},
         "defects": defects(body, not utf8) + (defects(msg) if utf8 else []),
         "parts": [leaf(p) for p in leaves(body)],
+        "tree": tree(body),
     }
 
 
