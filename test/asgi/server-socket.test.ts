@@ -13,6 +13,7 @@ import { get as httpsGet } from "node:https";
 import { connect } from "node:net";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { ASGIApplication, Response, Router } from "../../src/asgi/app/index.js";
 import { serve } from "../../src/asgi/server/index.js";
 import type { ASGIApp, Send } from "../../src/asgi/types.js";
@@ -259,6 +260,78 @@ describe("server over real sockets: malformed and ambiguous requests", () => {
       [],
       "bad requests are not app errors",
     );
+  });
+});
+
+describe("server over real sockets: fuzzed request framing", () => {
+  it("answers or closes on any mix of methods, framing headers and bodies, and keeps serving", async () => {
+    await using handle = await start(
+      async (scope, receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        let size = 0;
+        for (;;) {
+          const event = await receive();
+          if (event.type !== "http.request") return; // the client went away
+          size += event.body.byteLength;
+          if (!event.more_body) break;
+        }
+        await send({ type: "http.response.start", status: 200 });
+        await send({ type: "http.response.body", body: Buffer.from(`got ${size}`) });
+      },
+      { lifespan: "off", bodyLimit: 64, headersTimeout: 200, requestTimeout: 400 },
+    );
+    const line = fc.constantFrom(
+      "Content-Length: 5",
+      "Content-Length: 100",
+      "Content-Length: -1",
+      "Content-Length: 1e3",
+      "Content-Length: 5, 5",
+      "Transfer-Encoding: chunked",
+      "Transfer-Encoding: CHUNKED ",
+      "Transfer-Encoding: identity",
+      "Expect: 100-continue",
+      "Connection: close",
+      "Connection: keep-alive, Upgrade",
+      "Upgrade: websocket",
+      "X-A: \u00e9",
+      "X-B:",
+      " folded",
+    );
+    const body = fc.constantFrom("", "hello", "5\r\nhello\r\n0\r\n\r\n", "zz\r\n", "x".repeat(100));
+    const method = fc.constantFrom("GET", "POST", "HEAD", "PUT", "CONNECT", "OPTIONS", "G@T");
+    // Sampled, then sent 10 connections at a time: most cases end by a timeout, and running
+    // them one by one would make this slow (no shrinking, but each failure names its request).
+    const requests = fc.sample(
+      fc
+        .tuple(method, fc.array(line, { maxLength: 4 }), body)
+        .map(
+          ([verb, lines, rest]) =>
+            `${[`${verb} /fuzz HTTP/1.1`, "Host: x", ...lines].join("\r\n")}\r\n\r\n${rest}`,
+        ),
+      { numRuns: 60 },
+    );
+    const exchange = async (request: string) => {
+      const client = new RawClient(handle.port);
+      await client.write(request).catch(() => {});
+      // Either a status line arrives, or the server closes the connection (a body it waits
+      // for in vain is cut by requestTimeout).
+      await guard(
+        client.until((t) => /^HTTP\/1\.1 \d{3} /.test(t)).catch(() => client.received),
+        5000,
+        `an answer to ${JSON.stringify(request)}`,
+      );
+      assert.ok(
+        client.received === "" || /^HTTP\/1\.1 \d{3} /.test(client.received),
+        `${JSON.stringify(request)} → ${JSON.stringify(client.received.slice(0, 80))}`,
+      );
+      client.destroy();
+    };
+    for (let i = 0; i < requests.length; i += 10) {
+      await Promise.all(requests.slice(i, i + 10).map(exchange));
+    }
+    assert.equal(await (await fetch(`${handle.url}/after`)).text(), "got 0");
+    const appErrors = handle.logger.errors.filter((entry) => /Exception/.test(entry.message));
+    assert.deepEqual(appErrors, [], "no request shape makes the app fail");
   });
 });
 
