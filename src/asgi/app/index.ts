@@ -1,9 +1,21 @@
 /** The ASGI framework: application, request/response, router, middleware and test client. */
 export { HTTPError, ValidationError } from "../../errors.js";
 export { ASGIApplication } from "./application.js";
+export type { CookieOptions } from "./cookie.js";
 export type { UploadedFile } from "./form.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
-export { type BodyChunk, Response, type ServerSentEvent } from "./response.js";
-export { type Handler, type PathParams, type RouteOptions, Router } from "./router.js";
+export {
+  type BodyChunk,
+  Response,
+  type ResponseHeadersInit,
+  type ServerSentEvent,
+} from "./response.js";
+export {
+  type Handler,
+  type IncludeOptions,
+  type PathParams,
+  type RouteOptions,
+  Router,
+} from "./router.js";
 export { TestClient, type TestRequestOptions, type TestResponse } from "./test-client.js";

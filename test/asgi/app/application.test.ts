@@ -260,3 +260,30 @@ describe("the example app", () => {
     }
   });
 });
+
+describe("repeated headers, cookies and prefixes over a real socket", () => {
+  it("each Set-Cookie and appended line reaches the client as its own line", async () => {
+    const api = new Router().get("/me", (request) =>
+      Response.json({ sid: request.cookies.sid ?? null, tags: request.queryAll("t") })
+        .setCookie("sid", "s1", { path: "/", httpOnly: true, sameSite: "Lax" })
+        .setCookie("theme", "dark")
+        .appendHeader("vary", "cookie")
+        .appendHeader("vary", "accept"),
+    );
+    const app = new ASGIApplication().include(api, { prefix: "/api" });
+    const server = await serve(app, { host: "127.0.0.1", port: 0, lifespan: "off" });
+    try {
+      const res = await fetch(`${server.url}/api/me?t=a&t=b`, { headers: { cookie: "sid=old" } });
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.headers.getSetCookie(), [
+        "sid=s1; Path=/; HttpOnly; SameSite=Lax",
+        "theme=dark",
+      ]);
+      assert.equal(res.headers.get("vary"), "cookie, accept");
+      assert.deepEqual(await res.json(), { sid: "old", tags: ["a", "b"] });
+      assert.equal((await fetch(`${server.url}/me`)).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});
