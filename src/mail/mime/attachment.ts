@@ -87,8 +87,22 @@ export class Attachment {
     return out;
   }
 
-  /** Throws `MAIL_STREAM_CONSUMED` now (before anything is rendered) if the stream is gone. */
+  /**
+   * Called by render() before anything is written: throws `MAIL_INVALID_CONTENT` if `content` /
+   * `path` were changed to something unusable after construction, and `MAIL_STREAM_CONSUMED`
+   * if the stream is gone.
+   */
   assertReadable(): void {
+    if (this.path !== undefined) {
+      if (typeof this.path !== "string" || this.path === "") {
+        throw mimeError(
+          MIME_ERROR_CODES.invalidContent,
+          "An attachment path must be a non-empty string",
+        );
+      }
+      return;
+    }
+    checkContent(this.content);
     if (this.#consumed) {
       throw mimeError(
         MIME_ERROR_CODES.streamConsumed,

@@ -423,6 +423,17 @@ describe("MIME composition: attachment sources", () => {
       () => new Attachment({ content: "x", path: "/etc/hostname" }),
       isMailError("MAIL_INVALID_CONTENT"),
     );
+    // Content replaced by something unusable after construction: refused before any byte.
+    for (const bad of [42, undefined, { not: "a stream" }]) {
+      const a = new Attachment({ filename: "late.bin", content: "ok" });
+      a.content = bad as unknown as Uint8Array;
+      let produced = false;
+      assert.throws(() => {
+        message({ textContent: "x", attachments: [a] }).render();
+        produced = true;
+      }, isMailError("MAIL_INVALID_CONTENT"));
+      assert.equal(produced, false);
+    }
   });
 });
 
