@@ -14,6 +14,10 @@ import { checkWireFormat, pythonParseAll } from "./compose-helpers.js";
 const TODO_BUG3: string | undefined =
   "BUG 3 in /tmp/mtaio-mime-bugs.md: over-long Content-ID / Message-ID (render.ts)";
 
+/** Set while BUG 4 of /tmp/mtaio-mime-bugs.md (render.ts, mime-perf) is open. */
+const TODO_BUG4: string | undefined =
+  "BUG 4 in /tmp/mtaio-mime-bugs.md: Date with a year before 1900 (render.ts)";
+
 const LONG = "x".repeat(1200);
 
 function message(extra: MailMessageInit): MailMessage {
@@ -105,6 +109,23 @@ describe("MIME composition: the 998-octet line limit", () => {
   it("refuses a 1200-character Message-ID", { todo: TODO_BUG3 }, () => {
     assert.throws(
       () => message({ messageId: `<${LONG}@example.test>` }).render(),
+      isMailError("MAIL_INVALID_HEADER"),
+    );
+  });
+
+  it("refuses dates outside 1900–9999 (RFC 5322 §3.3)", { todo: TODO_BUG4 }, () => {
+    const years = [-1, 50, 1899, 12000];
+    for (const year of years) {
+      const date = new Date(Date.UTC(2000, 0, 1));
+      date.setUTCFullYear(year);
+      assert.throws(
+        () => message({ date }).render(),
+        isMailError("MAIL_INVALID_HEADER"),
+        String(year),
+      );
+    }
+    assert.throws(
+      () => message({ date: new Date(Number.NaN) }).render(),
       isMailError("MAIL_INVALID_HEADER"),
     );
   });
