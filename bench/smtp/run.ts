@@ -77,6 +77,12 @@ function best(lib: string, scenario: string): Result {
   return runs.sort((a, b) => a.wallMs - b.wallMs)[0];
 }
 
+/** Messages per second; with decimals when small (the single big message). */
+function rate(r: Result): string {
+  const perSecond = (r.messages / r.wallMs) * 1000;
+  return perSecond < 10 ? perSecond.toFixed(2) : perSecond.toFixed(0);
+}
+
 const rows: string[] = [];
 const summary: string[] = [];
 try {
@@ -93,7 +99,7 @@ try {
       ["nodemailer", n],
     ] as const) {
       rows.push(
-        `| ${label} | ${name} | ${((r.messages / r.wallMs) * 1000).toFixed(0)} | ${r.wallMs.toFixed(0)} | ${(r.cpuMs / r.messages).toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${(r.peakRssMB - r.baselineRssMB).toFixed(1)} |`,
+        `| ${label} | ${name} | ${rate(r)} | ${r.wallMs.toFixed(0)} | ${(r.cpuMs / r.messages).toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${(r.peakRssMB - r.baselineRssMB).toFixed(1)} |`,
       );
     }
     summary.push(
