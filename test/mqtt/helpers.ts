@@ -1,8 +1,9 @@
 /** Small helpers shared by the MQTT client tests (fake broker, hostile broker, Mosquitto). */
 import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { MQTTError } from "../../src/errors.js";
 import { MQTTClient, type MQTTClientOptions } from "../../src/mqtt/index.js";
-import type { FakePeer } from "./fake-broker.js";
+import { FakeBroker, type FakePeer } from "./fake-broker.js";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,4 +55,44 @@ export async function authRound(peer: FakePeer, method: string, data: string): P
   const answer = await peer.expect("auth");
   assert.equal(answer.reasonCode, 0x18);
   return Buffer.from(answer.properties?.authenticationData ?? []).toString();
+}
+
+type ConnackProperties = Parameters<FakePeer["accept"]>[0];
+
+/**
+ * For a describe block: a FakeBroker started before its tests and closed after them, with
+ * the clients they made. `connected()` is the usual first step: a client, its connection,
+ * CONNECT answered by a successful CONNACK.
+ */
+export function fakeBrokerSuite() {
+  const { client, closeAll } = clientPool();
+  let current: FakeBroker | undefined;
+  before(async () => {
+    current = await FakeBroker.start();
+  });
+  after(async () => {
+    await closeAll();
+    await current?.close();
+  });
+  const suite = {
+    get broker(): FakeBroker {
+      assert.ok(current, "the fake broker starts in before()");
+      return current;
+    },
+    client,
+    async connected(
+      options: MQTTClientOptions = {},
+      connack: ConnackProperties = {},
+      sessionPresent = false,
+    ) {
+      const c = client(options);
+      const peerPromise = suite.broker.connection();
+      const connecting = c.connect("127.0.0.1", suite.broker.port);
+      const peer = await peerPromise;
+      const connect = await peer.accept(connack, sessionPresent);
+      const result = await connecting;
+      return { c, peer, connect, result };
+    },
+  };
+  return suite;
 }

@@ -5,42 +5,19 @@
  * steer (Receive Maximum, Maximum Packet Size, enhanced AUTH, topic aliases, SUBACK failures).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
-import {
-  MemoryStore,
-  type MQTTClient,
-  type MQTTClientOptions,
-  QoS,
-} from "../../../src/mqtt/index.js";
-import { FakeBroker } from "../fake-broker.js";
-import { authRound, clientPool, sleep } from "../helpers.js";
+import { MemoryStore, type MQTTClient, QoS } from "../../../src/mqtt/index.js";
+import { authRound, fakeBrokerSuite, sleep } from "../helpers.js";
 
 function nextError(client: MQTTClient): Promise<Error> {
   return new Promise((resolve) => client.once("error", resolve));
 }
 
 describe("MQTT client against a scripted fake broker", () => {
-  let broker: FakeBroker;
-  const { client, closeAll } = clientPool();
-  before(async () => {
-    broker = await FakeBroker.start();
-  });
-  after(async () => {
-    await closeAll();
-    await broker.close();
-  });
-
-  async function connected(options: MQTTClientOptions = {}, connack = {}) {
-    const c = client(options);
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
-    const peer = await peerPromise;
-    const connect = await peer.accept(connack);
-    await connecting;
-    return { c, peer, connect };
-  }
+  const fake = fakeBrokerSuite();
+  const { client, connected } = fake;
 
   it("sends CONNECT with the session options, will and credentials", async () => {
     const c = client({
@@ -57,8 +34,8 @@ describe("MQTT client against a scripted fake broker", () => {
         properties: { willDelayInterval: 5 },
       },
     });
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port, { username: "u", password: "p" });
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port, { username: "u", password: "p" });
     const peer = await peerPromise;
     const connect = await peer.accept({
       serverKeepAlive: 10,
@@ -196,8 +173,8 @@ describe("MQTT client against a scripted fake broker", () => {
 
   it("a broker that never sends CONNACK makes connect() time out", async () => {
     const c = client();
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port, { timeout: 300 });
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port, { timeout: 300 });
     const peer = await peerPromise;
     await peer.expect("connect");
     await assert.rejects(connecting, { code: "MQTT_TIMEOUT" });
@@ -206,8 +183,8 @@ describe("MQTT client against a scripted fake broker", () => {
 
   it("close() during connect() ends the pending connect at once", async () => {
     const c = client();
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port, { timeout: 20_000 });
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port, { timeout: 20_000 });
     const peer = await peerPromise;
     await peer.expect("connect");
     await c.close();
@@ -219,8 +196,8 @@ describe("MQTT client against a scripted fake broker", () => {
   it("honours the broker's Receive Maximum, and the new one after a reconnect", async () => {
     // A session that outlives the connection, so the reconnect asks to resume it.
     const c = client({ sessionExpiryInterval: 60, reconnect: { initialDelay: 1, maxDelay: 5 } });
-    let peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    let peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     let peer = await peerPromise;
     await peer.accept({ receiveMaximum: 2 });
     await connecting;
@@ -236,7 +213,7 @@ describe("MQTT client against a scripted fake broker", () => {
       ["m0", "m1", "m2"],
     );
     // Cut; the new connection allows only one at a time and has the session.
-    peerPromise = broker.connection();
+    peerPromise = fake.broker.connection();
     peer.socket.destroy();
     peer = await peerPromise;
     await peer.accept({ receiveMaximum: 1 }, true);
@@ -366,8 +343,8 @@ describe("MQTT client against a scripted fake broker", () => {
 
   it("resubscribes when a reconnect finds no session", async () => {
     const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 } });
-    let peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    let peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     let peer = await peerPromise;
     await peer.accept();
     await connecting;
@@ -375,7 +352,7 @@ describe("MQTT client against a scripted fake broker", () => {
     const sub = await peer.expect("subscribe");
     peer.send({ type: "suback", packetId: sub.packetId, reasonCodes: [1] });
     await subscribing;
-    peerPromise = broker.connection();
+    peerPromise = fake.broker.connection();
     peer.socket.destroy();
     peer = await peerPromise;
     await peer.accept({}, false);
@@ -389,14 +366,14 @@ describe("MQTT client against a scripted fake broker", () => {
 
   it("a SUBSCRIBE cut off before its SUBACK is sent again after the reconnect", async () => {
     const c = client({ sessionExpiryInterval: 60, reconnect: { initialDelay: 1, maxDelay: 5 } });
-    let peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    let peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     let peer = await peerPromise;
     await peer.accept();
     await connecting;
     const subscribing = c.subscribe("late/ack", { qos: 2 });
     const first = await peer.expect("subscribe");
-    peerPromise = broker.connection();
+    peerPromise = fake.broker.connection();
     peer.socket.destroy(); // no SUBACK on this connection
     peer = await peerPromise;
     await peer.accept({}, true);
@@ -422,8 +399,8 @@ describe("MQTT client against a scripted fake broker", () => {
         },
       },
     });
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     const peer = await peerPromise;
     const connect = await peer.expect("connect");
     assert.equal(connect.properties?.authenticationMethod, "TEST-SCRAM");
@@ -502,12 +479,12 @@ describe("MQTT client against a scripted fake broker", () => {
     });
     const listenerErrors: Error[] = [];
     c.on("error", (e) => listenerErrors.push(e));
-    let peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    let peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     let peer = await peerPromise;
     await peer.accept();
     await connecting;
-    peerPromise = broker.connection();
+    peerPromise = fake.broker.connection();
     peer.send({ type: "disconnect", reasonCode: 0x89 }); // server busy: come back later
     peer = await peerPromise;
     await peer.accept();
@@ -524,12 +501,12 @@ describe("MQTT client against a scripted fake broker", () => {
   it("queues publishes while offline up to queueLimit and sends them after the reconnect", async () => {
     const c = client({ reconnect: { initialDelay: 1, maxDelay: 5 }, queueLimit: 3 });
     const offline = new Promise((resolve) => c.once("offline", resolve));
-    let peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    let peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     let peer = await peerPromise;
     await peer.accept();
     await connecting;
-    peerPromise = broker.connection();
+    peerPromise = fake.broker.connection();
     peer.socket.destroy();
     await offline;
     peer = await peerPromise; // connected at TCP level, but no CONNACK yet: still offline

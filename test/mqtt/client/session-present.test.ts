@@ -6,28 +6,20 @@
  * - [MQTT-3.2.2-5]: session state here but Session Present 0 → discard it and go on.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { MemoryStore } from "../../../src/mqtt/index.js";
-import { FakeBroker } from "../fake-broker.js";
-import { clientPool, isMQTTError, within } from "../helpers.js";
+import { fakeBrokerSuite, isMQTTError, within } from "../helpers.js";
 
 const text = (payload: Uint8Array) => Buffer.from(payload).toString();
 
 describe("MQTT client: Session Present vs. the session state it holds", () => {
-  let broker: FakeBroker;
-  const { client, closeAll } = clientPool();
-  before(async () => {
-    broker = await FakeBroker.start();
-  });
-  after(async () => {
-    await closeAll();
-    await broker.close();
-  });
+  const fake = fakeBrokerSuite();
+  const { client } = fake;
 
   it("Clean Start 1 answered with Session Present 1 is a protocol error (0x82)", async () => {
     const c = client();
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     const peer = await peerPromise;
     const connect = await peer.accept({}, true);
     assert.equal(connect.clean, true);
@@ -46,8 +38,8 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
         clean: false,
         sessionExpiryInterval: protocolVersion === 5 ? 60 : undefined,
       });
-      let peerPromise = broker.connection();
-      const connecting = c.connect("127.0.0.1", broker.port);
+      let peerPromise = fake.broker.connection();
+      const connecting = c.connect("127.0.0.1", fake.broker.port);
       let peer = await peerPromise;
       const connect = await peer.accept({}, true);
       assert.equal(connect.clean, false);
@@ -60,8 +52,8 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
         "nothing after CONNECT: no PUBACK/PUBCOMP for flows the client never knew",
       );
       // The client stays usable: the caller may try again (here the broker lost the session).
-      peerPromise = broker.connection();
-      const again = c.connect("127.0.0.1", broker.port);
+      peerPromise = fake.broker.connection();
+      const again = c.connect("127.0.0.1", fake.broker.port);
       peer = await peerPromise;
       await peer.accept({}, false);
       assert.equal((await again).sessionPresent, false);
@@ -80,8 +72,8 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
       state: "publish",
     });
     const c = client({ clientId: "with-store", clean: false, sessionExpiryInterval: 60, store });
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     const peer = await peerPromise;
     await peer.accept({}, true);
     assert.equal((await connecting).sessionPresent, true);
@@ -106,8 +98,8 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
       sessionExpiryInterval: 60,
       store: new MemoryStore(),
     });
-    const peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    const peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     await (await peerPromise).accept({}, true);
     assert.equal((await connecting).sessionPresent, true);
   });
@@ -124,8 +116,8 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
     c.onMessage((m) => {
       delivered.push(text(m.payload as Uint8Array));
     });
-    let peerPromise = broker.connection();
-    const connecting = c.connect("127.0.0.1", broker.port);
+    let peerPromise = fake.broker.connection();
+    const connecting = c.connect("127.0.0.1", fake.broker.port);
     let peer = await peerPromise;
     await peer.accept();
     await connecting;
@@ -150,7 +142,7 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
     assert.equal(store.load().outgoing.length, 2);
     assert.deepEqual(store.load().incoming, [42]);
 
-    peerPromise = broker.connection();
+    peerPromise = fake.broker.connection();
     peer.socket.destroy();
     peer = await peerPromise;
     const connect = await peer.accept({}, false);

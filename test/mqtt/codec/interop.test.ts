@@ -356,6 +356,9 @@ describe("interop fuzzing with mqtt-packet", {
     it(`every packet we encode parses in mqtt-packet as the same command (MQTT ${version})`, () => {
       fc.assert(
         fc.property(packet(version), (p) => {
+          // mqtt-packet refuses the short AUTH (Remaining Length 0 = Success, no properties)
+          // that MQTT 5 §3.15.2.1 allows; it is checked against the spec in fixtures.test.ts.
+          if (p.type === "auth" && !p.reasonCode && !p.properties) return;
           const parsed = theirs(encodePacket(p, version), version);
           assert.equal(parsed.cmd, p.type);
           if ("packetId" in p && p.packetId !== undefined)
