@@ -147,7 +147,13 @@ export function checkWireFormat(bytes: Uint8Array, options: RenderOptions = {}):
       if (line === "") {
         sections.push(current);
         const b = /boundary="([^"]+)"/.exec(current.replace(/\r\n[ \t]/g, " "));
-        if (b) boundaries.add(b[1]);
+        if (b) {
+          // RFC 2046 §5.1.1: 1–70 bchars; never ending in "-", so that no delimiter line looks
+          // like the close delimiter of a shorter boundary to a prefix-matching reader.
+          assert.match(b[1], /^[0-9A-Za-z'()+_,./:=?-]{1,70}$/);
+          assert.ok(!b[1].endsWith("-"), `boundary ends in "-": ${b[1]}`);
+          boundaries.add(b[1]);
+        }
         current = "";
         inHeader = false;
       } else current += `${line}\r\n`;
