@@ -129,6 +129,12 @@ describe("framework over a real socket: request bodies", () => {
       assert.match(text, /^HTTP\/1\.1 413 /, JSON.stringify(limits));
       assert.ok(pushed < 64, `the chunked body was drained (${pushed} MiB accepted)`);
       assert.notEqual(handlerSaw, "", "the handler saw body() fail");
+      // The framework then tries to answer on a closed connection: not an app error.
+      assert.deepEqual(
+        handle.logger.errors.map((entry) => String(entry.error)),
+        [],
+        JSON.stringify(limits),
+      );
     }
   });
 

@@ -263,6 +263,35 @@ describe("server over real sockets: malformed and ambiguous requests", () => {
   });
 });
 
+describe("server over real sockets: after the server's own 413", () => {
+  it("an app that answers after http.disconnect gets ASGI_CLIENT_DISCONNECTED, not a protocol error", async () => {
+    const outcome = gate<unknown>();
+    await using handle = await start(
+      async (scope, receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        for (;;) {
+          const event = await receive();
+          if (event.type !== "http.request" || !event.more_body) break;
+        }
+        await send({ type: "http.response.start", status: 400 }).then(
+          () => outcome.open("accepted"),
+          (error: unknown) => outcome.open(error),
+        );
+      },
+      { bodyLimit: 1000, lifespan: "off" },
+    );
+    const client = new RawClient(handle.port);
+    await client.write(
+      `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n${"a".repeat(2048)}\r\n`,
+    );
+    assert.match(await client.untilClosed(), /^HTTP\/1\.1 413 /);
+    const error = await outcome.promise;
+    assert.ok(error instanceof ASGIError, String(error));
+    assert.equal(error.code, "ASGI_CLIENT_DISCONNECTED");
+    assert.deepEqual(handle.logger.errors, [], "not logged as an app error");
+  });
+});
+
 describe("server over real sockets: fuzzed request framing", () => {
   it("answers or closes on any mix of methods, framing headers and bodies, and keeps serving", async () => {
     await using handle = await start(

@@ -28,9 +28,13 @@ export function unexpectedMessage(message: string): ASGIError {
  * should raise"). The server does not log it as an application error.
  */
 export function clientDisconnected(): ASGIError {
-  return new ASGIError("The client disconnected before the response was complete.", {
-    code: "ASGI_CLIENT_DISCONNECTED",
-  });
+  return new ASGIError(
+    "The connection closed before the response was complete: the client went away, or the " +
+      "server already answered the request itself (413 for a body over the limit).",
+    {
+      code: "ASGI_CLIENT_DISCONNECTED",
+    },
+  );
 }
 
 export function isClientDisconnected(error: unknown): boolean {

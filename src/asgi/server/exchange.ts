@@ -287,6 +287,10 @@ export class Exchange {
   // ---- send --------------------------------------------------------------------------------
 
   private onSend(event: SendEvent): Promise<void> {
+    // ASGI HTTP spec: send() on a closed connection raises. That includes a connection the
+    // server closed itself (413 for a chunked body over the limit): the app, told
+    // http.disconnect, must not learn of it as "http.response.start sent twice".
+    if (this.disconnected) return Promise.reject(clientDisconnected());
     try {
       if (event.type === "http.response.body") return this.sendBody(event.body, event.more_body);
       if (event.type === "http.response.start") {
