@@ -149,6 +149,42 @@ describe("fuzz: header and address encoders", () => {
     );
   });
 
+  it("header names: valid ftext names are written as given, anything else is MailError", async () => {
+    const MANAGED =
+      /^(from|to|cc|bcc|reply-to|subject|date|message-id|mime-version|content-type|content-transfer-encoding|content-disposition|content-id)$/i;
+    const nameArb = fc.oneof(
+      fc.stringMatching(/^X-[!-9;-~]{1,20}$/),
+      fc.string({
+        unit: fc.constantFrom(..."Xx-:; \t\u00e9\u007f\u0001!~", "Bcc", "From"),
+        maxLength: 12,
+      }),
+      fc.constantFrom("Bcc", "bcc", "To", `X-${"n".repeat(74)}`, `X-${"n".repeat(75)}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        nameArb,
+        fc.string({ unit: "grapheme-ascii", maxLength: 20 }),
+        async (name, value) => {
+          const valid = /^[!-9;-~]{1,76}$/.test(name) && !MANAGED.test(name);
+          const message = baseMessage({ headers: { [name]: value } });
+          if (!valid) {
+            assert.throws(
+              () => message.render(),
+              (e: unknown) => e instanceof MailError,
+            );
+            return;
+          }
+          const bytes = await message.toBytes();
+          checkWireFormat(bytes);
+          const raw = fieldValue(firstSection(bytes), name);
+          assert.notEqual(raw, undefined, name);
+          assert.equal(decodeEncodedWords(afterColon(raw as string)), value);
+        },
+      ),
+      { numRuns: RUNS, includeErrorInReport: true, ...SEED },
+    );
+  });
+
   it("CR, LF or NUL anywhere a caller's string reaches a header → MailError from render(), before any byte", () => {
     const places: ((bad: string) => MailMessageInit)[] = [
       (bad) => ({ subject: bad }),
