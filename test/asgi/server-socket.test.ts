@@ -595,7 +595,7 @@ describe("server over real sockets: close() under TLS", {
 });
 
 describe("server over real sockets: workers and the CLI", () => {
-  it("serve({ workers: 2 }) forks two workers that both answer on one port, and close() stops them", {
+  it("serve({ workers: 2 }) forks two workers that both answer on one port; close() lets a request in flight finish", {
     skip: built,
   }, async () => {
     const dir = await tempDir("asgi-workers");
@@ -607,8 +607,14 @@ import { serve } from ${JSON.stringify(distServer.href)};
 const handle = await serve(
   async (scope, _receive, send) => {
     if (scope.type !== "http") throw new Error("no lifespan");
+    let text = "worker";
+    if (scope.path === "/slow") {
+      console.log("slow request started");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      text = "slow request finished";
+    }
     await send({ type: "http.response.start", status: 200, headers: [["x-pid", String(process.pid)]] });
-    await send({ type: "http.response.body", body: Buffer.from("worker") });
+    await send({ type: "http.response.body", body: Buffer.from(text) });
   },
   { port: 0, workers: 2 },
 );
@@ -629,7 +635,17 @@ if (cluster.isPrimary) {
       }
       assert.equal(pids.size, 2, "both workers answered");
       assert.ok(!pids.has(run.child.pid ?? -1), "the primary does not serve");
+      // Closing the primary is graceful in the workers: a request in flight still finishes.
+      const slow = fetch(`${url}/slow`).then((response) => response.text());
+      await guard(
+        (async () => {
+          while (!run.output().includes("slow request started")) await sleep(10);
+        })(),
+        10_000,
+        "the slow request reaching a worker",
+      );
       run.child.kill("SIGTERM");
+      assert.equal(await slow, "slow request finished");
       assert.equal(await guard(run.exit, 10_000, "the primary's exit"), 0, run.output());
       for (const pid of pids) assert.equal(alive(pid), false, `worker ${pid} still runs`);
     } finally {
