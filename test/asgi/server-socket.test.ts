@@ -263,6 +263,30 @@ describe("server over real sockets: malformed and ambiguous requests", () => {
   });
 });
 
+describe("server over real sockets: head size", () => {
+  it("a head over maxHeaderSize gets 431 without reaching the app; one under it is served", async () => {
+    let called = 0;
+    await using handle = await start(
+      async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        called++;
+        await send({ type: "http.response.start", status: 200 });
+        await send({ type: "http.response.body", body: Buffer.from("ok") });
+      },
+      { maxHeaderSize: 2048, lifespan: "off" },
+    );
+    const big = new RawClient(handle.port);
+    await big.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"b".repeat(4096)}\r\n\r\n`);
+    assert.match(await big.untilClosed(), /^HTTP\/1\.1 431 /);
+    assert.equal(called, 0);
+    const small = new RawClient(handle.port);
+    await small.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Small: ${"s".repeat(1024)}\r\n\r\n`);
+    await small.until((t) => t.endsWith("ok"), "the response");
+    assert.equal(called, 1);
+    small.destroy();
+  });
+});
+
 describe("server over real sockets: after the server's own 413", () => {
   it("an app that answers after http.disconnect gets ASGI_CLIENT_DISCONNECTED, not a protocol error", async () => {
     const outcome = gate<unknown>();
