@@ -1,46 +1,63 @@
 /** Quoted-printable (RFC 2045 §6.7) for text parts already in canonical CRLF form. */
 
-const HEX = "0123456789ABCDEF";
+/** Upper-case hex digits as bytes (RFC 2045 §6.7 (1): "=" followed by two upper-case hex digits). */
+const HEX = Buffer.from("0123456789ABCDEF", "latin1");
 /** RFC 2045 §6.7 (5): encoded lines are at most 76 characters, soft break `=` included. */
 const MAX_LINE = 76;
-
-function escapeByte(byte: number): string {
-  return `=${HEX[byte >> 4]}${HEX[byte & 15]}`;
-}
+const CR = 0x0d;
+const LF = 0x0a;
+const EQUALS = 0x3d;
 
 /**
  * Encodes bytes whose line breaks are CRLF. Line breaks stay hard breaks; trailing spaces and
  * tabs are escaped (rule 3) so transports that strip them change nothing; a line starting
  * with `From ` gets its `F` escaped, and one starting with `.` its dot, for mbox and old MTAs.
+ *
+ * Written byte by byte into one buffer (a string built piece by piece cost ~0.5 µs per input
+ * byte, over half a second for a 1 MB HTML newsletter).
  */
-export function encodeQuotedPrintable(bytes: Uint8Array): string {
-  const out: string[] = [];
-  let line = "";
+export function encodeQuotedPrintableBytes(bytes: Uint8Array): Buffer {
   const n = bytes.length;
+  // Worst case: every byte escaped (3 characters) plus a soft break every 73 characters.
+  const out = Buffer.allocUnsafe(n * 3 + Math.ceil((n * 3) / 73) * 3 + 3);
+  let o = 0;
+  let column = 0;
   for (let i = 0; i < n; i++) {
     const b = bytes[i];
-    if (b === 0x0d && bytes[i + 1] === 0x0a) {
-      out.push(line, "\r\n");
-      line = "";
+    if (b === CR && bytes[i + 1] === LF) {
+      out[o++] = CR;
+      out[o++] = LF;
+      column = 0;
       i++;
       continue;
     }
-    const atLineEnd = i + 1 === n || (bytes[i + 1] === 0x0d && bytes[i + 2] === 0x0a);
-    let piece: string;
-    if ((b === 0x20 || b === 0x09) && !atLineEnd) piece = String.fromCharCode(b);
-    else if (b >= 0x21 && b <= 0x7e && b !== 0x3d) piece = String.fromCharCode(b);
-    else piece = escapeByte(b);
-    if (line === "" && (b === 0x2e || (b === 0x46 && isFromLine(bytes, i)))) piece = escapeByte(b);
+    const atLineEnd = i + 1 === n || (bytes[i + 1] === CR && bytes[i + 2] === LF);
+    let escaped: boolean;
+    if ((b === 0x20 || b === 0x09) && !atLineEnd) escaped = false;
+    else escaped = !(b >= 0x21 && b <= 0x7e && b !== EQUALS);
+    if (column === 0 && (b === 0x2e || (b === 0x46 && isFromLine(bytes, i)))) escaped = true;
+    const width = escaped ? 3 : 1;
     // Leave room for the soft break `=` unless this is the last piece of the line.
     const limit = atLineEnd ? MAX_LINE : MAX_LINE - 1;
-    if (line.length + piece.length > limit) {
-      out.push(line, "=\r\n");
-      line = "";
+    if (column + width > limit) {
+      out[o++] = EQUALS;
+      out[o++] = CR;
+      out[o++] = LF;
+      column = 0;
     }
-    line += piece;
+    if (escaped) {
+      out[o++] = EQUALS;
+      out[o++] = HEX[b >> 4];
+      out[o++] = HEX[b & 15];
+    } else out[o++] = b;
+    column += width;
   }
-  out.push(line);
-  return out.join("");
+  return out.subarray(0, o);
+}
+
+/** {@link encodeQuotedPrintableBytes} as a string. */
+export function encodeQuotedPrintable(bytes: Uint8Array): string {
+  return encodeQuotedPrintableBytes(bytes).toString("latin1");
 }
 
 function isFromLine(bytes: Uint8Array, i: number): boolean {

@@ -76,6 +76,14 @@ export function formatDate(date: Date): string {
   if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
     throw mimeError(MIME_ERROR_CODES.invalidHeader, "The message date is not a valid Date");
   }
+  // RFC 5322 §3.3: "year is any numeric year 1900 or later"; four digits keep it readable.
+  const year = date.getUTCFullYear();
+  if (year < 1900 || year > 9999) {
+    throw mimeError(
+      MIME_ERROR_CODES.invalidHeader,
+      `The message date's year ${year} is outside 1900–9999 (RFC 5322 §3.3)`,
+    );
+  }
   const second = Math.floor(date.getTime() / 1000);
   if (second !== lastDate[0]) lastDate = [second, date.toUTCString().replace(/GMT$/, "+0000")];
   return lastDate[1];

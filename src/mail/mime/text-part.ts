@@ -5,7 +5,7 @@
  * mostly-ASCII text, base64 for text such as Japanese where QP would triple the size.
  */
 import { base64Encode } from "./base64.js";
-import { encodeQuotedPrintable } from "./quoted-printable.js";
+import { encodeQuotedPrintableBytes } from "./quoted-printable.js";
 
 const utf8 = new TextEncoder();
 /** RFC 5322 §2.1.1: a line is at most 998 octets plus CRLF. */
@@ -59,11 +59,11 @@ export function encodeText(text: string, eightBit: boolean): EncodedText {
     const terminator = endsWithBreak ? "" : "\r\n";
     return { encoding: ascii ? "7bit" : "8bit", body: bytes, raw: true, terminator };
   }
-  const qp = encodeQuotedPrintable(bytes);
+  const qp = encodeQuotedPrintableBytes(bytes);
   const base64Size = Math.ceil(bytes.length / 3) * 4 * (78 / 76);
   if (qp.length <= base64Size) {
     const terminator = endsWithBreak ? "" : "=\r\n";
-    return { encoding: "quoted-printable", body: utf8.encode(qp), raw: false, terminator };
+    return { encoding: "quoted-printable", body: qp, raw: false, terminator };
   }
   return { encoding: "base64", body: base64Encode(bytes), raw: false, terminator: "" };
 }
