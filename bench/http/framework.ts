@@ -6,10 +6,11 @@
  * this one process is measured, and it isolates what src/asgi/app adds.
  *
  *   node --import tsx bench/http/framework.ts                 # compiled first, like run.ts
- *   node node_modules/.cache/mtaio-bench-http/bench/http/framework.js [framework-index.js]
+ *   node node_modules/.cache/mtaio-bench-http/bench/http/framework.js [baseline/src/asgi/app/index.js]
  *
  * The optional argument points at another build of src/asgi/app/index.js (e.g. an older
- * commit compiled elsewhere) to compare before/after in one run.
+ * commit compiled elsewhere): it is measured too, interleaved round by round with this tree's
+ * build, for a before/after within one process.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -51,18 +52,18 @@ if (process.argv[1]?.endsWith(".ts")) {
   process.exit(run.status ?? 1);
 }
 
-const target = process.argv[2]
-  ? pathToFileURL(process.argv[2]).href
-  : new URL("../../src/asgi/app/index.js", import.meta.url).href;
-const framework = (await import(target)) as Framework;
+const current = new URL("../../src/asgi/app/index.js", import.meta.url).href;
+const baseline = process.argv[2] ? pathToFileURL(process.argv[2]).href : undefined;
+const framework = (await import(current)) as Framework;
+const baselineFramework = baseline ? ((await import(baseline)) as Framework) : undefined;
 
 const MIDDLEWARE_HEADERS: Array<[string, string]> = [
   ["x-mw-one", "1"],
   ["x-mw-two", "2"],
 ];
 
-function frameworkApp(profile: Profile): ASGIApp {
-  const { ASGIApplication, Router, Response, ASGIMiddleware } = framework;
+function frameworkApp(profile: Profile, build: Framework): ASGIApp {
+  const { ASGIApplication, Router, Response, ASGIMiddleware } = build;
   const app = new ASGIApplication();
   const router = new Router();
   const hello: Handler = () => Response.json(HELLO);
@@ -178,18 +179,33 @@ async function measure(app: ASGIApp, profile: Profile, count: number, rounds: nu
   return best;
 }
 
-console.log(`framework cost per request, in-process (best of 7 × 100k), Node ${process.version}`);
-console.log(`framework: ${target}`);
+console.log(
+  `framework cost per request, in-process (7 interleaved rounds × 100k, best), Node ${process.version}`,
+);
+if (baseline) console.log(`baseline: ${baseline}`);
 const only = process.env.MTAIO_BENCH_ONLY?.split(",");
 for (const profile of ["hello", "routes", "echo"] as const) {
   if (only !== undefined && !only.includes(profile)) continue;
-  const bare = bareApp(profile);
-  const app = frameworkApp(profile);
-  await measure(bare, profile, 50_000, 1); // warm-up: let both reach optimised code
-  await measure(app, profile, 50_000, 1);
-  const bareNs = await measure(bare, profile, 100_000, 7);
-  const appNs = await measure(app, profile, 100_000, 7);
-  console.log(
-    `  ${profile.padEnd(7)} bare ${bareNs.toFixed(0).padStart(5)} ns   framework ${appNs.toFixed(0).padStart(5)} ns   (+${(appNs - bareNs).toFixed(0)} ns)`,
-  );
+  const apps: Array<[string, ASGIApp]> = [
+    ["bare", bareApp(profile)],
+    ["framework", frameworkApp(profile, framework)],
+  ];
+  if (baselineFramework) apps.push(["baseline", frameworkApp(profile, baselineFramework)]);
+  // Warm-up, then rounds that visit every app in turn: load on a shared machine then hits
+  // them alike, and each keeps its best round.
+  for (const [, app] of apps) await measure(app, profile, 50_000, 1);
+  const best = apps.map(() => Number.POSITIVE_INFINITY);
+  for (let round = 0; round < 7; round++) {
+    for (let i = 0; i < apps.length; i++) {
+      const ns = await measure((apps[i] as [string, ASGIApp])[1], profile, 100_000, 1);
+      best[i] = Math.min(best[i] as number, ns);
+    }
+  }
+  const bareNs = best[0] as number;
+  const cells = apps.map(([name], i) => {
+    const ns = best[i] as number;
+    const extra = i === 0 ? "" : ` (+${(ns - bareNs).toFixed(0)})`;
+    return `${name} ${ns.toFixed(0)} ns${extra}`;
+  });
+  console.log(`  ${profile.padEnd(7)} ${cells.join("   ")}`);
 }
