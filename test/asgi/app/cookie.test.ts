@@ -127,4 +127,28 @@ describe("Request.cookies", () => {
     });
     assert.deepEqual({ ...parseCookieHeader("") }, {});
   });
+
+  it("fuzz: any Cookie header parses to a null-prototype record of strings, never throws", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (header) => {
+        const cookies = parseCookieHeader(header);
+        assert.equal(Object.getPrototypeOf(cookies), null);
+        for (const value of Object.values(cookies)) assert.equal(typeof value, "string");
+      }),
+      { numRuns: 300 },
+    );
+    // What setCookie writes, a browser sends back as name=value, and it parses back.
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[A-Za-z0-9_-]{1,10}$/),
+        fc.stringMatching(/^[!#-+\--:<-[\]-~]{0,20}$/),
+        (name, value) => {
+          const line = serializeCookie(name, value, { path: "/" });
+          const pair = line.slice(0, line.indexOf(";"));
+          assert.equal(parseCookieHeader(`x=1; ${pair}`)[name], name === "x" ? "1" : value);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

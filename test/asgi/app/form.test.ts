@@ -1,10 +1,32 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { parseMultipart, parseUrlencoded } from "../../../src/asgi/app/form.js";
+import { parseMultipart, parseUrlencoded, parseUrlencodedAll } from "../../../src/asgi/app/form.js";
 import { HTTPError } from "../../../src/asgi/app/index.js";
 
 describe("form parsers", () => {
+  it("fuzz: parseUrlencodedAll agrees with URLSearchParams.getAll and its last value is the record's", () => {
+    const part = fc.stringMatching(/^[a-z%+0-9]{0,4}$/);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(part, part), { maxLength: 6 }), (pairs) => {
+        const text = pairs.map(([k, v]) => `${k}=${v}`).join("&");
+        let record: Record<string, string>;
+        try {
+          record = parseUrlencoded(text);
+        } catch (error) {
+          assert.ok(error instanceof HTTPError && error.statusCode === 400);
+          return;
+        }
+        for (const name of Object.keys(record)) {
+          const all = parseUrlencodedAll(text, name);
+          assert.deepEqual(all, new URLSearchParams(text).getAll(name));
+          assert.equal(all.at(-1), record[name]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("urlencoded: + is a space, last value wins, __proto__ is a plain key", () => {
     const parsed = parseUrlencoded("a=1+2&a=3&__proto__=x&flag&=v");
     assert.equal(parsed.a, "3");
