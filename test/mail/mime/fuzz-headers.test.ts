@@ -259,6 +259,8 @@ describe("fuzz: header and address encoders", () => {
         subject: s.subject,
         sender: s.from,
         recipients: s.to,
+        cc: [...s.to].reverse(),
+        replyTo: [s.from],
         textContent: s.text,
         headers: { "X-Extra": s.extra },
         attachments: s.filenames.map(
@@ -286,17 +288,25 @@ describe("fuzz: header and address encoders", () => {
       assert.equal(from.length, 1, where);
       assert.ok(sameName(from[0].name, s.from.name ?? "", bug), `${where}: ${from[0].name}`);
       assert.equal(from[0].address, canonical(expectedWire(s.from.address, s.smtputf8)), where);
-      const to = (py.to ?? []).flatMap((g) => g.mailboxes.map((m) => ({ ...m, group: g.group })));
-      assert.equal(to.length, s.to.length, where);
-      s.to.forEach((box, j) => {
-        const got = to[j];
-        assert.equal(got.address, canonical(expectedWire(box.address, s.smtputf8)), where);
-        assert.ok(sameName(got.name, box.name ?? "", bug), `${where}: name ${got.name}`);
-        assert.equal(got.group === null, box.group === undefined, where);
-        if (box.group !== undefined) {
-          assert.ok(sameName(got.group, box.group, bug), `${where}: group ${got.group}`);
-        }
-      });
+      for (const [field, got, want] of [
+        ["to", py.to, s.to],
+        ["cc", py.cc, [...s.to].reverse()],
+        ["replyTo", py.replyTo, [s.from]],
+      ] as const) {
+        const boxes = (got ?? []).flatMap((g) =>
+          g.mailboxes.map((m) => ({ ...m, group: g.group })),
+        );
+        assert.equal(boxes.length, want.length, `${field} ${where}`);
+        want.forEach((box, j) => {
+          const b = boxes[j];
+          assert.equal(b.address, canonical(expectedWire(box.address, s.smtputf8)), where);
+          assert.ok(sameName(b.name, box.name ?? "", bug), `${field} ${where}: name ${b.name}`);
+          assert.equal(b.group === null, box.group === undefined, `${field} ${where}`);
+          if (box.group !== undefined) {
+            assert.ok(sameName(b.group, box.group, bug), `${field} ${where}: group ${b.group}`);
+          }
+        });
+      }
       // A 7bit/8bit body that ends the message gets the final CRLF the message needs.
       const text = s.text.replace(/\r\n|\r|\n/g, "\n");
       const raw = py.parts[0].cte === "7bit" || py.parts[0].cte === "8bit";
