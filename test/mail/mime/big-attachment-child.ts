@@ -10,6 +10,8 @@ import { Readable } from "node:stream";
 import { Attachment, MailMessage } from "../../../src/mail/mime/index.js";
 
 const SIZE = Number(process.argv[2] ?? 100 * 1024 * 1024);
+/** How the content arrives: a Node Readable, a web ReadableStream, or an async generator. */
+const KIND = process.argv[3] ?? "readable";
 const CHUNK = 64 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -22,21 +24,39 @@ for (let i = 0; i < pattern.length; i++) {
   pattern[i] = x >>> 24;
 }
 
-function generated(size: number, hash: ReturnType<typeof createHash>): Readable {
+function generated(
+  size: number,
+  hash: ReturnType<typeof createHash>,
+): Readable | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> {
   let sent = 0;
+  /** The next chunk, or undefined at the end. */
+  const next = (): Buffer | undefined => {
+    if (sent >= size) return undefined;
+    const n = Math.min(CHUNK, size - sent);
+    const start = (sent * 7) % (pattern.length - CHUNK);
+    // A fresh buffer per chunk, as a file or socket stream would hand out.
+    const chunk = Buffer.from(pattern.subarray(start, start + n));
+    hash.update(chunk);
+    sent += n;
+    return chunk;
+  };
+  if (KIND === "web") {
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const chunk = next();
+        if (chunk === undefined) controller.close();
+        else controller.enqueue(chunk);
+      },
+    });
+  }
+  if (KIND === "iterable") {
+    return (async function* () {
+      for (let chunk = next(); chunk !== undefined; chunk = next()) yield chunk;
+    })();
+  }
   return new Readable({
     read() {
-      if (sent >= size) {
-        this.push(null);
-        return;
-      }
-      const n = Math.min(CHUNK, size - sent);
-      const start = (sent * 7) % (pattern.length - CHUNK);
-      // A fresh buffer per chunk, as a file or socket stream would hand out.
-      const chunk = Buffer.from(pattern.subarray(start, start + n));
-      hash.update(chunk);
-      sent += n;
-      this.push(chunk);
+      this.push(next() ?? null);
     },
   });
 }
@@ -192,6 +212,7 @@ const peak = maxAfter > maxBefore ? Math.max(maxAfter, sampled) : sampled;
 process.stdout.write(
   `${JSON.stringify({
     size: SIZE,
+    kind: KIND,
     total: sink.total,
     bodyBytes: sink.bodyBytes,
     lines: sink.lines,
