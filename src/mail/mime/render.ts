@@ -3,19 +3,26 @@
  *
  * Everything that can fail on caller input (header injection, bad addresses, bad content
  * types, consumed streams) is checked in `prepare()`, synchronously, before the first byte
- * is produced; `write()` then only streams. The tree holds only the parts that exist:
+ * is produced; `write()` (render-write.ts) then only streams. The tree holds only the parts
+ * that exist:
  *   multipart/mixed ⊃ multipart/alternative (text, [multipart/related ⊃] html, inline images).
  */
 import { domainToASCII } from "node:url";
 import { addAddressList, normalizeAddresses } from "./address.js";
 import type { Attachment } from "./attachment.js";
-import { base64Lines, base64LinesSize, LINE_BYTES, writeBase64Lines } from "./base64.js";
-import { markCanonical } from "./canonical-chunks.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
-import { FoldedHeader } from "./fold.js";
 import { checkFieldName, checkValue } from "./header-check.js";
 import type { MailMessage } from "./message.js";
-import { encodeMessageBody, isMessageType, messageBodyStream } from "./message-part.js";
+import { encodeMessageBody, isMessageType } from "./message-part.js";
+import {
+  BOUNDARY_PREFIX,
+  type Body,
+  field,
+  type Leaf,
+  type Node,
+  newBoundary,
+  type PreparedMessage,
+} from "./mime-tree.js";
 import {
   addParameterized,
   isToken,
@@ -23,36 +30,10 @@ import {
   paramSegments,
   parseParameterized,
 } from "./params.js";
-import { randomHex, randomToken } from "./random.js";
+import { randomHex } from "./random.js";
 import { encodeText } from "./text-part.js";
 import type { MailAddress, RenderOptions } from "./types.js";
 import { addUnstructured } from "./unstructured.js";
-
-/**
- * A part's body. In-memory bodies are copied (or base64-encoded) straight into the output
- * block; streamed ones are read while writing.
- */
-type Body =
-  /** Already encoded (text parts, checked message/rfc822 bodies). */
-  | { kind: "bytes"; bytes: Uint8Array }
-  /** In-memory attachment bytes, base64-encoded into the output. */
-  | { kind: "base64"; bytes: Uint8Array }
-  /** A file or stream, base64-encoded as it is read. */
-  | { kind: "base64-stream"; open: () => AsyncIterable<Uint8Array> }
-  /** A streamed message/rfc822, written raw (canonicalised and checked as it is read). */
-  | { kind: "message-stream"; open: () => AsyncIterable<Uint8Array>; eightBit: boolean };
-
-type Leaf = {
-  kind: "leaf";
-  headers: string;
-  body: Body;
-  /** What to append when the part ends the whole message (which must end with CRLF). */
-  terminator: string;
-  /** A body written as is (7bit/8bit): a multipart boundary must not occur in it. */
-  raw?: Uint8Array;
-};
-type Multipart = { kind: "multipart"; subtype: string; boundary: string; children: Node[] };
-type Node = Leaf | Multipart;
 
 /** Header fields the message manages itself; `headers` may not set them. */
 const MANAGED = new Set([
@@ -126,27 +107,6 @@ function normalizeMessageId(id: string): string {
     );
   }
   return wrapped;
-}
-
-const BOUNDARY_PREFIX = "=_mtaio_";
-/** Random characters of a boundary: 24 × 6 = 144 random bits. */
-const BOUNDARY_RANDOM = 24;
-/** 64 boundary characters (RFC 2046 §5.1.1 bchars), without "-". */
-const BOUNDARY_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.";
-
-/**
- * 144 random bits behind `=_`, a pair that neither base64 nor quoted-printable can produce.
- * The alphabet has no "-", so a boundary never ends in "--" and its opening delimiter line can
- * never look like the closing one of a shorter boundary to a prefix-matching parser.
- */
-function newBoundary(): string {
-  return BOUNDARY_PREFIX + randomToken(BOUNDARY_RANDOM, BOUNDARY_ALPHABET);
-}
-
-function field(name: string, write: (header: FoldedHeader) => void): string {
-  const header = new FoldedHeader(name);
-  write(header);
-  return header.toString();
 }
 
 function extraHeaders(
@@ -356,11 +316,6 @@ function rawBodies(node: Node, out: Uint8Array[] = []): Uint8Array[] {
   return out;
 }
 
-export interface PreparedMessage {
-  head: string;
-  tree: Node;
-}
-
 /**
  * Parsed address strings, so a bulk sender's fixed `From`, and the addresses parsed again by
  * `envelope()`, cost one parse. Only successes are kept; normalising a string does not depend
@@ -485,145 +440,5 @@ export function prepare(message: MailMessage, options: RenderOptions): PreparedM
   return { head, tree };
 }
 
-/**
- * What the writer emits, in order: text (headers, boundaries, line breaks), bytes copied as
- * they are, in-memory bytes to base64-encode, or a stream to read.
- */
-type Segment =
-  | string
-  | Uint8Array
-  | { kind: "base64"; bytes: Uint8Array }
-  | { kind: "stream"; open: () => AsyncIterable<Uint8Array>; canonical: boolean };
-
-/** In-memory attachments larger than this are encoded block by block, like streams. */
-const IN_MEMORY_LIMIT = 1024 * 1024;
-/** Input bytes per block when encoding a large in-memory attachment (a whole number of lines). */
-const SLICE_BYTES = LINE_BYTES * 4096;
-
-function* slices(bytes: Uint8Array): Generator<Uint8Array> {
-  for (let i = 0; i < bytes.length; i += SLICE_BYTES) yield bytes.subarray(i, i + SLICE_BYTES);
-}
-
-function pushText(out: Segment[], text: string): void {
-  const last = out.length - 1;
-  if (last >= 0 && typeof out[last] === "string") out[last] += text;
-  else out.push(text);
-}
-
-/**
- * The Content-Type of a multipart, built once per subtype with a stand-in boundary of the
- * same length (folding depends only on lengths), then filled in per message.
- */
-const multipartTemplates = new Map<string, [string, string]>();
-const STAND_IN = BOUNDARY_PREFIX + "x".repeat(BOUNDARY_RANDOM);
-
-function multipartHeader(node: Multipart): string {
-  let template = multipartTemplates.get(node.subtype);
-  if (template === undefined) {
-    const header = field("Content-Type", (h) =>
-      addParameterized(h, `multipart/${node.subtype}`, [[`boundary="${STAND_IN}"`]]),
-    );
-    const at = header.indexOf(STAND_IN);
-    template = [header.slice(0, at), header.slice(at + STAND_IN.length)];
-    multipartTemplates.set(node.subtype, template);
-  }
-  return template[0] + node.boundary + template[1];
-}
-
-/** Flattens the tree into segments; `last` is true for the part that ends the message. */
-function flatten(node: Node, out: Segment[], last: boolean): void {
-  if (node.kind === "multipart") {
-    pushText(out, `${multipartHeader(node)}\r\n`);
-    for (const child of node.children) {
-      pushText(out, `--${node.boundary}\r\n`);
-      flatten(child, out, false);
-      pushText(out, "\r\n");
-    }
-    pushText(out, `--${node.boundary}--\r\n`);
-    return;
-  }
-  pushText(out, `${node.headers}\r\n`);
-  const body = node.body;
-  switch (body.kind) {
-    case "bytes":
-      if (body.bytes.length > 0) out.push(body.bytes);
-      break;
-    case "base64":
-      if (body.bytes.length > IN_MEMORY_LIMIT) {
-        const bytes = body.bytes;
-        out.push({ kind: "stream", open: () => base64Lines(slices(bytes)), canonical: true });
-      } else if (body.bytes.length > 0) out.push(body);
-      break;
-    case "base64-stream":
-      out.push({ kind: "stream", open: () => base64Lines(body.open()), canonical: true });
-      break;
-    case "message-stream":
-      out.push({
-        kind: "stream",
-        open: () => messageBodyStream(body.open(), body.eightBit, last),
-        canonical: false,
-      });
-      break;
-  }
-  if (last && node.terminator !== "") pushText(out, node.terminator);
-}
-
-function segmentSize(segment: Segment): number {
-  if (typeof segment === "string") return Buffer.byteLength(segment);
-  if (segment instanceof Uint8Array) return segment.length;
-  return segment.kind === "base64" ? base64LinesSize(segment.bytes.length) : 0;
-}
-
-/** CR or LF that is not part of a CRLF pair. */
-const LONE_BREAK = /\r(?!\n)|(?<!\r)\n/;
-
-/**
- * Writes a run of in-memory segments into one buffer of exactly their size. The buffer is
- * marked canonical (whole CRLF lines only) when its text passes the check: bodies are canonical
- * by construction (text parts are CRLF-normalised, base64 is ours), and the header text is
- * checked again here so that no bug upstream can get a lone CR or LF past the SMTP encoder.
- */
-function fill(run: Segment[], size: number): Buffer {
-  const block = Buffer.allocUnsafe(size);
-  let o = 0;
-  let canonical = true;
-  for (const segment of run) {
-    if (typeof segment === "string") {
-      if (LONE_BREAK.test(segment)) canonical = false;
-      o += block.write(segment, o);
-    } else if (segment instanceof Uint8Array) {
-      block.set(segment, o);
-      o += segment.length;
-    } else if (segment.kind === "base64") o = writeBase64Lines(segment.bytes, block, o);
-  }
-  // The block is uninitialised memory: every byte must have been written.
-  if (o !== size) throw new Error(`mtaio internal error: rendered ${o} of ${size} bytes`);
-  if (canonical && block[size - 1] === 0x0a) markCanonical(block);
-  return block;
-}
-
-/**
- * Streams a prepared message: the header block and every in-memory part go out as one chunk
- * of exactly the right size (no per-piece allocations or copies); files and streams are read
- * and encoded block by block in between.
- */
-export async function* write(prepared: PreparedMessage): AsyncGenerator<Uint8Array> {
-  const segments: Segment[] = [prepared.head];
-  flatten(prepared.tree, segments, true);
-  let run: Segment[] = [];
-  let size = 0;
-  for (const segment of segments) {
-    if (typeof segment === "string" || segment instanceof Uint8Array || segment.kind !== "stream") {
-      run.push(segment);
-      size += segmentSize(segment);
-      continue;
-    }
-    if (size > 0) yield fill(run, size);
-    run = [];
-    size = 0;
-    for await (const chunk of segment.open()) {
-      yield segment.canonical ? markCanonical(chunk) : chunk;
-    }
-  }
-  if (size > 0) yield fill(run, size);
-}
+export type { PreparedMessage } from "./mime-tree.js";
+export { write } from "./render-write.js";
