@@ -266,8 +266,9 @@ async function sendBdat(
     pending.length = 0;
     pendingBytes = 0;
     progress.bodyStarted = true;
-    await connection.write(`BDAT ${block.length}${last ? " LAST" : ""}\r\n`, timeouts.data, signal);
-    if (block.length > 0) await connection.write(block, timeouts.data, signal);
+    // Command and chunk in one write: one syscall (and TCP segment train) instead of two.
+    const command = Buffer.from(`BDAT ${block.length}${last ? " LAST" : ""}\r\n`, "latin1");
+    await connection.write(Buffer.concat([command, block]), timeouts.data, signal);
     outstanding++;
     if (!pipelining && !last)
       collect(await connection.readReply(timeouts.data, signal, "waiting for the reply to BDAT"));
