@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import { ASGIApplication, ASGIMiddleware, Response, Router } from "../../src/asgi/app/index.js";
 import type { ServeOptions } from "../../src/asgi/server/index.js";
 import type { Receive, Scope, Send } from "../../src/asgi/types.js";
-import { ASGIError } from "../../src/errors.js";
+import { ASGIError, HTTPError } from "../../src/errors.js";
 import { gate, RawClient, start } from "./server/helpers.js";
 
 /** The framework app under test; each test adds what it needs through `routes`. */
@@ -510,5 +510,125 @@ describe("framework over a real socket: multipart limits", () => {
       assert.equal(response.status, 413, label);
       await response.arrayBuffer();
     }
+  });
+});
+
+describe("framework over a real socket: audit findings", () => {
+  it("constructor.prototype in JSON → 400 and a naive deep merge cannot pollute Object.prototype", async () => {
+    const merged: Record<string, unknown> = {};
+    function merge(target: Record<string, unknown>, source: unknown): void {
+      if (typeof source !== "object" || source === null) return;
+      for (const key of Object.keys(source)) {
+        const value = (source as Record<string, unknown>)[key];
+        if (typeof value === "object" && value !== null) {
+          target[key] ??= {};
+          merge(target[key] as Record<string, unknown>, value);
+        } else target[key] = value;
+      }
+    }
+    await using handle = await serveApp(
+      appWith((r) =>
+        r.post("/merge", async (request) => {
+          merge(merged, await request.json());
+          return Response.json({ ok: true });
+        }),
+      ),
+    );
+    try {
+      for (const body of [
+        '{"constructor":{"prototype":{"polluted":1}}}',
+        '{"x":{"constructor":{"prototype":{"polluted":1}}}}',
+        '{"\\u0063onstructor":{"prototype":{"polluted":1}}}',
+      ]) {
+        const response = await fetch(`${handle.url}/merge`, {
+          method: "POST",
+          body,
+          headers: { "content-type": "application/json" },
+        });
+        assert.equal(response.status, 400, body);
+        assert.deepEqual(await response.json(), {
+          detail: "JSON body holds a forbidden constructor.prototype key",
+        });
+        assert.equal(Object.hasOwn(Object.prototype, "polluted"), false, body);
+      }
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+    }
+  });
+
+  it("a handler's exception reaches the app logger; the 500 leaks nothing", async () => {
+    const logged: Array<{ message: string; error: unknown }> = [];
+    await using handle = await serveApp(
+      appWith(
+        (r) =>
+          r.get("/boom", () => {
+            throw new Error("secret in /srv/app.ts");
+          }),
+        { logger: { error: (message, error) => logged.push({ message, error }) } },
+      ),
+    );
+    const response = await fetch(`${handle.url}/boom`);
+    assert.equal(response.status, 500);
+    assert.equal(await response.text(), '{"detail":"Internal Server Error"}');
+    assert.equal(logged.length, 1);
+    assert.match(logged[0]?.message ?? "", /GET \/boom/);
+    assert.ok(logged[0]?.error instanceof Error && logged[0].error.message.includes("secret"));
+  });
+
+  it("an upload with one file over maxFileSize → 413 before the rest of the body is read", async () => {
+    await using handle = await serveApp(
+      appWith(
+        (r) =>
+          r.post("/upload", async (request) =>
+            Response.json({ files: (await request.files()).length }),
+          ),
+        { maxBodySize: 1024 * 1024 * 1024, multipart: { maxFileSize: 64 * 1024 } },
+      ),
+      { bodyLimit: Number.POSITIVE_INFINITY },
+    );
+    const client = new RawClient(handle.port);
+    await client.write(
+      "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=zz\r\n" +
+        `Content-Length: ${512 * 1024 * 1024}\r\n\r\n` +
+        '--zz\r\nContent-Disposition: form-data; name="doc"; filename="big.bin"\r\n\r\n',
+    );
+    const pushed = await pushBody(client, PUSHED);
+    const text = await client.untilClosed();
+    assert.match(text, /^HTTP\/1\.1 413 /);
+    assert.match(text, /"detail":"Multipart file too large"/);
+    assert.ok(pushed < PUSHED, `the whole upload was read (${pushed} bytes accepted)`);
+  });
+
+  it("request.signal still aborts when the client leaves after the body failed with 413", {
+    timeout: 10_000,
+  }, async () => {
+    const failed = gate<unknown>();
+    const aborted = gate();
+    await using handle = await serveApp(
+      appWith(
+        (r) =>
+          r.post("/upload", async (request) => {
+            const signal = request.signal;
+            signal.addEventListener("abort", () => aborted.open(), { once: true });
+            const error = await request.body().then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+            failed.open(error);
+            await aborted.promise; // long work that should stop when the client goes
+            return Response.text("too late");
+          }),
+        { maxBodySize: 1024 },
+      ),
+      { bodyLimit: Number.POSITIVE_INFINITY },
+    );
+    const client = new RawClient(handle.port);
+    await client.write(
+      `POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${"a".repeat(3000)}`,
+    );
+    const error = await failed.promise;
+    assert.ok(error instanceof HTTPError && error.statusCode === 413, String(error));
+    client.destroy();
+    await aborted.promise;
   });
 });

@@ -7,6 +7,35 @@ import { type IncludeOptions, Router } from "./router.js";
 
 const NOT_FOUND = '{"detail":"Not Found"}';
 
+/** Where the application reports errors it answers with a 500. `console` fits. */
+export interface ApplicationLogger {
+  error(message: string, error?: unknown): void;
+}
+
+export interface ApplicationOptions extends RequestOptions {
+  /**
+   * Receives every error that the default `handleError` turns into a 500 (the response itself
+   * reveals nothing). Default: one line and the stack on `console.error`.
+   */
+  logger?: ApplicationLogger;
+}
+
+/** One line naming the request, then the stack: what an operator needs to find the bug. */
+const consoleLogger: ApplicationLogger = {
+  error(message, error) {
+    const stack = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+    console.error(`${message}\n${stack}`);
+  },
+};
+
+/** Control characters from a request path must not forge log lines. */
+function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /**
  * The framework's application. Subclass it and override `handleRequest`, or `include()`
  * routers and keep the default dispatch. `app.asgi` is the ASGI callable for `serve()`.
@@ -21,11 +50,13 @@ export class ASGIApplication {
   /** `handleRequest` is the default one: requests may go straight to the routers. */
   private directDispatch = false;
   protected readonly requestOptions: RequestOptions;
+  protected readonly logger: ApplicationLogger;
   /** The ASGI 3.0 callable, bound once: its identity is stable. */
   readonly asgi: ASGIApp;
 
-  constructor(options: RequestOptions = {}) {
+  constructor(options: ApplicationOptions = {}) {
     this.requestOptions = options;
+    this.logger = options.logger ?? consoleLogger;
     this.asgi = (scope, receive, send) => {
       this.stack ??= this.buildStack();
       return this.stack(scope, receive, send);
@@ -74,12 +105,19 @@ export class ASGIApplication {
 
   /**
    * Answers an error raised while handling a request: HTTPError (and ValidationError) → its
-   * status, `{"detail": …}` and headers; anything else → a 500 that reveals nothing.
+   * status, `{"detail": …}` and headers; anything else → a 500 that reveals nothing to the
+   * client and is reported, with its stack, to the `logger` option.
    */
-  async handleError(error: unknown, send: Send): Promise<void> {
+  async handleError(error: unknown, send: Send, scope?: HTTPScope): Promise<void> {
     if (error instanceof HTTPError) {
       await Response.json({ detail: error.detail }, error.statusCode, error.headers).send(send);
       return;
+    }
+    const request = scope === undefined ? "a request" : `${scope.method} ${printable(scope.path)}`;
+    try {
+      this.logger.error(`mtaio: unhandled error in ${request}, answered 500`, error);
+    } catch {
+      // A failing logger must not cost the client its response.
     }
     await Response.json({ detail: "Internal Server Error" }, 500).send(send);
   }
@@ -113,31 +151,36 @@ export class ASGIApplication {
     try {
       result = this.directDispatch ? this.route(request) : this.handleRequest(request);
     } catch (error) {
-      return this.handleError(error, send);
+      return this.handleError(error, send, scope);
     }
     if (result instanceof Response) {
       return result
         .send(send, scope.method !== "HEAD")
-        .catch((error: unknown) => this.afterSendError(error, result as Response, send));
+        .catch((error: unknown) => this.afterSendError(error, result as Response, send, scope));
     }
-    return this.finish(result, send, scope.method !== "HEAD");
+    return this.finish(result, send, scope);
   }
 
-  private async finish(pending: Promise<Response>, send: Send, includeBody: boolean) {
+  private async finish(pending: Promise<Response>, send: Send, scope: HTTPScope) {
     let response: Response | undefined;
     try {
       response = await pending;
-      await response.send(send, includeBody);
+      await response.send(send, scope.method !== "HEAD");
     } catch (error) {
-      if (response === undefined) await this.handleError(error, send);
-      else await this.afterSendError(error, response, send);
+      if (response === undefined) await this.handleError(error, send, scope);
+      else await this.afterSendError(error, response, send, scope);
     }
   }
 
   /** Too late for an error response once the status line is out: let the server abort. */
-  private afterSendError(error: unknown, response: Response, send: Send): Promise<void> {
+  private afterSendError(
+    error: unknown,
+    response: Response,
+    send: Send,
+    scope: HTTPScope,
+  ): Promise<void> {
     if (response.started) return Promise.reject(error);
-    return this.handleError(error, send);
+    return this.handleError(error, send, scope);
   }
 
   private async handleLifespan(_scope: LifespanScope, receive: Receive, send: Send) {

@@ -13,6 +13,56 @@ export interface MultipartLimits {
   maxParts: number;
   /** Largest text field, in bytes (default 1 MiB). */
   maxFieldSize: number;
+  /** Largest uploaded file, in bytes (default 10 MiB; the body limit applies too). */
+  maxFileSize: number;
+}
+
+/** Room for a part's own header lines when {@link PartSizeGuard} bounds a part by its size. */
+const PART_HEADER_ALLOWANCE = 16 * 1024;
+
+export function fileTooLarge(): HTTPError {
+  return new HTTPError(413, "Multipart file too large", { code: "HTTP_FILE_TOO_LARGE" });
+}
+
+/**
+ * Watches a multipart body while it streams in and throws 413 as soon as one part has grown
+ * past every per-part limit, so an oversized upload is refused without waiting for (and
+ * buffering) the rest of it. It only counts bytes since the last delimiter (RFC 2046 §5.1.1);
+ * the exact per-field and per-file checks run when the body is parsed.
+ */
+export class PartSizeGuard {
+  private readonly delimiter: Buffer;
+  private readonly limit: number;
+  /** The last `delimiter.length - 1` bytes seen: a delimiter may straddle two chunks. */
+  private tail: Buffer = Buffer.alloc(0);
+  private sinceDelimiter = 0;
+
+  constructor(boundary: string, limits: MultipartLimits) {
+    this.delimiter = Buffer.from(`--${boundary}`, "latin1");
+    this.limit = Math.max(limits.maxFileSize, limits.maxFieldSize) + PART_HEADER_ALLOWANCE;
+  }
+
+  feed(bytes: Uint8Array): void {
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const needle = this.delimiter;
+    const keep = needle.length - 1;
+    let end = -1; // where the last delimiter found ends, as an offset into `chunk`
+    if (this.tail.length > 0) {
+      const seam = Buffer.concat([this.tail, chunk.subarray(0, keep)]);
+      const at = seam.indexOf(needle);
+      if (at !== -1) end = at + needle.length - this.tail.length;
+    }
+    for (let at = chunk.indexOf(needle, Math.max(end, 0)); at !== -1; ) {
+      end = at + needle.length;
+      at = chunk.indexOf(needle, end);
+    }
+    this.sinceDelimiter = end === -1 ? this.sinceDelimiter + chunk.length : chunk.length - end;
+    if (this.sinceDelimiter > this.limit) throw fileTooLarge();
+    this.tail =
+      chunk.length >= keep
+        ? Buffer.from(chunk.subarray(chunk.length - keep))
+        : Buffer.concat([this.tail, chunk]).subarray(-keep);
+  }
 }
 
 const utf8 = new TextDecoder("utf-8");
@@ -136,6 +186,7 @@ export function parseMultipart(
     const content = body.subarray(headerEnd + 4, next);
     const filename = decodeParam("filename");
     if (filename !== undefined) {
+      if (content.byteLength > limits.maxFileSize) throw fileTooLarge();
       files.push({ name, filename, contentType, content: new Uint8Array(content) });
     } else {
       if (content.byteLength > limits.maxFieldSize) {

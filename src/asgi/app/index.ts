@@ -1,8 +1,12 @@
 /** The ASGI framework: application, request/response, router, middleware and test client. */
 export { HTTPError, ValidationError } from "../../errors.js";
-export { ASGIApplication } from "./application.js";
+export {
+  type ApplicationLogger,
+  type ApplicationOptions,
+  ASGIApplication,
+} from "./application.js";
 export type { CookieOptions } from "./cookie.js";
-export type { UploadedFile } from "./form.js";
+export type { MultipartLimits, UploadedFile } from "./form.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
 export {

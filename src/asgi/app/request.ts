@@ -4,6 +4,7 @@ import { parseCookieHeader } from "./cookie.js";
 import {
   headerParam,
   type MultipartLimits,
+  PartSizeGuard,
   parseMultipart,
   parseUrlencoded,
   parseUrlencodedAll,
@@ -13,7 +14,7 @@ import {
 export interface RequestOptions {
   /** Largest accepted body in bytes (default 1 MiB); more → 413. */
   maxBodySize?: number;
-  /** Multipart limits (defaults: 1000 parts, 1 MiB per field). */
+  /** Multipart limits (defaults: 1000 parts, 1 MiB per field, 10 MiB per file). */
   multipart?: Partial<MultipartLimits>;
 }
 
@@ -47,22 +48,43 @@ function isPlainPath(bytes: Uint8Array): boolean {
   return true;
 }
 
-/** JSON.parse reviver: a `__proto__` key never reaches an object (prototype pollution). */
-function dropProto(this: unknown, key: string, value: unknown): unknown {
-  return key === "__proto__" ? undefined : value;
+/**
+ * JSON.parse reviver against prototype pollution through a naive deep merge:
+ * - a `__proto__` key is dropped: it is never data, and an own `__proto__` property is what
+ *   `target[key] = …` merges follow into `Object.prototype`;
+ * - a `constructor` object holding a `prototype` key is rejected with 400, as Fastify does by
+ *   default (secure-json-parse): `constructor` alone is ordinary data (`{"constructor":"Ford"}`)
+ *   and stays, but `constructor.prototype` is only ever the second pollution gadget, and
+ *   silently editing it out would hand the handler data the client did not send.
+ */
+function guardPrototypes(this: unknown, key: string, value: unknown): unknown {
+  if (key === "__proto__") return undefined;
+  if (
+    key === "constructor" &&
+    typeof value === "object" &&
+    value !== null &&
+    Object.hasOwn(value, "prototype")
+  ) {
+    throw new HTTPError(400, "JSON body holds a forbidden constructor.prototype key", {
+      code: "HTTP_FORBIDDEN_JSON_KEY",
+    });
+  }
+  return value;
 }
 
 /**
  * JSON text → value; 400 when malformed. A reviver makes JSON.parse several times slower, so
- * it runs only when the text could hold a `__proto__` key: written out, or spelled with a
- * `\u` escape (the only other way JSON can produce those characters, RFC 8259 §7).
+ * it runs only when the text could hold a dangerous key: `__proto__` or `constructor` written
+ * out, or any key spelled with a `\u` escape (the only other way JSON can produce those
+ * characters, RFC 8259 §7).
  */
 function parseJSON(text: string): unknown {
   try {
-    return text.includes("__proto__") || text.includes("\\u")
-      ? JSON.parse(text, dropProto)
+    return text.includes("__proto__") || text.includes("constructor") || text.includes("\\u")
+      ? JSON.parse(text, guardPrototypes)
       : JSON.parse(text);
   } catch (error) {
+    if (error instanceof HTTPError) throw error;
     throw new HTTPError(400, "Malformed JSON body", { code: "HTTP_MALFORMED_JSON", cause: error });
   }
 }
@@ -204,10 +226,22 @@ export class Request {
   }
 
   private async watchDisconnect(): Promise<void> {
+    let complete = true;
     try {
       await this.body();
     } catch {
-      return; // the error surfaces again from body()/json()/form() when the handler asks
+      // The error surfaces again from body()/json()/form() when the handler asks. The body
+      // reader stopped early (e.g. 413), so the client may still be sending: skip the rest of
+      // the body's events, then keep watching, so that the signal still aborts on disconnect.
+      complete = false;
+    }
+    if (this.abort?.signal.aborted === true) return;
+    if (!complete) {
+      for (;;) {
+        const event = await this.receive();
+        if (event.type === "http.disconnect") return;
+        if (event.type === "http.request" && !event.more_body) break;
+      }
     }
     // A compliant server blocks here until the client goes; stop on anything else.
     await this.receive();
@@ -239,6 +273,7 @@ export class Request {
     let first: Uint8Array | undefined;
     let chunks: Uint8Array[] | undefined;
     let size = 0;
+    let guard: PartSizeGuard | null = null;
     for (;;) {
       // The server's receive() directly: one async frame less per body event.
       const event = await this.receiveEvent();
@@ -252,8 +287,17 @@ export class Request {
         size += bytes.byteLength;
         if (size > limit) throw tooLarge();
         if (first === undefined) first = bytes;
-        else if (chunks === undefined) chunks = [first, bytes];
-        else chunks.push(bytes);
+        else if (chunks === undefined) {
+          // A body in several events may be a large upload: from here on, a multipart body is
+          // watched part by part (a one-event body is checked exactly when parsed).
+          guard = this.partGuard();
+          guard?.feed(first);
+          guard?.feed(bytes);
+          chunks = [first, bytes];
+        } else {
+          guard?.feed(bytes);
+          chunks.push(bytes);
+        }
       }
       if (!event.more_body) break;
     }
@@ -310,17 +354,34 @@ export class Request {
     return (await this.parseMultipart()).files;
   }
 
+  private get multipartLimits(): MultipartLimits {
+    const limits = this.options.multipart;
+    return {
+      maxParts: limits?.maxParts ?? 1000,
+      maxFieldSize: limits?.maxFieldSize ?? 1024 * 1024,
+      maxFileSize: limits?.maxFileSize ?? 10 * 1024 * 1024,
+    };
+  }
+
+  private get boundary(): string {
+    return headerParam(this.header("content-type") ?? "", "boundary") ?? "";
+  }
+
+  /** A size guard for a multipart body with a usable boundary; null for anything else. */
+  private partGuard(): PartSizeGuard | null {
+    if (this.mediaType !== "multipart/form-data") return null;
+    const boundary = this.boundary;
+    if (boundary.length === 0 || boundary.length > 70) return null; // 400 when parsed
+    return new PartSizeGuard(boundary, this.multipartLimits);
+  }
+
   private async parseMultipart(): Promise<{
     fields: Record<string, string>;
     files: UploadedFile[];
   }> {
     if (this.multipart === undefined) {
-      const boundary = headerParam(this.header("content-type") ?? "", "boundary") ?? "";
-      const limits = this.options.multipart;
-      this.multipart = parseMultipart(await this.body(), boundary, {
-        maxParts: limits?.maxParts ?? 1000,
-        maxFieldSize: limits?.maxFieldSize ?? 1024 * 1024,
-      });
+      const limits = this.multipartLimits;
+      this.multipart = parseMultipart(await this.body(), this.boundary, limits);
     }
     return this.multipart;
   }

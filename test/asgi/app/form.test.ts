@@ -59,7 +59,7 @@ describe("form parsers", () => {
         (bytes, prefix) => {
           const body = Buffer.concat([Buffer.from(prefix), bytes]);
           try {
-            parseMultipart(body, "b", { maxParts: 5, maxFieldSize: 100 });
+            parseMultipart(body, "b", { maxParts: 5, maxFieldSize: 100, maxFileSize: 100 });
           } catch (error) {
             assert.ok(error instanceof HTTPError, String(error));
           }
