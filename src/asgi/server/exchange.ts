@@ -43,6 +43,14 @@ export interface ExchangeContext {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
 const RESOLVED: Promise<void> = Promise.resolve();
 const DISCONNECT: HTTPDisconnectEvent = Object.freeze({
   type: "http.disconnect",
@@ -95,8 +103,6 @@ export class Exchange {
   private waitingReceive: ((event: ReceiveEvent) => void) | null = null;
   private waitingDrain: { resolve: () => void; reject: (error: ASGIError) => void } | null = null;
   private watchingBody = false;
-  /** A receive() is between its first look at the buffer and its second (one microtask). */
-  private deferredReceive = false;
   private watchingConnection = false;
 
   constructor(
@@ -110,10 +116,42 @@ export class Exchange {
     this.bodyState = contentLength === 0 ? BODY_NONE : BODY_STREAM;
   }
 
-  /** Runs the app for this request; never rejects. */
-  async run(app: ASGIApp, scope: HTTPScope): Promise<void> {
+  /**
+   * Runs the app for this request; never throws. The outcome is taken with one `then` on the
+   * app's promise rather than an async frame (one promise and one microtask less a request).
+   * A request with a body starts the app one microtask later: a small body usually sits in
+   * the same TCP read as the head, and Node's parser pushes it right after the 'request'
+   * event returns, so the app's first `receive()` finds it buffered and needs no extra hop.
+   */
+  run(app: ASGIApp, scope: HTTPScope): void {
+    if (this.bodyState === BODY_STREAM) {
+      queueMicrotask(() => this.start(app, scope));
+    } else {
+      this.start(app, scope);
+    }
+  }
+
+  private start(app: ASGIApp, scope: HTTPScope): void {
+    let result: unknown;
     try {
-      await app(scope, this.receive, this.send);
+      result = app(scope, this.receive, this.send);
+    } catch (error) {
+      this.appFailed(error);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        () => this.appReturned(),
+        (error: unknown) => this.appFailed(error),
+      );
+    } else {
+      // A plain-JavaScript app that is not async: done once it has returned.
+      this.appReturned();
+    }
+  }
+
+  private appReturned(): void {
+    try {
       if (this.response !== RES_COMPLETE && !this.disconnected) {
         this.context.logger.error(
           this.response === RES_STREAMING
@@ -122,15 +160,25 @@ export class Exchange {
         );
         this.abortResponse();
       }
-    } catch (error) {
+    } finally {
+      this.finish();
+    }
+  }
+
+  private appFailed(error: unknown): void {
+    try {
       if (!(this.disconnected && isClientDisconnected(error))) {
         this.context.logger.error("Exception in ASGI application", error);
       }
       if (this.response !== RES_COMPLETE && !this.disconnected) this.abortResponse();
     } finally {
-      this.response = RES_COMPLETE;
-      this.context.exchangeDone();
+      this.finish();
     }
+  }
+
+  private finish(): void {
+    this.response = RES_COMPLETE;
+    this.context.exchangeDone();
   }
 
   /** A 500 when nothing was written yet, otherwise cut the connection (the response is broken). */
@@ -147,7 +195,7 @@ export class Exchange {
   // ---- receive -----------------------------------------------------------------------------
 
   private onReceive(): Promise<ReceiveEvent> {
-    if (this.waitingReceive !== null || this.deferredReceive) {
+    if (this.waitingReceive !== null) {
       return Promise.reject(unexpectedMessage("receive() called again before it resolved"));
     }
     if (this.bodyState === BODY_NONE) {
@@ -163,28 +211,9 @@ export class Exchange {
       }
       const event = this.disconnected ? DISCONNECT : this.readBody();
       if (event !== null) return Promise.resolve(event);
-      // A small body usually sits in the same TCP read as the head: Node's parser pushes it
-      // right after the 'request' event returns, so one microtask later it is buffered and
-      // no listeners are needed.
-      this.deferredReceive = true;
-      return RESOLVED.then(() => this.receiveAfterParse());
     } else if (this.response === RES_COMPLETE || this.isGone()) {
       // ASGI: http.disconnect once the response is sent or the client has gone.
       return Promise.resolve(DISCONNECT);
-    }
-    return new Promise((resolve) => {
-      this.waitingReceive = resolve;
-      this.watch();
-    });
-  }
-
-  private receiveAfterParse(): Promise<ReceiveEvent> | ReceiveEvent {
-    this.deferredReceive = false;
-    if (this.bodyState === BODY_STREAM) {
-      const event = this.disconnected ? DISCONNECT : this.readBody();
-      if (event !== null) return event;
-    } else if (this.response === RES_COMPLETE || this.isGone()) {
-      return DISCONNECT;
     }
     return new Promise((resolve) => {
       this.waitingReceive = resolve;

@@ -300,6 +300,6 @@ export class ASGIHTTPServer implements ExchangeContext {
     if (this.options.accessLog) this.logAccess(req, res, addresses.client);
     this.inFlight++;
     const exchange = new Exchange(req, res, this, contentLength, expectContinue);
-    void exchange.run(this.app, scope);
+    exchange.run(this.app, scope);
   }
 }
