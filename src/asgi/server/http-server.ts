@@ -16,7 +16,7 @@ import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.j
 import { ForwardedTrust } from "./forwarded.js";
 import { ASGI_VERSION, Lifespan } from "./lifespan.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
-import { parseTarget } from "./path.js";
+import { latin1Bytes, parseTarget } from "./path.js";
 
 const BAD_REQUEST_BODY = Buffer.from("Bad Request");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
@@ -283,8 +283,8 @@ export class ASGIHTTPServer implements ExchangeContext {
       method: req.method ?? "GET",
       scheme: this.scheme,
       path: target.path,
-      raw_path: Buffer.from(target.rawPath, "latin1"),
-      query_string: target.query.length === 0 ? EMPTY : Buffer.from(target.query, "latin1"),
+      raw_path: latin1Bytes(target.rawPath),
+      query_string: target.query.length === 0 ? EMPTY : latin1Bytes(target.query),
       root_path: this.options.rootPath,
       headers,
       client: addresses.client,

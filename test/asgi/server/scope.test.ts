@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { ForwardedTrust } from "../../../src/asgi/server/forwarded.js";
 import { decodePathSegment, type ServerHandle } from "../../../src/asgi/server/index.js";
-import { parseTarget } from "../../../src/asgi/server/path.js";
+import { latin1Bytes, parseTarget } from "../../../src/asgi/server/path.js";
 import type { HTTPScope } from "../../../src/asgi/types.js";
 import { RawClient, start, textApp } from "./helpers.js";
 
@@ -48,6 +48,24 @@ describe("request target parsing", () => {
         const decoded = decodePathSegment(raw);
         assert.ok(decoded === null || typeof decoded === "string");
       }),
+    );
+  });
+});
+
+describe("latin1Bytes (scope.raw_path / query_string)", () => {
+  it("gives the same bytes as Buffer.from(text, 'latin1'), short and long (fuzzed)", () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0, max: 0xff }).map((c) => String.fromCharCode(c)),
+          maxLength: 200,
+        }),
+        (text) => {
+          const bytes = latin1Bytes(text);
+          assert.ok(Buffer.isBuffer(bytes));
+          assert.deepEqual(bytes, Buffer.from(text, "latin1"));
+        },
+      ),
     );
   });
 });
