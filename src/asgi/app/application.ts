@@ -1,5 +1,5 @@
 import { HTTPError } from "../../errors.js";
-import type { ASGIApp, HTTPScope, LifespanScope, Receive, Send } from "../types.js";
+import type { ASGIApp, ASGIHeaders, HTTPScope, LifespanScope, Receive, Send } from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
@@ -154,9 +154,16 @@ export class ASGIApplication {
       return this.handleError(error, send, scope);
     }
     if (result instanceof Response) {
-      return result
-        .send(send, scope.method !== "HEAD")
-        .catch((error: unknown) => this.afterSendError(error, result as Response, send, scope));
+      // Only the head can fail before the status line is out: answered here. Once `emit`
+      // runs the response has started, and its errors go to the server as they are (what
+      // `afterSendError` would do), so no `catch` (closure, promise, microtask) per request.
+      let headers: ASGIHeaders;
+      try {
+        headers = result.head();
+      } catch (error) {
+        return this.handleError(error, send, scope);
+      }
+      return result.emit(send, headers, scope.method !== "HEAD");
     }
     return this.finish(result, send, scope);
   }

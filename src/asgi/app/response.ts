@@ -243,23 +243,62 @@ export class Response {
   }
 
   /** Sends this response as ASGI `http.response.start` + `http.response.body` events. */
-  async send(send: Send, includeBody = true): Promise<void> {
-    const headers = this.headerList();
-    const body = this.body;
-    if (body instanceof Uint8Array) {
-      if (this.fields?.["content-length"] === undefined && !this.hasLine("content-length")) {
-        headers.push(["content-length", String(body.byteLength)]);
-      }
-      this.started = true;
-      await send({ type: "http.response.start", status: this.statusCode, headers });
-      await send({
-        type: "http.response.body",
-        body: includeBody ? body : EMPTY,
-        more_body: false,
-      });
-      return;
+  send(send: Send, includeBody = true): Promise<void> {
+    let headers: ASGIHeaders;
+    try {
+      headers = this.head();
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return this.emit(send, headers, includeBody);
+  }
+
+  /**
+   * @internal The header lines `send()` puts in `http.response.start` (with `content-length`
+   * for a whole body). Throws `ASGIError` for a header made invalid through `headers`; this is
+   * all that can fail before anything is sent, so the application can answer such an error
+   * without wrapping the whole send in a `catch`.
+   */
+  head(): ASGIHeaders {
+    const headers = this.headerList();
+    if (
+      this.body instanceof Uint8Array &&
+      this.fields?.["content-length"] === undefined &&
+      !this.hasLine("content-length")
+    ) {
+      headers.push(["content-length", String(this.body.byteLength)]);
+    }
+    return headers;
+  }
+
+  /**
+   * @internal Sends the response with the lines from `head()`; `started` is true from here on.
+   * Not an async frame itself: a whole body and a stream each get their own, so the common
+   * case suspends a small frame, not one sized for the streaming loop's iterator state.
+   */
+  emit(send: Send, headers: ASGIHeaders, includeBody: boolean): Promise<void> {
     this.started = true;
+    const body = this.body;
+    if (body instanceof Uint8Array) return this.sendWhole(send, headers, body, includeBody);
+    return this.sendStream(send, headers, body, includeBody);
+  }
+
+  private async sendWhole(
+    send: Send,
+    headers: ASGIHeaders,
+    body: Uint8Array,
+    includeBody: boolean,
+  ): Promise<void> {
+    await send({ type: "http.response.start", status: this.statusCode, headers });
+    await send({ type: "http.response.body", body: includeBody ? body : EMPTY, more_body: false });
+  }
+
+  private async sendStream(
+    send: Send,
+    headers: ASGIHeaders,
+    body: AsyncIterable<BodyChunk>,
+    includeBody: boolean,
+  ): Promise<void> {
     await send({ type: "http.response.start", status: this.statusCode, headers });
     if (includeBody) {
       for await (const chunk of body) {
