@@ -6,6 +6,8 @@ import { Response } from "./response.js";
 import { type IncludeOptions, Router } from "./router.js";
 
 const NOT_FOUND = '{"detail":"Not Found"}';
+/** `Response.send` as the framework defines it (a subclass may override it). */
+const SEND = Response.prototype.send;
 
 /** Where the application reports errors it answers with a 500. `console` fits. */
 export interface ApplicationLogger {
@@ -153,7 +155,7 @@ export class ASGIApplication {
     } catch (error) {
       return this.handleError(error, send, scope);
     }
-    if (result instanceof Response) {
+    if (result instanceof Response && result.send === SEND) {
       // Only the head can fail before the status line is out: answered here. Once `emit`
       // runs the response has started, and its errors go to the server as they are (what
       // `afterSendError` would do), so no `catch` (closure, promise, microtask) per request.
@@ -164,6 +166,12 @@ export class ASGIApplication {
         return this.handleError(error, send, scope);
       }
       return result.emit(send, headers, scope.method !== "HEAD");
+    }
+    if (result instanceof Response) {
+      // A subclass with its own `send()`: called as such, its errors answered as above.
+      return result
+        .send(send, scope.method !== "HEAD")
+        .catch((error: unknown) => this.afterSendError(error, result as Response, send, scope));
     }
     return this.finish(result, send, scope);
   }

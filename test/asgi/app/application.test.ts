@@ -97,6 +97,24 @@ describe("ASGIApplication", () => {
     assert.equal(late.headers.evil, undefined);
   });
 
+  it("sends a Response subclass through its own send(), from a sync or an async handler", async () => {
+    class Tagged extends Response {
+      override send(send: Send, includeBody = true): Promise<void> {
+        this.appendHeader("x-tagged", "1");
+        return super.send(send, includeBody);
+      }
+    }
+    const router = new Router()
+      .get("/sync", () => new Tagged("sync"))
+      .get("/async", async () => new Tagged("async"));
+    const client = new TestClient(new ASGIApplication().include(router));
+    for (const path of ["/sync", "/async"]) {
+      const res = await client.get(path);
+      assert.equal(res.headers["x-tagged"], "1", path);
+      assert.equal(res.text(), path.slice(1));
+    }
+  });
+
   it("a handleRequest override that calls super reaches the routers", async () => {
     const app = new (class extends ASGIApplication {
       override async handleRequest(request: Request): Promise<Response> {
