@@ -7,11 +7,13 @@
  * that exist:
  *   multipart/mixed ⊃ multipart/alternative (text, [multipart/related ⊃] html, inline images).
  */
+
 import { domainToASCII } from "node:url";
 import { addAddressList, normalizeAddresses } from "./address.js";
 import type { Attachment } from "./attachment.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import { checkFieldName, checkValue } from "./header-check.js";
+import { MANAGED_FIELDS } from "./managed-fields.js";
 import type { MailMessage } from "./message.js";
 import { encodeMessageBody, isMessageType } from "./message-part.js";
 import {
@@ -34,23 +36,6 @@ import { randomHex } from "./random.js";
 import { encodeText } from "./text-part.js";
 import type { MailAddress, RenderOptions } from "./types.js";
 import { addUnstructured } from "./unstructured.js";
-
-/** Header fields the message manages itself; `headers` may not set them. */
-const MANAGED = new Set([
-  "from",
-  "to",
-  "cc",
-  "bcc",
-  "reply-to",
-  "subject",
-  "date",
-  "message-id",
-  "mime-version",
-  "content-type",
-  "content-transfer-encoding",
-  "content-disposition",
-  "content-id",
-]);
 
 /** RFC 5322 §3.3 date-time in UTC, e.g. `Wed, 25 Nov 2026 06:36:23 +0000`. */
 export function formatDate(date: Date): string {
@@ -117,7 +102,7 @@ function extraHeaders(
   let out = "";
   for (const [name, value] of Object.entries(headers)) {
     checkFieldName(name);
-    if (MANAGED.has(name.toLowerCase())) {
+    if (MANAGED_FIELDS.has(name.toLowerCase())) {
       throw mimeError(
         MIME_ERROR_CODES.invalidHeader,
         `${where}: header ${name} is managed by mtaio; use the matching property instead`,

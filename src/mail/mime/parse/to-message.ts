@@ -4,8 +4,10 @@
  * multipart/alternative, related and mixed), every other leaf to an `Attachment` with its
  * decoded bytes. An embedded message/rfc822 stays one attachment with its raw bytes.
  */
+
 import { parseAddressList } from "../address-parse.js";
 import { Attachment } from "../attachment.js";
+import { MANAGED_FIELDS } from "../managed-fields.js";
 import { MailMessage } from "../message.js";
 import type { MailAddress } from "../types.js";
 import type { MimePart } from "./body-structure.js";
@@ -15,22 +17,6 @@ import { fieldValue, type HeaderField } from "./header-lines.js";
 import { cleanHeaderText, decodeHeaderText } from "./header-text.js";
 import { decodeText, decodeTransfer } from "./transfer-decoding.js";
 
-/** Fields with a property of their own (or rebuilt by render), so not copied into `headers`. */
-const MESSAGE_FIELDS = new Set([
-  "from",
-  "to",
-  "cc",
-  "bcc",
-  "reply-to",
-  "subject",
-  "date",
-  "message-id",
-  "mime-version",
-  "content-type",
-  "content-transfer-encoding",
-  "content-disposition",
-  "content-id",
-]);
 const PART_FIELDS = new Set([
   "mime-version",
   "content-type",
@@ -159,7 +145,7 @@ export function toMessage(raw: Buffer, root: MimePart): MailMessage {
   const date = fieldValue(fields, "date");
   message.date = date === undefined ? undefined : parseMailDate(date);
   const headers: Record<string, string | string[]> = {};
-  for (const [name, values] of Object.entries(extraHeaders(fields, MESSAGE_FIELDS))) {
+  for (const [name, values] of Object.entries(extraHeaders(fields, MANAGED_FIELDS))) {
     // Object.defineProperty: a field named `__proto__` stays an ordinary own property.
     Object.defineProperty(headers, name, {
       value: values.length === 1 ? values[0] : values,
