@@ -27,6 +27,30 @@ describe("responses", () => {
     assert.equal(await response.text(), '{"ok":true}');
   });
 
+  it("sends every byte value of a small and a large whole body unchanged", async () => {
+    // Small bodies take a different write path (latin1 text) than large ones (a Buffer); a
+    // Uint8Array view with an offset checks that only the viewed bytes go out.
+    const all = Uint8Array.from({ length: 256 }, (_, i) => 255 - i);
+    const backing = new Uint8Array(300).fill(0x21);
+    backing.set(all, 20);
+    const small = backing.subarray(20, 276);
+    const large = Buffer.alloc(4096 + 256);
+    for (let i = 0; i < large.length; i++) large[i] = (i * 7) & 0xff;
+    await using handle = await start(async (scope, _receive, send) => {
+      if (scope.type !== "http") throw new Error("no lifespan");
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body", body: scope.path === "/small" ? small : large });
+    });
+    for (const [path, expected] of [
+      ["/small", all],
+      ["/large", large],
+    ] as const) {
+      const response = await fetch(`${handle.url}${path}`);
+      assert.equal(response.headers.get("content-length"), String(expected.byteLength));
+      assert.deepEqual(new Uint8Array(await response.arrayBuffer()), new Uint8Array(expected));
+    }
+  });
+
   it("streams chunks in order with chunked encoding", async () => {
     await using handle = await start(async (scope, _receive, send) => {
       if (scope.type !== "http") throw new Error("no lifespan");
