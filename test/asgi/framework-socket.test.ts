@@ -9,6 +9,7 @@ import { ASGIApplication, ASGIMiddleware, Response, Router } from "../../src/asg
 import type { ServeOptions } from "../../src/asgi/server/index.js";
 import type { Receive, Scope, Send } from "../../src/asgi/types.js";
 import { ASGIError, HTTPError } from "../../src/errors.js";
+import { naiveMerge } from "./pollution-gadget.js";
 import { gate, RawClient, start } from "./server/helpers.js";
 
 /** The framework app under test; each test adds what it needs through `routes`. */
@@ -162,22 +163,11 @@ describe("framework over a real socket: request bodies", () => {
 
   it("__proto__ and constructor.prototype in JSON and urlencoded bodies cannot pollute prototypes", async () => {
     const merged: Record<string, unknown> = {};
-    /** The naive deep merge a handler might write: the classic pollution gadget. */
-    function merge(target: Record<string, unknown>, source: unknown): void {
-      if (typeof source !== "object" || source === null) return;
-      for (const key of Object.keys(source)) {
-        const value = (source as Record<string, unknown>)[key];
-        if (typeof value === "object" && value !== null) {
-          target[key] ??= {};
-          merge(target[key] as Record<string, unknown>, value);
-        } else target[key] = value;
-      }
-    }
     await using handle = await serveApp(
       appWith((r) => {
         r.post("/json", async (request) => {
           const body = await request.json();
-          merge(merged, body);
+          naiveMerge(merged, body);
           return Response.json({ keys: Object.keys(body as object) });
         });
         r.post("/form", async (request) => {
@@ -516,20 +506,10 @@ describe("framework over a real socket: multipart limits", () => {
 describe("framework over a real socket: audit findings", () => {
   it("constructor.prototype in JSON → 400 and a naive deep merge cannot pollute Object.prototype", async () => {
     const merged: Record<string, unknown> = {};
-    function merge(target: Record<string, unknown>, source: unknown): void {
-      if (typeof source !== "object" || source === null) return;
-      for (const key of Object.keys(source)) {
-        const value = (source as Record<string, unknown>)[key];
-        if (typeof value === "object" && value !== null) {
-          target[key] ??= {};
-          merge(target[key] as Record<string, unknown>, value);
-        } else target[key] = value;
-      }
-    }
     await using handle = await serveApp(
       appWith((r) =>
         r.post("/merge", async (request) => {
-          merge(merged, await request.json());
+          naiveMerge(merged, await request.json());
           return Response.json({ ok: true });
         }),
       ),

@@ -18,18 +18,7 @@ import {
 } from "../../../src/asgi/app/index.js";
 import type { HTTPScope, ReceiveEvent, SendEvent } from "../../../src/asgi/types.js";
 import { ASGIError } from "../../../src/errors.js";
-
-/** The naive deep merge a handler might write: the classic prototype-pollution gadget. */
-function naiveMerge(target: Record<string, unknown>, source: unknown): void {
-  if (typeof source !== "object" || source === null) return;
-  for (const key of Object.keys(source)) {
-    const value = (source as Record<string, unknown>)[key];
-    if (typeof value === "object" && value !== null) {
-      target[key] ??= {};
-      naiveMerge(target[key] as Record<string, unknown>, value);
-    } else target[key] = value;
-  }
-}
+import { naiveMerge } from "../pollution-gadget.js";
 
 function assertPrototypeClean(): void {
   const polluted = Object.hasOwn(Object.prototype, "polluted");
