@@ -57,6 +57,40 @@ describe("Response", () => {
     ]);
   });
 
+  it("a whole response waits for a slow send, tolerates one returning nothing, reports one that throws", async () => {
+    // Slow: the body event must not go out before the start event's promise settles.
+    const order: string[] = [];
+    await Response.text("x").send((event) => {
+      order.push(`call ${event.type}`);
+      return new Promise<void>((resolve) =>
+        setTimeout(() => {
+          order.push(`done ${event.type}`);
+          resolve();
+        }, 5),
+      );
+    });
+    assert.deepEqual(order, [
+      "call http.response.start",
+      "done http.response.start",
+      "call http.response.body",
+      "done http.response.body",
+    ]);
+    // Loosely typed: a send that returns undefined still gets both events.
+    const seen: string[] = [];
+    const loose = ((event: SendEvent) => {
+      seen.push(event.type);
+    }) as unknown as (event: SendEvent) => Promise<void>;
+    await Response.text("y").send(loose);
+    assert.deepEqual(seen, ["http.response.start", "http.response.body"]);
+    // Throwing synchronously: a rejected promise, not an exception out of send().
+    const boom = new Error("boom");
+    const sent = Response.text("z").send(() => {
+      throw boom;
+    });
+    assert.ok(sent instanceof Promise);
+    await assert.rejects(sent, (error) => error === boom);
+  });
+
   it("streams an async iterable without content-length", async () => {
     const client = new TestClient(
       appOf(() => Response.stream(from(["a", "b", new Uint8Array([99])]))),
