@@ -72,6 +72,11 @@ function build(): void {
 
 const hasTaskset = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
 const wrkPath = "/usr/bin/wrk";
+if (!existsSync(wrkPath)) {
+  // Without it every row would read 0 req/s: stop with the fix instead.
+  process.stderr.write(`wrk not found at ${wrkPath}: install it (Debian: apt-get install wrk)\n`);
+  process.exit(2);
+}
 
 function pinned(cpu: number, command: string, args: string[]): [string, string[]] {
   return hasTaskset ? ["taskset", ["-c", String(cpu), command, ...args]] : [command, args];
@@ -142,7 +147,9 @@ function wrk(
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency"];
   if (post) args.push("-s", `${here}post.lua`);
   const [command, full] = pinned(1, wrkPath, [...args, url]);
-  const out = spawnSync(command, full, { encoding: "utf8" }).stdout;
+  const run = spawnSync(command, full, { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`wrk failed (${run.status}): ${run.stderr.trim()}`);
+  const out = run.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p99 = /99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const scale = p99?.[2] === "us" ? 0.001 : p99?.[2] === "s" ? 1000 : 1;
