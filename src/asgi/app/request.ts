@@ -16,7 +16,15 @@ export interface RequestOptions {
   maxBodySize?: number;
   /** Multipart limits (defaults: 1000 parts, 1 MiB per field, 10 MiB per file). */
   multipart?: Partial<MultipartLimits>;
+  /**
+   * Deepest nesting of arrays and objects `json()` accepts (default 128, as serde_json); a
+   * deeper body → 400 `HTTP_JSON_TOO_DEEP`. V8 parses any depth, but the handler code that
+   * walks the result (recursive merges, validators, serialisers) overflows its stack.
+   */
+  maxJSONDepth?: number;
 }
+
+const DEFAULT_MAX_JSON_DEPTH = 128;
 
 const EMPTY = new Uint8Array(0);
 
@@ -89,8 +97,40 @@ function parseJSON(text: string): unknown {
   }
 }
 
-function parseJSONBytes(bytes: Uint8Array): unknown {
-  return parseJSON(utf8(bytes));
+/**
+ * True when arrays/objects in `text` nest deeper than `limit`; brackets inside strings do not
+ * count. Only a count, not a validation: malformed text is left to JSON.parse. A text no longer
+ * than `limit` cannot nest deeper (each level takes a character), so short bodies skip the scan.
+ */
+export function jsonNestsDeeperThan(text: string, limit: number): boolean {
+  if (text.length <= limit) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) {
+      // A string: skip to its closing quote, stepping over escapes (RFC 8259 §7).
+      for (i++; i < text.length; i++) {
+        const inner = text.charCodeAt(i);
+        if (inner === 0x5c) i++;
+        else if (inner === 0x22) break;
+      }
+    } else if (code === 0x5b || code === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
+}
+
+function parseJSONBytes(bytes: Uint8Array, maxDepth: number): unknown {
+  const text = utf8(bytes);
+  if (jsonNestsDeeperThan(text, maxDepth)) {
+    throw new HTTPError(400, `JSON body nests deeper than ${maxDepth} levels`, {
+      code: "HTTP_JSON_TOO_DEEP",
+    });
+  }
+  return parseJSON(text);
 }
 
 function tooLarge(): HTTPError {
@@ -322,7 +362,7 @@ export class Request {
     return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
   }
 
-  /** The body as JSON: 415 unless the content type is JSON, 400 when malformed. */
+  /** The body as JSON: 415 unless the content type is JSON, 400 when malformed or too deep. */
   json(): Promise<unknown> {
     const type = this.mediaType;
     if (type !== "application/json" && !type.endsWith("+json")) {
@@ -331,7 +371,8 @@ export class Request {
       );
     }
     // A plain promise chain, not an async frame of its own.
-    return this.body().then(parseJSONBytes);
+    const maxDepth = this.options.maxJSONDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    return this.body().then((bytes) => parseJSONBytes(bytes, maxDepth));
   }
 
   /** Form fields from urlencoded or multipart bodies (null prototype); 415 for other types. */

@@ -16,6 +16,7 @@ import {
   Router,
   TestClient,
 } from "../../../src/asgi/app/index.js";
+import { jsonNestsDeeperThan } from "../../../src/asgi/app/request.js";
 import type { HTTPScope, ReceiveEvent, SendEvent } from "../../../src/asgi/types.js";
 import { ASGIError } from "../../../src/errors.js";
 import { naiveMerge } from "../pollution-gadget.js";
@@ -348,5 +349,74 @@ describe("request.signal after a failed body read", () => {
     await aborted;
     assert.ok(signal.reason instanceof HTTPError);
     assert.equal(events.length, 0, "every event was consumed");
+  });
+});
+
+describe("json(): nesting limit", () => {
+  const JSON_TYPE = { "content-type": "application/json" };
+  function client(options?: { maxJSONDepth?: number }): TestClient {
+    const router = new Router();
+    router.post("/", async (request) =>
+      Response.json({ ok: (await request.json()) !== undefined }),
+    );
+    return new TestClient(new ASGIApplication(options).include(router));
+  }
+  const nested = (depth: number, open = "[", close = "]") =>
+    `${open.repeat(depth)}${close.repeat(depth)}`;
+
+  it("accepts the default 128 levels, refuses 129 with 400 HTTP_JSON_TOO_DEEP, and a deep attack", async () => {
+    const c = client();
+    assert.equal((await c.post("/", { body: nested(128), headers: JSON_TYPE })).status, 200);
+    const deep = await c.post("/", { body: nested(129), headers: JSON_TYPE });
+    assert.equal(deep.status, 400);
+    assert.match(String((deep.json() as { detail: string }).detail), /deeper than 128/);
+    // 100 000 levels: V8 parses it, a recursive walk of the result would not survive it.
+    const attack = await c.post("/", { body: nested(100_000), headers: JSON_TYPE });
+    assert.equal(attack.status, 400);
+  });
+
+  it("objects count like arrays; brackets inside strings and escaped quotes do not count", async () => {
+    const c = client({ maxJSONDepth: 3 });
+    const objects = '{"a":{"b":{"c":{}}}}';
+    assert.equal((await c.post("/", { body: objects, headers: JSON_TYPE })).status, 400);
+    const inStrings = '{"a":["[[[[{{{{", "\\"[[[[[", {"b":"}}]]\\\\"}]}';
+    assert.equal((await c.post("/", { body: inStrings, headers: JSON_TYPE })).status, 200);
+  });
+
+  it("the error is a typed HTTPError from request.json()", async () => {
+    const body = new TextEncoder().encode(nested(5));
+    const scope = scopeFor("POST", "/", [["content-type", "application/json"]]);
+    const request = new Request(
+      scope,
+      async () => ({ type: "http.request", body, more_body: false }),
+      {
+        maxJSONDepth: 4,
+      },
+    );
+    await assert.rejects(request.json(), (error) => {
+      assert.ok(error instanceof HTTPError);
+      assert.equal(error.statusCode, 400);
+      assert.equal(error.code, "HTTP_JSON_TOO_DEEP");
+      return true;
+    });
+  });
+
+  it("fuzz: the scan agrees with the real depth of any JSON value, for any limit", () => {
+    const depthOf = (value: unknown): number =>
+      typeof value === "object" && value !== null
+        ? 1 + Math.max(0, ...Object.values(value).map(depthOf))
+        : 0;
+    fc.assert(
+      fc.property(
+        fc.jsonValue({ maxDepth: 8 }),
+        fc.nat(10),
+        fc.boolean(),
+        (value, limit, pretty) => {
+          const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+          assert.equal(jsonNestsDeeperThan(text, limit), depthOf(value) > limit);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
