@@ -1,6 +1,5 @@
 import { ASGIError } from "../../errors.js";
-import { SETTLED } from "../settled.js";
-import type { ASGIHeaders, HTTPResponseBodyEvent, Send } from "../types.js";
+import type { ASGIHeaders, Send } from "../types.js";
 import { type CookieOptions, serializeCookie } from "./cookie.js";
 
 /** A chunk a streaming body may yield: bytes, or text sent as UTF-8. */
@@ -27,11 +26,6 @@ export interface ServerSentEvent {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** What a `send()` returned, as a promise (a loosely written one may return nothing). */
-function asPromise(result: Promise<void> | undefined): Promise<void> {
-  return result instanceof Promise ? result : Promise.resolve(result);
-}
 
 /** CR, LF and NUL would let a value split or end a header line (RFC 9110 §5.5). */
 function hasControlBreak(value: string): boolean {
@@ -289,30 +283,14 @@ export class Response {
     return this.sendStream(send, headers, body, includeBody);
   }
 
-  /**
-   * Two events; when the server hands back `SETTLED` for the first, the second goes out at
-   * once and its promise is returned as is, so a whole response takes no microtask between
-   * the handler and the socket. Any other promise is awaited first, as ASGI requires.
-   */
-  private sendWhole(
+  private async sendWhole(
     send: Send,
     headers: ASGIHeaders,
     body: Uint8Array,
     includeBody: boolean,
   ): Promise<void> {
-    const last: HTTPResponseBodyEvent = {
-      type: "http.response.body",
-      body: includeBody ? body : EMPTY,
-      more_body: false,
-    };
-    try {
-      const started = send({ type: "http.response.start", status: this.statusCode, headers });
-      if (started === SETTLED) return asPromise(send(last));
-      return asPromise(started).then(() => send(last));
-    } catch (error) {
-      // A send() that throws instead of rejecting: reported the same way.
-      return Promise.reject(error);
-    }
+    await send({ type: "http.response.start", status: this.statusCode, headers });
+    await send({ type: "http.response.body", body: includeBody ? body : EMPTY, more_body: false });
   }
 
   private async sendStream(
