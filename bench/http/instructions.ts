@@ -16,12 +16,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs as parseCommandLine } from "node:util";
-import { ECHO_BODY, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import { ECHO_BODY, freePort, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
 
 const SERVER_IDS = ["raw", "asgi-bare", "asgi-app", "fastify", "hono", "express"];
 const CONNECTIONS = 20;
@@ -51,18 +51,6 @@ if (spawnSync("sh", ["-c", "command -v valgrind"]).status !== 0) {
 spawnSync(`${root}node_modules/.bin/tsc`, ["-p", `${here}tsconfig.json`]);
 if (!existsSync(`${buildDir}bench/http/servers/raw.js`)) {
   throw new Error("building the benchmark failed (run: npx tsc -p bench/http/tsconfig.json)");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function requestBytes(profile: Profile): Buffer {

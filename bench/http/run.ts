@@ -12,10 +12,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs as parseCommandLine } from "node:util";
-import { ECHO_BODY, HELLO, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import { ECHO_BODY, freePort, HELLO, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
 
 const SERVERS = [
   { id: "raw", label: "node:http (raw)" },
@@ -89,18 +88,6 @@ process.on("exit", () => {
 });
 process.once("SIGINT", () => process.exit(130));
 process.once("SIGTERM", () => process.exit(143));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startServer(
   id: string,
