@@ -1,9 +1,11 @@
 /**
  * Instructions per request: each benchmark server runs under valgrind's cachegrind, which
- * counts the instructions its process executes (user space; the kernel's share, mostly the
- * socket writes, is the same for every server and is not counted). Unlike req/s this hardly
- * moves between runs or with other load on the machine, so it can tell a 2 % change apart
- * where wrk's ±5–10 % noise cannot: use it to judge a change, and run.ts for the headline.
+ * counts the instructions its process executes in user space. Unlike req/s this hardly moves
+ * between runs or with other load on the machine (±1–2 %), so it can tell a small change apart
+ * where wrk's ±5–10 % noise cannot: use it to judge a change to one server, and run.ts for the
+ * headline. Across servers it misleads: the kernel's share (a third or more of a request here,
+ * mostly socket writes) is not counted, and a server that makes two writes per response where
+ * another makes one pays for it only there.
  *
  *   node --import tsx bench/http/instructions.ts [--servers raw,asgi-bare,asgi-app]
  *       [--only hello,routes,echo] [--warm 4000] [--measure 20000]
