@@ -1,7 +1,5 @@
 /** What every server in the HTTP benchmark serves, so they all send the same bytes. */
 
-import { createServer } from "node:net";
-
 export type Profile = "hello" | "routes" | "echo";
 export const PROFILES: Profile[] = ["hello", "routes", "echo"];
 
@@ -39,17 +37,4 @@ export function ready(): void {
   // Exit through process.exit so `--cpu-prof` (bench/http/profile.ts) writes its profile.
   process.once("SIGINT", () => process.exit(0));
   process.stdout.write("ready\n");
-}
-
-/** A loopback port nothing listens on (for the runners, not the servers). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -17,13 +17,13 @@
  * Needs valgrind (Debian: apt-get install valgrind); a server runs ~50× slower under it.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs as parseCommandLine } from "node:util";
-import { ECHO_BODY, freePort, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import { ECHO_BODY, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import { buildServers, freePort, serverScript } from "./runner.js";
 
 const SERVER_IDS = ["raw", "asgi-bare", "asgi-app", "fastify", "hono", "express"];
 const CONNECTIONS = 20;
@@ -41,19 +41,11 @@ const profiles = values.only ? (values.only.split(",") as Profile[]) : PROFILES;
 const warm = Number(values.warm);
 const measure = Number(values.measure);
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const here = fileURLToPath(new URL(".", import.meta.url));
-const buildDir = `${root}node_modules/.cache/mtaio-bench-http/`;
-
 if (spawnSync("sh", ["-c", "command -v valgrind"]).status !== 0) {
   process.stderr.write("valgrind not found: install it (Debian: apt-get install valgrind)\n");
   process.exit(2);
 }
-// Compiled JavaScript, as published code runs (see run.ts for why not tsx).
-spawnSync(`${root}node_modules/.bin/tsc`, ["-p", `${here}tsconfig.json`]);
-if (!existsSync(`${buildDir}bench/http/servers/raw.js`)) {
-  throw new Error("building the benchmark failed (run: npx tsc -p bench/http/tsconfig.json)");
-}
+buildServers();
 
 function requestBytes(profile: Profile): Buffer {
   if (profile === "echo") {
@@ -75,14 +67,20 @@ function load(port: number, profile: Profile, total: number): Promise<void> {
     for (let c = 0; c < CONNECTIONS; c++) {
       const socket = connect(port, "127.0.0.1");
       let pending: Buffer = Buffer.alloc(0);
+      let waiting = false; // a request of this connection is unanswered
       const next = () => {
         if (sent < total) {
           sent++;
+          waiting = true;
           socket.write(request);
         } else socket.end();
       };
       socket.on("connect", next);
       socket.on("error", reject);
+      // A server that dies mid-run closes the connection: fail instead of waiting for ever.
+      socket.on("close", () => {
+        if (waiting) reject(new Error(`connection closed after ${answered} of ${total} answers`));
+      });
       socket.on("data", (data: Buffer) => {
         pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
         for (;;) {
@@ -96,6 +94,7 @@ function load(port: number, profile: Profile, total: number): Promise<void> {
             return;
           }
           pending = pending.subarray(end + 4 + length);
+          waiting = false;
           if (++answered === total) resolve();
           next();
         }
@@ -116,7 +115,7 @@ async function instructions(id: string, profile: Profile, total: number): Promis
       "--cache-sim=no",
       `--cachegrind-out-file=${out}`,
       process.execPath,
-      `${buildDir}bench/http/servers/${id}.js`,
+      serverScript(id),
       profile,
       String(port),
     ],
@@ -131,9 +130,12 @@ async function instructions(id: string, profile: Profile, total: number): Promis
     });
     await load(port, profile, total);
   } finally {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGINT"); // the servers exit through process.exit: valgrind writes its totals
-    await exited;
+    // A server that already exited (it failed before ready) has no exit left to wait for.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGINT"); // the servers exit through process.exit: valgrind writes its totals
+      await exited;
+    }
   }
   const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, "utf8"));
   rmSync(dir, { recursive: true, force: true });

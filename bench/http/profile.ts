@@ -10,8 +10,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ROUTES_TARGET } from "./common.js";
+import { benchDir, buildServers, serverScript } from "./runner.js";
 
 interface ProfileNode {
   id: number;
@@ -24,13 +24,8 @@ interface CPUProfile {
 }
 
 const [id = "asgi-bare", profile = "hello", secondsArg = "6"] = process.argv.slice(2);
-spawnSync(`${fileURLToPath(new URL("../../", import.meta.url))}node_modules/.bin/tsc`, [
-  "-p",
-  fileURLToPath(new URL("tsconfig.json", import.meta.url)),
-]);
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const here = fileURLToPath(new URL(".", import.meta.url));
-const script = `${root}node_modules/.cache/mtaio-bench-http/bench/http/servers/${id}.js`;
+buildServers();
+const script = serverScript(id);
 const dir = mkdtempSync(join(tmpdir(), "mtaio-prof-"));
 const port = 18000 + Math.floor(Math.random() * 1000);
 
@@ -51,7 +46,7 @@ const server = spawn(
 await new Promise<void>((resolve) => server.stdout?.on("data", () => resolve()));
 const path = profile === "routes" ? ROUTES_TARGET : profile === "echo" ? "/echo" : "/";
 const wrkArgs = ["-c", "1", "/usr/bin/wrk", "-t1", "-c50", `-d${secondsArg}s`];
-if (profile === "echo") wrkArgs.push("-s", `${here}post.lua`);
+if (profile === "echo") wrkArgs.push("-s", `${benchDir}post.lua`);
 const out = spawnSync("taskset", [...wrkArgs, `http://127.0.0.1:${port}${path}`], {
   encoding: "utf8",
 });

@@ -12,9 +12,9 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { parseArgs as parseCommandLine } from "node:util";
-import { ECHO_BODY, freePort, HELLO, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import { ECHO_BODY, HELLO, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import { benchDir, buildServers, freePort, serverScript } from "./runner.js";
 
 const SERVERS = [
   { id: "raw", label: "node:http (raw)" },
@@ -50,25 +50,6 @@ const servers = values.servers
   ? SERVERS.filter((s) => values.servers!.split(",").includes(s.id))
   : SERVERS;
 
-const here = fileURLToPath(new URL(".", import.meta.url));
-const root = fileURLToPath(new URL("../../", import.meta.url));
-const buildDir = `${root}node_modules/.cache/mtaio-bench-http/`;
-
-/**
- * Servers run as plain JavaScript compiled by tsc (bench/http/tsconfig.json), not under tsx:
- * tsx's esbuild wraps every named closure in a `__name()` call, a per-request cost that
- * published code does not have, and its loader would inflate every server's RSS.
- */
-function build(): void {
-  const tsc = spawnSync(`${root}node_modules/.bin/tsc`, ["-p", `${here}tsconfig.json`], {
-    encoding: "utf8",
-  });
-  // Type errors elsewhere in the tree (other work in progress) do not stop the emit.
-  if (!existsSync(`${buildDir}bench/http/servers/raw.js`)) {
-    throw new Error(`building the benchmark failed:\n${tsc.stdout}${tsc.stderr}`);
-  }
-}
-
 const hasTaskset = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
 const wrkPath = "/usr/bin/wrk";
 if (!existsSync(wrkPath)) {
@@ -94,11 +75,7 @@ async function startServer(
   profile: Profile,
   port: number,
 ): Promise<ChildProcess | null> {
-  const [command, args] = pinned(0, process.execPath, [
-    `${buildDir}bench/http/servers/${id}.js`,
-    profile,
-    String(port),
-  ]);
+  const [command, args] = pinned(0, process.execPath, [serverScript(id), profile, String(port)]);
   const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   child.once("exit", () => children.delete(child));
@@ -132,7 +109,7 @@ function wrk(
   post: boolean,
 ): { rps: number; p99ms: number; errors: number; requests: number } {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency"];
-  if (post) args.push("-s", `${here}post.lua`);
+  if (post) args.push("-s", `${benchDir}post.lua`);
   const [command, full] = pinned(1, wrkPath, [...args, url]);
   const run = spawnSync(command, full, { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`wrk failed (${run.status}): ${run.stderr.trim()}`);
@@ -246,7 +223,7 @@ function pad(text: string, width: number): string {
 }
 
 const started = Date.now();
-build();
+buildServers();
 console.log(
   `wrk -t1 -c${connections}, ${warmup}s warm-up, best of ${rounds} × ${duration}s; server on CPU 0, wrk on CPU 1${hasTaskset ? "" : " (taskset missing: NOT pinned)"}; Node ${process.version}`,
 );

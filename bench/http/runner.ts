@@ -1,0 +1,46 @@
+/**
+ * What the benchmark runners (run.ts, profile.ts, instructions.ts) share, and the servers do
+ * not need: where the compiled servers live, how they are built, and a free port.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+/** This directory (bench/http/), with a trailing slash. */
+export const benchDir = fileURLToPath(new URL(".", import.meta.url));
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const buildDir = `${root}node_modules/.cache/mtaio-bench-http/`;
+
+/** The compiled script of one server (`raw`, `asgi-app`, …). */
+export function serverScript(id: string): string {
+  return `${buildDir}bench/http/servers/${id}.js`;
+}
+
+/**
+ * Servers run as plain JavaScript compiled by tsc (bench/http/tsconfig.json), not under tsx:
+ * tsx's esbuild wraps every named closure in a `__name()` call, a per-request cost that
+ * published code does not have, and its loader would inflate every server's RSS.
+ */
+export function buildServers(): void {
+  const tsc = spawnSync(`${root}node_modules/.bin/tsc`, ["-p", `${benchDir}tsconfig.json`], {
+    encoding: "utf8",
+  });
+  // Type errors elsewhere in the tree (other work in progress) do not stop the emit.
+  if (!existsSync(serverScript("raw"))) {
+    throw new Error(`building the benchmark failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+}
+
+/** A loopback port nothing listens on. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
