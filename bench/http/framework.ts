@@ -74,11 +74,13 @@ function frameworkApp(profile: Profile, build: Framework): ASGIApp {
     for (const header of MIDDLEWARE_HEADERS) {
       class AddHeader extends ASGIMiddleware {
         async call(scope: HTTPScope, receive: () => Promise<ReceiveEvent>, send: Send) {
-          await this.app(scope, receive, (event) =>
-            event.type === "http.response.start"
-              ? send({ ...event, headers: [header, ...(event.headers ?? [])] })
-              : send(event),
-          );
+          await this.app(scope, receive, (event) => {
+            if (event.type === "http.response.start") {
+              event.headers ??= [];
+              event.headers.push(header);
+            }
+            return send(event);
+          });
         }
       }
       app.addMiddleware(AddHeader);
@@ -94,11 +96,12 @@ function bareApp(profile: Profile): ASGIApp {
   const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
   const statics = new Set(STATIC_ROUTES);
   const param = /^\/api\/items(\d+)\/([^/]+)$/;
-  const hello = async (send: Send, extra: Array<[string, string]> = []) => {
+  const hello = async (send: Send, fresh = false) => {
     await send({
       type: "http.response.start",
       status: 200,
-      headers: extra.length === 0 ? JSON_HEADERS : [...extra, ...JSON_HEADERS],
+      // Behind middleware that modifies the event, the header list must be this request's own.
+      headers: fresh ? [["content-type", "application/json"]] : JSON_HEADERS,
     });
     await send({ type: "http.response.body", body: HELLO_BYTES });
   };
@@ -107,16 +110,18 @@ function bareApp(profile: Profile): ASGIApp {
     let inner: ASGIApp = async (scope, _receive, send) => {
       const path = (scope as HTTPScope).path;
       const match = param.exec(path);
-      if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send);
+      if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send, true);
     };
     for (const header of MIDDLEWARE_HEADERS.slice().reverse()) {
       const next = inner;
       inner = (scope, receive, send) =>
-        next(scope, receive, (event) =>
-          event.type === "http.response.start"
-            ? send({ ...event, headers: [header, ...(event.headers ?? [])] })
-            : send(event),
-        );
+        next(scope, receive, (event) => {
+          if (event.type === "http.response.start") {
+            event.headers ??= [];
+            event.headers.push(header);
+          }
+          return send(event);
+        });
     }
     return inner;
   }

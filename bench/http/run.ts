@@ -13,7 +13,14 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs as parseCommandLine } from "node:util";
-import { ECHO_BODY, HELLO, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
+import {
+  ECHO_BODY,
+  HELLO,
+  MIDDLEWARE_HEADERS,
+  PROFILES,
+  type Profile,
+  ROUTES_TARGET,
+} from "./common.js";
 import { benchDir, buildServers, freePort, serverScript } from "./runner.js";
 
 const SERVERS = [
@@ -162,12 +169,23 @@ async function startChecked(id: string, profile: Profile): Promise<Running | nul
     profile === "echo"
       ? { method: "POST", body: ECHO_BODY, headers: { "content-type": "application/json" } }
       : {};
-  const check = await fetch(url, init);
-  const body = await check.text();
-  const expected = profile === "echo" ? ECHO_BODY : JSON.stringify(HELLO);
-  if (check.status !== 200 || body !== expected) {
-    child.kill("SIGKILL");
-    throw new Error(`${id} answered ${check.status} ${JSON.stringify(body)}, not ${expected}`);
+  // Twice: a middleware that kept state between requests (a header list it grows) shows on
+  // the second answer.
+  for (let i = 0; i < 2; i++) {
+    const check = await fetch(url, init);
+    const body = await check.text();
+    const expected = profile === "echo" ? ECHO_BODY : JSON.stringify(HELLO);
+    const missing =
+      profile === "routes"
+        ? MIDDLEWARE_HEADERS.filter(([name, value]) => check.headers.get(name) !== value)
+        : [];
+    if (check.status !== 200 || body !== expected || missing.length > 0) {
+      child.kill("SIGKILL");
+      const wrong = missing.map(([name]) => `${name}: ${check.headers.get(name)}`).join(", ");
+      throw new Error(
+        `${id} answered ${check.status} ${JSON.stringify(body)} ${wrong}, not ${expected}`,
+      );
+    }
   }
   return { id, child, url };
 }

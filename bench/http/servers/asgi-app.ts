@@ -53,14 +53,18 @@ if (profile === "routes") {
   for (const path of STATIC_ROUTES) router.get(path, hello);
   for (const path of PARAM_ROUTES) router.get(path, hello);
   for (const header of MIDDLEWARE_HEADERS) {
-    // An ASGIMiddleware (API contract: `this.app` and `call(scope, receive, send)`).
+    // An ASGIMiddleware (API contract: `this.app` and `call(scope, receive, send)`) that adds
+    // its header to the start event in place, as Starlette's `MutableHeaders(scope=message)`
+    // does: the framework sends fresh events, which middleware may modify.
     class AddHeader extends ASGIMiddleware {
       async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-        await this.app(scope, receive, (event) =>
-          event.type === "http.response.start"
-            ? send({ ...event, headers: [header, ...(event.headers ?? [])] })
-            : send(event),
-        );
+        await this.app(scope, receive, (event) => {
+          if (event.type === "http.response.start") {
+            event.headers ??= [];
+            event.headers.push(header);
+          }
+          return send(event);
+        });
       }
     }
     app.addMiddleware(AddHeader);

@@ -6,11 +6,12 @@ import { HELLO_BYTES, MIDDLEWARE_HEADERS, parseArgs, ready, STATIC_ROUTES } from
 const { profile, port } = parseArgs();
 const JSON_HEADERS: ASGIHeaders = [["content-type", "application/json"]];
 
-async function hello(send: Send, extra: ASGIHeaders = []): Promise<void> {
+async function hello(send: Send, fresh = false): Promise<void> {
   await send({
     type: "http.response.start",
     status: 200,
-    headers: extra.length === 0 ? JSON_HEADERS : [...extra, ...JSON_HEADERS],
+    // Behind middleware that modifies the event, the header list must be this request's own.
+    headers: fresh ? [["content-type", "application/json"]] : JSON_HEADERS,
   });
   await send({ type: "http.response.body", body: HELLO_BYTES });
 }
@@ -18,12 +19,13 @@ async function hello(send: Send, extra: ASGIHeaders = []): Promise<void> {
 const statics = new Set(STATIC_ROUTES);
 const param = /^\/api\/items(\d+)\/([^/]+)$/;
 
-/** An ASGI middleware that adds one response header. */
+/** An ASGI middleware that adds one response header, in place (Starlette's MutableHeaders). */
 function addHeader(inner: ASGIApp, header: [string, string]): ASGIApp {
   return (scope, receive, send) =>
     inner(scope, receive, (event) => {
       if (event.type === "http.response.start") {
-        return send({ ...event, headers: [header, ...(event.headers ?? [])] });
+        event.headers ??= [];
+        event.headers.push(header);
       }
       return send(event);
     });
@@ -32,7 +34,7 @@ function addHeader(inner: ASGIApp, header: [string, string]): ASGIApp {
 const routes: ASGIApp = async (scope, _receive, send) => {
   const path = (scope as HTTPScope).path;
   const match = param.exec(path);
-  if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send);
+  if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send, true);
   await send({ type: "http.response.start", status: 404 });
   await send({ type: "http.response.body" });
 };

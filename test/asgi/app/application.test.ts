@@ -187,6 +187,48 @@ describe("ASGIApplication", () => {
     assert.equal((await new TestClient(app.asgi).get("/")).headers["x-opt"], "yes");
   });
 
+  it("sends fresh events: middleware may add headers in place, request after request", async () => {
+    // Starlette's MutableHeaders(scope=message) style: push onto the start event's own list.
+    // A list shared between responses (a Response reused, a constant) would grow each time.
+    class AddHeader extends ASGIMiddleware {
+      override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
+        await this.app(scope, receive, (event) => {
+          if (event.type === "http.response.start") {
+            event.headers ??= [];
+            event.headers.push(["x-added", "1"]);
+          }
+          return send(event);
+        });
+      }
+    }
+    const shared = Response.json({ same: true }, 200, { "x-own": "yes" });
+    shared.appendHeader("link", "</a>");
+    const router = new Router()
+      .get("/shared", () => shared)
+      .get("/async", async () => Response.text("later"))
+      .get("/fail", () => {
+        throw new HTTPError(409, "Conflict", { headers: { "x-why": "busy" } });
+      });
+    const client = new TestClient(new ASGIApplication().include(router).addMiddleware(AddHeader));
+    for (let round = 0; round < 3; round++) {
+      for (const [path, status] of [
+        ["/shared", 200],
+        ["/async", 200],
+        ["/fail", 409],
+        ["/missing", 404],
+      ] as const) {
+        for (const method of ["GET", "HEAD"] as const) {
+          const res = await client.request(method, path);
+          assert.equal(res.status, status, `${method} ${path}`);
+          assert.deepEqual(res.getAll("x-added"), ["1"], `${method} ${path} round ${round}`);
+        }
+      }
+    }
+    const last = await client.get("/shared");
+    assert.deepEqual(last.getAll("link"), ["</a>"]);
+    assert.equal(last.headers["x-own"], "yes");
+    assert.deepEqual(last.json(), { same: true });
+  });
   it("runs startup and shutdown through the lifespan scope", async () => {
     const calls: string[] = [];
     const app = new (class extends ASGIApplication {
