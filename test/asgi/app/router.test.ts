@@ -8,6 +8,7 @@ import {
   Router,
   TestClient,
 } from "../../../src/asgi/app/index.js";
+import { splitRawPath } from "../../../src/asgi/app/router.js";
 
 function clientFor(router: Router): TestClient {
   return new TestClient(new ASGIApplication().include(router));
@@ -92,6 +93,46 @@ describe("Router", () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("splitRawPath splits like String.split and decodes every segment once", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.constantFrom("/", "a", "%41", "%2F", "%25", "\u00c3\u00a9", "\u00e9", "x%", "%zz"),
+          {
+            maxLength: 12,
+          },
+        ),
+        (parts) => {
+          const raw = parts.join("");
+          const pieces = raw.split("/");
+          const expected: string[] | null = [pieces[0] as string];
+          let malformed = false;
+          for (const piece of pieces.slice(1)) {
+            try {
+              // The raw path is the wire bytes as latin1: bytes ≥ 0x80 are UTF-8 to decode.
+              const escaped = piece.replace(
+                /[\u0080-\u00ff]/g,
+                (c) => `%${c.charCodeAt(0).toString(16)}`,
+              );
+              expected.push(decodeURIComponent(escaped));
+            } catch {
+              malformed = true;
+            }
+          }
+          if (malformed) {
+            assert.throws(() => splitRawPath(raw), { code: "HTTP_MALFORMED_PATH" });
+          } else {
+            assert.deepEqual(splitRawPath(raw), expected);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+    assert.deepEqual(splitRawPath("/"), ["", ""]);
+    assert.deepEqual(splitRawPath("/a//b/"), ["", "a", "", "b", ""]);
+    assert.deepEqual(splitRawPath("*"), ["*"]);
   });
 
   it("rejects a __proto__ or empty parameter name when the route is registered", () => {
