@@ -138,7 +138,10 @@ const RESOLVED = Promise.resolve();
 const ECHO_BYTES = Buffer.from(ECHO_BODY);
 
 function scopeFor(profile: Profile): HTTPScope {
-  const path = profile === "routes" ? "/api/items24/42" : profile === "echo" ? "/echo" : "/";
+  const wire = profile === "routes" ? "/api/items24/42" : profile === "echo" ? "/echo" : "/";
+  // A new string per request, as the server's are: V8 caches work on literal (internalized)
+  // strings, e.g. String.split results, which would hide what a real request pays.
+  const path = Buffer.from(wire, "latin1").toString("latin1");
   return {
     type: "http",
     asgi: { version: "3.0", spec_version: "2.4" },
