@@ -157,6 +157,7 @@ for (const profile of profiles) {
     ]);
     const perRequest = (more - base) / measure;
     if (id === "raw") raw = perRequest;
-    console.log(`| ${id} | ${Math.round(perRequest)} | ${(perRequest / raw).toFixed(2)} |`);
+    const ratio = Number.isNaN(raw) ? "–" : (perRequest / raw).toFixed(2);
+    console.log(`| ${id} | ${Math.round(perRequest)} | ${ratio} |`);
   }
 }
