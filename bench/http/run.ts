@@ -7,8 +7,11 @@
  *
  * Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
  * CPU 1. Each server gets `rounds` runs, interleaved with the others, and keeps its best.
- * Prints req/s, p99 latency (of the best run), peak RSS seen and server CPU time per request
- * (the lowest of the rounds: the least disturbed by other load), with ratios to raw node:http.
+ * Each round starts at the next server, so no server always runs first (or always right after
+ * the same one). Prints req/s, p99 latency (of the best run), peak RSS seen and server CPU time
+ * per request (the lowest of the rounds: the least disturbed by other load), with ratios to
+ * raw node:http: of the bests, and the median of the per-round ratios (each server against raw
+ * in the same round, which cancels the host's slower and faster spells).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -108,6 +111,8 @@ interface Result {
   errors: number;
   /** Server CPU time per request (user + system), the lowest of the rounds. */
   cpuUs: number;
+  /** req/s of every round, in round order (for ratios paired round by round). */
+  roundRps: number[];
 }
 
 function wrk(
@@ -202,7 +207,10 @@ async function measureProfile(profile: Profile): Promise<Map<string, Result | nu
     for (const run of running.values())
       if (run && warmup > 0) wrk(run.url, warmup, profile === "echo");
     for (let round = 0; round < rounds; round++) {
-      for (const server of servers) {
+      const order = servers.map(
+        (_, i) => servers[(i + round) % servers.length] as (typeof servers)[number],
+      );
+      for (const server of order) {
         const run = running.get(server.id);
         if (!run) {
           results.set(server.id, null);
@@ -219,8 +227,10 @@ async function measureProfile(profile: Profile): Promise<Map<string, Result | nu
             ...measured,
             rssMB: Math.max(rss, best?.rssMB ?? 0),
             cpuUs: Math.min(cpuUs, best?.cpuUs ?? Number.POSITIVE_INFINITY),
+            roundRps: [...(best?.roundRps ?? []), measured.rps],
           });
         } else {
+          best.roundRps.push(measured.rps);
           best.rssMB = Math.max(best.rssMB, rss);
           best.cpuUs = Math.min(best.cpuUs, cpuUs);
         }
@@ -234,6 +244,15 @@ async function measureProfile(profile: Profile): Promise<Map<string, Result | nu
     }
   }
   return results;
+}
+
+/** The median over rounds of this server's req/s divided by raw's in the same round. */
+function pairedRatio(rps: number[], rawRps: number[]): number {
+  const ratios = rps.map((value, i) => value / (rawRps[i] as number)).sort((a, b) => a - b);
+  const middle = ratios.length >> 1;
+  return ratios.length % 2 === 1
+    ? (ratios[middle] as number)
+    : ((ratios[middle - 1] as number) + (ratios[middle] as number)) / 2;
 }
 
 function pad(text: string, width: number): string {
@@ -263,19 +282,20 @@ for (const profile of profiles) {
   const table = [
     `### ${PROFILE_LABELS[profile]}`,
     "",
-    "| server | req/s | × raw | p99 ms | RSS MB | × raw RSS | CPU µs/req | × raw CPU |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    "| server | req/s | × raw | × raw, median of rounds | p99 ms | RSS MB | × raw RSS | CPU µs/req | × raw CPU |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const { label, result } of rows) {
     if (!result) {
-      table.push(`| ${label} | n/a | | | | | | |`);
+      table.push(`| ${label} | n/a | | | | | | | |`);
       continue;
     }
     const ratio = base ? (result.rps / base.rps).toFixed(2) : "";
+    const paired = base ? pairedRatio(result.roundRps, base.roundRps).toFixed(2) : "";
     const rssRatio = base ? (result.rssMB / base.rssMB).toFixed(2) : "";
     const cpuRatio = base ? (result.cpuUs / base.cpuUs).toFixed(2) : "";
     table.push(
-      `| ${label} | ${result.rps.toFixed(0)} | ${ratio} | ${result.p99ms.toFixed(2)} | ${result.rssMB.toFixed(0)} | ${rssRatio} | ${result.cpuUs.toFixed(1)} | ${cpuRatio} |`,
+      `| ${label} | ${result.rps.toFixed(0)} | ${ratio} | ${paired} | ${result.p99ms.toFixed(2)} | ${result.rssMB.toFixed(0)} | ${rssRatio} | ${result.cpuUs.toFixed(1)} | ${cpuRatio} |`,
     );
   }
   markdown.push(table.join("\n"));
