@@ -1,4 +1,5 @@
 import { HTTPError } from "../../errors.js";
+import { SETTLED } from "../settled.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope, LifespanScope, Receive, Send } from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
 import { Request, type RequestOptions } from "./request.js";
@@ -180,7 +181,8 @@ export class ASGIApplication {
     let response: Response | undefined;
     try {
       response = await pending;
-      await response.send(send, scope.method !== "HEAD");
+      const sent = response.send(send, scope.method !== "HEAD");
+      if (sent !== SETTLED) await sent; // see settled.ts: already done, no hop needed
     } catch (error) {
       if (response === undefined) await this.handleError(error, send, scope);
       else await this.afterSendError(error, response, send, scope);

@@ -1,5 +1,6 @@
 import { ASGIError } from "../../errors.js";
-import type { ASGIHeaders, Send } from "../types.js";
+import { SETTLED } from "../settled.js";
+import type { ASGIHeaders, HTTPResponseBodyEvent, Send } from "../types.js";
 import { type CookieOptions, serializeCookie } from "./cookie.js";
 
 /** A chunk a streaming body may yield: bytes, or text sent as UTF-8. */
@@ -283,14 +284,31 @@ export class Response {
     return this.sendStream(send, headers, body, includeBody);
   }
 
-  private async sendWhole(
+  /**
+   * Not async: when mtaio's server has taken the start event at once (`SETTLED`, see
+   * settled.ts), the body follows in the same turn and its `send()` result is handed back
+   * as it is, so a plain response costs no microtask here. Errors still come as a rejection.
+   */
+  private sendWhole(
     send: Send,
     headers: ASGIHeaders,
     body: Uint8Array,
     includeBody: boolean,
   ): Promise<void> {
-    await send({ type: "http.response.start", status: this.statusCode, headers });
-    await send({ type: "http.response.body", body: includeBody ? body : EMPTY, more_body: false });
+    const bodyEvent: HTTPResponseBodyEvent = {
+      type: "http.response.body",
+      body: includeBody ? body : EMPTY,
+      more_body: false,
+    };
+    try {
+      const started = send({ type: "http.response.start", status: this.statusCode, headers });
+      // Promise.resolve() hands a native promise back as it is (SETTLED stays SETTLED) and
+      // keeps the result a promise when a plain-JavaScript send() returns nothing.
+      if (started === SETTLED) return Promise.resolve(send(bodyEvent));
+      return Promise.resolve(started).then(() => send(bodyEvent));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private async sendStream(

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ASGIError } from "../../errors.js";
+import { SETTLED } from "../settled.js";
 import type {
   ASGIApp,
   ASGIHeaders,
@@ -51,7 +52,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === "function"
   );
 }
-const RESOLVED: Promise<void> = Promise.resolve();
 const DISCONNECT: HTTPDisconnectEvent = Object.freeze({
   type: "http.disconnect",
 }) as HTTPDisconnectEvent;
@@ -142,7 +142,7 @@ export class Exchange {
     if (this.bodyState === BODY_STREAM) {
       // A promise reaction, not queueMicrotask(): Node wraps each queueMicrotask callback in
       // an AsyncResource, which costs more than the hop itself.
-      RESOLVED.then(() => this.start(app, scope));
+      SETTLED.then(() => this.start(app, scope));
     } else {
       this.start(app, scope);
     }
@@ -156,7 +156,10 @@ export class Exchange {
       this.appFailed(error);
       return;
     }
-    if (isThenable(result)) {
+    if (result === SETTLED) {
+      // The app's last send() was ours and had finished (see settled.ts): no hop needed.
+      this.appReturned();
+    } else if (isThenable(result)) {
       result.then(
         () => this.appReturned(),
         (error: unknown) => this.appFailed(error),
@@ -346,7 +349,7 @@ export class Exchange {
         this.status = event.status;
         this.headers = event.headers;
         this.response = RES_STARTED;
-        return RESOLVED;
+        return SETTLED;
       }
       throw unexpectedMessage(`Unexpected ASGI message '${String(event.type)}' on an HTTP scope`);
     } catch (error) {
@@ -381,13 +384,13 @@ export class Exchange {
       else if (bytes.byteLength <= SMALL_BODY_AS_TEXT) res.end(latin1Text(bytes), "latin1");
       else res.end(bytes);
       this.wakeReceive(DISCONNECT);
-      return RESOLVED;
+      return SETTLED;
     }
     if (this.response === RES_STARTED) {
       this.writeHead(-1);
       this.response = RES_STREAMING;
     }
-    if (bytes.byteLength === 0 || res.write(bytes)) return RESOLVED;
+    if (bytes.byteLength === 0 || res.write(bytes)) return SETTLED;
     return new Promise((resolve, reject) => {
       this.waitingDrain = { resolve, reject };
       // A client that stops reading must not hold the app (and the socket) forever.

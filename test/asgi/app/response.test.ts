@@ -4,9 +4,11 @@ import {
   ASGIApplication,
   type Request,
   Response,
+  Router,
   TestClient,
 } from "../../../src/asgi/app/index.js";
 import { frameEvent } from "../../../src/asgi/app/response.js";
+import { SETTLED } from "../../../src/asgi/settled.js";
 import type { SendEvent } from "../../../src/asgi/types.js";
 import { ASGIError } from "../../../src/errors.js";
 
@@ -89,6 +91,59 @@ describe("Response", () => {
     });
     assert.ok(sent instanceof Promise);
     await assert.rejects(sent, (error) => error === boom);
+  });
+
+  it("after a send that returns the server's SETTLED, the body follows in the same turn", async () => {
+    // mtaio's server returns SETTLED from a send() it has finished with (settled.ts): the
+    // framework skips the await, and hands the last send()'s SETTLED back to the server.
+    const seen: string[] = [];
+    const settledSend = (event: SendEvent) => {
+      seen.push(event.type);
+      return SETTLED;
+    };
+    const sent = Response.text("a").send(settledSend);
+    assert.deepEqual(seen, ["http.response.start", "http.response.body"]); // no await needed
+    assert.equal(sent, SETTLED);
+    // Through the application too (default dispatch, synchronous handler): its ASGI callable
+    // hands SETTLED back, so the server can finish the exchange without a microtask.
+    seen.length = 0;
+    const app = new ASGIApplication().include(new Router().get("/", () => Response.text("b")));
+    const result = app.asgi(
+      {
+        type: "http",
+        asgi: { version: "3.0", spec_version: "2.4" },
+        http_version: "1.1",
+        method: "GET",
+        scheme: "http",
+        path: "/",
+        raw_path: Buffer.from("/"),
+        query_string: Buffer.alloc(0),
+        root_path: "",
+        headers: [],
+        client: null,
+        server: null,
+      },
+      async () => ({ type: "http.request", body: new Uint8Array(0), more_body: false }),
+      settledSend,
+    );
+    assert.equal(result, SETTLED);
+    assert.deepEqual(seen, ["http.response.start", "http.response.body"]);
+    // Any other promise is awaited: the body waits for the start event's send to settle.
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const pending = Response.text("c").send((event) => {
+      order.push(event.type);
+      return event.type === "http.response.start"
+        ? new Promise<void>((resolve) => {
+            release = resolve;
+          })
+        : SETTLED;
+    });
+    await Promise.resolve();
+    assert.deepEqual(order, ["http.response.start"]);
+    release();
+    await pending;
+    assert.deepEqual(order, ["http.response.start", "http.response.body"]);
   });
 
   it("streams an async iterable without content-length", async () => {
