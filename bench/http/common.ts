@@ -3,8 +3,15 @@
 export type Profile = "hello" | "routes" | "echo";
 export const PROFILES: Profile[] = ["hello", "routes", "echo"];
 
-export const HELLO = { message: "Hello, World!" };
-export const HELLO_BYTES = Buffer.from(JSON.stringify(HELLO));
+/**
+ * The hello profiles follow TechEmpower's JSON-serialization rule: every server builds a new
+ * `{ message }` object for each request and serialises it then, with its own idiomatic JSON
+ * response call (a pre-serialised body would measure a different job, and only some servers
+ * would be doing it).
+ */
+export const HELLO_MESSAGE = "Hello, World!";
+/** What every hello answer must be, byte for byte (checked before a server is measured). */
+export const HELLO_TEXT = JSON.stringify({ message: HELLO_MESSAGE });
 
 /** The echo profile's request body. */
 export const ECHO_BODY = JSON.stringify({

@@ -15,7 +15,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ASGIApp, HTTPScope, ReceiveEvent, Send } from "../../src/asgi/types.js";
-import { ECHO_BODY, HELLO, HELLO_BYTES, PARAM_ROUTES, STATIC_ROUTES } from "./common.js";
+import { ECHO_BODY, HELLO_MESSAGE, PARAM_ROUTES, STATIC_ROUTES } from "./common.js";
 
 type Profile = "hello" | "routes" | "echo";
 
@@ -66,7 +66,7 @@ function frameworkApp(profile: Profile, build: Framework): ASGIApp {
   const { ASGIApplication, Router, Response, ASGIMiddleware } = build;
   const app = new ASGIApplication();
   const router = new Router();
-  const hello: Handler = () => Response.json(HELLO);
+  const hello: Handler = () => Response.json({ message: HELLO_MESSAGE });
   if (profile === "hello") router.get("/", hello);
   if (profile === "routes") {
     for (const path of STATIC_ROUTES) router.get(path, hello);
@@ -103,7 +103,8 @@ function bareApp(profile: Profile): ASGIApp {
       // Behind middleware that modifies the event, the header list must be this request's own.
       headers: fresh ? [["content-type", "application/json"]] : JSON_HEADERS,
     });
-    await send({ type: "http.response.body", body: HELLO_BYTES });
+    const body = Buffer.from(JSON.stringify({ message: HELLO_MESSAGE }));
+    await send({ type: "http.response.body", body });
   };
   if (profile === "hello") return (_scope, _receive, send) => hello(send);
   if (profile === "routes") {

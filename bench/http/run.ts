@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { parseArgs as parseCommandLine } from "node:util";
 import {
   ECHO_BODY,
-  HELLO,
+  HELLO_TEXT,
   MIDDLEWARE_HEADERS,
   PROFILES,
   type Profile,
@@ -179,7 +179,7 @@ async function startChecked(id: string, profile: Profile): Promise<Running | nul
   for (let i = 0; i < 2; i++) {
     const check = await fetch(url, init);
     const body = await check.text();
-    const expected = profile === "echo" ? ECHO_BODY : JSON.stringify(HELLO);
+    const expected = profile === "echo" ? ECHO_BODY : HELLO_TEXT;
     const missing =
       profile === "routes"
         ? MIDDLEWARE_HEADERS.filter(([name, value]) => check.headers.get(name) !== value)

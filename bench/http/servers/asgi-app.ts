@@ -4,7 +4,7 @@
 import { serve, toASGIApp } from "../../../src/asgi/server/index.js";
 import type { ASGIApp, Receive, Scope, Send } from "../../../src/asgi/types.js";
 import {
-  HELLO,
+  HELLO_MESSAGE,
   MIDDLEWARE_HEADERS,
   PARAM_ROUTES,
   parseArgs,
@@ -46,7 +46,7 @@ const { ASGIApplication, Router, Response, ASGIMiddleware } = framework as Frame
 
 const app = new ASGIApplication();
 const router = new Router();
-const hello: Handler = () => Response.json(HELLO);
+const hello: Handler = () => Response.json({ message: HELLO_MESSAGE });
 
 if (profile === "hello") router.get("/", hello);
 if (profile === "routes") {

@@ -1,7 +1,7 @@
 // mtaio's server with a bare ASGI callable (no framework).
 import { serve } from "../../../src/asgi/server/index.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope, Receive, Send } from "../../../src/asgi/types.js";
-import { HELLO_BYTES, MIDDLEWARE_HEADERS, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { HELLO_MESSAGE, MIDDLEWARE_HEADERS, parseArgs, ready, STATIC_ROUTES } from "../common.js";
 
 const { profile, port } = parseArgs();
 const JSON_HEADERS: ASGIHeaders = [["content-type", "application/json"]];
@@ -13,7 +13,8 @@ async function hello(send: Send, fresh = false): Promise<void> {
     // Behind middleware that modifies the event, the header list must be this request's own.
     headers: fresh ? [["content-type", "application/json"]] : JSON_HEADERS,
   });
-  await send({ type: "http.response.body", body: HELLO_BYTES });
+  const body = Buffer.from(JSON.stringify({ message: HELLO_MESSAGE }));
+  await send({ type: "http.response.body", body });
 }
 
 const statics = new Set(STATIC_ROUTES);

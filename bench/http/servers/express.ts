@@ -1,13 +1,13 @@
 // Express.
 import express from "express";
-import { HELLO_BYTES, PARAM_ROUTES, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { HELLO_MESSAGE, PARAM_ROUTES, parseArgs, ready, STATIC_ROUTES } from "../common.js";
 
 const { profile, port } = parseArgs();
 const app = express();
 app.disable("x-powered-by");
 app.disable("etag");
 const hello = (_req: express.Request, res: express.Response) => {
-  res.type("application/json").send(HELLO_BYTES);
+  res.json({ message: HELLO_MESSAGE });
 };
 
 if (profile === "hello") app.get("/", hello);

@@ -1,12 +1,11 @@
 // Hono on @hono/node-server.
 import { serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
-import { HELLO, PARAM_ROUTES, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { HELLO_MESSAGE, PARAM_ROUTES, parseArgs, ready, STATIC_ROUTES } from "../common.js";
 
 const { profile, port } = parseArgs();
 const app = new Hono();
-const HELLO_TEXT = JSON.stringify(HELLO);
-const hello = (c: Context) => c.body(HELLO_TEXT, 200, { "content-type": "application/json" });
+const hello = (c: Context) => c.json({ message: HELLO_MESSAGE });
 
 if (profile === "hello") app.get("/", hello);
 if (profile === "routes") {

@@ -1,16 +1,24 @@
 // Baseline: raw node:http.
-import { createServer } from "node:http";
-import { HELLO_BYTES, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { createServer, type ServerResponse } from "node:http";
+import { HELLO_MESSAGE, parseArgs, ready, STATIC_ROUTES } from "../common.js";
 
 const { profile, port } = parseArgs();
-const JSON_HEADERS = { "content-type": "application/json", "content-length": HELLO_BYTES.length };
+
+/** A string body: Node sends the head and the body in one write. */
+function hello(res: ServerResponse): void {
+  const body = JSON.stringify({ message: HELLO_MESSAGE });
+  res.writeHead(200, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
 const statics = new Set(STATIC_ROUTES);
 const param = /^\/api\/items(\d+)\/([^/]+)$/;
 
 const server = createServer((req, res) => {
   if (profile === "hello") {
-    res.writeHead(200, JSON_HEADERS);
-    res.end(HELLO_BYTES);
+    hello(res);
     return;
   }
   if (profile === "routes") {
@@ -19,8 +27,7 @@ const server = createServer((req, res) => {
     const path = req.url ?? "/";
     const match = param.exec(path);
     if (statics.has(path) || (match && Number(match[1]) < 25)) {
-      res.writeHead(200, JSON_HEADERS);
-      res.end(HELLO_BYTES);
+      hello(res);
     } else {
       res.writeHead(404);
       res.end();
@@ -30,8 +37,11 @@ const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
-    const body = Buffer.from(JSON.stringify(JSON.parse(Buffer.concat(chunks).toString())));
-    res.writeHead(200, { "content-type": "application/json", "content-length": body.length });
+    const body = JSON.stringify(JSON.parse(Buffer.concat(chunks).toString()));
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+    });
     res.end(body);
   });
 });
