@@ -466,13 +466,17 @@ export class Exchange {
   /** `[name, value, name, value, …]`, the cheapest form `writeHead` takes; it validates them. */
   private flatHeaders(length: number, status: number): string[] {
     const headers = this.headers;
-    const flat: string[] = [];
+    const count = headers === undefined ? 0 : headers.length;
+    // Made at its final size (room for a content-length, trimmed if unused): pushes into an
+    // empty array would reserve 17 slots and copy on growth.
+    const flat: string[] = new Array(count * 2 + 2);
     let framed = false;
     if (headers !== undefined) {
-      for (let i = 0; i < headers.length; i++) {
+      for (let i = 0; i < count; i++) {
         const pair = headers[i];
         const name = pair[0];
-        flat.push(name, pair[1]);
+        flat[i * 2] = name;
+        flat[i * 2 + 1] = pair[1];
         if (!framed && (name.length === 14 || name.length === 17)) {
           const lower = name.toLowerCase();
           framed = lower === "content-length" || lower === "transfer-encoding";
@@ -489,7 +493,10 @@ export class Exchange {
       status !== 304 &&
       (length > 0 || this.req.method !== "HEAD")
     ) {
-      flat.push("content-length", String(length));
+      flat[count * 2] = "content-length";
+      flat[count * 2 + 1] = String(length);
+    } else {
+      flat.length = count * 2;
     }
     return flat;
   }
