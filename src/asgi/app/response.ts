@@ -276,11 +276,11 @@ export class Response {
     }
     const headers = this.headerList();
     if (
-      this.body instanceof Uint8Array &&
+      body instanceof Uint8Array &&
       this.fields?.["content-length"] === undefined &&
       !this.hasLine("content-length")
     ) {
-      headers.push(["content-length", String(this.body.byteLength)]);
+      headers.push(["content-length", String(body.byteLength)]);
     }
     return headers;
   }
