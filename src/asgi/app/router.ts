@@ -52,30 +52,51 @@ class Node {
 
 const INT = /^-?\d+$/;
 
+function malformedPath(): HTTPError {
+  return new HTTPError(400, "Malformed percent-encoding in path", {
+    code: "HTTP_MALFORMED_PATH",
+  });
+}
+
+/** One wire segment, percent-decoded (400 when malformed). */
+function decodeSegment(piece: string): string {
+  const decoded = decodePathSegment(piece);
+  if (decoded === null) throw malformedPath();
+  return decoded;
+}
+
 /**
  * Splits the wire path on "/" and decodes each segment once, so "%2F" stays inside one. The
- * result starts with the empty piece before the leading "/": segments are `[1..]`.
+ * result starts with the empty piece before the leading "/": segments are `[1..]`. (The
+ * router itself walks the path in place, segment by segment; see `Router.find`.)
  */
 export function splitRawPath(raw: string): string[] {
-  // `raw.split("/")` done by hand: V8 runs `split` in its runtime, which for a short path costs
-  // more than the whole walk (Node 20: ≈ 300 against ≈ 130 ns for "/api/items24/42").
   const pieces: string[] = [];
   let start = 0;
   for (;;) {
     const slash = raw.indexOf("/", start);
     const piece = raw.slice(start, slash < 0 ? raw.length : slash);
-    if (pieces.length === 0) {
-      pieces.push(piece); // before the leading "/": not a segment, nothing to decode
-    } else {
-      const decoded = decodePathSegment(piece);
-      if (decoded === null) {
-        throw new HTTPError(400, "Malformed percent-encoding in path", {
-          code: "HTTP_MALFORMED_PATH",
-        });
-      }
-      pieces.push(decoded);
-    }
+    // The piece before the leading "/" is not a segment: nothing to decode.
+    pieces.push(pieces.length === 0 ? piece : decodeSegment(piece));
     if (slash < 0) return pieces;
+    start = slash + 1;
+  }
+}
+
+/** Where the first segment of a wire path starts (past the end when it has none). */
+function firstSegment(raw: string): number {
+  const slash = raw.indexOf("/");
+  return slash < 0 ? raw.length + 1 : slash + 1;
+}
+
+/** The decoded segments from `start` to the end, joined by "/" (a `{x:path}` value). */
+function restOf(raw: string, start: number): string {
+  let rest = "";
+  for (;;) {
+    const slash = raw.indexOf("/", start);
+    rest += decodeSegment(raw.slice(start, slash < 0 ? raw.length : slash));
+    if (slash < 0) return rest;
+    rest += "/";
     start = slash + 1;
   }
 }
@@ -216,21 +237,31 @@ export class Router {
     return this.included.some(({ router: sub }) => sub === router || sub.contains(router));
   }
 
-  private find(node: Node, segments: string[], index: number, values: string[]): Route | null {
-    if (index === segments.length) {
+  /**
+   * Walks the wire path from `start` (the offset of the current segment; past the end once
+   * every segment is consumed) without splitting it first: a segment is sliced and decoded
+   * only when the walk reaches it, so a path costs no array and no string per segment beyond
+   * the one being matched. A segment that a failed branch decoded is decoded again by the
+   * next branch; branches fail rarely (a static child that leads nowhere), so this is cheaper
+   * than keeping them.
+   */
+  private find(node: Node, raw: string, start: number, values: string[]): Route | null {
+    if (start > raw.length) {
       if (node.route !== undefined) return node.route;
     } else {
-      const segment = segments[index] as string;
+      const slash = raw.indexOf("/", start);
+      const end = slash < 0 ? raw.length : slash;
+      const segment = decodeSegment(raw.slice(start, end));
       const child = node.statics.get(segment);
       if (child !== undefined) {
-        const found = this.find(child, segments, index + 1, values);
+        const found = this.find(child, raw, end + 1, values);
         if (found !== null) return found;
       }
       const param = node.param;
       if (param !== undefined && segment.length > 0) {
         if (param.converter !== "int" || INT.test(segment)) {
           values.push(segment);
-          const found = this.find(param.node, segments, index + 1, values);
+          const found = this.find(param.node, raw, end + 1, values);
           if (found !== null) return found;
           values.pop();
         }
@@ -239,15 +270,26 @@ export class Router {
     const mounts = node.mounts;
     if (mounts !== undefined) {
       for (const router of mounts) {
-        const found = router.find(router.root, segments, index, values);
+        const found = router.find(router.root, raw, start, values);
         if (found !== null) return found;
       }
     }
-    if (node.rest !== undefined && index < segments.length) {
-      values.push(segments.slice(index).join("/"));
+    if (node.rest !== undefined && start <= raw.length) {
+      values.push(restOf(raw, start));
       return node.rest;
     }
     return null;
+  }
+
+  /**
+   * The route of a wire path that is not a plain static one, or `null`. A path that matches
+   * nothing is still checked whole, so malformed percent-encoding anywhere in it is a 400,
+   * whichever segment the walk stopped at.
+   */
+  private match(raw: string, values: string[]): Route | null {
+    const route = this.find(this.root, raw, firstSegment(raw), values);
+    if (route === null) splitRawPath(raw);
+    return route;
   }
 
   /**
@@ -262,7 +304,7 @@ export class Router {
     let route: Route | null | undefined = this.exact.get(rawPath);
     if (route === undefined) {
       values = [];
-      route = this.find(this.root, splitRawPath(rawPath), 1, values);
+      route = this.match(rawPath, values);
       if (route === null) return null;
     }
     return { handler: handlerFor(route, method), params: paramsOf(route, values) };
@@ -279,7 +321,7 @@ export class Router {
     let route: Route | null | undefined = this.exact.get(rawPath);
     if (route === undefined) {
       values = [];
-      route = this.find(this.root, splitRawPath(rawPath), 1, values);
+      route = this.match(rawPath, values);
       if (route === null) return null;
     }
     const handler = handlerFor(route, request.method);

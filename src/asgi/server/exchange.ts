@@ -467,36 +467,34 @@ export class Exchange {
   private flatHeaders(length: number, status: number): string[] {
     const headers = this.headers;
     const count = headers === undefined ? 0 : headers.length;
-    // Made at its final size (room for a content-length, trimmed if unused): pushes into an
-    // empty array would reserve 17 slots and copy on growth.
-    const flat: string[] = new Array(count * 2 + 2);
     let framed = false;
-    if (headers !== undefined) {
-      for (let i = 0; i < count; i++) {
-        const pair = headers[i];
-        const name = pair[0];
-        flat[i * 2] = name;
-        flat[i * 2 + 1] = pair[1];
-        if (!framed && (name.length === 14 || name.length === 17)) {
-          const lower = name.toLowerCase();
-          framed = lower === "content-length" || lower === "transfer-encoding";
-        }
+    for (let i = 0; i < count && !framed; i++) {
+      const name = (headers as ASGIHeaders)[i][0];
+      if (name.length === 14 || name.length === 17) {
+        const lower = name.toLowerCase();
+        framed = lower === "content-length" || lower === "transfer-encoding";
       }
     }
     // RFC 9110 §8.6: never for 1xx/204/304; for HEAD only when the app sent the GET body
     // (an empty HEAD body says nothing about the GET length).
-    if (
+    const addLength =
       length >= 0 &&
       !framed &&
       status >= 200 &&
       status !== 204 &&
       status !== 304 &&
-      (length > 0 || this.req.method !== "HEAD")
-    ) {
+      (length > 0 || this.req.method !== "HEAD");
+    // Made at its final size: pushes into an empty array would reserve 17 slots and copy on
+    // growth, and shrinking one made too large costs as much again.
+    const flat: string[] = new Array(addLength ? count * 2 + 2 : count * 2);
+    for (let i = 0; i < count; i++) {
+      const pair = (headers as ASGIHeaders)[i];
+      flat[i * 2] = pair[0];
+      flat[i * 2 + 1] = pair[1];
+    }
+    if (addLength) {
       flat[count * 2] = "content-length";
       flat[count * 2 + 1] = String(length);
-    } else {
-      flat.length = count * 2;
     }
     return flat;
   }

@@ -79,6 +79,38 @@ describe("Router", () => {
     assert.throws(() => router.urlFor("nope"), { name: "ASGIError", code: "ASGI_UNKNOWN_ROUTE" });
   });
 
+  it("the path is walked segment by segment, yet malformed encoding anywhere is a 400", () => {
+    // The walk decodes a segment only when it reaches it; a path that matches nothing is
+    // checked whole, so where the walk stopped does not turn a 400 into a 404.
+    assert.throws(() => router.resolve("GET", "/nowhere/%zz"), { code: "HTTP_MALFORMED_PATH" });
+    assert.throws(() => router.resolve("GET", "/users/%zz/x"), { code: "HTTP_MALFORMED_PATH" });
+    assert.throws(() => router.resolve("GET", "/files/a/%C3"), { code: "HTTP_MALFORMED_PATH" });
+    assert.equal(router.resolve("GET", "/files/a%2Fb//c/")?.params.rest, "a/b//c/");
+    assert.equal(router.resolve("GET", "/users/7/x"), null);
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom("/", "users", "files", "tags", "me", "7", "%2F", "%zz", "%C3"), {
+          maxLength: 8,
+        }),
+        (parts) => {
+          const raw = `/${parts.join("")}`;
+          let malformed = false;
+          try {
+            splitRawPath(raw);
+          } catch {
+            malformed = true;
+          }
+          if (malformed) {
+            assert.throws(() => router.resolve("GET", raw), { code: "HTTP_MALFORMED_PATH" });
+          } else {
+            router.resolve("GET", raw); // a route, null or 405: never a 400
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("fuzz: matching any raw path yields a result, null, or a typed HTTPError", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary-ascii", maxLength: 60 }), (tail) => {
