@@ -24,16 +24,7 @@ import {
   type Profile,
   ROUTES_TARGET,
 } from "./common.js";
-import { benchDir, buildServers, freePort, serverScript } from "./runner.js";
-
-const SERVERS = [
-  { id: "raw", label: "node:http (raw)" },
-  { id: "asgi-bare", label: "mtaio serve + bare ASGI callable" },
-  { id: "asgi-app", label: "mtaio serve + ASGIApplication/Router" },
-  { id: "fastify", label: "Fastify" },
-  { id: "hono", label: "Hono (@hono/node-server)" },
-  { id: "express", label: "Express" },
-] as const;
+import { benchDir, buildServers, freePort, SERVERS, serverScript } from "./runner.js";
 
 const PROFILE_LABELS: Record<Profile, string> = {
   hello: "hello JSON (GET /)",

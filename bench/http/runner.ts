@@ -12,6 +12,16 @@ export const benchDir = fileURLToPath(new URL(".", import.meta.url));
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const buildDir = `${root}node_modules/.cache/mtaio-bench-http/`;
 
+/** Every server of the benchmark, in table order; `id` names its script in servers/. */
+export const SERVERS = [
+  { id: "raw", label: "node:http (raw)" },
+  { id: "asgi-bare", label: "mtaio serve + bare ASGI callable" },
+  { id: "asgi-app", label: "mtaio serve + ASGIApplication/Router" },
+  { id: "fastify", label: "Fastify" },
+  { id: "hono", label: "Hono (@hono/node-server)" },
+  { id: "express", label: "Express" },
+] as const;
+
 /** The compiled script of one server (`raw`, `asgi-app`, …). */
 export function serverScript(id: string): string {
   return `${buildDir}bench/http/servers/${id}.js`;

@@ -1,4 +1,5 @@
 import { ASGIError } from "../../errors.js";
+import { DIRECT_SEND, type DirectSend } from "../direct.js";
 import { SETTLED } from "../settled.js";
 import type { ASGIHeaders, HTTPResponseBodyEvent, Send } from "../types.js";
 import { type CookieOptions, serializeCookie } from "./cookie.js";
@@ -56,7 +57,14 @@ function checkHeader(name: string, value: string): void {
  */
 export class Response {
   statusCode: number;
-  body: Uint8Array | AsyncIterable<BodyChunk>;
+  /** The body as given when it is not text, or once text has been encoded (see `body`). */
+  private content: Uint8Array | AsyncIterable<BodyChunk>;
+  /**
+   * A text body not yet encoded: it becomes bytes when someone reads `body` (who may then
+   * change them in place) or when it is sent as ASGI events; mtaio's own server can take it
+   * as it is (see direct.ts).
+   */
+  private text: string | undefined;
   /** Set once `send()` has emitted `http.response.start`: an error now cannot be answered. */
   started = false;
   /** Single-valued headers, lower-case names; made on first need. */
@@ -77,8 +85,29 @@ export class Response {
     headers?: ResponseHeadersInit,
   ) {
     this.statusCode = statusCode;
-    this.body = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    if (typeof body === "string") {
+      this.text = body;
+      this.content = EMPTY;
+    } else {
+      this.text = undefined;
+      this.content = body;
+    }
     if (headers !== undefined) this.addHeaders(headers);
+  }
+
+  /** Fixed bytes (text is sent as UTF-8) or an async iterable streamed chunk by chunk. */
+  get body(): Uint8Array | AsyncIterable<BodyChunk> {
+    const text = this.text;
+    if (text !== undefined) {
+      this.content = Buffer.from(text, "utf8");
+      this.text = undefined;
+    }
+    return this.content;
+  }
+
+  set body(body: Uint8Array | AsyncIterable<BodyChunk>) {
+    this.text = undefined;
+    this.content = body;
   }
 
   /** Single-valued headers (lower-case names); lines added by `appendHeader` are not here. */
@@ -212,10 +241,10 @@ export class Response {
     return Response.typed(content, "text/html; charset=utf-8", statusCode, headers);
   }
 
-  /** JSON, serialised once into bytes here (`send()` only reads their length). */
+  /** JSON, serialised once here; the text becomes bytes when it is read or sent as such. */
   static json(content: unknown, statusCode = 200, headers?: ResponseHeadersInit): Response {
     const text = JSON.stringify(content) ?? "null";
-    return Response.typed(Buffer.from(text, "utf8"), "application/json", statusCode, headers);
+    return Response.typed(text, "application/json", statusCode, headers);
   }
 
   static redirect(location: string, statusCode = 302): Response {
@@ -261,11 +290,19 @@ export class Response {
    * without wrapping the whole send in a `catch`.
    */
   head(): ASGIHeaders {
-    const body = this.body;
-    if (this.fields === undefined && this.lines === undefined && body instanceof Uint8Array) {
+    const text = this.text;
+    const content = this.content;
+    // The byte length of a whole body, -1 for a stream; text is measured, not encoded.
+    const size =
+      text !== undefined
+        ? Buffer.byteLength(text, "utf8")
+        : content instanceof Uint8Array
+          ? content.byteLength
+          : -1;
+    if (this.fields === undefined && this.lines === undefined && size >= 0) {
       // The common response (a framework content type at most): the list made at its final
       // size, not grown from empty by pushes (V8 would reserve room for 17 elements).
-      const length = String(body.byteLength);
+      const length = String(size);
       const type = this.contentType;
       return type === undefined
         ? [["content-length", length]]
@@ -276,11 +313,11 @@ export class Response {
     }
     const headers = this.headerList();
     if (
-      body instanceof Uint8Array &&
+      size >= 0 &&
       this.fields?.["content-length"] === undefined &&
       !this.hasLine("content-length")
     ) {
-      headers.push(["content-length", String(body.byteLength)]);
+      headers.push(["content-length", String(size)]);
     }
     return headers;
   }
@@ -292,6 +329,24 @@ export class Response {
    */
   emit(send: Send, headers: ASGIHeaders, includeBody: boolean): Promise<void> {
     this.started = true;
+    const text = this.text;
+    if (
+      text !== undefined &&
+      includeBody &&
+      this.fields === undefined &&
+      this.lines === undefined
+    ) {
+      // Text no one has read as bytes, headers all the framework's own (ASCII): mtaio's server
+      // takes the text as it is when `send` is its own (direct.ts).
+      const direct = (send as DirectSend)[DIRECT_SEND];
+      if (direct !== undefined) {
+        try {
+          return direct.sendText(this.statusCode, headers, text);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+    }
     const body = this.body;
     if (body instanceof Uint8Array) return this.sendWhole(send, headers, body, includeBody);
     return this.sendStream(send, headers, body, includeBody);

@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ASGIError } from "../../errors.js";
+import { DIRECT_SEND, type DirectResponder, type DirectSend } from "../direct.js";
 import { SETTLED } from "../settled.js";
 import type {
   ASGIApp,
@@ -105,7 +106,7 @@ export function writeErrorResponse(
   res.end(body);
 }
 
-export class Exchange {
+export class Exchange implements DirectResponder {
   readonly receive: Receive = () => this.onReceive();
   readonly send: Send = (event) => this.onSend(event);
 
@@ -129,6 +130,9 @@ export class Exchange {
     private expectContinue: boolean,
   ) {
     this.bodyState = contentLength === 0 ? BODY_NONE : BODY_STREAM;
+    // mtaio's framework may answer through sendText() when it gets this very function (see
+    // direct.ts).
+    (this.send as DirectSend)[DIRECT_SEND] = this;
   }
 
   /**
@@ -355,6 +359,39 @@ export class Exchange {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * `http.response.start` + a whole body given as text (see direct.ts), with the checks and
+   * the outcome of the two events. Node joins the head and a string body into one write, as
+   * it does for the small-body path of sendBody(); a body too large for one write goes out in
+   * slices as any whole body does.
+   */
+  sendText(status: number, headers: ASGIHeaders, text: string): Promise<void> {
+    if (this.disconnected) return Promise.reject(clientDisconnected());
+    if (this.response !== RES_INITIAL) {
+      return Promise.reject(unexpectedMessage("http.response.start sent twice"));
+    }
+    const res = this.res;
+    if (res.destroyed) {
+      this.markDisconnected();
+      return Promise.reject(clientDisconnected());
+    }
+    this.status = status;
+    this.headers = headers;
+    this.response = RES_STARTED;
+    const length = Buffer.byteLength(text, "utf8");
+    if (length > WHOLE_BODY_SLICE) return this.sendLargeBody(Buffer.from(text, "utf8"));
+    try {
+      this.writeHead(length);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.response = RES_COMPLETE;
+    if (length === 0) res.end();
+    else res.end(text, "utf8");
+    this.wakeReceive(DISCONNECT);
+    return SETTLED;
   }
 
   private sendBody(body: Uint8Array | undefined, moreBody: boolean | undefined): Promise<void> {
