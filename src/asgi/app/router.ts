@@ -89,8 +89,18 @@ function firstSegment(raw: string): number {
   return slash < 0 ? raw.length + 1 : slash + 1;
 }
 
+/** True when the wire path holds no `%` and only ASCII: every segment is its own decoding. */
+function isPlain(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code === 0x25 || code > 0x7f) return false;
+  }
+  return true;
+}
+
 /** The decoded segments from `start` to the end, joined by "/" (a `{x:path}` value). */
-function restOf(raw: string, start: number): string {
+function restOf(raw: string, start: number, plain: boolean): string {
+  if (plain) return raw.slice(start);
   let rest = "";
   for (;;) {
     const slash = raw.indexOf("/", start);
@@ -245,23 +255,30 @@ export class Router {
    * next branch; branches fail rarely (a static child that leads nowhere), so this is cheaper
    * than keeping them.
    */
-  private find(node: Node, raw: string, start: number, values: string[]): Route | null {
+  private find(
+    node: Node,
+    raw: string,
+    plain: boolean,
+    start: number,
+    values: string[],
+  ): Route | null {
     if (start > raw.length) {
       if (node.route !== undefined) return node.route;
     } else {
       const slash = raw.indexOf("/", start);
       const end = slash < 0 ? raw.length : slash;
-      const segment = decodeSegment(raw.slice(start, end));
+      const piece = raw.slice(start, end);
+      const segment = plain ? piece : decodeSegment(piece);
       const child = node.statics.get(segment);
       if (child !== undefined) {
-        const found = this.find(child, raw, end + 1, values);
+        const found = this.find(child, raw, plain, end + 1, values);
         if (found !== null) return found;
       }
       const param = node.param;
       if (param !== undefined && segment.length > 0) {
         if (param.converter !== "int" || INT.test(segment)) {
           values.push(segment);
-          const found = this.find(param.node, raw, end + 1, values);
+          const found = this.find(param.node, raw, plain, end + 1, values);
           if (found !== null) return found;
           values.pop();
         }
@@ -270,12 +287,12 @@ export class Router {
     const mounts = node.mounts;
     if (mounts !== undefined) {
       for (const router of mounts) {
-        const found = router.find(router.root, raw, start, values);
+        const found = router.find(router.root, raw, plain, start, values);
         if (found !== null) return found;
       }
     }
     if (node.rest !== undefined && start <= raw.length) {
-      values.push(restOf(raw, start));
+      values.push(restOf(raw, start, plain));
       return node.rest;
     }
     return null;
@@ -284,11 +301,12 @@ export class Router {
   /**
    * The route of a wire path that is not a plain static one, or `null`. A path that matches
    * nothing is still checked whole, so malformed percent-encoding anywhere in it is a 400,
-   * whichever segment the walk stopped at.
+   * whichever segment the walk stopped at. `plain`: the path has no `%` and no non-ASCII
+   * byte, so its segments need no decoding.
    */
-  private match(raw: string, values: string[]): Route | null {
-    const route = this.find(this.root, raw, firstSegment(raw), values);
-    if (route === null) splitRawPath(raw);
+  private match(raw: string, plain: boolean, values: string[]): Route | null {
+    const route = this.find(this.root, raw, plain, firstSegment(raw), values);
+    if (route === null && !plain) splitRawPath(raw);
     return route;
   }
 
@@ -304,7 +322,7 @@ export class Router {
     let route: Route | null | undefined = this.exact.get(rawPath);
     if (route === undefined) {
       values = [];
-      route = this.match(rawPath, values);
+      route = this.match(rawPath, isPlain(rawPath), values);
       if (route === null) return null;
     }
     return { handler: handlerFor(route, method), params: paramsOf(route, values) };
@@ -321,7 +339,7 @@ export class Router {
     let route: Route | null | undefined = this.exact.get(rawPath);
     if (route === undefined) {
       values = [];
-      route = this.match(rawPath, values);
+      route = this.match(rawPath, isPlain(rawPath), values);
       if (route === null) return null;
     }
     const handler = handlerFor(route, request.method);
