@@ -64,7 +64,7 @@ export class Response {
    * change them in place) or when it is sent as ASGI events; mtaio's own server can take it
    * as it is (see direct.ts).
    */
-  private text: string | undefined;
+  private unencodedText: string | undefined;
   /** Set once `send()` has emitted `http.response.start`: an error now cannot be answered. */
   started = false;
   /** Single-valued headers, lower-case names; made on first need. */
@@ -86,10 +86,10 @@ export class Response {
   ) {
     this.statusCode = statusCode;
     if (typeof body === "string") {
-      this.text = body;
+      this.unencodedText = body;
       this.content = EMPTY;
     } else {
-      this.text = undefined;
+      this.unencodedText = undefined;
       this.content = body;
     }
     if (headers !== undefined) this.addHeaders(headers);
@@ -97,16 +97,16 @@ export class Response {
 
   /** Fixed bytes (text is sent as UTF-8) or an async iterable streamed chunk by chunk. */
   get body(): Uint8Array | AsyncIterable<BodyChunk> {
-    const text = this.text;
+    const text = this.unencodedText;
     if (text !== undefined) {
       this.content = Buffer.from(text, "utf8");
-      this.text = undefined;
+      this.unencodedText = undefined;
     }
     return this.content;
   }
 
   set body(body: Uint8Array | AsyncIterable<BodyChunk>) {
-    this.text = undefined;
+    this.unencodedText = undefined;
     this.content = body;
   }
 
@@ -290,7 +290,7 @@ export class Response {
    * without wrapping the whole send in a `catch`.
    */
   head(): ASGIHeaders {
-    const text = this.text;
+    const text = this.unencodedText;
     const content = this.content;
     // The byte length of a whole body, -1 for a stream; text is measured, not encoded.
     const size =
@@ -329,7 +329,7 @@ export class Response {
    */
   emit(send: Send, headers: ASGIHeaders, includeBody: boolean): Promise<void> {
     this.started = true;
-    const text = this.text;
+    const text = this.unencodedText;
     if (
       text !== undefined &&
       includeBody &&
