@@ -338,14 +338,9 @@ export class Response {
     ) {
       // Text no one has read as bytes, headers all the framework's own (ASCII): mtaio's server
       // takes the text as it is when `send` is its own (direct.ts).
+      // sendText() reports every failure as a rejection, as send() does.
       const direct = (send as DirectSend)[DIRECT_SEND];
-      if (direct !== undefined) {
-        try {
-          return direct.sendText(this.statusCode, headers, text);
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      }
+      if (direct !== undefined) return direct.sendText(this.statusCode, headers, text);
     }
     const body = this.body;
     if (body instanceof Uint8Array) return this.sendWhole(send, headers, body, includeBody);

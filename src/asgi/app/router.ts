@@ -1,5 +1,5 @@
 import { ASGIError, HTTPError } from "../../errors.js";
-import { decodePathSegment } from "../server/path.js";
+import { decodePathSegment, isPlainPathText } from "../server/path.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 
@@ -89,26 +89,13 @@ function firstSegment(raw: string): number {
   return slash < 0 ? raw.length + 1 : slash + 1;
 }
 
-/** True when the wire path holds no `%` and only ASCII: every segment is its own decoding. */
-function isPlain(raw: string): boolean {
-  for (let i = 0; i < raw.length; i++) {
-    const code = raw.charCodeAt(i);
-    if (code === 0x25 || code > 0x7f) return false;
-  }
-  return true;
-}
-
-/** The decoded segments from `start` to the end, joined by "/" (a `{x:path}` value). */
+/**
+ * The decoded segments from `start` (just past a "/") to the end, joined by "/": a
+ * `{x:path}` value.
+ */
 function restOf(raw: string, start: number, plain: boolean): string {
-  if (plain) return raw.slice(start);
-  let rest = "";
-  for (;;) {
-    const slash = raw.indexOf("/", start);
-    rest += decodeSegment(raw.slice(start, slash < 0 ? raw.length : slash));
-    if (slash < 0) return rest;
-    rest += "/";
-    start = slash + 1;
-  }
+  const rest = raw.slice(start);
+  return plain ? rest : splitRawPath(`/${rest}`).slice(1).join("/");
 }
 
 /** A template every request path that equals it (byte for byte) matches without decoding. */
@@ -322,7 +309,7 @@ export class Router {
     let route: Route | null | undefined = this.exact.get(rawPath);
     if (route === undefined) {
       values = [];
-      route = this.match(rawPath, isPlain(rawPath), values);
+      route = this.match(rawPath, isPlainPathText(rawPath), values);
       if (route === null) return null;
     }
     return { handler: handlerFor(route, method), params: paramsOf(route, values) };
@@ -339,7 +326,7 @@ export class Router {
     let route: Route | null | undefined = this.exact.get(rawPath);
     if (route === undefined) {
       values = [];
-      route = this.match(rawPath, isPlain(rawPath), values);
+      route = this.match(rawPath, isPlainPathText(rawPath), values);
       if (route === null) return null;
     }
     const handler = handlerFor(route, request.method);

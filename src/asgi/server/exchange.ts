@@ -347,12 +347,7 @@ export class Exchange implements DirectResponder {
     try {
       if (event.type === "http.response.body") return this.sendBody(event.body, event.more_body);
       if (event.type === "http.response.start") {
-        if (this.response !== RES_INITIAL) {
-          throw unexpectedMessage("http.response.start sent twice");
-        }
-        this.status = event.status;
-        this.headers = event.headers;
-        this.response = RES_STARTED;
+        this.startResponse(event.status, event.headers);
         return SETTLED;
       }
       throw unexpectedMessage(`Unexpected ASGI message '${String(event.type)}' on an HTTP scope`);
@@ -369,29 +364,40 @@ export class Exchange implements DirectResponder {
    */
   sendText(status: number, headers: ASGIHeaders, text: string): Promise<void> {
     if (this.disconnected) return Promise.reject(clientDisconnected());
-    if (this.response !== RES_INITIAL) {
-      return Promise.reject(unexpectedMessage("http.response.start sent twice"));
+    try {
+      this.startResponse(status, headers);
+      const res = this.openResponse();
+      const length = Buffer.byteLength(text, "utf8");
+      if (length > WHOLE_BODY_SLICE) return this.sendLargeBody(Buffer.from(text, "utf8"));
+      this.writeHead(length);
+      this.response = RES_COMPLETE;
+      if (length === 0) res.end();
+      else res.end(text, "utf8");
+      this.wakeReceive(DISCONNECT);
+      return SETTLED;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const res = this.res;
-    if (res.destroyed) {
-      this.markDisconnected();
-      return Promise.reject(clientDisconnected());
+  }
+
+  /** Takes `http.response.start` (nothing is written until the body comes). */
+  private startResponse(status: number, headers: ASGIHeaders | undefined): void {
+    if (this.response !== RES_INITIAL) {
+      throw unexpectedMessage("http.response.start sent twice");
     }
     this.status = status;
     this.headers = headers;
     this.response = RES_STARTED;
-    const length = Buffer.byteLength(text, "utf8");
-    if (length > WHOLE_BODY_SLICE) return this.sendLargeBody(Buffer.from(text, "utf8"));
-    try {
-      this.writeHead(length);
-    } catch (error) {
-      return Promise.reject(error);
+  }
+
+  /** The response to write to; throws (and notes the disconnect) once its socket is gone. */
+  private openResponse(): ServerResponse {
+    const res = this.res;
+    if (res.destroyed) {
+      this.markDisconnected();
+      throw clientDisconnected();
     }
-    this.response = RES_COMPLETE;
-    if (length === 0) res.end();
-    else res.end(text, "utf8");
-    this.wakeReceive(DISCONNECT);
-    return SETTLED;
+    return res;
   }
 
   private sendBody(body: Uint8Array | undefined, moreBody: boolean | undefined): Promise<void> {
@@ -402,11 +408,7 @@ export class Exchange implements DirectResponder {
     if (this.response === RES_COMPLETE) {
       throw unexpectedMessage("http.response.body sent after the response was complete");
     }
-    const res = this.res;
-    if (res.destroyed) {
-      this.markDisconnected();
-      throw clientDisconnected();
-    }
+    const res = this.openResponse();
     const bytes = body ?? EMPTY;
     if (!(bytes instanceof Uint8Array)) {
       throw unexpectedMessage("http.response.body: body must be a Uint8Array (or a Buffer)");

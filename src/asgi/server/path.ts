@@ -16,21 +16,22 @@ function hexValue(code: number): number {
   return -1;
 }
 
+/** True when `raw` (latin1) holds no `%` and only ASCII: it is its own decoding. */
+export function isPlainPathText(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code === 0x25 || code > 0x7f) return false;
+  }
+  return true;
+}
+
 /**
  * Decodes percent-escapes in `raw` (a latin1 string: one char per wire byte) and reads the
  * bytes as UTF-8. Returns `null` for malformed input: a `%` not followed by two hex digits, or
  * bytes that are not valid UTF-8 — the server answers 400 before the app runs.
  */
 export function decodePathSegment(raw: string): string | null {
-  let plain = true;
-  for (let i = 0; i < raw.length; i++) {
-    const code = raw.charCodeAt(i);
-    if (code === 0x25 || code > 0x7f) {
-      plain = false;
-      break;
-    }
-  }
-  if (plain) return raw;
+  if (isPlainPathText(raw)) return raw;
   const bytes = new Uint8Array(raw.length);
   let length = 0;
   for (let i = 0; i < raw.length; i++) {
