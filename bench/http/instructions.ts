@@ -23,9 +23,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs as parseCommandLine } from "node:util";
 import { ECHO_BODY, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
-import { buildServers, freePort, serverScript } from "./runner.js";
+import { buildServers, freePort, SERVERS, serverScript } from "./runner.js";
 
-const SERVER_IDS = ["raw", "asgi-bare", "asgi-app", "fastify", "hono", "express"];
+const SERVER_IDS: string[] = SERVERS.map((server) => server.id);
 const CONNECTIONS = 20;
 
 const { values } = parseCommandLine({
