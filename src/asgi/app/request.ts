@@ -1,5 +1,7 @@
 import { HTTPError } from "../../errors.js";
-import type { HTTPScope, Receive } from "../types.js";
+import { DIRECT_RECEIVE, type DirectReceive } from "../direct.js";
+import type { HTTPScope, Receive, ReceiveEvent } from "../types.js";
+import { BodyCollector, bodyTooLarge } from "./body-collector.js";
 import { parseCookieHeader } from "./cookie.js";
 import {
   headerParam,
@@ -25,8 +27,6 @@ export interface RequestOptions {
 }
 
 const DEFAULT_MAX_JSON_DEPTH = 128;
-
-const EMPTY = new Uint8Array(0);
 
 /** Bytes → text as UTF-8, dropping a leading BOM as TextDecoder does (WHATWG Encoding §4.2). */
 function utf8(bytes: Uint8Array): string {
@@ -133,10 +133,6 @@ function parseJSONBytes(bytes: Uint8Array, maxDepth: number): unknown {
   return parseJSON(text);
 }
 
-function tooLarge(): HTTPError {
-  return new HTTPError(413, "Request body too large", { code: "HTTP_BODY_TOO_LARGE" });
-}
-
 const DEFAULT_MAX_BODY = 1024 * 1024;
 const NO_PARAMS: Record<string, string | number> = Object.freeze(
   Object.create(null) as Record<string, string | number>,
@@ -157,6 +153,8 @@ export class Request {
   private cachedQueryString: string | undefined = undefined;
   private cachedCookies: Record<string, string> | undefined = undefined;
   private bodyPromise: Promise<Uint8Array> | undefined = undefined;
+  /** The body, once it was read whole without waiting (see startBody). */
+  private bodyBytes: Uint8Array | undefined = undefined;
   private multipart: { fields: Record<string, string>; files: UploadedFile[] } | undefined =
     undefined;
   private abort: AbortController | undefined = undefined;
@@ -301,58 +299,56 @@ export class Request {
 
   /** The whole body, read once and cached; larger than `maxBodySize` → 413. */
   body(): Promise<Uint8Array> {
-    this.bodyPromise ??= this.readBody();
+    this.bodyPromise ??= this.startBody();
     return this.bodyPromise;
   }
 
-  private async readBody(): Promise<Uint8Array> {
+  /**
+   * Begins reading the body. From mtaio's own server, the events already buffered are taken
+   * at once (see ../direct.ts): a body that came with the request head is then whole before
+   * this returns, and `bodyBytes` holds it for the readers that can skip a microtask.
+   */
+  private startBody(): Promise<Uint8Array> {
     const limit = this.options.maxBodySize ?? DEFAULT_MAX_BODY;
     const declared = this.header("content-length");
-    if (declared !== undefined && Number(declared) > limit) throw tooLarge();
-    // The common case is one event holding the whole body: kept as is, no copy.
-    let first: Uint8Array | undefined;
-    let chunks: Uint8Array[] | undefined;
-    let size = 0;
-    let guard: PartSizeGuard | null = null;
-    for (;;) {
-      // The server's receive() directly: one async frame less per body event.
-      const event = await this.receiveEvent();
-      if (event.type === "http.disconnect") {
-        this.disconnected();
-        throw new HTTPError(400, "Client disconnected", { code: "HTTP_DISCONNECTED" });
-      }
-      if (event.type !== "http.request") continue;
-      const bytes = event.body;
-      if (bytes.byteLength > 0) {
-        size += bytes.byteLength;
-        if (size > limit) throw tooLarge();
-        if (first === undefined) first = bytes;
-        else if (chunks === undefined) {
-          // A body in several events may be a large upload: from here on, a multipart body is
-          // watched part by part (a one-event body is checked exactly when parsed).
-          guard = this.partGuard();
-          guard?.feed(first);
-          guard?.feed(bytes);
-          chunks = [first, bytes];
-        } else {
-          guard?.feed(bytes);
-          chunks.push(bytes);
+    if (declared !== undefined && Number(declared) > limit) return Promise.reject(bodyTooLarge());
+    const collector = new BodyCollector(limit, () => this.partGuard());
+    const direct = (this.receiveEvent as DirectReceive)[DIRECT_RECEIVE];
+    if (direct !== undefined) {
+      try {
+        for (let event = direct.receiveNow(); event !== null; event = direct.receiveNow()) {
+          if (this.takeBodyEvent(event, collector)) {
+            const bytes = collector.result();
+            this.bodyBytes = bytes;
+            return Promise.resolve(bytes);
+          }
         }
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (!event.more_body) break;
     }
-    if (chunks === undefined) return first ?? EMPTY;
-    const body = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
+    return this.readBody(collector);
+  }
+
+  private async readBody(collector: BodyCollector): Promise<Uint8Array> {
+    // The server's receive() directly: one async frame less per body event.
+    while (!this.takeBodyEvent(await this.receiveEvent(), collector));
+    return collector.result();
+  }
+
+  /** Adds one event to the body; true once the body is complete. */
+  private takeBodyEvent(event: ReceiveEvent, collector: BodyCollector): boolean {
+    if (event.type === "http.disconnect") {
+      this.disconnected();
+      throw new HTTPError(400, "Client disconnected", { code: "HTTP_DISCONNECTED" });
     }
-    return body;
+    if (event.type !== "http.request") return false;
+    collector.add(event.body);
+    return !event.more_body;
   }
 
   text(): Promise<string> {
-    return this.body().then(utf8);
+    return this.decodeBody(utf8);
   }
 
   private get mediaType(): string {
@@ -370,9 +366,23 @@ export class Request {
         new HTTPError(415, "Expected a JSON body", { code: "HTTP_UNSUPPORTED_MEDIA_TYPE" }),
       );
     }
-    // A plain promise chain, not an async frame of its own.
     const maxDepth = this.options.maxJSONDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    return this.body().then((bytes) => parseJSONBytes(bytes, maxDepth));
+    return this.decodeBody((bytes) => parseJSONBytes(bytes, maxDepth));
+  }
+
+  /**
+   * The body through `decode`: at once when it is already whole (no microtask for the body
+   * promise to settle first), else a plain promise chain, not an async frame of its own.
+   */
+  private decodeBody<T>(decode: (bytes: Uint8Array) => T): Promise<T> {
+    const pending = this.body();
+    const bytes = this.bodyBytes;
+    if (bytes === undefined) return pending.then(decode);
+    try {
+      return Promise.resolve(decode(bytes));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Form fields from urlencoded or multipart bodies (null prototype); 415 for other types. */

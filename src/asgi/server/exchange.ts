@@ -10,13 +10,19 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ASGIError } from "../../errors.js";
-import { DIRECT_SEND, type DirectResponder, type DirectSend } from "../direct.js";
+import {
+  DIRECT_RECEIVE,
+  DIRECT_SEND,
+  type DirectReceive,
+  type DirectReceiver,
+  type DirectResponder,
+  type DirectSend,
+} from "../direct.js";
 import { SETTLED } from "../settled.js";
 import type {
   ASGIApp,
   ASGIHeaders,
   HTTPDisconnectEvent,
-  HTTPRequestEvent,
   HTTPScope,
   Receive,
   ReceiveEvent,
@@ -106,7 +112,7 @@ export function writeErrorResponse(
   res.end(body);
 }
 
-export class Exchange implements DirectResponder {
+export class Exchange implements DirectResponder, DirectReceiver {
   readonly receive: Receive = () => this.onReceive();
   readonly send: Send = (event) => this.onSend(event);
 
@@ -130,9 +136,10 @@ export class Exchange implements DirectResponder {
     private expectContinue: boolean,
   ) {
     this.bodyState = contentLength === 0 ? BODY_NONE : BODY_STREAM;
-    // mtaio's framework may answer through sendText() when it gets this very function (see
-    // direct.ts).
+    // mtaio's framework may answer through sendText() and read through receiveNow() when it
+    // gets these very functions (see direct.ts).
     (this.send as DirectSend)[DIRECT_SEND] = this;
+    (this.receive as DirectReceive)[DIRECT_RECEIVE] = this;
   }
 
   /**
@@ -222,10 +229,20 @@ export class Exchange implements DirectResponder {
     if (this.waitingReceive !== null) {
       return Promise.reject(unexpectedMessage("receive() called again before it resolved"));
     }
+    const event = this.receiveNow();
+    if (event !== null) return Promise.resolve(event);
+    return new Promise((resolve) => {
+      this.waitingReceive = resolve;
+      this.watch();
+    });
+  }
+
+  receiveNow(): ReceiveEvent | null {
+    // A receive() still waiting is first in line (and a second one is an error, above).
+    if (this.waitingReceive !== null) return null;
     if (this.bodyState === BODY_NONE) {
       this.bodyState = BODY_DONE;
-      const event: HTTPRequestEvent = { type: "http.request", body: EMPTY, more_body: false };
-      return Promise.resolve(event);
+      return { type: "http.request", body: EMPTY, more_body: false };
     }
     if (this.bodyState === BODY_STREAM) {
       if (this.expectContinue) {
@@ -233,16 +250,11 @@ export class Exchange implements DirectResponder {
         this.expectContinue = false;
         if (!this.res.headersSent) this.res.writeContinue();
       }
-      const event = this.disconnected ? DISCONNECT : this.readBody();
-      if (event !== null) return Promise.resolve(event);
-    } else if (this.response === RES_COMPLETE || this.isGone()) {
-      // ASGI: http.disconnect once the response is sent or the client has gone.
-      return Promise.resolve(DISCONNECT);
+      return this.disconnected ? DISCONNECT : this.readBody();
     }
-    return new Promise((resolve) => {
-      this.waitingReceive = resolve;
-      this.watch();
-    });
+    // ASGI: http.disconnect once the response is sent or the client has gone.
+    if (this.response === RES_COMPLETE || this.isGone()) return DISCONNECT;
+    return null;
   }
 
   /** The next body event from what is buffered, or null when the app must wait. */
