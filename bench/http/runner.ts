@@ -17,6 +17,7 @@ export const SERVERS = [
   { id: "raw", label: "node:http (raw)" },
   { id: "asgi-bare", label: "mtaio serve + bare ASGI callable" },
   { id: "asgi-app", label: "mtaio serve + ASGIApplication/Router" },
+  { id: "asgi-floor", label: "mtaio serve, least app work (diagnostic)" },
   { id: "fastify", label: "Fastify" },
   { id: "hono", label: "Hono (@hono/node-server)" },
   { id: "express", label: "Express" },
