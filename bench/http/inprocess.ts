@@ -8,11 +8,18 @@
  *
  *   node --import tsx bench/http/inprocess.ts [--servers raw,asgi-app] [--only hello]
  *       [--rounds 5] [--requests 150000] [--warm 20000] [--connections 16]
+ *       [--semi-space 16]
  *
  * Rounds alternate the servers (each round starts at the next one); the table shows the
  * lowest and the median CPU ns per request over the rounds, GC time per request (V8's own
  * count, part of the CPU time), and raw's median over each server's median: the share of raw's
  * throughput a server would reach if this cost were all there is.
+ *
+ * `--semi-space N` starts each worker with V8's young generation fixed at N MB
+ * (`--min-semi-space-size`). Without it V8 sizes the young generation from what survives
+ * scavenges, so a server that keeps little alive (raw node:http, mtaio) scavenges a small young
+ * generation twice as often as one that keeps more (Fastify) for the first seconds, and pays
+ * about twice the GC per request there: fixing it shows the servers' own costs without that.
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs as parseCommandLine } from "node:util";
@@ -27,6 +34,7 @@ const { values } = parseCommandLine({
     requests: { type: "string", default: "150000" },
     warm: { type: "string", default: "20000" },
     connections: { type: "string", default: "16" },
+    "semi-space": { type: "string" },
   },
 });
 const servers = values.servers
@@ -45,7 +53,9 @@ interface Sample {
 }
 
 function measure(id: string, profile: Profile): Sample | null {
+  const semiSpace = values["semi-space"];
   const args = [
+    ...(semiSpace === undefined ? [] : [`--min-semi-space-size=${semiSpace}`]),
     worker,
     id,
     profile,
@@ -69,7 +79,10 @@ const pad = (text: string, width: number) => text.padEnd(width);
 
 console.log(
   `in-process, ${rounds} rounds × ${values.requests} requests over ${values.connections} connections after ${values.warm} warm-up; ` +
-    `pinned to CPU 0${hasTaskset ? "" : " (taskset missing: NOT pinned)"}; Node ${process.version}`,
+    `pinned to CPU 0${hasTaskset ? "" : " (taskset missing: NOT pinned)"}; Node ${process.version}` +
+    (values["semi-space"] === undefined
+      ? ""
+      : `; young generation fixed at ${values["semi-space"]} MB`),
 );
 for (const profile of profiles) {
   const samples = new Map<string, Sample[]>(servers.map((s) => [s.id, []]));
