@@ -27,9 +27,11 @@ export const DIRECT_SEND: unique symbol = Symbol("mtaio.directSend");
 export interface DirectResponder {
   /**
    * `http.response.start` with these headers, then the whole body as the UTF-8 encoding of
-   * `text`: the same outcome, errors included, as sending the two events.
+   * `text`: the same outcome, errors included, as sending the two events. `byteLength` is
+   * `Buffer.byteLength(text, "utf8")`, which the caller has already measured for its
+   * `content-length` (a long text is not scanned twice).
    */
-  sendText(status: number, headers: ASGIHeaders, text: string): Promise<void>;
+  sendText(status: number, headers: ASGIHeaders, text: string, byteLength: number): Promise<void>;
 }
 
 /** The `send()` of mtaio's server, marked with the exchange it writes to. */

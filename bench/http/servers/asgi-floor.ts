@@ -22,12 +22,9 @@ const param = /^\/api\/items(\d+)\/([^/]+)$/;
 function answer(send: DirectSend, text: string, extra: ASGIHeaders = []): Promise<void> {
   const responder = send[DIRECT_SEND];
   if (responder === undefined) throw new Error("not mtaio's own send()");
-  const headers: ASGIHeaders = [
-    JSON_TYPE,
-    ...extra,
-    ["content-length", String(Buffer.byteLength(text))],
-  ];
-  return responder.sendText(200, headers, text);
+  const length = Buffer.byteLength(text);
+  const headers: ASGIHeaders = [JSON_TYPE, ...extra, ["content-length", String(length)]];
+  return responder.sendText(200, headers, text, length);
 }
 
 const app: ASGIApp = (scope, receive, send) => {

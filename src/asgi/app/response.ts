@@ -65,6 +65,8 @@ export class Response {
    * as it is (see direct.ts).
    */
   private unencodedText: string | undefined;
+  /** The UTF-8 byte length of `unencodedText`, once measured (-1 before). */
+  private textByteLength = -1;
   /** Set once `send()` has emitted `http.response.start`: an error now cannot be answered. */
   started = false;
   /** Single-valued headers, lower-case names; made on first need. */
@@ -93,6 +95,15 @@ export class Response {
       this.content = body;
     }
     if (headers !== undefined) this.addHeaders(headers);
+  }
+
+  /**
+   * The UTF-8 byte length of the unencoded text, measured once: `head()` needs it for
+   * `content-length` and the direct send for its framing, and a long text costs a scan.
+   */
+  private measureText(text: string): number {
+    if (this.textByteLength < 0) this.textByteLength = Buffer.byteLength(text, "utf8");
+    return this.textByteLength;
   }
 
   /** Fixed bytes (text is sent as UTF-8) or an async iterable streamed chunk by chunk. */
@@ -295,7 +306,7 @@ export class Response {
     // The byte length of a whole body, -1 for a stream; text is measured, not encoded.
     const size =
       text !== undefined
-        ? Buffer.byteLength(text, "utf8")
+        ? this.measureText(text)
         : content instanceof Uint8Array
           ? content.byteLength
           : -1;
@@ -340,7 +351,9 @@ export class Response {
       // takes the text as it is when `send` is its own (direct.ts).
       // sendText() reports every failure as a rejection, as send() does.
       const direct = (send as DirectSend)[DIRECT_SEND];
-      if (direct !== undefined) return direct.sendText(this.statusCode, headers, text);
+      if (direct !== undefined) {
+        return direct.sendText(this.statusCode, headers, text, this.measureText(text));
+      }
     }
     const body = this.body;
     if (body instanceof Uint8Array) return this.sendWhole(send, headers, body, includeBody);

@@ -374,12 +374,11 @@ export class Exchange implements DirectResponder, DirectReceiver {
    * it does for the small-body path of sendBody(); a body too large for one write goes out in
    * slices as any whole body does.
    */
-  sendText(status: number, headers: ASGIHeaders, text: string): Promise<void> {
+  sendText(status: number, headers: ASGIHeaders, text: string, length: number): Promise<void> {
     if (this.disconnected) return Promise.reject(clientDisconnected());
     try {
       this.startResponse(status, headers);
       const res = this.openResponse();
-      const length = Buffer.byteLength(text, "utf8");
       if (length > WHOLE_BODY_SLICE) return this.sendLargeBody(Buffer.from(text, "utf8"));
       this.writeHead(length);
       this.response = RES_COMPLETE;
