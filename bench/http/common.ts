@@ -28,6 +28,19 @@ export const ECHO_BODY = JSON.stringify({
 export const STATIC_ROUTES = Array.from({ length: 25 }, (_, i) => `/api/static${i}`);
 export const PARAM_ROUTES = Array.from({ length: 25 }, (_, i) => `/api/items${i}/{id}`);
 export const ROUTES_TARGET = "/api/items24/42";
+
+const STATIC_SET = new Set(STATIC_ROUTES);
+const PARAM_ROUTE = /^\/api\/items(\d+)\/([^/]+)$/;
+
+/**
+ * True when `path` is one of the 50 routes: the hand-written routing of the servers that have
+ * no router (raw node:http, the bare ASGI callable, the diagnostic server).
+ */
+export function isBenchRoute(path: string): boolean {
+  if (STATIC_SET.has(path)) return true;
+  const match = PARAM_ROUTE.exec(path);
+  return match !== null && Number(match[1]) < 25;
+}
 export const MIDDLEWARE_HEADERS: Array<[string, string]> = [
   ["x-mw-one", "1"],
   ["x-mw-two", "2"],

@@ -15,7 +15,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { ASGIApp, HTTPScope, ReceiveEvent, Send } from "../../src/asgi/types.js";
-import { ECHO_BODY, HELLO_MESSAGE, PARAM_ROUTES, STATIC_ROUTES } from "./common.js";
+import { ECHO_BODY, HELLO_MESSAGE, isBenchRoute, PARAM_ROUTES, STATIC_ROUTES } from "./common.js";
 
 type Profile = "hello" | "routes" | "echo";
 
@@ -94,8 +94,6 @@ function frameworkApp(profile: Profile, build: Framework): ASGIApp {
 /** The bare callable of bench/http/servers/asgi-bare.ts, reduced to its per-request work. */
 function bareApp(profile: Profile): ASGIApp {
   const JSON_HEADERS: Array<[string, string]> = [["content-type", "application/json"]];
-  const statics = new Set(STATIC_ROUTES);
-  const param = /^\/api\/items(\d+)\/([^/]+)$/;
   const hello = async (send: Send, fresh = false) => {
     await send({
       type: "http.response.start",
@@ -110,8 +108,7 @@ function bareApp(profile: Profile): ASGIApp {
   if (profile === "routes") {
     let inner: ASGIApp = async (scope, _receive, send) => {
       const path = (scope as HTTPScope).path;
-      const match = param.exec(path);
-      if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send, true);
+      if (isBenchRoute(path)) return hello(send, true);
     };
     for (const header of MIDDLEWARE_HEADERS.slice().reverse()) {
       const next = inner;

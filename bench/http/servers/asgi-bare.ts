@@ -1,7 +1,7 @@
 // mtaio's server with a bare ASGI callable (no framework).
 import { serve } from "../../../src/asgi/server/index.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope, Receive, Send } from "../../../src/asgi/types.js";
-import { HELLO_MESSAGE, MIDDLEWARE_HEADERS, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { HELLO_MESSAGE, isBenchRoute, MIDDLEWARE_HEADERS, parseArgs, ready } from "../common.js";
 
 const { profile, port } = parseArgs();
 const JSON_HEADERS: ASGIHeaders = [["content-type", "application/json"]];
@@ -17,9 +17,6 @@ async function hello(send: Send, fresh = false): Promise<void> {
   await send({ type: "http.response.body", body });
 }
 
-const statics = new Set(STATIC_ROUTES);
-const param = /^\/api\/items(\d+)\/([^/]+)$/;
-
 /** An ASGI middleware that adds one response header, in place (Starlette's MutableHeaders). */
 function addHeader(inner: ASGIApp, header: [string, string]): ASGIApp {
   return (scope, receive, send) =>
@@ -34,8 +31,7 @@ function addHeader(inner: ASGIApp, header: [string, string]): ASGIApp {
 
 const routes: ASGIApp = async (scope, _receive, send) => {
   const path = (scope as HTTPScope).path;
-  const match = param.exec(path);
-  if (statics.has(path) || (match && Number(match[1]) < 25)) return hello(send, true);
+  if (isBenchRoute(path)) return hello(send, true);
   await send({ type: "http.response.start", status: 404 });
   await send({ type: "http.response.body" });
 };

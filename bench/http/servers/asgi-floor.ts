@@ -11,13 +11,11 @@ import {
 } from "../../../src/asgi/direct.js";
 import { serve } from "../../../src/asgi/server/index.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope } from "../../../src/asgi/types.js";
-import { HELLO_MESSAGE, MIDDLEWARE_HEADERS, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { HELLO_MESSAGE, isBenchRoute, MIDDLEWARE_HEADERS, parseArgs, ready } from "../common.js";
 
 const { profile, port } = parseArgs();
 
 const JSON_TYPE: [string, string] = ["content-type", "application/json"];
-const statics = new Set(STATIC_ROUTES);
-const param = /^\/api\/items(\d+)\/([^/]+)$/;
 
 function answer(send: DirectSend, text: string, extra: ASGIHeaders = []): Promise<void> {
   const responder = send[DIRECT_SEND];
@@ -32,8 +30,7 @@ const app: ASGIApp = (scope, receive, send) => {
   if (profile === "hello") return answer(send, JSON.stringify({ message: HELLO_MESSAGE }));
   if (profile === "routes") {
     const path = (scope as HTTPScope).path;
-    const match = param.exec(path);
-    if (statics.has(path) || (match && Number(match[1]) < 25)) {
+    if (isBenchRoute(path)) {
       return answer(send, JSON.stringify({ message: HELLO_MESSAGE }), MIDDLEWARE_HEADERS);
     }
     return answer(send, "null");

@@ -1,6 +1,6 @@
 // Baseline: raw node:http.
 import { createServer, type ServerResponse } from "node:http";
-import { HELLO_MESSAGE, parseArgs, ready, STATIC_ROUTES } from "../common.js";
+import { HELLO_MESSAGE, isBenchRoute, parseArgs, ready } from "../common.js";
 
 const { profile, port } = parseArgs();
 
@@ -13,8 +13,6 @@ function hello(res: ServerResponse): void {
   });
   res.end(body);
 }
-const statics = new Set(STATIC_ROUTES);
-const param = /^\/api\/items(\d+)\/([^/]+)$/;
 
 const server = createServer((req, res) => {
   if (profile === "hello") {
@@ -25,8 +23,7 @@ const server = createServer((req, res) => {
     res.setHeader("x-mw-one", "1");
     res.setHeader("x-mw-two", "2");
     const path = req.url ?? "/";
-    const match = param.exec(path);
-    if (statics.has(path) || (match && Number(match[1]) < 25)) {
+    if (isBenchRoute(path)) {
       hello(res);
     } else {
       res.writeHead(404);
