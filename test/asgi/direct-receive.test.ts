@@ -16,7 +16,7 @@ import {
 } from "../../src/asgi/app/index.js";
 import { DIRECT_RECEIVE, type DirectReceive } from "../../src/asgi/direct.js";
 import type { Receive, ReceiveEvent, Scope, Send } from "../../src/asgi/types.js";
-import { gate, RawClient, sleep, start } from "./server/helpers.js";
+import { gate, hasWholeResponse, RawClient, responseBody, sleep, start } from "./server/helpers.js";
 
 /** Forwards every receive() and counts them: receive() is no longer the server's. */
 class ReceiveCounter extends ASGIMiddleware {
@@ -65,13 +65,6 @@ function post(port: number, body: string) {
   });
 }
 
-/** True once `text` (latin1) holds a whole response framed by Content-Length. */
-function complete(text: string): boolean {
-  const head = text.indexOf("\r\n\r\n");
-  const length = /content-length: (\d+)/i.exec(text);
-  return head >= 0 && length !== null && text.length - head - 4 >= Number(length[1]);
-}
-
 /** The response body of a POST whose head and body go out in one write (one TCP segment). */
 async function postInOneWrite(port: number, body: string): Promise<string> {
   const bytes = Buffer.from(body);
@@ -85,9 +78,9 @@ async function postInOneWrite(port: number, body: string): Promise<string> {
       bytes,
     ]),
   );
-  const text = await client.until(complete, "the echo");
+  const text = await client.until(hasWholeResponse, "the echo");
   client.destroy();
-  return Buffer.from(text.slice(text.indexOf("\r\n\r\n") + 4), "latin1").toString();
+  return responseBody(text);
 }
 
 describe("the framework's direct body read from mtaio's server", () => {
@@ -122,11 +115,9 @@ describe("the framework's direct body read from mtaio's server", () => {
     );
     await started; // the handler has asked for the body, with only what has arrived so far
     await client.write(bytes.subarray(10));
-    const text = await client.until(complete, "the echo");
+    const text = await client.until(hasWholeResponse, "the echo");
     client.destroy();
-    const answer = JSON.parse(
-      Buffer.from(text.slice(text.indexOf("\r\n\r\n") + 4), "latin1").toString(),
-    );
+    const answer = JSON.parse(responseBody(text));
     assert.deepEqual(answer, { got: JSON.parse(BODY), text: BODY });
     assert.equal(seen.atOnce, false, "the rest had to be waited for");
   });

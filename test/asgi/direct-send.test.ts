@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { ASGIApplication, ASGIMiddleware, Response, Router } from "../../src/asgi/app/index.js";
 import { DIRECT_SEND, type DirectSend } from "../../src/asgi/direct.js";
 import type { Receive, Scope, Send, SendEvent } from "../../src/asgi/types.js";
-import { RawClient, start } from "./server/helpers.js";
+import { hasWholeResponse, RawClient, start } from "./server/helpers.js";
 
 /** Records the events that pass, and forwards them unchanged: send() is no longer the server's. */
 class Recorder extends ASGIMiddleware {
@@ -56,19 +56,10 @@ describe("the framework's direct text send to mtaio's server", () => {
     await using viaEvents = await start(appWith(ROUTES, true).asgi);
     for (const path of ["/json", "/text", "/async", "/empty"]) {
       const request = `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
-      const complete = (text: string) => {
-        const head = text.indexOf("\r\n\r\n");
-        const length = /content-length: (\d+)/i.exec(text);
-        return (
-          head >= 0 &&
-          length !== null &&
-          Buffer.byteLength(text, "latin1") - head - 4 >= Number(length[1])
-        );
-      };
       Recorder.events = [];
-      const expected = await answer(viaEvents.port, request, complete);
+      const expected = await answer(viaEvents.port, request, hasWholeResponse);
       assert.ok(Recorder.events.length === 2, `${path}: the middleware saw the events`);
-      assert.equal(await answer(direct.port, request, complete), expected, path);
+      assert.equal(await answer(direct.port, request, hasWholeResponse), expected, path);
     }
     // The body is UTF-8 (a lone surrogate becomes U+FFFD), framed by its byte length.
     const json = await (await fetch(`${direct.url}/json`)).arrayBuffer();

@@ -103,6 +103,18 @@ export class RawClient {
   }
 }
 
+/** True once `received` (latin1, as RawClient keeps it) holds a whole Content-Length response. */
+export function hasWholeResponse(received: string): boolean {
+  const head = received.indexOf("\r\n\r\n");
+  const length = /content-length: (\d+)/i.exec(received);
+  return head >= 0 && length !== null && received.length - head - 4 >= Number(length[1]);
+}
+
+/** The body of the (first) response in `received`, decoded as UTF-8. */
+export function responseBody(received: string): string {
+  return Buffer.from(received.slice(received.indexOf("\r\n\r\n") + 4), "latin1").toString("utf8");
+}
+
 /** A promise with its resolve function, for gating apps from a test. */
 export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
   let open!: (value: T) => void;
