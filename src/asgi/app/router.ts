@@ -39,15 +39,66 @@ interface Route {
   converters: Converter[];
 }
 
+/** A static child of a node, in a chain of children whose segments share a hash. */
+interface StaticChild {
+  readonly segment: string;
+  readonly node: Node;
+  next: StaticChild | undefined;
+}
+
+/**
+ * The hash a static child is filed under: computed over the decoded segment's UTF-16 code
+ * units, so a plain wire segment (ASCII, no `%`: its own decoding) can be hashed in place as
+ * the walk scans it, without slicing it out first.
+ */
+function segmentHash(text: string, start: number, end: number): number {
+  let hash = 0;
+  for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return hash;
+}
+
 /** One node of the segment tree: static children first, then one parameter child. */
 class Node {
-  readonly statics = new Map<string, Node>();
+  /** Static children by segment hash (Smi keys: a lookup allocates nothing). */
+  private readonly statics = new Map<number, StaticChild>();
+  /** How many static children there are: most parameter nodes have none. */
+  staticCount = 0;
   param: { node: Node; converter: Converter } | undefined;
   /** A `{x:path}` parameter here swallows the rest of the path. */
   rest: Route | undefined;
   route: Route | undefined;
   /** Routers included here with a prefix that ends at this node (`include(router, {prefix})`). */
   mounts: Router[] | undefined;
+
+  /** The static child for `segment`, made on first use (route registration). */
+  child(segment: string): Node {
+    const found = this.lookup(segment);
+    if (found !== undefined) return found;
+    const node = new Node();
+    const hash = segmentHash(segment, 0, segment.length);
+    this.statics.set(hash, { segment, node, next: this.statics.get(hash) });
+    this.staticCount++;
+    return node;
+  }
+
+  /** The static child for a decoded segment. */
+  lookup(segment: string): Node | undefined {
+    let entry = this.statics.get(segmentHash(segment, 0, segment.length));
+    for (; entry !== undefined; entry = entry.next) {
+      if (entry.segment === segment) return entry.node;
+    }
+    return undefined;
+  }
+
+  /** The static child for the plain wire segment `raw[start, end)`, compared in place. */
+  lookupIn(raw: string, start: number, end: number, hash: number): Node | undefined {
+    let entry = this.statics.get(hash);
+    for (; entry !== undefined; entry = entry.next) {
+      const segment = entry.segment;
+      if (segment.length === end - start && raw.startsWith(segment, start)) return entry.node;
+    }
+    return undefined;
+  }
 }
 
 const INT = /^-?\d+$/;
@@ -152,12 +203,7 @@ export class Router {
         }
         node = node.param.node;
       } else {
-        let child = node.statics.get(segment);
-        if (child === undefined) {
-          child = new Node();
-          node.statics.set(segment, child);
-        }
-        node = child;
+        node = node.child(segment);
       }
     }
     if (restRoute === undefined && node.route === undefined) {
@@ -216,12 +262,7 @@ export class Router {
         if (segment.length === 0 || segment.includes("{")) {
           throw invalidRoute(`Prefix must be static, non-empty segments: ${prefix}`);
         }
-        let child = node.statics.get(segment);
-        if (child === undefined) {
-          child = new Node();
-          node.statics.set(segment, child);
-        }
-        node = child;
+        node = node.child(segment);
       }
     }
     if (node.mounts === undefined) node.mounts = [router];
@@ -236,50 +277,74 @@ export class Router {
 
   /**
    * Walks the wire path from `start` (the offset of the current segment; past the end once
-   * every segment is consumed) without splitting it first: a segment is sliced and decoded
-   * only when the walk reaches it, so a path costs no array and no string per segment beyond
-   * the one being matched. A segment that a failed branch decoded is decoded again by the
-   * next branch; branches fail rarely (a static child that leads nowhere), so this is cheaper
-   * than keeping them.
+   * every segment is consumed) without splitting it first. In a plain path a segment is
+   * hashed and compared where it lies, and sliced out only when a parameter takes it; so a
+   * static route costs no string and no array at all. Otherwise a segment is sliced and
+   * decoded when the walk reaches it; one that a failed branch decoded is decoded again by the
+   * next branch, which is rare (a static child that leads nowhere) and cheaper than keeping
+   * them. Parameter values go to `matched.values[count…]`; the route found leaves its count
+   * in `matched.count`.
    */
   private find(
     node: Node,
     raw: string,
     plain: boolean,
     start: number,
-    values: string[],
+    count: number,
   ): Route | null {
     if (start > raw.length) {
-      if (node.route !== undefined) return node.route;
+      if (node.route !== undefined) {
+        matched.count = count;
+        return node.route;
+      }
     } else {
-      const slash = raw.indexOf("/", start);
-      const end = slash < 0 ? raw.length : slash;
-      const piece = raw.slice(start, end);
-      const segment = plain ? piece : decodeSegment(piece);
-      const child = node.statics.get(segment);
+      let end: number;
+      /** The decoded segment; for a plain path only sliced out when a parameter takes it. */
+      let segment: string | undefined;
+      let child: Node | undefined;
+      if (!plain) {
+        const slash = raw.indexOf("/", start);
+        end = slash < 0 ? raw.length : slash;
+        segment = decodeSegment(raw.slice(start, end));
+        if (node.staticCount > 0) child = node.lookup(segment);
+      } else if (node.staticCount > 0) {
+        // One pass finds the segment's end and computes segmentHash() over it.
+        let hash = 0;
+        for (end = start; end < raw.length; end++) {
+          const code = raw.charCodeAt(end);
+          if (code === 0x2f) break;
+          hash = (Math.imul(hash, 31) + code) | 0;
+        }
+        child = node.lookupIn(raw, start, end, hash);
+      } else {
+        const slash = raw.indexOf("/", start);
+        end = slash < 0 ? raw.length : slash;
+      }
       if (child !== undefined) {
-        const found = this.find(child, raw, plain, end + 1, values);
+        const found = this.find(child, raw, plain, end + 1, count);
         if (found !== null) return found;
       }
       const param = node.param;
-      if (param !== undefined && segment.length > 0) {
+      // A non-empty wire segment decodes to a non-empty one (strict decoding, at least a byte).
+      if (param !== undefined && end > start) {
+        segment ??= raw.slice(start, end);
         if (param.converter !== "int" || INT.test(segment)) {
-          values.push(segment);
-          const found = this.find(param.node, raw, plain, end + 1, values);
+          matched.values[count] = segment;
+          const found = this.find(param.node, raw, plain, end + 1, count + 1);
           if (found !== null) return found;
-          values.pop();
         }
       }
     }
     const mounts = node.mounts;
     if (mounts !== undefined) {
       for (const router of mounts) {
-        const found = router.find(router.root, raw, plain, start, values);
+        const found = router.find(router.root, raw, plain, start, count);
         if (found !== null) return found;
       }
     }
     if (node.rest !== undefined && start <= raw.length) {
-      values.push(restOf(raw, start, plain));
+      matched.values[count] = restOf(raw, start, plain);
+      matched.count = count + 1;
       return node.rest;
     }
     return null;
@@ -291,10 +356,23 @@ export class Router {
    * whichever segment the walk stopped at. `plain`: the path has no `%` and no non-ASCII
    * byte, so its segments need no decoding.
    */
-  private match(raw: string, plain: boolean, values: string[]): Route | null {
-    const route = this.find(this.root, raw, plain, firstSegment(raw), values);
+  private match(raw: string, plain: boolean): Route | null {
+    const route = this.find(this.root, raw, plain, firstSegment(raw), 0);
     if (route === null && !plain) splitRawPath(raw);
     return route;
+  }
+
+  /**
+   * The route of a wire path, its parameter values left in `matched`; `null` when none
+   * matches. A plain static path is one Map lookup: no walk, no decoding, no values.
+   */
+  private lookup(rawPath: string): Route | null {
+    const route = this.exact.get(rawPath);
+    if (route !== undefined) {
+      matched.count = 0;
+      return route;
+    }
+    return this.match(rawPath, isPlainPathText(rawPath));
   }
 
   /**
@@ -305,14 +383,9 @@ export class Router {
     method: string,
     rawPath: string,
   ): { handler: Handler; params: Record<string, string | number> } | null {
-    let values = NO_VALUES;
-    let route: Route | null | undefined = this.exact.get(rawPath);
-    if (route === undefined) {
-      values = [];
-      route = this.match(rawPath, isPlainPathText(rawPath), values);
-      if (route === null) return null;
-    }
-    return { handler: handlerFor(route, method), params: paramsOf(route, values) };
+    const route = this.lookup(rawPath);
+    if (route === null) return null;
+    return { handler: handlerFor(route, method), params: paramsOf(route) };
   }
 
   /**
@@ -320,17 +393,10 @@ export class Router {
    * handler's own result, so a handler that answers synchronously costs no promise here.
    */
   dispatch(request: Request): Response | Promise<Response> | null {
-    const rawPath = request.rawPath;
-    // A plain static path is one Map lookup: no split, no decoding, no parameter values.
-    let values = NO_VALUES;
-    let route: Route | null | undefined = this.exact.get(rawPath);
-    if (route === undefined) {
-      values = [];
-      route = this.match(rawPath, isPlainPathText(rawPath), values);
-      if (route === null) return null;
-    }
+    const route = this.lookup(request.rawPath);
+    if (route === null) return null;
     const handler = handlerFor(route, request.method);
-    const params = paramsOf(route, values);
+    const params = paramsOf(route);
     request.params = params;
     return handler(request, params);
   }
@@ -364,7 +430,12 @@ export class Router {
   }
 }
 
-const NO_VALUES: string[] = [];
+/**
+ * The parameter values of the last route found, read by `paramsOf` right after the lookup
+ * (nothing runs in between): one array for every lookup, so matching allocates none. Slots
+ * past `count` hold values of earlier lookups and are never read.
+ */
+const matched: { values: string[]; count: number } = { values: [], count: 0 };
 const NO_PARAMS: Record<string, string | number> = Object.freeze(
   Object.create(null) as Record<string, string | number>,
 );
@@ -381,12 +452,13 @@ function handlerFor(route: Route, method: string): Handler {
   });
 }
 
-function paramsOf(route: Route, values: string[]): Record<string, string | number> {
-  if (values.length === 0) return NO_PARAMS;
+function paramsOf(route: Route): Record<string, string | number> {
+  const { values, count } = matched;
+  if (count === 0) return NO_PARAMS;
   // A plain object (fast properties): the names come from the route templates, which
   // registration keeps free of `__proto__`, never from the request.
   const params: Record<string, string | number> = {};
-  for (let i = 0; i < values.length; i++) {
+  for (let i = 0; i < count; i++) {
     const value = values[i] as string;
     params[route.paramNames[i] as string] = route.converters[i] === "int" ? Number(value) : value;
   }

@@ -167,6 +167,75 @@ describe("Router", () => {
     assert.deepEqual(splitRawPath("*"), ["*"]);
   });
 
+  it("static segments whose hashes collide each keep their own route", async () => {
+    // "Aa" and "BB" share the 31-based string hash the tree files static children under.
+    const colliding = new Router()
+      .get("/Aa", () => Response.text("Aa"))
+      .get("/BB", () => Response.text("BB"))
+      .get("/Aa/{x}", (_r, params) => Response.text(`Aa ${params.x}`))
+      .get("/BB/{x}", (_r, params) => Response.text(`BB ${params.x}`))
+      .get("/{other}/{x}", (_r, params) => Response.text(`other ${params.other}`));
+    const collidingClient = clientFor(colliding);
+    assert.equal((await collidingClient.get("/Aa")).text(), "Aa");
+    assert.equal((await collidingClient.get("/BB")).text(), "BB");
+    assert.equal((await collidingClient.get("/Aa/1")).text(), "Aa 1");
+    assert.equal((await collidingClient.get("/BB/1")).text(), "BB 1");
+    assert.equal((await collidingClient.get("/%41a/2")).text(), "Aa 2"); // decoded, then matched
+    assert.equal((await collidingClient.get("/Ab/3")).text(), "other Ab");
+    assert.equal((await collidingClient.get("/AaB/4")).text(), "other AaB");
+  });
+
+  it("fuzz: matches what a naive matcher over the templates picks", () => {
+    // The reference: split and decode the path, keep the templates whose segments all fit
+    // (a static equals its segment, a parameter takes any non-empty one), and pick the one
+    // that is static earliest (the tree tries static children before the parameter child).
+    const SEGMENTS = ["a", "b", "Aa", "BB", "ab"];
+    const template = fc.array(fc.constantFrom(...SEGMENTS, "{p}"), { minLength: 1, maxLength: 4 });
+    const wire = fc.constantFrom("a", "b", "Aa", "BB", "ab", "%41a", "%61", "x", "", "%2F");
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(template, { maxLength: 12, selector: (parts) => parts.join("/") }),
+        fc.array(wire, { minLength: 1, maxLength: 5 }),
+        (templates, pathParts) => {
+          const tree = new Router();
+          const named = (parts: string[]) =>
+            `/${parts.map((part, i) => (part === "{p}" ? `{p${i}}` : part)).join("/")}`;
+          for (const parts of templates) tree.get(named(parts), () => Response.text(named(parts)));
+          const segments = pathParts.map((part) => decodeURIComponent(part));
+          const staticFirst = (a: string[], b: string[]) => {
+            for (let i = 0; i < a.length; i++) {
+              if ((a[i] === "{p}") !== (b[i] === "{p}")) return a[i] !== "{p}";
+            }
+            return false;
+          };
+          let best: string[] | undefined;
+          for (const parts of templates) {
+            const fits =
+              parts.length === segments.length &&
+              parts.every((part, i) =>
+                part === "{p}" ? segments[i] !== "" : part === segments[i],
+              );
+            if (fits && (best === undefined || staticFirst(parts, best))) best = parts;
+          }
+          const found = tree.resolve("GET", `/${pathParts.join("/")}`);
+          if (best === undefined) {
+            assert.equal(found, null);
+            return;
+          }
+          assert.ok(found !== null, `no route for ${pathParts.join("/")}`);
+          const response = found.handler(undefined as never, found.params) as Response;
+          assert.equal(Buffer.from(response.body as Uint8Array).toString(), named(best));
+          const expected: Record<string, string> = {};
+          best.forEach((part, i) => {
+            if (part === "{p}") expected[`p${i}`] = segments[i] as string;
+          });
+          assert.deepEqual({ ...found.params }, expected);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("rejects a __proto__ or empty parameter name when the route is registered", () => {
     assert.throws(() => new Router().get("/a/{__proto__}", () => Response.text("x")), {
       code: "ASGI_INVALID_ROUTE",
