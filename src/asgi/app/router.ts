@@ -1,5 +1,5 @@
 import { ASGIError, HTTPError } from "../../errors.js";
-import { decodePathSegment, isPlainPathText } from "../server/path.js";
+import { decodePathSegment } from "../server/path.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 
@@ -37,6 +37,13 @@ interface Route {
   handlers: Map<string, Handler>;
   paramNames: string[];
   converters: Converter[];
+}
+
+/** A plain static template and its route, in a chain of templates that share a hash. */
+interface ExactRoute {
+  readonly path: string;
+  readonly route: Route;
+  next: ExactRoute | undefined;
 }
 
 /** A static child of a node, in a chain of children whose segments share a hash. */
@@ -164,7 +171,7 @@ export class Router {
   private readonly root = new Node();
   private readonly named = new Map<string, string>();
   /** Plain static templates → route: most requests resolve with one Map lookup. */
-  private readonly exact = new Map<string, Route>();
+  private readonly exact = new Map<number, ExactRoute>();
   /** Included routers with their prefixes, for `urlFor`. */
   private readonly included: Array<{ prefix: string; router: Router }> = [];
 
@@ -211,7 +218,7 @@ export class Router {
     }
     const route = (restRoute ?? node.route) as Route;
     for (const method of methods) route.handlers.set(method, handler as unknown as Handler);
-    if (restRoute === undefined && isPlainStatic(path)) this.exact.set(path, route);
+    if (restRoute === undefined && isPlainStatic(path)) this.addExact(path, route);
     if (options.name !== undefined) this.named.set(options.name, path);
     return this;
   }
@@ -367,12 +374,31 @@ export class Router {
    * matches. A plain static path is one Map lookup: no walk, no decoding, no values.
    */
   private lookup(rawPath: string): Route | null {
-    const route = this.exact.get(rawPath);
-    if (route !== undefined) {
-      matched.count = 0;
-      return route;
+    // One pass hashes the path (segmentHash) and tells whether it is plain.
+    let hash = 0;
+    let plain = true;
+    for (let i = 0; i < rawPath.length; i++) {
+      const code = rawPath.charCodeAt(i);
+      if (code === 0x25 || code > 0x7f) plain = false;
+      hash = (Math.imul(hash, 31) + code) | 0;
     }
-    return this.match(rawPath, isPlainPathText(rawPath));
+    if (plain) {
+      for (let entry = this.exact.get(hash); entry !== undefined; entry = entry.next) {
+        if (entry.path === rawPath) {
+          matched.count = 0;
+          return entry.route;
+        }
+      }
+    }
+    return this.match(rawPath, plain);
+  }
+
+  private addExact(path: string, route: Route): void {
+    const hash = segmentHash(path, 0, path.length);
+    for (let entry = this.exact.get(hash); entry !== undefined; entry = entry.next) {
+      if (entry.path === path) return; // the same route: its node is shared
+    }
+    this.exact.set(hash, { path, route, next: this.exact.get(hash) });
   }
 
   /**
