@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/http/inprocess.ts [--servers raw,asgi-app] [--only hello]
  *       [--rounds 5] [--requests 150000] [--warm 20000] [--connections 16]
- *       [--semi-space 16]
+ *       [--semi-space 16] [--base <git revision>]
  *
  * Rounds alternate the servers (each round starts at the next one); the table shows the
  * lowest and the median CPU ns per request over the rounds, GC time per request (V8's own
@@ -20,11 +20,17 @@
  * scavenges, so a server that keeps little alive (raw node:http, mtaio) scavenges a small young
  * generation twice as often as one that keeps more (Fastify) for the first seconds, and pays
  * about twice the GC per request there: fixing it shows the servers' own costs without that.
+ *
+ * `--base REV` also builds the benchmark as it was at git revision REV (a temporary worktree)
+ * and measures each server of that build too, as "… @ REV" rows in the same rounds: a change
+ * judged against its parent under the same load, e.g.
+ * `--servers asgi-app --only routes --rounds 9 --semi-space 16 --base HEAD~1`. Host noise
+ * moves single measurements by ±3–5 % here; compare medians over 7–9 rounds.
  */
 import { spawnSync } from "node:child_process";
 import { parseArgs as parseCommandLine } from "node:util";
 import { PROFILES, type Profile } from "./common.js";
-import { buildServers, SERVERS, serverScript } from "./runner.js";
+import { buildRevision, buildServers, SERVERS, serverScript } from "./runner.js";
 
 const { values } = parseCommandLine({
   options: {
@@ -35,6 +41,7 @@ const { values } = parseCommandLine({
     warm: { type: "string", default: "20000" },
     connections: { type: "string", default: "16" },
     "semi-space": { type: "string" },
+    base: { type: "string" },
   },
 });
 const servers = values.servers
@@ -47,12 +54,28 @@ const hasTaskset = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
 buildServers();
 const worker = serverScript("raw").replace(/servers\/raw\.js$/, "inprocess-worker.js");
 
+/** One row of the tables: a server of this tree's build or of the `--base` revision's. */
+interface Entry {
+  key: string;
+  id: string;
+  label: string;
+  worker: string;
+}
+const entries: Entry[] = servers.map(({ id, label }) => ({ key: id, id, label, worker }));
+if (values.base !== undefined) {
+  const baseWorker = `${buildRevision(values.base)}bench/http/inprocess-worker.js`;
+  for (const { id, label } of servers) {
+    const key = `${id}@base`;
+    entries.push({ key, id, label: `${label} @ ${values.base}`, worker: baseWorker });
+  }
+}
+
 interface Sample {
   cpuNs: number;
   gcNs: number;
 }
 
-function measure(id: string, profile: Profile): Sample | null {
+function measure({ id, worker }: Entry, profile: Profile): Sample | null {
   const semiSpace = values["semi-space"];
   const args = [
     ...(semiSpace === undefined ? [] : [`--min-semi-space-size=${semiSpace}`]),
@@ -85,12 +108,12 @@ console.log(
       : `; young generation fixed at ${values["semi-space"]} MB`),
 );
 for (const profile of profiles) {
-  const samples = new Map<string, Sample[]>(servers.map((s) => [s.id, []]));
+  const samples = new Map<string, Sample[]>(entries.map((e) => [e.key, []]));
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < servers.length; k++) {
-      const { id } = servers[(round + k) % servers.length] as (typeof SERVERS)[number];
-      const sample = measure(id, profile);
-      if (sample !== null) samples.get(id)?.push(sample);
+    for (let k = 0; k < entries.length; k++) {
+      const entry = entries[(round + k) % entries.length] as Entry;
+      const sample = measure(entry, profile);
+      if (sample !== null) samples.get(entry.key)?.push(sample);
     }
   }
   const rawSamples = samples.get("raw") ?? [];
@@ -100,8 +123,8 @@ for (const profile of profiles) {
     "| server | CPU ns/req, lowest | CPU ns/req, median | GC ns/req, median | raw ÷ server (median) |",
   );
   console.log("|---|---:|---:|---:|---:|");
-  for (const { id, label } of servers) {
-    const list = samples.get(id) ?? [];
+  for (const { key, label } of entries) {
+    const list = samples.get(key) ?? [];
     if (list.length === 0) {
       console.log(`| ${label} | — | — | — | — |`);
       continue;

@@ -3,8 +3,10 @@
  * not need: where the compiled servers live, how they are built, and a free port.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** This directory (bench/http/), with a trailing slash. */
@@ -41,6 +43,40 @@ export function buildServers(): void {
   if (!existsSync(serverScript("raw"))) {
     throw new Error(`building the benchmark failed:\n${tsc.stdout}${tsc.stderr}`);
   }
+}
+
+/**
+ * Builds the benchmark as it was at git revision `rev` (a commit, tag or branch), for a
+ * before/after against the working tree in one run; returns the directory of that build (the
+ * counterpart of `serverScript()`'s, holding `bench/http/servers/*.js`). The revision is
+ * checked out in a temporary git worktree that borrows this tree's node_modules; both are
+ * removed again when the process exits.
+ */
+export function buildRevision(rev: string): string {
+  const git = (...args: string[]) => spawnSync("git", ["-C", root, ...args], { encoding: "utf8" });
+  const commit = git("rev-parse", "--verify", `${rev}^{commit}`);
+  if (commit.status !== 0) throw new Error(`--base ${rev}: not a revision of this repository`);
+  const dir = mkdtempSync(join(tmpdir(), "mtaio-bench-base-"));
+  const tree = join(dir, "tree");
+  const out = join(dir, "build");
+  const added = git("worktree", "add", "--detach", tree, commit.stdout.trim());
+  if (added.status !== 0) throw new Error(`git worktree add failed:\n${added.stderr}`);
+  process.on("exit", () => {
+    git("worktree", "remove", "--force", tree);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  symlinkSync(join(root, "node_modules"), join(tree, "node_modules"), "dir");
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  mkdirSync(out);
+  writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
+  const config = join(tree, "bench/http/tsconfig.json");
+  const tsc = spawnSync(`${root}node_modules/.bin/tsc`, ["-p", config, "--outDir", out], {
+    encoding: "utf8",
+  });
+  if (!existsSync(join(out, "bench/http/servers/raw.js"))) {
+    throw new Error(`building ${rev} failed:\n${tsc.stdout}${tsc.stderr}`);
+  }
+  return `${out}/`;
 }
 
 /** A loopback port nothing listens on. */
