@@ -185,6 +185,24 @@ describe("Router", () => {
     assert.equal((await collidingClient.get("/AaB/4")).text(), "other AaB");
   });
 
+  it("a static segment that is not plain ASCII matches its escaped and its raw UTF-8 form", async () => {
+    const accented = clientFor(
+      new Router()
+        .get("/café", () => Response.text("café"))
+        .get("/café/{x}", (_r, params) => Response.text(`café ${params.x}`))
+        .get("/a b", () => Response.text("space")),
+    );
+    assert.equal((await accented.get("/caf%C3%A9")).text(), "café");
+    assert.equal((await accented.get("/caf%C3%A9/1")).text(), "café 1");
+    assert.equal((await accented.get("/a%20b")).text(), "space");
+    assert.equal((await accented.get("/cafe")).status, 404);
+    // The raw UTF-8 bytes on the wire (a latin1 string in the scope's raw path).
+    const raw = new Router().get("/café/{x}", (_r, params) => Response.text(`café ${params.x}`));
+    const found = raw.resolve("GET", "/caf\u00c3\u00a9/2");
+    assert.ok(found !== null);
+    assert.deepEqual({ ...found.params }, { x: "2" });
+  });
+
   it("fuzz: matches what a naive matcher over the templates picks", () => {
     // The reference: split and decode the path, keep the templates whose segments all fit
     // (a static equals its segment, a parameter takes any non-empty one), and pick the one
