@@ -68,8 +68,6 @@ function segmentHash(text: string, start: number, end: number): number {
 class Node {
   /** Static children by segment hash (Smi keys: a lookup allocates nothing). */
   private readonly statics = new Map<number, StaticChild>();
-  /** How many static children there are: most parameter nodes have none. */
-  staticCount = 0;
   param: { node: Node; converter: Converter } | undefined;
   /** A `{x:path}` parameter here swallows the rest of the path. */
   rest: Route | undefined;
@@ -84,8 +82,12 @@ class Node {
     const node = new Node();
     const hash = segmentHash(segment, 0, segment.length);
     this.statics.set(hash, { segment, node, next: this.statics.get(hash) });
-    this.staticCount++;
     return node;
+  }
+
+  /** True when the node has static children: most parameter nodes have none. */
+  get hasStatics(): boolean {
+    return this.statics.size > 0;
   }
 
   /** The static child for a decoded segment. */
@@ -313,8 +315,8 @@ export class Router {
         const slash = raw.indexOf("/", start);
         end = slash < 0 ? raw.length : slash;
         segment = decodeSegment(raw.slice(start, end));
-        if (node.staticCount > 0) child = node.lookup(segment);
-      } else if (node.staticCount > 0) {
+        if (node.hasStatics) child = node.lookup(segment);
+      } else if (node.hasStatics) {
         // One pass finds the segment's end and computes segmentHash() over it.
         let hash = 0;
         for (end = start; end < raw.length; end++) {
@@ -374,7 +376,8 @@ export class Router {
    * matches. A plain static path is one Map lookup: no walk, no decoding, no values.
    */
   private lookup(rawPath: string): Route | null {
-    // One pass hashes the path (segmentHash) and tells whether it is plain.
+    // segmentHash() and isPlainPathText() in one pass: measurably cheaper than the two (a
+    // third of a static lookup), and cheaper than V8's own hash of a fresh string.
     let hash = 0;
     let plain = true;
     for (let i = 0; i < rawPath.length; i++) {
