@@ -30,7 +30,7 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs as parseCommandLine } from "node:util";
 import { PROFILES, type Profile } from "./common.js";
-import { buildRevision, buildServers, SERVERS, serverScript } from "./runner.js";
+import { buildRevision, buildServers, inprocessWorker, SERVERS } from "./runner.js";
 
 const { values } = parseCommandLine({
   options: {
@@ -52,7 +52,7 @@ const rounds = Math.max(1, Number(values.rounds));
 const hasTaskset = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
 
 buildServers();
-const worker = serverScript("raw").replace(/servers\/raw\.js$/, "inprocess-worker.js");
+const worker = inprocessWorker();
 
 /** One row of the tables: a server of this tree's build or of the `--base` revision's. */
 interface Entry {
@@ -63,7 +63,7 @@ interface Entry {
 }
 const entries: Entry[] = servers.map(({ id, label }) => ({ key: id, id, label, worker }));
 if (values.base !== undefined) {
-  const baseWorker = `${buildRevision(values.base)}bench/http/inprocess-worker.js`;
+  const baseWorker = inprocessWorker(buildRevision(values.base));
   for (const { id, label } of servers) {
     const key = `${id}@base`;
     entries.push({ key, id, label: `${label} @ ${values.base}`, worker: baseWorker });

@@ -25,9 +25,14 @@ export const SERVERS = [
   { id: "express", label: "Express" },
 ] as const;
 
-/** The compiled script of one server (`raw`, `asgi-app`, …). */
-export function serverScript(id: string): string {
-  return `${buildDir}bench/http/servers/${id}.js`;
+/** The compiled script of one server (`raw`, `asgi-app`, …), of this tree or `build`. */
+export function serverScript(id: string, build = buildDir): string {
+  return `${build}bench/http/servers/${id}.js`;
+}
+
+/** The compiled in-process driver (inprocess-worker.ts), of this tree or `build`. */
+export function inprocessWorker(build = buildDir): string {
+  return `${build}bench/http/inprocess-worker.js`;
 }
 
 /**
@@ -47,8 +52,8 @@ export function buildServers(): void {
 
 /**
  * Builds the benchmark as it was at git revision `rev` (a commit, tag or branch), for a
- * before/after against the working tree in one run; returns the directory of that build (the
- * counterpart of `serverScript()`'s, holding `bench/http/servers/*.js`). The revision is
+ * before/after against the working tree in one run; returns the directory of that build, for
+ * the `build` argument of `serverScript()` and `inprocessWorker()`. The revision is
  * checked out in a temporary git worktree that borrows this tree's node_modules; both are
  * removed again when the process exits.
  */
