@@ -92,6 +92,15 @@ function latin1Text(bytes: Uint8Array): string {
   return buffer.toString("latin1");
 }
 
+/** True when an ASCII letter in `name` is upper-case. */
+function hasUpperCase(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code >= 0x41 && code <= 0x5a) return true;
+  }
+  return false;
+}
+
 const INTERNAL_ERROR_BODY = Buffer.from("Internal Server Error");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
 
@@ -521,8 +530,14 @@ export class Exchange implements DirectResponder, DirectReceiver {
     for (let i = 0; i < count && !framed; i++) {
       const name = (headers as ASGIHeaders)[i][0];
       if (name.length === 14 || name.length === 17) {
-        const lower = name.toLowerCase();
-        framed = lower === "content-length" || lower === "transfer-encoding";
+        // ASGI names are lower-case (the framework's are): compare as they are first, and
+        // lower-case only a name that may be in another case (toLowerCase is a builtin call).
+        framed =
+          name === "content-length" ||
+          name === "transfer-encoding" ||
+          (hasUpperCase(name) &&
+            (name.toLowerCase() === "content-length" ||
+              name.toLowerCase() === "transfer-encoding"));
       }
     }
     // RFC 9110 §8.6: never for 1xx/204/304; for HEAD only when the app sent the GET body

@@ -81,11 +81,23 @@ export function parseTarget(url: string): RequestTarget | null {
       start = 0;
     }
   }
-  const q = url.indexOf("?", start);
+  // One pass finds the query and tells whether the path needs decoding at all (a `%` or a
+  // byte ≥ 0x80), in place of an indexOf() and then isPlainPathText() over the same chars.
+  let q = -1;
+  let plain = true;
+  for (let i = start; i < url.length; i++) {
+    const code = url.charCodeAt(i);
+    if (code === 0x3f) {
+      q = i;
+      break;
+    }
+    if (code === 0x25 || code > 0x7f) plain = false;
+  }
   const rawPath = q < 0 ? (start === 0 ? url : url.slice(start)) : url.slice(start, q);
-  const path = decodePathSegment(rawPath);
+  const path = plain ? rawPath : decodePathSegment(rawPath);
   if (path === null) return null;
-  let query = q < 0 ? "" : url.slice(q + 1);
+  if (q < 0) return { rawPath, path, query: "" };
+  let query = url.slice(q + 1);
   const hash = query.indexOf("#");
   if (hash >= 0) query = query.slice(0, hash); // a fragment is never sent (RFC 9112 §3.2)
   return { rawPath, path, query };

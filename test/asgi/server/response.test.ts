@@ -105,6 +105,37 @@ describe("responses", () => {
     assert.equal(await response.text(), "");
   });
 
+  it("keeps the app's own framing header, in any case, and adds no second one", async () => {
+    for (const [name, value, body] of [
+      ["content-length", "5", "hello"],
+      ["Content-Length", "5", "hello"],
+      ["CONTENT-LENGTH", "5", "hello"],
+      ["Transfer-Encoding", "chunked", "5\r\nhello\r\n0\r\n\r\n"],
+    ] as const) {
+      await using handle = await start(async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        await send({ type: "http.response.start", status: 200, headers: [[name, value]] });
+        await send({ type: "http.response.body", body: Buffer.from("hello") });
+      });
+      const client = new RawClient(handle.port);
+      await client.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      const text = await client.untilClosed();
+      const end = text.indexOf("\r\n\r\n");
+      assert.ok(end > 0, `${name}: a complete head`);
+      const head = text.slice(0, end);
+      const rest = text.slice(end + 4);
+      const framing = head
+        .split("\r\n")
+        .filter((line) => /^(content-length|transfer-encoding):/i.test(line));
+      assert.deepEqual(
+        framing.map((line) => line.toLowerCase()),
+        [`${name.toLowerCase()}: ${value}`],
+        name,
+      );
+      assert.equal(rest, body, name);
+    }
+  });
+
   it("adds no Content-Length to a 204", async () => {
     await using handle = await start(async (scope, _receive, send) => {
       if (scope.type !== "http") throw new Error("no lifespan");

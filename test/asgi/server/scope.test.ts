@@ -24,6 +24,40 @@ describe("request target parsing", () => {
     }
   });
 
+  it("splits and decodes an origin-form target as indexOf and decodePathSegment would (fuzzed)", () => {
+    // The reference: the query starts at the first "?", a fragment is cut from the query, and
+    // the path is decoded whole (or the target refused).
+    const reference = (url: string) => {
+      const q = url.indexOf("?");
+      const rawPath = q < 0 ? url : url.slice(0, q);
+      const path = decodePathSegment(rawPath);
+      if (path === null) return null;
+      const query = q < 0 ? "" : url.slice(q + 1).split("#")[0];
+      return { rawPath, path, query };
+    };
+    const pieces = fc.constantFrom(
+      "/",
+      "a",
+      "%",
+      "2F",
+      "%2F",
+      "?",
+      "#",
+      "=",
+      "&",
+      "\u00c3",
+      "%C3%A9",
+      "%zz",
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: pieces, maxLength: 12 }), (rest) => {
+        const url = `/${rest}`;
+        assert.deepEqual(parseTarget(url), reference(url), url);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("handles absolute-form and asterisk-form targets", () => {
     assert.deepEqual(parseTarget("http://example.com/p?q=1"), {
       rawPath: "/p",
