@@ -8,13 +8,20 @@
  * another makes one pays for it only there.
  *
  *   node --import tsx bench/http/instructions.ts [--servers raw,asgi-bare,asgi-app]
- *       [--only hello,routes,echo] [--warm 4000] [--measure 20000]
+ *       [--only hello,routes,echo] [--warm 4000] [--measure 20000] [--functions 25]
  *
  * Each server is run twice, side by side: once serving `warm` requests, once `warm + measure`.
  * The difference of the two totals over `measure` is the cost of one request once the JIT has
  * settled; startup, compilation of the first requests and exit cancel out. The client sends
  * exactly that many keep-alive requests over 20 connections and checks every status is 200.
  * Needs valgrind (Debian: apt-get install valgrind); a server runs ~50× slower under it.
+ *
+ * `--functions N` also lists, per profile, the N functions whose instructions per request
+ * differ most between each server and the first one (the same warm/measure difference, per
+ * function). JIT-compiled JavaScript is one anonymous entry (`???`), but V8's builtins and
+ * Node's C++ are named: a `toLowerCase`, an `indexOf`, a typed-array construction or a
+ * megamorphic property access that one server pays per request and the other does not shows
+ * up by name, deterministically, where a CPU profile's samples are too coarse to tell.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -34,12 +41,14 @@ const { values } = parseCommandLine({
     only: { type: "string" },
     warm: { type: "string", default: "4000" },
     measure: { type: "string", default: "20000" },
+    functions: { type: "string", default: "0" },
   },
 });
 const servers = (values.servers as string).split(",").filter((id) => SERVER_IDS.includes(id));
 const profiles = values.only ? (values.only.split(",") as Profile[]) : PROFILES;
 const warm = Number(values.warm);
 const measure = Number(values.measure);
+const functionRows = Number(values.functions);
 
 if (spawnSync("sh", ["-c", "command -v valgrind"]).status !== 0) {
   process.stderr.write("valgrind not found: install it (Debian: apt-get install valgrind)\n");
@@ -103,8 +112,33 @@ function load(port: number, profile: Profile, total: number): Promise<void> {
   });
 }
 
+/** One run's count: the process total, and per function (`name [file]`) when asked for. */
+interface Count {
+  total: number;
+  functions: Map<string, number>;
+}
+
+/**
+ * Instructions per function from a cachegrind output file: `fl=`/`fn=` lines name the file and
+ * function that the following `line count` lines belong to (cachegrind's out-file format).
+ */
+function perFunction(text: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  let file = "";
+  let fn = "";
+  for (const line of text.split("\n")) {
+    if (line.startsWith("fl=")) file = line.slice(3).split("/").pop() ?? "";
+    else if (line.startsWith("fn=")) fn = line.slice(3);
+    else if (line.charCodeAt(0) >= 0x30 && line.charCodeAt(0) <= 0x39) {
+      const key = `${fn} [${file}]`;
+      counts.set(key, (counts.get(key) ?? 0) + Number(line.split(" ")[1] ?? 0));
+    }
+  }
+  return counts;
+}
+
 /** Total instructions of one server process that answers `total` requests. */
-async function instructions(id: string, profile: Profile, total: number): Promise<number> {
+async function instructions(id: string, profile: Profile, total: number): Promise<Count> {
   const dir = mkdtempSync(join(tmpdir(), "mtaio-ir-"));
   const out = join(dir, "cachegrind.out");
   const port = await freePort();
@@ -137,10 +171,51 @@ async function instructions(id: string, profile: Profile, total: number): Promis
       await exited;
     }
   }
-  const summary = /^summary:\s+(\d+)/m.exec(readFileSync(out, "utf8"));
+  const text = readFileSync(out, "utf8");
   rmSync(dir, { recursive: true, force: true });
+  const summary = /^summary:\s+(\d+)/m.exec(text);
   if (summary === null) throw new Error(`no cachegrind summary for ${id}`);
-  return Number(summary[1]);
+  return {
+    total: Number(summary[1]),
+    functions: functionRows > 0 ? perFunction(text) : new Map(),
+  };
+}
+
+/** Per function: instructions per request once warm (the two runs' difference over `measure`). */
+function perRequest(base: Count, more: Count): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const [name, count] of more.functions) {
+    result.set(name, (count - (base.functions.get(name) ?? 0)) / measure);
+  }
+  return result;
+}
+
+/** The functions whose cost per request differs most between `first` and `other`. */
+function printFunctionDiff(
+  firstId: string,
+  first: Map<string, number>,
+  id: string,
+  other: Map<string, number>,
+) {
+  const names = new Set([...first.keys(), ...other.keys()]);
+  const rows = [...names]
+    .map((name) => {
+      const a = first.get(name) ?? 0;
+      const b = other.get(name) ?? 0;
+      return { name, a, b, diff: b - a };
+    })
+    .sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))
+    .slice(0, functionRows);
+  console.log(
+    `\n${id} − ${firstId}, instructions per request by function (\`???\` is JIT code):\n`,
+  );
+  console.log(`| function | ${firstId} | ${id} | difference |\n|---|---:|---:|---:|`);
+  for (const { name, a, b, diff } of rows) {
+    const shown = name.length > 90 ? `${name.slice(0, 87)}...` : name;
+    console.log(
+      `| \`${shown}\` | ${Math.round(a)} | ${Math.round(b)} | ${diff > 0 ? "+" : ""}${Math.round(diff)} |`,
+    );
+  }
 }
 
 console.log(
@@ -149,15 +224,21 @@ console.log(
 for (const profile of profiles) {
   console.log(`\n### ${profile}\n\n| server | instructions/request | × raw |\n|---|---:|---:|`);
   let raw = Number.NaN;
+  const byFunction: Array<[string, Map<string, number>]> = [];
   for (const id of servers) {
     // The two runs are independent processes: side by side on the two cores.
     const [base, more] = await Promise.all([
       instructions(id, profile, warm),
       instructions(id, profile, warm + measure),
     ]);
-    const perRequest = (more - base) / measure;
-    if (id === "raw") raw = perRequest;
-    const ratio = Number.isNaN(raw) ? "–" : (perRequest / raw).toFixed(2);
-    console.log(`| ${id} | ${Math.round(perRequest)} | ${ratio} |`);
+    const cost = (more.total - base.total) / measure;
+    if (id === "raw") raw = cost;
+    const ratio = Number.isNaN(raw) ? "–" : (cost / raw).toFixed(2);
+    console.log(`| ${id} | ${Math.round(cost)} | ${ratio} |`);
+    if (functionRows > 0) byFunction.push([id, perRequest(base, more)]);
+  }
+  const [first, ...others] = byFunction;
+  if (first !== undefined) {
+    for (const [id, functions] of others) printFunctionDiff(first[0], first[1], id, functions);
   }
 }
