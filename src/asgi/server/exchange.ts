@@ -433,14 +433,17 @@ export class Exchange implements DirectResponder, DirectReceiver {
     if (!(bytes instanceof Uint8Array)) {
       throw unexpectedMessage("http.response.body: body must be a Uint8Array (or a Buffer)");
     }
+    // Read once: `byteLength` of a Buffer (a Uint8Array subclass) is a builtin call each time
+    // it is not inlined, as here where a Buffer and a plain Uint8Array both arrive.
+    const size = bytes.byteLength;
     if (moreBody !== true) {
-      if (this.response === RES_STARTED && bytes.byteLength > WHOLE_BODY_SLICE) {
+      if (this.response === RES_STARTED && size > WHOLE_BODY_SLICE) {
         return this.sendLargeBody(bytes);
       }
-      if (this.response === RES_STARTED) this.writeHead(bytes.byteLength);
+      if (this.response === RES_STARTED) this.writeHead(size);
       this.response = RES_COMPLETE;
-      if (bytes.byteLength === 0) res.end();
-      else if (bytes.byteLength <= SMALL_BODY_AS_TEXT) res.end(latin1Text(bytes), "latin1");
+      if (size === 0) res.end();
+      else if (size <= SMALL_BODY_AS_TEXT) res.end(latin1Text(bytes), "latin1");
       else res.end(bytes);
       this.wakeReceive(DISCONNECT);
       return SETTLED;
@@ -449,7 +452,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
       this.writeHead(-1);
       this.response = RES_STREAMING;
     }
-    if (bytes.byteLength === 0 || res.write(bytes)) return SETTLED;
+    if (size === 0 || res.write(bytes)) return SETTLED;
     return new Promise((resolve, reject) => {
       this.waitingDrain = { resolve, reject };
       // A client that stops reading must not hold the app (and the socket) forever.
