@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { HTTPError } from "../../errors.js";
 
 /** An uploaded file from a `multipart/form-data` body. */

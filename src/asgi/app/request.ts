@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { HTTPError } from "../../errors.js";
 import { DIRECT_RECEIVE, type DirectReceive } from "../direct.js";
 import type { HTTPScope, Receive, ReceiveEvent } from "../types.js";

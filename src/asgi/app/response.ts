@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { ASGIError } from "../../errors.js";
 import { DIRECT_SEND, type DirectSend } from "../direct.js";
 import { SETTLED } from "../settled.js";

@@ -8,6 +8,7 @@
  * disconnect); shared resolved promises; headers flattened once into the array form of
  * `res.writeHead`, which validates them (we only translate its errors).
  */
+import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ASGIError } from "../../errors.js";
 import {

@@ -2,6 +2,7 @@
  * `serve()` in this process: Node's HTTP/1.1 server driving an ASGI app, with lifespan,
  * limits, timeouts against slow clients and a graceful close.
  */
+import { Buffer } from "node:buffer";
 import {
   createServer,
   type IncomingMessage,

@@ -6,6 +6,7 @@
  * asks for; a router that must keep `%2F` inside its segment splits `raw_path` on `/` first and
  * decodes each segment with `decodePathSegment()` — the same canonical decoding.
  */
+import { Buffer } from "node:buffer";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -6,6 +6,7 @@
  * place with `copyWithin` and given its CRLF. That is 2–3× cheaper than encoding line by line or
  * copying lines out of a separate buffer, and allocates nothing but the output.
  */
+import { Buffer } from "node:buffer";
 
 /** 57 input bytes make one 76-character line. */
 export const LINE_BYTES = 57;

@@ -2,6 +2,7 @@
  * Turns every accepted attachment content kind into one shape, an async iterable of byte
  * chunks, so the renderer streams them without ever holding a whole file in memory.
  */
+import { Buffer } from "node:buffer";
 import { open } from "node:fs/promises";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import type { AttachmentContent } from "./types.js";

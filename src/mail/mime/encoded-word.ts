@@ -6,6 +6,7 @@
  * (§2). The Q alphabet used is the strict one allowed inside phrases (§5 rule 3), so the
  * same words are valid in Subject and in display names.
  */
+import { Buffer } from "node:buffer";
 import { decodeCharset } from "./charset.js";
 
 const utf8 = new TextEncoder();

@@ -6,6 +6,7 @@
  * as 7bit/8bit at all: a NUL, a line over 998 octets (RFC 5322 §2.1.1), or 8-bit bytes on a
  * transport without 8BITMIME (RFC 6152).
  */
+import { Buffer } from "node:buffer";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 
 const CR = 0x0d;

@@ -4,6 +4,7 @@
  * with continuations (`filename*0*=utf-8''%E5%A0%B1…`), and the RFC 2047 `name="=?…?="` form
  * that old clients read and many senders still write.
  */
+import { Buffer } from "node:buffer";
 import { decodeCharset } from "./charset.js";
 import { decodeEncodedWords, encodeWords } from "./encoded-word.js";
 import type { FoldedHeader } from "./fold.js";

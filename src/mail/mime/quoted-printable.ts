@@ -1,4 +1,5 @@
 /** Quoted-printable (RFC 2045 §6.7) for text parts already in canonical CRLF form. */
+import { Buffer } from "node:buffer";
 
 /** Upper-case hex digits as bytes (RFC 2045 §6.7 (1): "=" followed by two upper-case hex digits). */
 const HEX = Buffer.from("0123456789ABCDEF", "latin1");

@@ -6,6 +6,7 @@
  * picked with a table rather than `Buffer#toString`, whose per-call overhead dominates for a
  * 16-byte input.
  */
+import { Buffer } from "node:buffer";
 import { randomFillSync } from "node:crypto";
 
 const pool = Buffer.allocUnsafeSlow(4096);

@@ -3,6 +3,7 @@
  * every in-memory part go out as one buffer of exactly the right size (no per-piece allocations
  * or copies); files and streams are read and encoded block by block in between.
  */
+import { Buffer } from "node:buffer";
 import { base64Lines, base64LinesSize, LINE_BYTES, writeBase64Lines } from "./base64.js";
 import { markCanonical } from "./canonical-chunks.js";
 import { messageBodyStream } from "./message-part.js";

@@ -8,6 +8,7 @@
  *   multipart/mixed ⊃ multipart/alternative (text, [multipart/related ⊃] html, inline images).
  */
 
+import { Buffer } from "node:buffer";
 import { domainToASCII } from "node:url";
 import { addAddressList, normalizeAddresses } from "./address.js";
 import type { Attachment } from "./attachment.js";

@@ -3,6 +3,7 @@
  * hard cap on line length and on how much is buffered, so a peer that never sends a line end
  * cannot grow our memory. Protocol-neutral: SMTP replies and IMAP responses both use it.
  */
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
 import { withDeadline } from "./deadline.js";
 import type { NetErrorFactory } from "./errors.js";

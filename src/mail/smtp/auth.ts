@@ -3,6 +3,7 @@
  * login), CRAM-MD5 (RFC 2195) and XOAUTH2 (Google/Microsoft). The exchange is driven through a
  * `send` callback so this file never touches a socket.
  */
+import { Buffer } from "node:buffer";
 import { createHmac } from "node:crypto";
 import { MailError, SMTPError } from "../../errors.js";
 import { assertSafeArgument } from "./commands.js";

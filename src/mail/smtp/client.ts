@@ -5,6 +5,7 @@
  * transaction), the client reconnects, logs in again and retries once — only when no byte of
  * the body had been sent, so a message is never delivered twice by a retry.
  */
+import { Buffer } from "node:buffer";
 import { MailError, SMTPError } from "../../errors.js";
 import {
   type AuthMechanism,

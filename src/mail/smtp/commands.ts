@@ -3,6 +3,7 @@
  * comes from a caller is checked here, before anything reaches the wire: CR, LF or NUL in an
  * argument would let the caller (or whoever fed the caller) inject extra commands.
  */
+import { Buffer } from "node:buffer";
 import { MailError } from "../../errors.js";
 
 /** CR, LF, NUL and the other C0 controls and DEL never belong in a command argument. */

@@ -10,6 +10,7 @@
  * - For BDAT (RFC 3030) no dot-stuffing is needed: lengths, not a terminator, delimit chunks.
  */
 
+import { Buffer } from "node:buffer";
 import { isCanonical } from "../mime/canonical-chunks.js";
 
 const CR = 0x0d;

@@ -3,6 +3,7 @@
  * (§4.1.1.4) or BDAT (RFC 3030). With PIPELINING (RFC 2920 §3.1) MAIL, every RCPT and DATA go
  * out in one write, and the replies are read in order afterwards.
  */
+import { Buffer } from "node:buffer";
 import { MailError, SMTPError } from "../../errors.js";
 import {
   assertEnvelopeAddress,

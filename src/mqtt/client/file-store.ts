@@ -16,6 +16,7 @@
  * and a second live user gets MQTTError MQTT_STORE_LOCKED; a lock left by a dead process is
  * taken over.
  */
+import { Buffer } from "node:buffer";
 import {
   closeSync,
   existsSync,

@@ -2,6 +2,7 @@
  * CONNECT and CONNACK: what the client asks for (MQTT 5 §3.1, 3.1.1 §3.1) and what it learns
  * from the answer (MQTT 5 §3.2, 3.1.1 §3.2). No state of its own: the session uses these.
  */
+import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
 import type { ConnackPacket, ConnectPacket, Properties } from "../codec/index.js";
 import type { ConnectOptions, Endpoint, MQTTClientOptions } from "./options.js";

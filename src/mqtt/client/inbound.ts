@@ -15,6 +15,7 @@
  * this except when the first send of a new, byte-identical message on a reused id was lost —
  * which a broker numbering ids sequentially (Mosquitto) cannot do within 65535 messages.
  */
+import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
 import type { Packet, PublishPacket } from "../codec/index.js";
 import { type MessageProperties, MQTTMessage } from "./message.js";

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
 import type { QoS } from "./qos.js";
 

@@ -3,6 +3,7 @@
  * fast path, Flight records for QoS 1/2 (handed to Outbound), outbound topic aliases
  * (§3.3.2.3.4), the Maximum Packet Size check, and the timer that times out waiting callers.
  */
+import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
 import type { Properties, PublishPacket } from "../codec/index.js";
 import type { Connection } from "./connection.js";

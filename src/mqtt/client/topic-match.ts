@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
 import { topicFilterProblem, topicNameProblem } from "../codec/topics.js";
 

@@ -3,6 +3,7 @@
  * (`ws://`, `wss://`, subprotocol "mqtt", MQTT 5.0 §6). The session sees one small interface;
  * it never touches a socket directly.
  */
+import { Buffer } from "node:buffer";
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
 import { WebSocket, type ClientOptions as WebSocketClientOptions } from "ws";

@@ -5,6 +5,7 @@
  * delimiter, LF-only lines, junk before the first delimiter), strict about resources: every
  * part, nesting level and header field counts against the limits.
  */
+import { Buffer } from "node:buffer";
 import { type HeaderField, readHeaderSection } from "./header-lines.js";
 import { type Limits, limitExceeded } from "./limits.js";
 import { type PartHeaders, readPartHeaders } from "./part-headers.js";

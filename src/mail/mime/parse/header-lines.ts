@@ -3,6 +3,7 @@
  * empty line, folded lines joined (§2.2.3 unfolding), CRLF or bare LF accepted. Works on byte
  * offsets into the raw message so nothing but the fields themselves is copied.
  */
+import { Buffer } from "node:buffer";
 import { decodeHeaderBytes } from "../charset.js";
 import { limitExceeded, MAX_HEADER_FIELD } from "./limits.js";
 

@@ -5,6 +5,7 @@
  * still decodes whole. A word in a charset TextDecoder does not know stays as written (never an
  * error, never guessed), and so does a malformed one.
  */
+import { Buffer } from "node:buffer";
 import { decodeCharset, knownCharset } from "../charset.js";
 
 /** `=?charset?B|Q?text?=` (RFC 2047 §2); no nested quantifiers, so no backtracking blow-up. */

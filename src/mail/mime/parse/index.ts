@@ -3,6 +3,7 @@
  * plus access to what the message object has no property for: the raw header field list and
  * the MIME tree. Throws only `MailError` (`MAIL_LIMIT_EXCEEDED`, `MAIL_PARSE_ERROR`).
  */
+import { Buffer } from "node:buffer";
 import { MIME_ERROR_CODES, mimeError } from "../errors.js";
 import type { MailMessage } from "../message.js";
 import type { ParseOptions } from "../types.js";

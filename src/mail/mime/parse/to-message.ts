@@ -5,6 +5,7 @@
  * decoded bytes. An embedded message/rfc822 stays one attachment with its raw bytes.
  */
 
+import type { Buffer } from "node:buffer";
 import { parseAddressList } from "../address-parse.js";
 import { Attachment } from "../attachment.js";
 import { MANAGED_FIELDS } from "../managed-fields.js";

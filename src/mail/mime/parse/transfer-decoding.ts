@@ -3,6 +3,7 @@
  * charset. Both decoders are lenient by design (§6.7 and §6.8 ask readers to be robust):
  * base64 ignores line breaks and garbage, quoted-printable keeps a stray `=` literally.
  */
+import { Buffer } from "node:buffer";
 import { decodeCharset } from "../charset.js";
 import { decodeQuotedPrintable } from "../quoted-printable.js";
 
