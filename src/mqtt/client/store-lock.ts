@@ -10,8 +10,10 @@
  *   writing it; it counts as held until it is a few seconds old (then its writer is gone).
  * The lock is released by close() and, as a courtesy, when the process exits normally.
  */
+
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import process from "node:process";
 import { MQTTError } from "../../errors.js";
 
 /** How old an unreadable lock file must be before it counts as abandoned. */
