@@ -674,7 +674,12 @@ export class MQTTClient {
         this.outbound.puback(packet.packetId, packet.reasonCode ?? 0, packet.properties);
         break;
       case "pubrec":
-        this.outbound.pubrec(packet.packetId, packet.reasonCode ?? 0, packet.properties);
+        this.outbound.pubrec(
+          packet.packetId,
+          packet.reasonCode ?? 0,
+          packet.properties,
+          this.protocolVersion,
+        );
         break;
       case "pubcomp":
         this.outbound.pubcomp(packet.packetId, packet.reasonCode ?? 0, packet.properties);

@@ -76,8 +76,24 @@ export class Connection {
     }
     for (let i = 0; i < packets.length && !this.closed; i++) {
       const packet = packets[i];
-      if (packet.type === "pingresp") this.pong();
-      else this.events.packet(packet);
+      if (packet.type === "pingresp") {
+        this.pong();
+        continue;
+      }
+      try {
+        this.events.packet(packet);
+      } catch (error) {
+        // This runs in the socket's 'data' handler: an exception here would be uncaught and
+        // end the process. Whatever the broker sent, it costs only this connection.
+        this.fail(
+          error instanceof MQTTError
+            ? error
+            : new MQTTError(`handling a ${packet.type} packet from the broker failed`, {
+                code: "MQTT_PROTOCOL_ERROR",
+                cause: error,
+              }),
+        );
+      }
     }
   }
 

@@ -309,11 +309,22 @@ export class Outbound {
   }
 
   /** PUBREC (§3.5, §4.3.3): record, then answer with PUBREL. */
-  pubrec(packetId: number, reasonCode: number, properties: Properties | undefined): void {
+  pubrec(
+    packetId: number,
+    reasonCode: number,
+    properties: Properties | undefined,
+    version: 4 | 5,
+  ): void {
     const flight = this.inflight.get(packetId);
     if (flight?.qos !== 2) {
-      // §4.3.3 / §3.6.2.1: answer an unknown id with PUBREL "Packet Identifier not found".
-      this.host.write({ type: "pubrel", packetId, reasonCode: 0x92 });
+      // MQTT 5 §4.3.3 / §3.6.2.1: answer an unknown id with PUBREL "Packet Identifier not
+      // found". MQTT 3.1.1 PUBREL has no reason code (§3.6): a plain PUBREL lets the broker
+      // drop its state for the id all the same.
+      this.host.write(
+        version === 5
+          ? { type: "pubrel", packetId, reasonCode: 0x92 }
+          : { type: "pubrel", packetId },
+      );
       return;
     }
     if (reasonCode >= 0x80) {

@@ -1,10 +1,11 @@
 /** Small pieces of the MQTT client on their own: backoff, topic matching, the FIFO, messages,
- * endpoint parsing and packet identifier allocation. */
+ * endpoint parsing, packet identifier allocation, and a connection whose packet handler throws. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
 import { Backoff } from "../../../src/mqtt/client/backoff.js";
+import { Connection } from "../../../src/mqtt/client/connection.js";
 import { Deque } from "../../../src/mqtt/client/deque.js";
 import { parseEndpoint } from "../../../src/mqtt/client/options.js";
 import { PacketIds } from "../../../src/mqtt/client/outbound.js";
@@ -145,5 +146,38 @@ describe("parseEndpoint", () => {
       code: "MQTT_INVALID_ARGUMENT",
     });
     assert.throws(() => parseEndpoint("h", 70000, {}), { code: "MQTT_INVALID_ARGUMENT" });
+  });
+});
+
+describe("Connection", () => {
+  it("turns an exception from a packet handler into a failed connection, never a throw", () => {
+    for (const thrown of [
+      new MQTTError("cannot answer", { code: "MQTT_INVALID_PACKET" }),
+      new TypeError("bug"),
+    ]) {
+      const failures: MQTTError[] = [];
+      const handled: string[] = [];
+      const connection = new Connection(4, 1024, {
+        packet: (packet) => {
+          handled.push(packet.type);
+          throw thrown;
+        },
+        failed: (error) => failures.push(error),
+        beforeWrite: () => {},
+      });
+      // Two PUBACKs in one chunk: the first handler's failure closes the connection, so the
+      // second is not handled.
+      assert.doesNotThrow(() => connection.receive(Uint8Array.of(0x40, 2, 0, 1, 0x40, 2, 0, 2)));
+      assert.deepEqual(handled, ["puback"]);
+      assert.equal(failures.length, 1);
+      const [failure] = failures;
+      assert.ok(failure instanceof MQTTError);
+      if (thrown instanceof MQTTError) assert.equal(failure, thrown);
+      else {
+        assert.equal(failure.code, "MQTT_PROTOCOL_ERROR");
+        assert.equal(failure.cause, thrown);
+      }
+      assert.equal(connection.isClosed, true);
+    }
   });
 });

@@ -217,6 +217,19 @@ describe("hostile broker: acknowledgements", () => {
     assert.equal(client.connected, true);
   });
 
+  it("over MQTT 3.1.1 the same PUBREC is answered with a plain PUBREL (no reason code, §3.6)", async () => {
+    // Found by the fuzz test below: a reason code cannot be encoded in a 3.1.1 PUBREL, and the
+    // encoder's error escaped the socket's data handler and ended the process.
+    const peer = await connected((p) => {
+      p.send({ type: "pubrec", packetId: 4242 });
+    }, 4);
+    const pubrel = await within(peer.expect("pubrel"), "PUBREL");
+    assert.equal(pubrel.packetId, 4242);
+    assert.equal(pubrel.reasonCode ?? 0, 0);
+    assert.equal(client.connected, true);
+    assert.deepEqual(errors, []);
+  });
+
   it("a PUBACK that answers a QoS 2 publish is a protocol error, and publish() rejects", async () => {
     const peer = await connected(async (p) => {
       const publish = await p.expect("publish");
