@@ -7,7 +7,6 @@ import { availableParallelism } from "node:os";
  * the module's default export (or its `app` export): an `ASGIApplication` instance or a bare
  * ASGI callable. Ctrl-C (SIGINT) or SIGTERM closes gracefully; a second one exits at once.
  */
-import process from "node:process";
 import { parseArgs } from "node:util";
 import { loadApp } from "./asgi/server/app-loader.js";
 import { runPrimary } from "./asgi/server/cluster.js";

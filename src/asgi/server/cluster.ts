@@ -6,7 +6,6 @@
  */
 
 import cluster, { type Worker } from "node:cluster";
-import process from "node:process";
 import { ASGIError } from "../../errors.js";
 import { type ASGIHTTPServer, formatURL } from "./http-server.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";

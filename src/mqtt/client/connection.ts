@@ -6,7 +6,6 @@
  * Writes are batched: packets encoded in the same tick go to the transport in one call (one
  * syscall for TCP via cork/uncork, one frame for WebSocket) right before the tick ends.
  */
-import process from "node:process";
 import { MQTTError } from "../../errors.js";
 import { encodePacket, type Packet, PacketDecoder, type ProtocolVersion } from "../codec/index.js";
 import type { Transport } from "./transport.js";

@@ -13,7 +13,6 @@
 
 import { randomBytes } from "node:crypto";
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
-import process from "node:process";
 import { MQTTError } from "../../errors.js";
 
 /** How old an unreadable lock file must be before it counts as abandoned. */
