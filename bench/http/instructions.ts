@@ -1,47 +1,57 @@
 /**
- * Instructions per request: each benchmark server runs under valgrind's cachegrind, which
- * counts the instructions its process executes in user space. Unlike req/s this hardly moves
- * between runs or with other load on the machine (±1–2 %), so it can tell a small change apart
- * where wrk's ±5–10 % noise cannot: use it to judge a change to one server, and run.ts for the
- * headline. Across servers it misleads: the kernel's share (a third or more of a request here,
- * mostly socket writes) is not counted, and a server that makes two writes per response where
- * another makes one pays for it only there.
+ * Instructions per request, counted by valgrind's cachegrind: each benchmark server is driven
+ * through in-memory sockets by the in-process worker (bench/http/inprocess-worker.ts, the same
+ * one inprocess.ts times), and Node runs with `--predictable` (one thread: no concurrent
+ * compilation or GC helpers whose timing differs from run to run) and a fixed 16 MB young
+ * generation. A server's count then repeats to ±0.3 % between runs, where req/s moves by
+ * ±5–15 % and CPU time by ±3 % on this host: a change of one builtin call per request (≈ 100
+ * instructions of ≈ 45 000) can be seen, and judged against its parent with `--base`.
  *
- *   node --import tsx bench/http/instructions.ts [--servers raw,asgi-bare,asgi-app]
- *       [--only hello,routes,echo] [--warm 4000] [--measure 20000] [--functions 25]
+ *   node --import tsx bench/http/instructions.ts [--servers raw,asgi-floor,asgi-app]
+ *       [--only hello,routes,echo] [--warm 30000] [--measure 20000] [--functions 25]
+ *       [--base <git revision>]
  *
- * Each server is run twice, side by side: once serving `warm` requests, once `warm + measure`.
- * The difference of the two totals over `measure` is the cost of one request once the JIT has
- * settled; startup, compilation of the first requests and exit cancel out. The client sends
- * exactly that many keep-alive requests over 20 connections and checks every status is 200.
- * Needs valgrind (Debian: apt-get install valgrind); a server runs ~50× slower under it.
+ * Each server is run twice, side by side on the two cores: once answering `warm` + 10 000
+ * requests, once `warm` + 10 000 + `measure`. The difference of the two totals over `measure` is
+ * the cost of one request once the JIT has settled; startup, compilation and exit cancel out.
+ * What it counts is user space only, and neither the kernel nor libuv's socket code (the
+ * sockets are in memory): across servers it compares their JavaScript, Node's HTTP parser and
+ * writer and GC, the part where they differ. Instructions are not time (a cache miss costs
+ * more than an add), so run.ts stays the headline. Needs valgrind (Debian: apt-get install
+ * valgrind); a request runs ~50× slower under it.
  *
  * `--functions N` also lists, per profile, the N functions whose instructions per request
- * differ most between each server and the first one (the same warm/measure difference, per
- * function). JIT-compiled JavaScript is one anonymous entry (`???`), but V8's builtins and
- * Node's C++ are named: a `toLowerCase`, an `indexOf`, a typed-array construction or a
- * megamorphic property access that one server pays per request and the other does not shows
- * up by name, deterministically, where a CPU profile's samples are too coarse to tell.
+ * differ most between each server and the first one. JIT-compiled JavaScript is one anonymous
+ * entry (`???`), but V8's builtins and Node's C++ are named: a `toLowerCase`, an `indexOf`, a
+ * typed-array construction or a global `Buffer` read through its getter that one server pays
+ * per request and the other does not shows up by name.
+ *
+ * `--base REV` also builds the benchmark as it was at git revision REV (runner.ts
+ * buildRevision) and counts each server of that build too, as "… @ REV" rows: a change against
+ * its parent, e.g. `--servers asgi-app --only routes --base HEAD~1 --functions 15`.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs as parseCommandLine } from "node:util";
-import { ECHO_BODY, PROFILES, type Profile, ROUTES_TARGET } from "./common.js";
-import { buildServers, freePort, SERVERS, serverScript } from "./runner.js";
+import { PROFILES, type Profile } from "./common.js";
+import { buildRevision, buildServers, inprocessWorker, SERVERS } from "./runner.js";
 
 const SERVER_IDS: string[] = SERVERS.map((server) => server.id);
-const CONNECTIONS = 20;
+/** Connections of the in-process worker (as inprocess.ts). */
+const CONNECTIONS = 16;
+/** Requests both runs answer before the ones that differ (so both end with a settled JIT). */
+const COMMON = 10_000;
 
 const { values } = parseCommandLine({
   options: {
-    servers: { type: "string", default: "raw,asgi-bare,asgi-app,fastify,hono" },
+    servers: { type: "string", default: "raw,asgi-bare,asgi-app,asgi-floor,fastify,hono" },
     only: { type: "string" },
-    warm: { type: "string", default: "4000" },
+    warm: { type: "string", default: "30000" },
     measure: { type: "string", default: "20000" },
     functions: { type: "string", default: "0" },
+    base: { type: "string" },
   },
 });
 const servers = (values.servers as string).split(",").filter((id) => SERVER_IDS.includes(id));
@@ -56,60 +66,18 @@ if (spawnSync("sh", ["-c", "command -v valgrind"]).status !== 0) {
 }
 buildServers();
 
-function requestBytes(profile: Profile): Buffer {
-  if (profile === "echo") {
-    return Buffer.from(
-      `POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(ECHO_BODY)}\r\n\r\n${ECHO_BODY}`,
-    );
-  }
-  const path = profile === "routes" ? ROUTES_TARGET : "/";
-  return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+/** One row: a server of this tree's build, or of the `--base` revision's. */
+interface Entry {
+  id: string;
+  label: string;
+  worker: string;
 }
-
-/** Sends exactly `total` requests (one at a time per connection); rejects on a non-200. */
-function load(port: number, profile: Profile, total: number): Promise<void> {
-  const request = requestBytes(profile);
-  let sent = 0;
-  let answered = 0;
-  return new Promise((resolve, reject) => {
-    for (let c = 0; c < CONNECTIONS; c++) {
-      const socket = connect(port, "127.0.0.1");
-      let pending: Buffer = Buffer.alloc(0);
-      let waiting = false; // a request of this connection is unanswered
-      const next = () => {
-        if (sent < total) {
-          sent++;
-          waiting = true;
-          socket.write(request);
-        } else socket.end();
-      };
-      socket.on("connect", next);
-      socket.on("error", reject);
-      // A server that dies mid-run closes the connection: fail instead of waiting for ever.
-      socket.on("close", () => {
-        if (waiting) reject(new Error(`connection closed after ${answered} of ${total} answers`));
-      });
-      socket.on("data", (data: Buffer) => {
-        pending = pending.length === 0 ? data : Buffer.concat([pending, data]);
-        for (;;) {
-          const end = pending.indexOf("\r\n\r\n");
-          if (end < 0) return;
-          const head = pending.subarray(0, end).toString("latin1");
-          const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-          if (pending.length < end + 4 + length) return;
-          if (!head.startsWith("HTTP/1.1 200 ")) {
-            reject(new Error(`unexpected response: ${head.split("\r\n")[0]}`));
-            return;
-          }
-          pending = pending.subarray(end + 4 + length);
-          waiting = false;
-          if (++answered === total) resolve();
-          next();
-        }
-      });
-    }
-  });
+const entries: Entry[] = servers.map((id) => ({ id, label: id, worker: inprocessWorker() }));
+if (values.base !== undefined) {
+  const baseWorker = inprocessWorker(buildRevision(values.base));
+  for (const id of servers) {
+    entries.push({ id, label: `${id} @ ${values.base}`, worker: baseWorker });
+  }
 }
 
 /** One run's count: the process total, and per function (`name [file]`) when asked for. */
@@ -137,48 +105,42 @@ function perFunction(text: string): Map<string, number> {
   return counts;
 }
 
-/** Total instructions of one server process that answers `total` requests. */
-async function instructions(id: string, profile: Profile, total: number): Promise<Count> {
+/** The instructions of one worker process that answers `warm` and then `requests` requests. */
+async function instructions(entry: Entry, profile: Profile, requests: number): Promise<Count> {
   const dir = mkdtempSync(join(tmpdir(), "mtaio-ir-"));
   const out = join(dir, "cachegrind.out");
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    "valgrind",
-    [
-      "--tool=cachegrind",
-      "--cache-sim=no",
-      `--cachegrind-out-file=${out}`,
-      process.execPath,
-      serverScript(id),
-      profile,
-      String(port),
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const args = [
+    "--tool=cachegrind",
+    "--cache-sim=no",
+    `--cachegrind-out-file=${out}`,
+    process.execPath,
+    "--predictable",
+    "--min-semi-space-size=16",
+    entry.worker,
+    entry.id,
+    profile,
+    String(warm),
+    String(requests),
+    String(CONNECTIONS),
+  ];
   try {
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on("data", (d: Buffer) => {
-        if (d.toString().includes("ready")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`${id} exited (${code}) before ready`)));
+    const child = spawn("valgrind", args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
-    await load(port, profile, total);
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    if (code !== 0) throw new Error(`${entry.label} ${profile}: worker exited ${code}\n${stderr}`);
+    const text = readFileSync(out, "utf8");
+    const summary = /^summary:\s+(\d+)/m.exec(text);
+    if (summary === null) throw new Error(`no cachegrind summary for ${entry.label}`);
+    return {
+      total: Number(summary[1]),
+      functions: functionRows > 0 ? perFunction(text) : new Map(),
+    };
   } finally {
-    // A server that already exited (it failed before ready) has no exit left to wait for.
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGINT"); // the servers exit through process.exit: valgrind writes its totals
-      await exited;
-    }
+    rmSync(dir, { recursive: true, force: true });
   }
-  const text = readFileSync(out, "utf8");
-  rmSync(dir, { recursive: true, force: true });
-  const summary = /^summary:\s+(\d+)/m.exec(text);
-  if (summary === null) throw new Error(`no cachegrind summary for ${id}`);
-  return {
-    total: Number(summary[1]),
-    functions: functionRows > 0 ? perFunction(text) : new Map(),
-  };
 }
 
 /** Per function: instructions per request once warm (the two runs' difference over `measure`). */
@@ -192,9 +154,9 @@ function perRequest(base: Count, more: Count): Map<string, number> {
 
 /** The functions whose cost per request differs most between `first` and `other`. */
 function printFunctionDiff(
-  firstId: string,
+  firstLabel: string,
   first: Map<string, number>,
-  id: string,
+  label: string,
   other: Map<string, number>,
 ) {
   const names = new Set([...first.keys(), ...other.keys()]);
@@ -207,38 +169,41 @@ function printFunctionDiff(
     .sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))
     .slice(0, functionRows);
   console.log(
-    `\n${id} − ${firstId}, instructions per request by function (\`???\` is JIT code):\n`,
+    `\n${label} − ${firstLabel}, instructions per request by function (\`???\` is JIT code):\n`,
   );
-  console.log(`| function | ${firstId} | ${id} | difference |\n|---|---:|---:|---:|`);
+  console.log(`| function | ${firstLabel} | ${label} | difference |\n|---|---:|---:|---:|`);
   for (const { name, a, b, diff } of rows) {
     const shown = name.length > 90 ? `${name.slice(0, 87)}...` : name;
+    const sign = diff > 0 ? "+" : "";
     console.log(
-      `| \`${shown}\` | ${Math.round(a)} | ${Math.round(b)} | ${diff > 0 ? "+" : ""}${Math.round(diff)} |`,
+      `| \`${shown}\` | ${Math.round(a)} | ${Math.round(b)} | ${sign}${Math.round(diff)} |`,
     );
   }
 }
 
 console.log(
-  `instructions per request (cachegrind), ${measure} requests after ${warm} warm-up, ${CONNECTIONS} connections; Node ${process.version}`,
+  `instructions per request (cachegrind over the in-process worker, node --predictable), ` +
+    `${measure} requests after ${warm + COMMON}, ${CONNECTIONS} connections; Node ${process.version}`,
 );
 for (const profile of profiles) {
   console.log(`\n### ${profile}\n\n| server | instructions/request | × raw |\n|---|---:|---:|`);
   let raw = Number.NaN;
   const byFunction: Array<[string, Map<string, number>]> = [];
-  for (const id of servers) {
+  for (const entry of entries) {
     // The two runs are independent processes: side by side on the two cores.
     const [base, more] = await Promise.all([
-      instructions(id, profile, warm),
-      instructions(id, profile, warm + measure),
+      instructions(entry, profile, COMMON),
+      instructions(entry, profile, COMMON + measure),
     ]);
     const cost = (more.total - base.total) / measure;
-    if (id === "raw") raw = cost;
+    if (entry.label === "raw") raw = cost;
     const ratio = Number.isNaN(raw) ? "–" : (cost / raw).toFixed(2);
-    console.log(`| ${id} | ${Math.round(cost)} | ${ratio} |`);
-    if (functionRows > 0) byFunction.push([id, perRequest(base, more)]);
+    console.log(`| ${entry.label} | ${Math.round(cost)} | ${ratio} |`);
+    if (functionRows > 0) byFunction.push([entry.label, perRequest(base, more)]);
   }
   const [first, ...others] = byFunction;
   if (first !== undefined) {
-    for (const [id, functions] of others) printFunctionDiff(first[0], first[1], id, functions);
+    for (const [label, functions] of others)
+      printFunctionDiff(first[0], first[1], label, functions);
   }
 }
