@@ -3,9 +3,10 @@
  * through in-memory sockets by the in-process worker (bench/http/inprocess-worker.ts, the same
  * one inprocess.ts times), and Node runs with `--predictable` (one thread: no concurrent
  * compilation or GC helpers whose timing differs from run to run) and a fixed 16 MB young
- * generation. A server's count then repeats to ±0.3 % between runs, where req/s moves by
- * ±5–15 % and CPU time by ±3 % on this host: a change of one builtin call per request (≈ 100
- * instructions of ≈ 45 000) can be seen, and judged against its parent with `--base`.
+ * generation. A server's count then repeats to ≈ ±0.5 % between runs, where req/s moves by
+ * ±5–15 % and CPU time by ±3 % on this host: a change of a few hundred instructions per request
+ * (of ≈ 45 000) shows in the total, one builtin call by name in `--functions`, and a change can
+ * be judged against its parent with `--base`.
  *
  *   node --import tsx bench/http/instructions.ts [--servers raw,asgi-floor,asgi-app]
  *       [--only hello,routes,echo] [--warm 30000] [--measure 20000] [--functions 25]
