@@ -145,6 +145,7 @@ export function splitRawPath(raw: string): string[] {
 
 /** Where the first segment of a wire path starts (past the end when it has none). */
 function firstSegment(raw: string): number {
+  if (raw.charCodeAt(0) === 0x2f) return 1; // origin-form, nearly always: no indexOf() call
   const slash = raw.indexOf("/");
   return slash < 0 ? raw.length + 1 : slash + 1;
 }
@@ -326,8 +327,11 @@ export class Router {
         }
         child = node.lookupIn(raw, start, end, hash);
       } else {
-        const slash = raw.indexOf("/", start);
-        end = slash < 0 ? raw.length : slash;
+        // A plain segment under a parameter-only node: scanned here, as the branch above does
+        // (a segment is short, and indexOf() is a builtin call).
+        for (end = start; end < raw.length; end++) {
+          if (raw.charCodeAt(end) === 0x2f) break;
+        }
       }
       if (child !== undefined) {
         const found = this.find(child, raw, plain, end + 1, count);
