@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-import cluster from "node:cluster";
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 /**
  * The `mtaio` command. `mtaio serve ./app.js [--host H] [--port P] [--workers N|auto]` serves
  * the module's default export (or its `app` export): an `ASGIApplication` instance or a bare
  * ASGI callable. Ctrl-C (SIGINT) or SIGTERM closes gracefully; a second one exits at once.
  */
+import cluster from "node:cluster";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { loadApp } from "./asgi/server/app-loader.js";
 import { runPrimary } from "./asgi/server/cluster.js";

@@ -4,7 +4,6 @@
  * back. The primary never loads or runs the app: it waits for every worker to report ready,
  * restarts a worker that dies, and on `close()` asks each to shut down gracefully.
  */
-
 import cluster, { type Worker } from "node:cluster";
 import { ASGIError } from "../../errors.js";
 import { type ASGIHTTPServer, formatURL } from "./http-server.js";

@@ -534,14 +534,10 @@ export class Exchange implements DirectResponder, DirectReceiver {
     for (let i = 0; i < count && !framed; i++) {
       const name = (headers as ASGIHeaders)[i][0];
       if (name.length === 14 || name.length === 17) {
-        // ASGI names are lower-case (the framework's are): compare as they are first, and
-        // lower-case only a name that may be in another case (toLowerCase is a builtin call).
-        framed =
-          name === "content-length" ||
-          name === "transfer-encoding" ||
-          (hasUpperCase(name) &&
-            (name.toLowerCase() === "content-length" ||
-              name.toLowerCase() === "transfer-encoding"));
+        // ASGI names are lower-case (the framework's are): lower-case only a name that is not
+        // (toLowerCase is a builtin call).
+        const lower = hasUpperCase(name) ? name.toLowerCase() : name;
+        framed = lower === "content-length" || lower === "transfer-encoding";
       }
     }
     // RFC 9110 §8.6: never for 1xx/204/304; for HEAD only when the app sent the GET body
