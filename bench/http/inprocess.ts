@@ -30,7 +30,7 @@
 import { spawnSync } from "node:child_process";
 import { parseArgs as parseCommandLine } from "node:util";
 import { PROFILES, type Profile } from "./common.js";
-import { buildRevision, buildServers, inprocessWorker, SERVERS } from "./runner.js";
+import { buildServers, SERVERS, type WorkerRow, workerRows } from "./runner.js";
 
 const { values } = parseCommandLine({
   options: {
@@ -52,30 +52,14 @@ const rounds = Math.max(1, Number(values.rounds));
 const hasTaskset = spawnSync("sh", ["-c", "command -v taskset"]).status === 0;
 
 buildServers();
-const worker = inprocessWorker();
-
-/** One row of the tables: a server of this tree's build or of the `--base` revision's. */
-interface Entry {
-  key: string;
-  id: string;
-  label: string;
-  worker: string;
-}
-const entries: Entry[] = servers.map(({ id, label }) => ({ key: id, id, label, worker }));
-if (values.base !== undefined) {
-  const baseWorker = inprocessWorker(buildRevision(values.base));
-  for (const { id, label } of servers) {
-    const key = `${id}@base`;
-    entries.push({ key, id, label: `${label} @ ${values.base}`, worker: baseWorker });
-  }
-}
+const entries = workerRows(servers, values.base);
 
 interface Sample {
   cpuNs: number;
   gcNs: number;
 }
 
-function measure({ id, worker }: Entry, profile: Profile): Sample | null {
+function measure({ id, worker }: WorkerRow, profile: Profile): Sample | null {
   const semiSpace = values["semi-space"];
   const args = [
     ...(semiSpace === undefined ? [] : [`--min-semi-space-size=${semiSpace}`]),
@@ -111,7 +95,7 @@ for (const profile of profiles) {
   const samples = new Map<string, Sample[]>(entries.map((e) => [e.key, []]));
   for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < entries.length; k++) {
-      const entry = entries[(round + k) % entries.length] as Entry;
+      const entry = entries[(round + k) % entries.length] as WorkerRow;
       const sample = measure(entry, profile);
       if (sample !== null) samples.get(entry.key)?.push(sample);
     }

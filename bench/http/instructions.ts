@@ -37,7 +37,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs as parseCommandLine } from "node:util";
 import { PROFILES, type Profile } from "./common.js";
-import { buildRevision, buildServers, inprocessWorker, SERVERS } from "./runner.js";
+import { buildServers, SERVERS, type WorkerRow, workerRows } from "./runner.js";
 
 const SERVER_IDS: string[] = SERVERS.map((server) => server.id);
 /** Connections of the in-process worker (as inprocess.ts). */
@@ -67,19 +67,11 @@ if (spawnSync("sh", ["-c", "command -v valgrind"]).status !== 0) {
 }
 buildServers();
 
-/** One row: a server of this tree's build, or of the `--base` revision's. */
-interface Entry {
-  id: string;
-  label: string;
-  worker: string;
-}
-const entries: Entry[] = servers.map((id) => ({ id, label: id, worker: inprocessWorker() }));
-if (values.base !== undefined) {
-  const baseWorker = inprocessWorker(buildRevision(values.base));
-  for (const id of servers) {
-    entries.push({ id, label: `${id} @ ${values.base}`, worker: baseWorker });
-  }
-}
+// Rows are named by server id (as this script always printed them), not by the long labels.
+const entries = workerRows(
+  servers.map((id) => ({ id, label: id })),
+  values.base,
+);
 
 /** One run's count: the process total, and per function (`name [file]`) when asked for. */
 interface Count {
@@ -107,7 +99,7 @@ function perFunction(text: string): Map<string, number> {
 }
 
 /** The instructions of one worker process that answers `warm` and then `requests` requests. */
-async function instructions(entry: Entry, profile: Profile, requests: number): Promise<Count> {
+async function instructions(entry: WorkerRow, profile: Profile, requests: number): Promise<Count> {
   const dir = mkdtempSync(join(tmpdir(), "mtaio-ir-"));
   const out = join(dir, "cachegrind.out");
   const args = [
@@ -197,7 +189,7 @@ for (const profile of profiles) {
       instructions(entry, profile, COMMON + measure),
     ]);
     const cost = (more.total - base.total) / measure;
-    if (entry.label === "raw") raw = cost;
+    if (entry.key === "raw") raw = cost;
     const ratio = Number.isNaN(raw) ? "–" : (cost / raw).toFixed(2);
     console.log(`| ${entry.label} | ${Math.round(cost)} | ${ratio} |`);
     if (functionRows > 0) byFunction.push([entry.label, perRequest(base, more)]);

@@ -50,6 +50,35 @@ export function buildServers(): void {
   }
 }
 
+/** One row of an in-process measurement: a server of this tree's build or of a `--base` one. */
+export interface WorkerRow {
+  /** Unique per row: the server id, or `id@base`. */
+  key: string;
+  id: string;
+  label: string;
+  /** The in-process driver of the build the row measures. */
+  worker: string;
+}
+
+/**
+ * The rows for `servers` in this tree's build, then (with `base`) the same servers in the
+ * build of git revision `base`, labelled "… @ base".
+ */
+export function workerRows(
+  servers: ReadonlyArray<{ id: string; label: string }>,
+  base: string | undefined,
+): WorkerRow[] {
+  const worker = inprocessWorker();
+  const rows: WorkerRow[] = servers.map(({ id, label }) => ({ key: id, id, label, worker }));
+  if (base !== undefined) {
+    const baseWorker = inprocessWorker(buildRevision(base));
+    for (const { id, label } of servers) {
+      rows.push({ key: `${id}@base`, id, label: `${label} @ ${base}`, worker: baseWorker });
+    }
+  }
+  return rows;
+}
+
 /**
  * Builds the benchmark as it was at git revision `rev` (a commit, tag or branch), for a
  * before/after against the working tree in one run; returns the directory of that build, for
