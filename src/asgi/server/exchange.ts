@@ -285,7 +285,15 @@ export class Exchange implements DirectResponder, DirectReceiver {
       this.contentLength > 0
         ? this.received >= this.contentLength
         : req.complete && req.readableLength === 0;
-    if (done) this.bodyState = BODY_DONE;
+    if (done) {
+      this.bodyState = BODY_DONE;
+      // The last byte came before Node's parser saw the end of the message (its message-
+      // complete callback runs after this turn): with no read() after that end, the request
+      // would never emit 'end', and Node keeps a request that has not ended as the parser's
+      // `incoming` until the connection's next request, with all it references. Flowing mode
+      // reads the end as it comes and drops nothing: every byte of the body has been read.
+      if (!req.complete) req.resume();
+    }
     return { type: "http.request", body: chunk, more_body: !done };
   }
 
