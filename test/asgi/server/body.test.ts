@@ -203,14 +203,18 @@ describe("request bodies", () => {
 
   // Node's parser keeps a request that has not emitted 'end' as its `incoming` until the next
   // request on the connection. A body read to its Content-Length before the parser saw the
-  // message end used to leave every idle keep-alive connection holding its last request (and
-  // all the app made for it), which kept young-generation survivors up and grew V8's heap.
+  // message end used to leave every idle keep-alive connection holding its last request, which
+  // kept young-generation survivors up and grew V8's heap (echo RSS 1.39× raw node:http).
   for (const reader of ["receive()", "Request.json()"] as const) {
     it(`lets a request whose body was read through ${reader} end, on a connection kept alive`, async () => {
-      const router = new Router();
-      router.post("/", async (request: Request) => Response.json(await request.json()));
       const app: ASGIApp =
-        reader === "receive()" ? echoApp : new ASGIApplication().include(router).asgi;
+        reader === "receive()"
+          ? echoApp
+          : new ASGIApplication().include(
+              new Router().post("/", async (request: Request) =>
+                Response.json(await request.json()),
+              ),
+            ).asgi;
       const server = new ASGIHTTPServer(
         app,
         resolveOptions({ port: 0, host: "127.0.0.1", logger: recordingLogger() }, 1),
