@@ -124,6 +124,20 @@ export function jsonNestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
+/**
+ * True when a header value is already a bare lower-case media type (no parameters, no
+ * spaces, no capitals, ASCII only: `application/json`), the usual case: nothing to cut.
+ */
+function isBareLowerCase(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x20 || code >= 0x7f || code === 0x3b || (code >= 0x41 && code <= 0x5a)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 function parseJSONBytes(bytes: Uint8Array, maxDepth: number): unknown {
   const text = utf8(bytes);
   if (jsonNestsDeeperThan(text, maxDepth)) {
@@ -153,6 +167,8 @@ export class Request {
   private cachedQuery: Record<string, string> | undefined = undefined;
   private cachedQueryString: string | undefined = undefined;
   private cachedCookies: Record<string, string> | undefined = undefined;
+  private bodyStarted = false;
+  /** The body when it is still being read, or failed; see startBody. */
   private bodyPromise: Promise<Uint8Array> | undefined = undefined;
   /** The body, once it was read whole without waiting (see startBody). */
   private bodyBytes: Uint8Array | undefined = undefined;
@@ -300,35 +316,45 @@ export class Request {
 
   /** The whole body, read once and cached; larger than `maxBodySize` → 413. */
   body(): Promise<Uint8Array> {
-    this.bodyPromise ??= this.startBody();
+    if (this.bodyPromise === undefined) {
+      this.startBody();
+      // Made only here: resolving a promise with a Uint8Array looks up `then` along its
+      // prototype chain, a slow generic lookup that json() and text() need not pay.
+      this.bodyPromise ??= Promise.resolve(this.bodyBytes as Uint8Array);
+    }
     return this.bodyPromise;
   }
 
   /**
-   * Begins reading the body. From mtaio's own server, the events already buffered are taken
-   * at once (see ../direct.ts): a body that came with the request head is then whole before
-   * this returns, and `bodyBytes` holds it for the readers that can skip a microtask.
+   * Begins reading the body, once: sets `bodyBytes` when it is whole without waiting, else
+   * `bodyPromise`. From mtaio's own server, the events already buffered are taken at once (see
+   * ../direct.ts), so a body that came with the request head is whole before this returns.
    */
-  private startBody(): Promise<Uint8Array> {
+  private startBody(): void {
+    if (this.bodyStarted) return;
+    this.bodyStarted = true;
     const limit = this.options.maxBodySize ?? DEFAULT_MAX_BODY;
     const declared = this.header("content-length");
-    if (declared !== undefined && Number(declared) > limit) return Promise.reject(bodyTooLarge());
+    if (declared !== undefined && Number(declared) > limit) {
+      this.bodyPromise = Promise.reject(bodyTooLarge());
+      return;
+    }
     const collector = new BodyCollector(limit, () => this.partGuard());
     const direct = (this.receiveEvent as DirectReceive)[DIRECT_RECEIVE];
     if (direct !== undefined) {
       try {
         for (let event = direct.receiveNow(); event !== null; event = direct.receiveNow()) {
           if (this.takeBodyEvent(event, collector)) {
-            const bytes = collector.result();
-            this.bodyBytes = bytes;
-            return Promise.resolve(bytes);
+            this.bodyBytes = collector.result();
+            return;
           }
         }
       } catch (error) {
-        return Promise.reject(error);
+        this.bodyPromise = Promise.reject(error);
+        return;
       }
     }
-    return this.readBody(collector);
+    this.bodyPromise = this.readBody(collector);
   }
 
   private async readBody(collector: BodyCollector): Promise<Uint8Array> {
@@ -349,12 +375,13 @@ export class Request {
   }
 
   text(): Promise<string> {
-    return this.decodeBody(utf8);
+    return this.decodeBody(utf8, undefined);
   }
 
   private get mediaType(): string {
     const value = this.header("content-type");
     if (value === undefined) return "";
+    if (isBareLowerCase(value)) return value;
     const semicolon = value.indexOf(";");
     return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase();
   }
@@ -367,20 +394,21 @@ export class Request {
         new HTTPError(415, "Expected a JSON body", { code: "HTTP_UNSUPPORTED_MEDIA_TYPE" }),
       );
     }
-    const maxDepth = this.options.maxJSONDepth ?? DEFAULT_MAX_JSON_DEPTH;
-    return this.decodeBody((bytes) => parseJSONBytes(bytes, maxDepth));
+    return this.decodeBody(parseJSONBytes, this.options.maxJSONDepth ?? DEFAULT_MAX_JSON_DEPTH);
   }
 
   /**
    * The body through `decode`: at once when it is already whole (no microtask for the body
    * promise to settle first), else a plain promise chain, not an async frame of its own.
    */
-  private decodeBody<T>(decode: (bytes: Uint8Array) => T): Promise<T> {
-    const pending = this.body();
+  private decodeBody<T, A>(decode: (bytes: Uint8Array, arg: A) => T, arg: A): Promise<T> {
+    this.startBody();
     const bytes = this.bodyBytes;
-    if (bytes === undefined) return pending.then(decode);
+    if (bytes === undefined) {
+      return (this.bodyPromise as Promise<Uint8Array>).then((whole) => decode(whole, arg));
+    }
     try {
-      return Promise.resolve(decode(bytes));
+      return Promise.resolve(decode(bytes, arg));
     } catch (error) {
       return Promise.reject(error);
     }
