@@ -186,6 +186,39 @@ describe("Request", () => {
     assert.deepEqual(bad.json(), { detail: "Malformed JSON body" });
   });
 
+  it("json(): the media type is matched without case, parameters or spaces", async () => {
+    const client = echo(async (r) => r.json());
+    for (const type of [
+      "application/json",
+      "Application/JSON",
+      "application/json; charset=utf-8",
+      " application/json ",
+      "application/problem+json",
+    ]) {
+      const res = await client.post("/", { body: "[1]", headers: { "content-type": type } });
+      assert.equal(res.status, 200, type);
+      assert.deepEqual(res.json(), [1], type);
+    }
+    for (const type of ["application/jsonx", "text/json", "application/json\u00e0", ""]) {
+      const res = await client.post("/", { body: "[1]", headers: { "content-type": type } });
+      assert.equal(res.status, 415, JSON.stringify(type));
+    }
+  });
+
+  it("json(), text() and body() of one request agree, in any order", async () => {
+    const client = echo(async (r) => {
+      const parsed = await r.json();
+      const text = await r.text();
+      const bytes = await r.body();
+      return { parsed, text, length: bytes.byteLength, again: await r.json() };
+    });
+    const res = await client.post("/", {
+      body: '{"a":1}',
+      headers: { "content-type": "application/json" },
+    });
+    assert.deepEqual(res.json(), { parsed: { a: 1 }, text: '{"a":1}', length: 7, again: { a: 1 } });
+  });
+
   it("form(): urlencoded, multipart fields and files; 415 otherwise", async () => {
     const client = echo(async (r) => {
       const form = await r.form();
