@@ -93,6 +93,31 @@ function latin1Text(bytes: Uint8Array): string {
   return buffer.toString("latin1");
 }
 
+/** Node's HTTP parser, as its server attaches it to each connection (not a public API). */
+interface ParsedSocket {
+  parser?: { incoming?: IncomingMessage | null } | null;
+}
+
+/**
+ * A request whose Content-Length body was read whole before Node's parser saw the end of the
+ * message (over a socket, its message-complete callback comes a turn later): with no read()
+ * after that end, the request would never emit 'end', and Node keeps a request that has not
+ * ended as the parser's `incoming` until the connection's next request, so every idle
+ * keep-alive connection would hold its last request and all it references.
+ *
+ * Node itself lets go of a finished request by setting `parser.incoming = null` (its
+ * clearIncoming, once the request has ended); done here as soon as the last body byte is read,
+ * the parser skips the end-of-stream steps of a request nobody reads any more ('end', destroy,
+ * 'close': measured at 3–5 % of an echo request over loopback). No byte is dropped: the whole
+ * body was read, and a Content-Length message has no trailers. Where that internal field is
+ * not there (another Node, another server), flowing mode reads the end as it comes instead.
+ */
+function releaseFromParser(req: IncomingMessage): void {
+  const parser = (req.socket as ParsedSocket | null)?.parser;
+  if (parser != null && parser.incoming === req) parser.incoming = null;
+  else req.resume();
+}
+
 /** True when an ASCII letter in `name` is upper-case. */
 function hasUpperCase(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
@@ -287,12 +312,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
         : req.complete && req.readableLength === 0;
     if (done) {
       this.bodyState = BODY_DONE;
-      // The last byte came before Node's parser saw the end of the message (its message-
-      // complete callback runs after this turn): with no read() after that end, the request
-      // would never emit 'end', and Node keeps a request that has not ended as the parser's
-      // `incoming` until the connection's next request, with all it references. Flowing mode
-      // reads the end as it comes and drops nothing: every byte of the body has been read.
-      if (!req.complete) req.resume();
+      if (!req.complete) releaseFromParser(req);
     }
     return { type: "http.request", body: chunk, more_body: !done };
   }
