@@ -167,7 +167,6 @@ export class Request {
   private cachedQuery: Record<string, string> | undefined = undefined;
   private cachedQueryString: string | undefined = undefined;
   private cachedCookies: Record<string, string> | undefined = undefined;
-  private bodyStarted = false;
   /** The body when it is still being read, or failed; see startBody. */
   private bodyPromise: Promise<Uint8Array> | undefined = undefined;
   /** The body, once it was read whole without waiting (see startBody). */
@@ -331,8 +330,7 @@ export class Request {
    * ../direct.ts), so a body that came with the request head is whole before this returns.
    */
   private startBody(): void {
-    if (this.bodyStarted) return;
-    this.bodyStarted = true;
+    if (this.bodyBytes !== undefined || this.bodyPromise !== undefined) return; // started
     const limit = this.options.maxBodySize ?? DEFAULT_MAX_BODY;
     const declared = this.header("content-length");
     if (declared !== undefined && Number(declared) > limit) {
