@@ -3,8 +3,10 @@
 //   1. make sure the Debian packages of the real protocol peers are installed (only as root on
 //      Debian; elsewhere the suites that need them skip loudly, and fail under CI=true),
 //   2. lint + format check (Biome), 3. type check (tsc), 4. build dist/ (the published entry
-//      points are tested too), 5. every `*.test.ts` under test/ and src/ with Node's test runner.
-// `npm test -- test/mqtt` runs only the matching test files and skips steps 2–4.
+//      points are tested too), 5. the API reference: TypeDoc without a warning (every exported
+//      name documented) and docs/api/ up to date (scripts/docs.mjs --check; `npm run docs`
+//      regenerates it), 6. every `*.test.ts` under test/ and src/ with Node's test runner.
+// `npm test -- test/mqtt` runs only the matching test files and skips steps 2–5.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -83,6 +85,7 @@ if (filters.length === 0) {
   failed = run("lint", bin("biome"), ["check", "."]) || failed;
   failed = run("typecheck", bin("tsc"), ["-p", "tsconfig.json"]) || failed;
   failed = run("build", bin("tsc"), ["-p", "tsconfig.build.json"]) || failed;
+  failed = run("api docs", process.execPath, ["scripts/docs.mjs", "--check"]) || failed;
 }
 
 const files = [...findTests("test"), ...findTests("src")]

@@ -1,5 +1,5 @@
 /**
- * The error hierarchy of mtaio (see shared API contract, "Errors"):
+ * `mtaio/exceptions`: the error hierarchy of mtaio.
  *
  *   MTAIOError ← ProtocolError ← ASGIError ← HTTPError ← ValidationError
  *                              ← MQTTError
@@ -8,8 +8,24 @@
  * Every error carries a stable, machine-readable `code` (UPPER_SNAKE, prefixed by area:
  * `ASGI_…`, `HTTP_…`, `MQTT_…`, `MAIL_…`, `SMTP_…`, `IMAP_…`) so callers branch on `code`,
  * never on message text, and `cause` when it wraps a lower-level error.
+ *
+ * @example
+ * ```ts
+ * import { MQTTError, MTAIOError } from "mtaio/exceptions";
+ *
+ * try {
+ *   await client.connect();
+ * } catch (error) {
+ *   if (error instanceof MQTTError && error.code === "MQTT_CONNECT_REFUSED") retryLater();
+ *   else if (error instanceof MTAIOError) console.error(error.code, error.message);
+ *   else throw error;
+ * }
+ * ```
+ *
+ * @module mtaio/exceptions
  */
 
+/** Options every error constructor takes. */
 export interface MTAIOErrorOptions {
   /** Stable machine-readable code; each class has a default. */
   code?: string;
@@ -17,6 +33,10 @@ export interface MTAIOErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * The root of every error mtaio raises: a stable `code` to branch on, a message a person
+ * can act on, and `cause` when it wraps another error.
+ */
 export class MTAIOError extends Error {
   /** Stable machine-readable identifier of the failure, e.g. `MQTT_MALFORMED_PACKET`. */
   readonly code: string;
@@ -26,6 +46,7 @@ export class MTAIOError extends Error {
     this.code = options.code ?? "MTAIO_ERROR";
   }
 
+  /** The subclass's name (`"SMTPError"`, `"MQTTError"`, …), as stack traces and logs show it. */
   override get name(): string {
     return this.constructor.name;
   }
@@ -55,8 +76,11 @@ export interface HTTPErrorOptions extends MTAIOErrorOptions {
  * `{"detail": …}`, so it must not contain anything private.
  */
 export class HTTPError extends ASGIError {
+  /** The HTTP status the framework answers with. */
   readonly statusCode: number;
+  /** Sent to the client as `{"detail": …}` (the message when no detail was given). */
   readonly detail: unknown;
+  /** Extra response headers (e.g. `Allow`, `WWW-Authenticate`). */
   readonly headers: Record<string, string>;
 
   constructor(statusCode: number, detail?: unknown, options: HTTPErrorOptions = {}) {
@@ -81,6 +105,7 @@ export class ValidationError extends HTTPError {
 
 /** An MQTT failure; `reasonCode` is the MQTT 5 reason code (or 3.1.1 return code) when there is one. */
 export class MQTTError extends ProtocolError {
+  /** The MQTT 5 reason code, or the 3.1.1 CONNACK return code, when the broker gave one. */
   readonly reasonCode: number | undefined;
 
   constructor(message: string, options: MTAIOErrorOptions & { reasonCode?: number } = {}) {
@@ -105,9 +130,16 @@ export interface SMTPErrorOptions extends MTAIOErrorOptions {
   response?: string;
 }
 
+/**
+ * An SMTP failure: a refused command, a broken reply, a timeout or a lost connection. When the
+ * server answered, `replyCode`, `enhancedStatus` and `response` say what it said.
+ */
 export class SMTPError extends MailError {
+  /** The three-digit reply code, when the server answered. */
   readonly replyCode: number | undefined;
+  /** The RFC 3463 enhanced status code (e.g. `5.7.8`), when the server sent one. */
   readonly enhancedStatus: string | undefined;
+  /** The server's reply text, when it answered. */
   readonly response: string | undefined;
 
   constructor(message: string, options: SMTPErrorOptions = {}) {
@@ -125,8 +157,14 @@ export interface IMAPErrorOptions extends MTAIOErrorOptions {
   status?: string;
 }
 
+/**
+ * An IMAP failure: a `NO`/`BAD`/`BYE` response, a broken response, a timeout or a lost
+ * connection.
+ */
 export class IMAPError extends MailError {
+  /** The server's response line, when there is one. */
   readonly response: string | undefined;
+  /** `NO`, `BAD` or `BYE` when the server said so. */
   readonly status: string | undefined;
 
   constructor(message: string, options: IMAPErrorOptions = {}) {

@@ -13,17 +13,27 @@
 /** A header list: `[name, value]` pairs; names lower-case in the scope; latin1 strings. */
 export type ASGIHeaders = Array<[name: string, value: string]>;
 
+/** The `scope.asgi` record: the ASGI version and the version of the protocol spec. */
 export interface ASGIVersion {
+  /** Always `"3.0"`: the single-callable interface. */
   version: "3.0";
+  /**
+   * The version of the protocol spec the server implements (`"2.4"` for HTTP, `"2.0"` lifespan).
+   */
   spec_version: string;
 }
 
 /** `scope` for `type: "http"` (ASGI HTTP spec 2.4). */
 export interface HTTPScope {
+  /** The scope type. */
   type: "http";
+  /** ASGI and spec versions. */
   asgi: ASGIVersion;
+  /** The HTTP version of the request. */
   http_version: "1.0" | "1.1" | "2";
+  /** The request method, upper-case. */
   method: string;
+  /** `"https"` when served over TLS, or when a trusted proxy says so (`X-Forwarded-Proto`). */
   scheme: "http" | "https";
   /** Percent-decoded path (UTF-8), without the query string. */
   path: string;
@@ -31,69 +41,111 @@ export interface HTTPScope {
   raw_path: Uint8Array | null;
   /** The query string without the leading `?`, undecoded. */
   query_string: Uint8Array;
+  /** The path prefix the app is mounted under (`serve()`'s `rootPath`), default `""`. */
   root_path: string;
+  /** The request headers in order, names lower-case, values latin1 strings. */
   headers: ASGIHeaders;
+  /** The client's address and port, or `null` when unknown. */
   client: [host: string, port: number] | null;
+  /** The server's address and port (`null` port for a Unix socket), or `null` when unknown. */
   server: [host: string, port: number | null] | null;
   /** Copied from the lifespan state for each request (ASGI "lifespan state" extension). */
   state?: Record<string, unknown>;
+  /** Server extensions the app may use, by name (ASGI "Extensions"). */
   extensions?: Record<string, Record<string, unknown>>;
 }
 
 /** `scope` for `type: "lifespan"` (ASGI lifespan spec 2.0). */
 export interface LifespanScope {
+  /** The scope type. */
   type: "lifespan";
+  /** ASGI and spec versions. */
   asgi: ASGIVersion;
+  /** A record the app fills on startup; each request's scope gets a shallow copy. */
   state?: Record<string, unknown>;
 }
 
+/** Any ASGI scope this package serves: `http` or `lifespan`. */
 export type Scope = HTTPScope | LifespanScope;
 
 // ---- HTTP events -------------------------------------------------------------------------
 
+/** A chunk of the request body; the last one has `more_body: false`. */
 export interface HTTPRequestEvent {
+  /** The event type. */
   type: "http.request";
+  /** The chunk (may be empty). */
   body: Uint8Array;
+  /** `true` while more chunks follow. */
   more_body: boolean;
 }
 
+/** The client went away, or the response was sent: no more body will come. */
 export interface HTTPDisconnectEvent {
+  /** The event type. */
   type: "http.disconnect";
 }
 
+/** Starts the response: status and headers. Nothing is written until the first body event. */
 export interface HTTPResponseStartEvent {
+  /** The event type. */
   type: "http.response.start";
+  /** The HTTP status code. */
   status: number;
+  /** Response headers; names and values latin1 strings. */
   headers?: ASGIHeaders;
+  /**
+   * Announces response trailers (the ASGI HTTP trailers extension), which mtaio's server ignores.
+   */
   trailers?: boolean;
 }
 
+/** A chunk of the response body; the last one has `more_body` absent or `false`. */
 export interface HTTPResponseBodyEvent {
+  /** The event type. */
   type: "http.response.body";
+  /** The chunk (default empty). */
   body?: Uint8Array;
+  /** `true` while more chunks follow (default `false`). */
   more_body?: boolean;
 }
 
 // ---- Lifespan events ---------------------------------------------------------------------
 
+/** The server is starting: the app sets up and answers `lifespan.startup.complete` or `.failed`. */
 export interface LifespanStartupEvent {
+  /** The event type. */
   type: "lifespan.startup";
 }
+/**
+ * The server is stopping: the app cleans up and answers `lifespan.shutdown.complete` or `.failed`.
+ */
 export interface LifespanShutdownEvent {
+  /** The event type. */
   type: "lifespan.shutdown";
 }
+/** The app is ready; the server starts accepting requests. */
 export interface LifespanStartupCompleteEvent {
+  /** The event type. */
   type: "lifespan.startup.complete";
 }
+/** The app could not start: `serve()` rejects with `ASGI_LIFESPAN_STARTUP_FAILED` and `message`. */
 export interface LifespanStartupFailedEvent {
+  /** The event type. */
   type: "lifespan.startup.failed";
+  /** Why, for the log. */
   message?: string;
 }
+/** The app has cleaned up. */
 export interface LifespanShutdownCompleteEvent {
+  /** The event type. */
   type: "lifespan.shutdown.complete";
 }
+/** The app failed to clean up; the server logs `message`. */
 export interface LifespanShutdownFailedEvent {
+  /** The event type. */
   type: "lifespan.shutdown.failed";
+  /** Why, for the log. */
   message?: string;
 }
 
@@ -113,7 +165,9 @@ export type SendEvent =
   | LifespanShutdownCompleteEvent
   | LifespanShutdownFailedEvent;
 
+/** The `receive` callable: resolves to the next event from the server. */
 export type Receive = () => Promise<ReceiveEvent>;
+/** The `send` callable: hands an event to the server; resolves once it has been taken. */
 export type Send = (event: SendEvent) => Promise<void>;
 
 /** An ASGI 3.0 application: a single async callable. */

@@ -1,4 +1,8 @@
-/** `mtaio/protocols/mqtt`: the MQTT 3.1.1 / 5.0 client. */
+/**
+ * `mtaio/protocols/mqtt`: the MQTT 3.1.1 / 5.0 client.
+ *
+ * @module mtaio/protocols/mqtt
+ */
 export { MQTTError } from "../errors.js";
 export type { BackoffOptions } from "./client/backoff.js";
 export { type MessageHandler, MQTTClient } from "./client/client.js";

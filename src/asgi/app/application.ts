@@ -12,9 +12,15 @@ const SEND = Response.prototype.send;
 
 /** Where the application reports errors it answers with a 500. `console` fits. */
 export interface ApplicationLogger {
+  /**
+   * Reports an error the application answered with a 500, with the error itself when there is one.
+   */
   error(message: string, error?: unknown): void;
 }
 
+/**
+ * Options of `new ASGIApplication()`: the request limits of {@link RequestOptions} and a logger.
+ */
 export interface ApplicationOptions extends RequestOptions {
   /**
    * Receives every error that the default `handleError` turns into a 500 (the response itself
@@ -52,7 +58,9 @@ export class ASGIApplication {
   private stack: ASGIApp | undefined;
   /** `handleRequest` is the default one: requests may go straight to the routers. */
   private directDispatch = false;
+  /** The request limits every `Request` of this application is built with. */
   protected readonly requestOptions: RequestOptions;
+  /** Where errors answered with a 500 are reported (`options.logger`, else `console.error`). */
   protected readonly logger: ApplicationLogger;
   /** The ASGI 3.0 callable, bound once: its identity is stable. */
   readonly asgi: ASGIApp;
@@ -92,6 +100,21 @@ export class ASGIApplication {
   /** Runs on lifespan shutdown. */
   async shutdown(): Promise<void> {}
 
+  /**
+   * Answers one request. The default dispatches to the included routers in order (a JSON 404
+   * when none has a route for it); override it to handle requests
+   * yourself, and call `super.handleRequest(request)` to fall back to the routers.
+   *
+   * @example
+   * ```ts
+   * class App extends ASGIApplication {
+   *   override async handleRequest(request: Request): Promise<Response> {
+   *     if (request.path === "/health") return Response.text("ok");
+   *     return super.handleRequest(request);
+   *   }
+   * }
+   * ```
+   */
   async handleRequest(request: Request): Promise<Response> {
     return this.route(request);
   }

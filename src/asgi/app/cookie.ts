@@ -5,6 +5,10 @@
  */
 import { ASGIError } from "../../errors.js";
 
+/**
+ * Attributes of a `Set-Cookie` line (`response.setCookie(name, value, options)`); each is
+ * checked against RFC 6265's grammar, so no argument can add attributes or lines.
+ */
 export interface CookieOptions {
   /** `Path` (RFC 6265 §5.2.4); no CTLs or `;`. */
   path?: string;
@@ -14,7 +18,9 @@ export interface CookieOptions {
   maxAge?: number;
   /** `Expires` (§5.2.1), written as an IMF-fixdate. */
   expires?: Date;
+  /** `Secure` (RFC 6265 §5.2.5): the browser sends the cookie over HTTPS only. */
   secure?: boolean;
+  /** `HttpOnly` (RFC 6265 §5.2.6): the cookie is hidden from page scripts. */
   httpOnly?: boolean;
   /** `SameSite` (RFC 6265bis §5.4.7); `"None"` requires `secure` (browsers drop it otherwise). */
   sameSite?: "Strict" | "Lax" | "None";

@@ -3,12 +3,19 @@ import { HTTPError } from "../../errors.js";
 
 /** An uploaded file from a `multipart/form-data` body. */
 export interface UploadedFile {
+  /** The form field name the file was sent under. */
   name: string;
+  /**
+   * The file name the client gave (from `Content-Disposition`), as sent: never use it as a path.
+   */
   filename: string;
+  /** The part's `Content-Type` (`text/plain` when the client sent none, RFC 7578 §4.4). */
   contentType: string;
+  /** The file's bytes. */
   content: Uint8Array;
 }
 
+/** Bounds on a `multipart/form-data` body; a body past one of them is refused with 413. */
 export interface MultipartLimits {
   /** Most parts accepted (default 1000). */
   maxParts: number;

@@ -5,7 +5,9 @@ import type { ASGIApp, Receive, Scope, Send } from "../types.js";
  * and `call()` is the reference's `__call__`. The default `call` passes everything through.
  */
 export class ASGIMiddleware<Options = Record<string, unknown>> {
+  /** The next ASGI callable in the stack (the application, or the next middleware). */
   readonly app: ASGIApp;
+  /** The options given to `app.addMiddleware(Class, options)` (`{}` when none were given). */
   readonly options: Options;
 
   constructor(app: ASGIApp, options?: Options) {
@@ -13,11 +15,28 @@ export class ASGIMiddleware<Options = Record<string, unknown>> {
     this.options = options ?? ({} as Options);
   }
 
+  /**
+   * Handles one ASGI call. Override it to act before and after `this.app(scope, receive, send)`
+   * or to answer without calling it; the default passes the call through unchanged.
+   *
+   * @example
+   * ```ts
+   * class Timing extends ASGIMiddleware {
+   *   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
+   *     const started = performance.now();
+   *     await this.app(scope, receive, send);
+   *     console.log(scope.type, performance.now() - started, "ms");
+   *   }
+   * }
+   * app.addMiddleware(Timing);
+   * ```
+   */
   async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
     await this.app(scope, receive, send);
   }
 }
 
+/** A middleware class as `app.addMiddleware()` takes it: built with the next app and options. */
 export type MiddlewareClass<Options = Record<string, unknown>> = new (
   app: ASGIApp,
   options?: Options,

@@ -14,6 +14,7 @@ import {
   type UploadedFile,
 } from "./form.js";
 
+/** Limits on what a `Request` reads from its body (given to `new ASGIApplication(options)`). */
 export interface RequestOptions {
   /** Largest accepted body in bytes (default 1 MiB); more → 413. */
   maxBodySize?: number;
@@ -158,6 +159,7 @@ const NO_PARAMS: Record<string, string | number> = Object.freeze(
  * query and cookies are built on first access, and the body is read only when asked for.
  */
 export class Request {
+  /** The ASGI `http` scope this request wraps (method, path, headers, client, `state`, …). */
   readonly scope: HTTPScope;
   private readonly receiveEvent: Receive;
   /** Route parameters, filled in by the router. */
@@ -183,10 +185,12 @@ export class Request {
     this.options = options;
   }
 
+  /** The request method, upper-case as sent (`"GET"`, `"POST"`, …). */
   get method(): string {
     return this.scope.method;
   }
 
+  /** The percent-decoded path, without the query string (`scope.path`). */
   get path(): string {
     return this.scope.path;
   }
@@ -208,6 +212,10 @@ export class Request {
     return this.cachedRawPath;
   }
 
+  /**
+   * The query string without the leading `?`, undecoded (`"a=1&b=%20"`); see `query` for the
+   * decoded record.
+   */
   get queryString(): string {
     this.cachedQueryString ??= latin1(this.scope.query_string);
     return this.cachedQueryString;
@@ -372,6 +380,10 @@ export class Request {
     return !event.more_body;
   }
 
+  /**
+   * The body decoded as UTF-8 (a leading BOM dropped). Rejects with `HTTPError` 413 past
+   * `maxBodySize`, and 400 if the client disconnects first.
+   */
   text(): Promise<string> {
     return this.decodeBody(utf8, undefined);
   }

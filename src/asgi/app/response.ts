@@ -57,6 +57,7 @@ function checkHeader(name: string, value: string): void {
  * again by `send()` only if `headers` was ever read or assigned.
  */
 export class Response {
+  /** The HTTP status code (default 200); may be changed until the response is sent. */
   statusCode: number;
   /** The body as given when it is not text, or once text has been encoded (see `body`). */
   private content: Uint8Array | AsyncIterable<BodyChunk>;
@@ -117,6 +118,7 @@ export class Response {
     return this.content;
   }
 
+  /** Replaces the body: fixed bytes, or an async iterable streamed chunk by chunk. */
   set body(body: Uint8Array | AsyncIterable<BodyChunk>) {
     this.unencodedText = undefined;
     this.content = body;
@@ -138,6 +140,7 @@ export class Response {
     return fields;
   }
 
+  /** Replaces the single-valued headers (lower-case names); they are checked when sent. */
   set headers(headers: Record<string, string>) {
     this.exposed = true;
     this.fields = headers;
@@ -245,10 +248,26 @@ export class Response {
     return response;
   }
 
+  /**
+   * A `text/plain; charset=utf-8` response.
+   *
+   * @example
+   * ```ts
+   * router.get("/", () => Response.text("hello"));
+   * ```
+   */
   static text(content: string, statusCode = 200, headers?: ResponseHeadersInit): Response {
     return Response.typed(content, "text/plain; charset=utf-8", statusCode, headers);
   }
 
+  /**
+   * A `text/html; charset=utf-8` response.
+   *
+   * @example
+   * ```ts
+   * router.get("/", () => Response.html("<h1>hello</h1>"));
+   * ```
+   */
   static html(content: string, statusCode = 200, headers?: ResponseHeadersInit): Response {
     return Response.typed(content, "text/html; charset=utf-8", statusCode, headers);
   }
@@ -259,10 +278,35 @@ export class Response {
     return Response.typed(text, "application/json", statusCode, headers);
   }
 
+  /**
+   * A redirect to `location` (302 by default; pass 301, 303, 307 or 308 as needed), no body.
+   *
+   * @example
+   * ```ts
+   * router.get("/old", () => Response.redirect("/new", 308));
+   * ```
+   */
   static redirect(location: string, statusCode = 302): Response {
     return new Response(EMPTY, statusCode, { location });
   }
 
+  /**
+   * A body streamed from an async iterable (`application/octet-stream` unless `headers` sets a
+   * `content-type`), sent with chunked transfer encoding.
+   *
+   * @example
+   * ```ts
+   * router.get("/numbers", () =>
+   *   Response.stream(
+   *     (async function* () {
+   *       for (let i = 0; i < 3; i++) yield `${i}\n`;
+   *     })(),
+   *     200,
+   *     { "content-type": "text/plain" },
+   *   ),
+   * );
+   * ```
+   */
   static stream(
     iterable: AsyncIterable<BodyChunk>,
     statusCode = 200,

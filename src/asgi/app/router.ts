@@ -11,21 +11,32 @@ function invalidRoute(message: string): ASGIError {
   return new ASGIError(message, { code: "ASGI_INVALID_ROUTE" });
 }
 
+/**
+ * The typed parameters of a route template: `"/users/{id:int}/{name}"` gives
+ * `{ id: number; name: string }`; `{rest:path}` matches the rest of the path as a string.
+ */
 export type PathParams<Template extends string> =
   Template extends `${string}{${infer Spec}}${infer Rest}`
     ? { [K in ParamName<Spec>]: ParamValue<Spec> } & PathParams<Rest>
     : Record<never, never>;
 
+/**
+ * A route handler: the request and its typed path parameters in, a response (or its promise) out.
+ */
 export type Handler<P = Record<string, string | number>> = (
   request: Request,
   params: P,
 ) => Response | Promise<Response>;
 
+/** Options of `router.route()`. */
 export interface RouteOptions {
+  /** Methods the handler answers (any case). Default `["GET"]`. */
   methods?: string[];
+  /** A name for `urlFor(name, params)`, so templates can change without breaking links. */
   name?: string;
 }
 
+/** Options of `router.include()` and `app.include()`. */
 export interface IncludeOptions {
   /** Static path segments the included routes live under, e.g. `"/api/v1"`. */
   prefix?: string;
@@ -178,6 +189,21 @@ export class Router {
   /** Included routers with their prefixes, for `urlFor`. */
   private readonly included: Array<{ prefix: string; router: Router }> = [];
 
+  /**
+   * Adds a route: a path template with `{name}`, `{id:int}` or a last `{rest:path}` parameter,
+   * its handler, and the methods it answers. Static segments win over parameters. Throws
+   * `ASGIError` `ASGI_INVALID_ROUTE` for a template it cannot build.
+   *
+   * @example
+   * ```ts
+   * const router = new Router();
+   * router.route("/items/{id:int}", (_request, { id }) => Response.json({ id }), {
+   *   methods: ["GET", "HEAD"],
+   *   name: "item",
+   * });
+   * router.urlFor("item", { id: 7 }); // "/items/7"
+   * ```
+   */
   route<T extends string>(
     path: T,
     handler: Handler<PathParams<T>>,
@@ -226,9 +252,25 @@ export class Router {
     return this;
   }
 
+  /**
+   * Adds a `GET` route (see {@link Router.route}).
+   *
+   * @example
+   * ```ts
+   * router.get("/users/{id:int}", (_request, { id }) => Response.json({ id }));
+   * ```
+   */
   get<T extends string>(path: T, handler: Handler<PathParams<T>>, options: { name?: string } = {}) {
     return this.route(path, handler, { ...options, methods: ["GET"] });
   }
+  /**
+   * Adds a `POST` route (see {@link Router.route}).
+   *
+   * @example
+   * ```ts
+   * router.post("/echo", async (request) => Response.json(await request.json()));
+   * ```
+   */
   post<T extends string>(
     path: T,
     handler: Handler<PathParams<T>>,
@@ -236,9 +278,11 @@ export class Router {
   ) {
     return this.route(path, handler, { ...options, methods: ["POST"] });
   }
+  /** Adds a `PUT` route (see {@link Router.route}). */
   put<T extends string>(path: T, handler: Handler<PathParams<T>>, options: { name?: string } = {}) {
     return this.route(path, handler, { ...options, methods: ["PUT"] });
   }
+  /** Adds a `PATCH` route (see {@link Router.route}). */
   patch<T extends string>(
     path: T,
     handler: Handler<PathParams<T>>,
@@ -246,6 +290,7 @@ export class Router {
   ) {
     return this.route(path, handler, { ...options, methods: ["PATCH"] });
   }
+  /** Adds a `DELETE` route (see {@link Router.route}). */
   delete<T extends string>(
     path: T,
     handler: Handler<PathParams<T>>,
@@ -411,6 +456,9 @@ export class Router {
   /**
    * Resolves a request: the handler and its params, `405` (with `Allow`) when only the method
    * differs, or `null` when no route matches the path. HEAD falls back to GET.
+   *
+   * @property handler - the route's handler for the method (or the 405 answer).
+   * @property params - the path parameters, converted (`{id:int}` as a number).
    */
   resolve(
     method: string,

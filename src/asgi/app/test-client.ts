@@ -12,15 +12,23 @@ const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8");
 const DISCONNECT: ReceiveEvent = { type: "http.disconnect" };
 
+/** What a `TestClient` request sends besides its method and path. */
 export interface TestRequestOptions {
+  /** Request headers (names in any case). */
   headers?: Record<string, string>;
+  /** Query parameters, percent-encoded into the query string. */
   query?: Record<string, string>;
+  /** A value sent as a JSON body (with `content-type: application/json` unless set). */
   json?: unknown;
+  /** A raw body (a string is sent as UTF-8). */
   body?: Uint8Array | string;
+  /** Form fields sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
 }
 
+/** The response a `TestClient` request resolves to, read whole. */
 export interface TestResponse {
+  /** The HTTP status code. */
   status: number;
   /** Lower-case names; repeated headers joined with ", " (use `headerList` for Set-Cookie). */
   headers: Record<string, string>;
@@ -28,8 +36,11 @@ export interface TestResponse {
   headerList: ASGIHeaders;
   /** The values of every line of one header (`getAll("set-cookie")`). */
   getAll(name: string): string[];
+  /** The whole response body. */
   body: Uint8Array;
+  /** The body decoded as UTF-8. */
   text(): string;
+  /** The body parsed as JSON (throws `SyntaxError` if it is not JSON). */
   json(): unknown;
 }
 
@@ -38,6 +49,7 @@ export interface TestResponse {
  * run the lifespan protocol around the requests.
  */
 export class TestClient {
+  /** The ASGI callable under test (an `ASGIApplication`'s `asgi`). */
   readonly app: ASGIApp;
   private lifespan:
     | {
@@ -106,26 +118,59 @@ export class TestClient {
     }
   }
 
+  /** `await using client = new TestClient(app)` runs `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /**
+   * Sends a `GET` request (see {@link TestClient.request}).
+   *
+   * @example
+   * ```ts
+   * const client = new TestClient(app);
+   * const response = await client.get("/items/7", { query: { full: "1" } });
+   * assert.equal(response.status, 200);
+   * ```
+   */
   get(path: string, options?: TestRequestOptions) {
     return this.request("GET", path, options);
   }
+  /**
+   * Sends a `POST` request (see {@link TestClient.request}).
+   *
+   * @example
+   * ```ts
+   * const response = await client.post("/echo", { json: { a: 1 } });
+   * assert.deepEqual(response.json(), { a: 1 });
+   * ```
+   */
   post(path: string, options?: TestRequestOptions) {
     return this.request("POST", path, options);
   }
+  /** Sends a `PUT` request (see {@link TestClient.request}). */
   put(path: string, options?: TestRequestOptions) {
     return this.request("PUT", path, options);
   }
+  /** Sends a `PATCH` request (see {@link TestClient.request}). */
   patch(path: string, options?: TestRequestOptions) {
     return this.request("PATCH", path, options);
   }
+  /** Sends a `DELETE` request (see {@link TestClient.request}). */
   delete(path: string, options?: TestRequestOptions) {
     return this.request("DELETE", path, options);
   }
 
+  /**
+   * Calls the app once with an `http` scope built from the arguments, in-process, and collects
+   * the whole response. The app sees `http.disconnect` once the body has been read.
+   *
+   * @example
+   * ```ts
+   * const response = await client.request("OPTIONS", "/items", { headers: { origin: "x" } });
+   * console.log(response.status, response.headers);
+   * ```
+   */
   async request(
     method: string,
     path: string,

@@ -7,6 +7,7 @@ import type { ASGIApp } from "../types.js";
 
 /** What `serve()` accepts besides a bare callable: an `ASGIApplication` or the like. */
 export interface ASGIAppProvider {
+  /** The ASGI 3.0 callable the server runs. */
   asgi: ASGIApp;
 }
 

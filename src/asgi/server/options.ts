@@ -6,13 +6,16 @@ export type ServeTLSOptions = SecureContextOptions & TlsOptions;
 
 /** Where the server reports problems. `console` fits; pass your own logger to route them. */
 export interface ServerLogger {
+  /** Reports a problem (an app exception, an invalid header), with the error when there is one. */
   error(message: string, error?: unknown): void;
+  /** Reports an event worth a line: listening, shutting down, access-log lines. */
   info(message: string): void;
 }
 
 /** `"auto"`: try lifespan, carry on without it if the app does not support it (uvicorn's default). */
 export type LifespanMode = "auto" | "on" | "off";
 
+/** Options of `serve(app, options)`; every one has a default. */
 export interface ServeOptions {
   /** Interface to bind. Default `"127.0.0.1"`. */
   host?: string;
@@ -73,6 +76,7 @@ export interface ServerHandle {
    * close idle keep-alive connections, then run lifespan shutdown. Idempotent.
    */
   close(): Promise<void>;
+  /** `await using server = await serve(app)` runs `close()` at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

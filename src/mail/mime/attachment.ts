@@ -11,10 +11,15 @@ export class Attachment {
   content: AttachmentContent | undefined;
   /** File read at render time (every render re-reads it). */
   path: string | undefined;
+  /** The part's MIME type (default `application/octet-stream`). */
   contentType: string;
   /** Content-ID without angle brackets, for `cid:` references. */
   contentId: string | undefined;
+  /**
+   * `Content-Disposition: inline` (shown in the body, e.g. an image the HTML refers to by `cid:`).
+   */
   inline: boolean;
+  /** Extra MIME header fields of this part. */
   headers: Record<string, string>;
   #consumed = false;
 

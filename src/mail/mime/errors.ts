@@ -1,6 +1,19 @@
 /** Stable error codes of the MIME layer; every failure is a `MailError` with one of these. */
 import { MailError } from "../../errors.js";
 
+/**
+ * The `code` of every `MailError` the MIME layer raises, by name, so callers compare with a
+ * constant instead of a string literal.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   MailMessage.parse(bytes);
+ * } catch (error) {
+ *   if (error instanceof MailError && error.code === MIME_ERROR_CODES.limit) reject();
+ * }
+ * ```
+ */
 export const MIME_ERROR_CODES = {
   /** CR, LF or NUL (or another forbidden control) in a header name, value, address or filename. */
   headerInjection: "MAIL_HEADER_INJECTION",

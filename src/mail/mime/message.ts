@@ -17,16 +17,44 @@ function list(value: AddressInput | AddressInput[] | undefined): AddressInput[] 
   return Array.isArray(value) ? [...value] : [value];
 }
 
+/**
+ * An email: addresses, subject, text and HTML bodies, attachments and extra headers. It
+ * renders itself as MIME (RFC 5322, 2045–2049; RFC 2047/2231 for non-ASCII) as a stream of
+ * bytes, and `MailMessage.parse()` reads one back.
+ *
+ * @example
+ * ```ts
+ * const message = new MailMessage({
+ *   subject: "Report",
+ *   sender: "Reports <reports@example.com>",
+ *   recipients: ["ops@example.com"],
+ *   textContent: "Attached.",
+ *   attachments: [new Attachment({ filename: "report.csv", content: "a,b\n1,2\n" })],
+ * });
+ * const bytes = await message.toBytes();
+ * const again = MailMessage.parse(bytes);
+ * ```
+ */
 export class MailMessage {
+  /** The `Subject` (RFC 2047-encoded when not plain ASCII). Default `""`. */
   subject: string;
+  /** The `From` mailbox; also the envelope sender. */
   sender: AddressInput | undefined;
+  /** `To` recipients. */
   recipients: AddressInput[];
+  /** `Cc` recipients. */
   cc: AddressInput[];
   /** Envelope-only recipients: never written into the headers. */
   bcc: AddressInput[];
+  /** `Reply-To` addresses. */
   replyTo: AddressInput[];
+  /** The `text/plain` body. */
   textContent: string | undefined;
+  /**
+   * The `text/html` body (sent as `multipart/alternative` with the text body when both are set).
+   */
   htmlContent: string | undefined;
+  /** Attached files and inline images. */
   attachments: Attachment[];
   /** Extra header fields (a parsed message holds every field that has no property of its own). */
   headers: Record<string, string | string[]>;

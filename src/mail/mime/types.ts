@@ -3,7 +3,9 @@ import type { Readable } from "node:stream";
 
 /** One mailbox: `name` is the decoded display name, `address` the bare addr-spec. */
 export interface MailAddress {
+  /** The display name, decoded (`"Jane Doe"`). */
   name?: string;
+  /** The bare addr-spec (`"jane@example.com"`). */
   address: string;
   /** Set by the parser when the mailbox came from an RFC 5322 group (`Team: a@x, b@y;`). */
   group?: string;
@@ -27,6 +29,7 @@ export type AttachmentContent =
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array>;
 
+/** The fields of `new Attachment(init)`. */
 export interface AttachmentInit {
   /** The file name shown to the recipient (RFC 2231-encoded when it is not plain ASCII). */
   filename?: string;
@@ -44,15 +47,28 @@ export interface AttachmentInit {
   headers?: Record<string, string>;
 }
 
+/**
+ * The fields of `new MailMessage(init)`; a single address or a list is accepted for each
+ * address field.
+ */
 export interface MailMessageInit {
+  /** The `Subject`. Default `""`. */
   subject?: string;
+  /** The `From` mailbox; also the envelope sender. */
   sender?: AddressInput;
+  /** `To` recipients. */
   recipients?: AddressInput | AddressInput[];
+  /** `Cc` recipients. */
   cc?: AddressInput | AddressInput[];
+  /** Envelope-only recipients, never written into the headers. */
   bcc?: AddressInput | AddressInput[];
+  /** `Reply-To` addresses. */
   replyTo?: AddressInput | AddressInput[];
+  /** The `text/plain` body. */
   textContent?: string;
+  /** The `text/html` body. */
   htmlContent?: string;
+  /** Attached files and inline images. */
   attachments?: import("./attachment.js").Attachment[];
   /** Extra header fields, written after the standard ones. */
   headers?: Record<string, string | string[]>;
@@ -62,6 +78,7 @@ export interface MailMessageInit {
   date?: Date;
 }
 
+/** Options of `message.render()`, `toBytes()` and `toText()`: what the transport accepts. */
 export interface RenderOptions {
   /** The transport accepts 8BITMIME: text parts with short lines may go as 8bit. */
   eightBit?: boolean;
@@ -69,6 +86,7 @@ export interface RenderOptions {
   smtputf8?: boolean;
 }
 
+/** The SMTP envelope of a message (`message.envelope()`): sender and every recipient. */
 export interface Envelope {
   /** Bare addr-spec of the sender (reverse-path). */
   from: string;
@@ -78,6 +96,7 @@ export interface Envelope {
   smtputf8: boolean;
 }
 
+/** Limits of `MailMessage.parse()`; a message past one is refused with `MAIL_LIMIT_EXCEEDED`. */
 export interface ParseOptions {
   /** Largest accepted message in bytes (default 64 MiB). */
   maxSize?: number;

@@ -37,9 +37,11 @@ const DEFAULTS = {
   maxReplyBytes: 64 * 1024,
 };
 
+/** Options of `client.login()`. */
 export interface LoginOptions {
   /** Force a mechanism; by default the best one the server offers is chosen. */
   mechanism?: AuthMechanism;
+  /** Aborts the login exchange. */
   signal?: AbortSignal;
 }
 
@@ -232,6 +234,7 @@ export class AsyncSMTPClient implements SMTPSender {
     });
   }
 
+  /** `await using client = new AsyncSMTPClient()` runs `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -78,6 +78,7 @@ export function unitext(value: string): string {
   return out;
 }
 
+/** When the server should send a delivery status notification (RFC 3461 §4.1). */
 export type DSNNotify = "NEVER" | "SUCCESS" | "FAILURE" | "DELAY";
 
 /** Delivery Status Notification requests (RFC 3461). */

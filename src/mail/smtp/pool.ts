@@ -8,7 +8,19 @@ import type { AuthMechanism, OAuth2TokenProvider } from "./auth.js";
 import { AsyncSMTPClient } from "./client.js";
 import type { SMTPConnectOptions, SMTPSender } from "./types.js";
 
+/**
+ * Options of `new SMTPPool(options)`: the connect options of every connection, its size,
+ * an optional rate limit and the login each connection performs.
+ *
+ * @property messages - sends started per interval, at most.
+ * @property intervalMs - the interval, in milliseconds.
+ * @property user - the user name to log in as.
+ * @property password - the password (PLAIN, LOGIN or CRAM-MD5, whichever the server offers).
+ * @property mechanism - force one mechanism instead of the best offered.
+ * @property oauth2 - an OAuth 2 access token, or a function that returns a fresh one (XOAUTH2).
+ */
 export interface SMTPPoolOptions extends Omit<SMTPConnectOptions, "signal"> {
+  /** The server's host name or address. */
   host: string;
   /** Default 587 (STARTTLS); 465 means implicit TLS. */
   port?: number;
@@ -66,6 +78,7 @@ export class SMTPPool implements SMTPSender {
     for (const slot of this.#slots) slot.client = undefined;
   }
 
+  /** `await using pool = new SMTPPool(options)` runs `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -9,6 +9,7 @@
  */
 import { SMTPError } from "../../errors.js";
 
+/** One SMTP reply (RFC 5321 §4.2), as the server sent it. */
 export interface SMTPReply {
   /** Three-digit reply code, e.g. 250. */
   code: number;

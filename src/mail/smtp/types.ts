@@ -1,8 +1,10 @@
 import type { MailTLSOptions } from "../net/index.js";
 import type { DSNOptions } from "./commands.js";
 
+/** Transport security: implicit TLS, STARTTLS, or none (plaintext, only when asked for). */
 export type SMTPSecurity = "tls" | "starttls" | "none";
 
+/** Options of `client.connect(host, port, options)`; every one has a default. */
 export interface SMTPConnectOptions {
   /**
    * "tls": implicit TLS (default on port 465). "starttls": upgrade with STARTTLS, and fail with
@@ -31,6 +33,7 @@ export interface SMTPConnectOptions {
   maxReplyLineLength?: number;
   /** Largest reply accepted, in bytes of text (default 64 KiB). */
   maxReplyBytes?: number;
+  /** Aborts connecting (TCP, TLS, greeting and EHLO). */
   signal?: AbortSignal;
 }
 
@@ -38,12 +41,15 @@ export interface SMTPConnectOptions {
 export interface SMTPEnvelope {
   /** Reverse-path; "" for the null sender (bounces). */
   from: string;
+  /** Forward-paths: the bare addresses of every recipient. */
   to: string[];
   /** The message or an address needs SMTPUTF8 (RFC 6531). */
   smtputf8?: boolean;
 }
 
+/** Options of `sendMessage()` and `sendRaw()`. */
 export interface SendOptions {
+  /** Aborts the send. */
   signal?: AbortSignal;
   /** Delivery Status Notifications (RFC 3461); needs the server's DSN extension. */
   dsn?: DSNOptions;
@@ -51,20 +57,29 @@ export interface SendOptions {
   envelope?: SMTPEnvelope;
 }
 
+/** Options of `sendRaw()`. */
 export interface SendRawOptions extends SendOptions {
   /** The body has 8-bit bytes; needs 8BITMIME (RFC 6152) and sends BODY=8BITMIME. */
   eightBit?: boolean;
 }
 
+/** A recipient the server refused at `RCPT TO`, with its reply. */
 export interface RejectedRecipient {
+  /** The refused address. */
   recipient: string;
+  /** The reply code, e.g. 550. */
   replyCode: number;
+  /** The RFC 3463 enhanced status code (e.g. `5.1.1`), when sent. */
   enhancedStatus: string | undefined;
+  /** The reply text. */
   message: string;
 }
 
+/** What a send resolves to once the server accepted the message for at least one recipient. */
 export interface SendResult {
+  /** The recipients the server accepted. */
   accepted: string[];
+  /** The recipients the server refused (the send still succeeds if any was accepted). */
   rejected: RejectedRecipient[];
   /** The Message-ID of the message (undefined for raw messages without one). */
   messageId: string | undefined;
@@ -74,11 +89,21 @@ export interface SendResult {
 
 /** What sendMessage needs from a message; `MailMessage` satisfies it. */
 export interface SendableMessage {
+  /** The message as bytes, for a transport with the given extensions. */
   render(options?: { eightBit?: boolean; smtputf8?: boolean }): AsyncIterable<Uint8Array>;
+  /**
+   * The envelope: sender, recipients, and whether SMTPUTF8 is needed.
+   *
+   * @property from - the reverse-path (bare address).
+   * @property to - the forward-paths (bare addresses).
+   * @property smtputf8 - an address or header needs SMTPUTF8 (RFC 6531).
+   */
   envelope(): { from: string; to: string[]; smtputf8: boolean };
+  /** The Message-ID, reported back in the send result. */
   readonly messageId?: string | undefined;
 }
 
+/** A raw message for `sendRaw()`: bytes, a string (sent as UTF-8) or chunks, sync or async. */
 export type MessageBody = Uint8Array | string | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 /**
@@ -92,5 +117,6 @@ export interface SMTPSender {
   sendRaw(envelope: SMTPEnvelope, body: MessageBody, options?: SendRawOptions): Promise<SendResult>;
   /** QUITs and closes (every connection, for a pool). */
   close(): Promise<void>;
+  /** `await using sender = …` runs `close()` at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void>;
 }

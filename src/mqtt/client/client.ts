@@ -64,8 +64,26 @@ interface Session {
   options: ConnectOptions;
 }
 
+/**
+ * An MQTT 3.1.1 / 5.0 client: QoS 0/1/2 both ways, reconnection that resends unfinished
+ * flows, a pluggable store (`FileStore` survives a crash), TCP, TLS and WebSocket.
+ *
+ * @example
+ * ```ts
+ * const client = new MQTTClient({ protocolVersion: 5 });
+ * await using _ = client;
+ * await client.connect("mqtt://localhost:1883");
+ * await client.subscribe("sensors/+/temperature", { qos: QoS.AT_LEAST_ONCE });
+ * await client.publish("sensors/kitchen/temperature", "21.5", { qos: QoS.AT_LEAST_ONCE });
+ * for await (const message of client.messages("sensors/+/temperature")) {
+ *   console.log(message.topic, message.text());
+ *   break;
+ * }
+ * ```
+ */
 export class MQTTClient {
   private readonly options: MQTTClientOptions;
+  /** 4 for MQTT 3.1.1, 5 for MQTT 5.0 (from the options; default 5). */
   readonly protocolVersion: 4 | 5;
   private id: string;
   private state: State = "idle";
@@ -211,6 +229,7 @@ export class MQTTClient {
     return this.id;
   }
 
+  /** True while a connection is up and CONNACK accepted it. */
   get connected(): boolean {
     return this.state === "connected";
   }
@@ -220,6 +239,15 @@ export class MQTTClient {
     return this.outbound.pending;
   }
 
+  /**
+   * Adds an event listener; returns the function that removes it.
+   *
+   * @example
+   * ```ts
+   * const off = client.on("offline", ({ error }) => console.warn("offline", error?.message));
+   * off();
+   * ```
+   */
   on<K extends keyof MQTTClientEvents>(
     event: K,
     listener: (value: MQTTClientEvents[K]) => void,
@@ -227,6 +255,9 @@ export class MQTTClient {
     return this.events.on(event, listener);
   }
 
+  /**
+   * Adds a listener for the next occurrence of an event only; returns the function that removes it.
+   */
   once<K extends keyof MQTTClientEvents>(
     event: K,
     listener: (value: MQTTClientEvents[K]) => void,
@@ -330,6 +361,7 @@ export class MQTTClient {
     await this.store.close();
   }
 
+  /** `await using client = new MQTTClient()` runs `close()` at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

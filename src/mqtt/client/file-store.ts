@@ -33,6 +33,7 @@ import type { Properties } from "../codec/index.js";
 import type { MQTTStore, StoredPublish, StoredSession } from "./store.js";
 import { StoreLock } from "./store-lock.js";
 
+/** Options of `new FileStore(path, options)`. */
 export interface FileStoreOptions {
   /** fdatasync after every flush (survives power loss; much slower). Default false. */
   fsync?: boolean;
@@ -47,7 +48,23 @@ const PUT_IN = 4;
 const DELETE_IN = 5;
 const CLEAR = 6;
 
+/**
+ * An `MQTTStore` in an append-only file: each QoS 1/2 state change is written before the
+ * packet that depends on it is sent, so a client restarted after a crash (even `kill -9`)
+ * resumes its flows. One process at a time: the file is locked.
+ *
+ * @example
+ * ```ts
+ * const client = new MQTTClient({
+ *   clientId: "meter-7",
+ *   clean: false,
+ *   sessionExpiryInterval: 3600,
+ *   store: new FileStore("./meter-7.mqtt-store"),
+ * });
+ * ```
+ */
 export class FileStore implements MQTTStore {
+  /** The file the state is kept in. */
   readonly path: string;
   private readonly fsync: boolean;
   private readonly compactAfterBytes: number;
@@ -119,6 +136,9 @@ export class FileStore implements MQTTStore {
     if (this.fileBytes > this.compactAfterBytes) this.compact();
   }
 
+  /**
+   * Writes what is pending, releases the lock and closes the file (the client calls it on `close()`).
+   */
   async close(): Promise<void> {
     if (this.fd < 0) return;
     try {

@@ -22,6 +22,10 @@ import { type MessageProperties, MQTTMessage } from "./message.js";
 import type { MessageStream, MessageStreamHost } from "./message-stream.js";
 import type { MQTTStore } from "./store.js";
 
+/**
+ * A listener for `client.onMessage()`. It may be async: a throw or a rejection is reported as
+ * an `error` event and never ends the connection.
+ */
 export type MessageHandler = (message: MQTTMessage) => unknown;
 
 export interface InboundHost {

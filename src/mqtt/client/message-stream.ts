@@ -9,6 +9,10 @@ import { Deque } from "./deque.js";
 import type { MQTTMessage } from "./message.js";
 import { topicMatches } from "./topic-match.js";
 
+/**
+ * Which messages a `messages()` iterator yields: a topic filter (`+` and `#` wildcards) or a
+ * predicate.
+ */
 export type MessageFilter = string | ((message: MQTTMessage) => boolean);
 
 export interface MessageStreamHost {

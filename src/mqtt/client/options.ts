@@ -9,17 +9,30 @@ import type { QoS } from "./qos.js";
 import type { MQTTStore } from "./store.js";
 import { defaultPort, type TransportProtocol } from "./transport.js";
 
+/**
+ * The Will message (MQTT 5.0 §3.1.3.2): what the broker publishes for us if we vanish
+ * without a DISCONNECT.
+ */
 export interface WillOptions {
+  /** The topic the will is published to. */
   topic: string;
+  /** The will payload (a string is sent as UTF-8). Default: empty. */
   payload?: string | Uint8Array;
+  /** QoS of the will. Default 0. */
   qos?: QoS;
+  /** Publish the will as a retained message. Default false. */
   retain?: boolean;
-  /** MQTT 5 will properties, e.g. `willDelayInterval`, `messageExpiryInterval`. */
+  /**
+   * MQTT 5 will properties, e.g. `willDelayInterval`, `messageExpiryInterval`.
+   *
+   * @property willDelayInterval - seconds the broker waits before publishing the will (§3.1.3.2.2).
+   */
   properties?: MessageProperties & { willDelayInterval?: number };
 }
 
 /** Enhanced authentication (MQTT 5.0 §4.12), e.g. SCRAM or Kerberos. */
 export interface EnhancedAuth {
+  /** The authentication method name (MQTT 5.0 §3.1.2.11.9), e.g. `"SCRAM-SHA-256"`. */
   method: string;
   /** Initial data sent in CONNECT. */
   data?: Uint8Array;
@@ -35,6 +48,7 @@ export interface ReconnectOptions extends BackoffOptions {
   maxAttempts?: number;
 }
 
+/** Options of `new MQTTClient(options)`; every one has a default. */
 export interface MQTTClientOptions {
   /** Client identifier. MQTT 5 default: "" (the broker assigns one); 3.1.1: a random id. */
   clientId?: string;
@@ -46,6 +60,7 @@ export interface MQTTClientOptions {
   clean?: boolean;
   /** MQTT 5: seconds the broker keeps the session after a disconnect (default 0). */
   sessionExpiryInterval?: number;
+  /** The Will message the broker publishes if the connection drops without a DISCONNECT. */
   will?: WillOptions;
   /** On by default; `false` turns automatic reconnection off. */
   reconnect?: boolean | ReconnectOptions;
@@ -66,6 +81,7 @@ export interface MQTTClientOptions {
   requestResponseInformation?: boolean;
   /** MQTT 5 user properties sent in CONNECT. */
   userProperties?: Array<[string, string]>;
+  /** MQTT 5 enhanced authentication (§4.12). */
   auth?: EnhancedAuth;
   /** Default timeout of every operation, ms (default 30 000; 0 = none). */
   timeout?: number;
@@ -78,8 +94,11 @@ export interface MQTTClientOptions {
   highWaterMark?: number;
 }
 
+/** Options of `client.connect()`: credentials and transport. */
 export interface ConnectOptions {
+  /** The user name sent in CONNECT (also read from a URL's `user@`). */
   username?: string;
+  /** The password sent in CONNECT (also read from a URL's `user:password@`). */
   password?: string | Uint8Array;
   /** Node TLS options (ca, cert, key, servername, …); verification stays on by default. */
   tls?: ConnectionOptions;
@@ -91,13 +110,17 @@ export interface ConnectOptions {
   path?: string;
   /** Extra `ws` options (headers, …). */
   websocket?: WebSocketClientOptions;
+  /** Aborts the connect attempt; it then rejects with `MQTT_ABORTED`. */
   signal?: AbortSignal;
   /** Ms for the whole connect (transport + CONNACK); default: the client's `timeout`. */
   timeout?: number;
 }
 
+/** What `connect()` resolves to: the broker's CONNACK. */
 export interface ConnectResult {
+  /** The broker still had a session for this client id (MQTT 5.0 §3.2.2.1.1). */
   sessionPresent: boolean;
+  /** The CONNACK reason code (0 on success). */
   reasonCode: number;
   /** The identifier in use (the broker's choice when it assigned one). */
   clientId: string;
@@ -105,7 +128,9 @@ export interface ConnectResult {
   properties: Properties;
 }
 
+/** Options of `client.subscribe()`. */
 export interface SubscribeOptions {
+  /** The largest QoS the broker may deliver with. Default 0. */
   qos?: QoS;
   /** MQTT 5: do not receive our own publications. */
   noLocal?: boolean;
@@ -115,12 +140,17 @@ export interface SubscribeOptions {
   retainHandling?: 0 | 1 | 2;
   /** MQTT 5: subscription identifier, 1…268435455. */
   subscriptionIdentifier?: number;
+  /** MQTT 5 user properties sent in SUBSCRIBE. */
   userProperties?: Array<[string, string]>;
+  /** Aborts waiting for the SUBACK. */
   signal?: AbortSignal;
+  /** Milliseconds to wait for the SUBACK. Default: the client's `timeout`. */
   timeout?: number;
 }
 
+/** One topic filter's outcome in a SUBACK. */
 export interface SubscribeResult {
+  /** The topic filter this result is for. */
   topic: string;
   /** Granted QoS (0–2) or a failure reason code (≥ 0x80, MQTT 5 §3.9.3). */
   reasonCode: number;
@@ -128,53 +158,84 @@ export interface SubscribeResult {
   qos: QoS | undefined;
 }
 
+/** Options of `client.unsubscribe()`. */
 export interface UnsubscribeOptions {
+  /** MQTT 5 user properties sent in UNSUBSCRIBE. */
   userProperties?: Array<[string, string]>;
+  /** Aborts waiting for the UNSUBACK. */
   signal?: AbortSignal;
+  /** Milliseconds to wait for the UNSUBACK. Default: the client's `timeout`. */
   timeout?: number;
 }
 
+/** Options of `client.publish()`. */
 export interface PublishOptions {
+  /** 0 at most once, 1 at least once, 2 exactly once. Default 0. */
   qos?: QoS;
+  /** Ask the broker to keep this as the topic's retained message. Default false. */
   retain?: boolean;
+  /** MQTT 5 message properties (content type, expiry, response topic, user properties, …). */
   properties?: MessageProperties;
+  /** Stops waiting (the promise rejects with `MQTT_ABORTED`); a flow already started completes. */
   signal?: AbortSignal;
   /** Ms until the returned promise rejects (the QoS flow itself still completes). */
   timeout?: number;
 }
 
+/** What `publish()` resolves to once the QoS flow completes. */
 export interface PublishResult {
   /** 0 for QoS 0; PUBACK/PUBREC reason code otherwise (below 0x80: success). */
   reasonCode: number;
+  /** The packet identifier used (QoS 1 and 2), else undefined. */
   messageId: number | undefined;
+  /** PUBACK/PUBREC properties (MQTT 5), when the broker sent any. */
   properties?: Properties;
 }
 
+/** Options of `client.request()`: a publish that waits for the matching response (MQTT 5). */
 export interface RequestOptions extends PublishOptions {
   /** Where the responder should answer (default: a per-client response topic the client
    * subscribes to itself; a topic given here must already be subscribed by the caller). */
   responseTopic?: string;
 }
 
+/** Options of `client.disconnect()`. */
 export interface DisconnectOptions {
   /** MQTT 5 reason code (default 0; 4 = disconnect with will message). */
   reasonCode?: number;
   /** MQTT 5: change the session expiry on the way out. */
   sessionExpiryInterval?: number;
+  /** MQTT 5 reason string: a human-readable note for the broker's log. */
   reasonString?: string;
+  /** MQTT 5 user properties sent in DISCONNECT. */
   userProperties?: Array<[string, string]>;
 }
 
+/** The events of `client.on(event, listener)` and the value each listener receives. */
 export interface MQTTClientEvents {
   /** Every successful CONNACK (first and reconnects). */
   connect: ConnectResult;
-  /** A reconnect attempt is scheduled. */
+  /**
+   * A reconnect attempt is scheduled.
+   *
+   * @property attempt - the attempt number, from 1.
+   * @property delay - milliseconds until the attempt.
+   */
   reconnect: { attempt: number; delay: number };
-  /** The connection was lost. */
+  /**
+   * The connection was lost.
+   *
+   * @property error - why, when known.
+   */
   offline: { error: Error | undefined };
   /** An asynchronous failure (connection loss, broker error, a handler that threw). */
   error: Error;
-  /** The broker sent DISCONNECT (MQTT 5). */
+  /**
+   * The broker sent DISCONNECT (MQTT 5).
+   *
+   * @property reasonCode - the broker's reason code (§3.14.2.1).
+   * @property properties - the DISCONNECT properties (reason string, server reference, …).
+   */
   disconnect: { reasonCode: number; properties: Properties };
   /** The client stopped for good (close(), disconnect(), or reconnection gave up). */
   close: undefined;

@@ -16,16 +16,23 @@ import type { QoS } from "./qos.js";
 
 /** An outgoing QoS 1/2 message waiting for its acknowledgement. */
 export interface StoredPublish {
+  /** The packet identifier of the flow. */
   packetId: number;
+  /** The topic name. */
   topic: string;
+  /** The payload bytes. */
   payload: Uint8Array;
+  /** 1 or 2. */
   qos: Exclude<QoS, 0>;
+  /** The RETAIN flag. */
   retain: boolean;
+  /** MQTT 5 PUBLISH properties. */
   properties?: Properties;
   /** "publish": waiting for PUBACK/PUBREC; "pubrel": PUBREC received, waiting for PUBCOMP. */
   state: "publish" | "pubrel";
 }
 
+/** What a store hands back on `load()`: the unfinished flows of the session. */
 export interface StoredSession {
   /** Outgoing flows in the order they started (resent in this order, §4.6). */
   outgoing: StoredPublish[];
@@ -33,6 +40,10 @@ export interface StoredSession {
   incoming: number[];
 }
 
+/**
+ * Where a client keeps its unfinished QoS 1/2 flows; implement it to keep them elsewhere
+ * (`MemoryStore` and `FileStore` are the two provided).
+ */
 export interface MQTTStore {
   /** Everything stored so far (called once, when the client connects for the first time). */
   load(): Promise<StoredSession> | StoredSession;
@@ -50,6 +61,7 @@ export interface MQTTStore {
   clear(): void;
   /** Makes every change so far durable (as durable as the store promises). */
   flush?(): void;
+  /** Flushes and releases what the store holds; called once by `client.close()`. */
   close(): Promise<void>;
 }
 
@@ -89,6 +101,7 @@ export class MemoryStore implements MQTTStore {
     this.incoming.clear();
   }
 
+  /** Nothing to release: the state goes with the process. */
   async close(): Promise<void> {}
 }
 

@@ -13,6 +13,16 @@ export function stripSharePrefix(filter: string): string {
   return slash < 0 ? filter : filter.slice(slash + 1);
 }
 
+/**
+ * Whether a topic name matches a topic filter (MQTT 5.0 §4.7): `+` one level, `#` the rest,
+ * `$share/group/` prefixes ignored, and `$`-topics never matched by a leading wildcard.
+ *
+ * @example
+ * ```ts
+ * topicMatches("sensors/+/temperature", "sensors/kitchen/temperature"); // true
+ * topicMatches("#", "$SYS/broker/uptime"); // false
+ * ```
+ */
 export function topicMatches(filter: string, topic: string): boolean {
   filter = stripSharePrefix(filter);
   if (filter === topic) return true;

@@ -10,8 +10,13 @@ import { type HeaderField, readHeaderSection } from "./header-lines.js";
 import { type Limits, limitExceeded } from "./limits.js";
 import { type PartHeaders, readPartHeaders } from "./part-headers.js";
 
+/** One node of a parsed message's MIME tree; offsets refer to the raw bytes that were parsed. */
 export interface MimePart {
+  /** The part's header fields in order, unfolded but not decoded. */
   fields: HeaderField[];
+  /**
+   * The part's MIME headers, read (`Content-Type` with its parameters, disposition, encoding, …).
+   */
   headers: PartHeaders;
   /** Offset of the part's first header byte in the raw message. */
   start: number;

@@ -9,6 +9,7 @@ import { limitExceeded, MAX_HEADER_FIELD } from "./limits.js";
 
 /** One header field as it appeared: name as written, value unfolded, RFC 2047 words untouched. */
 export interface HeaderField {
+  /** The field name as written (any case). */
   name: string;
   /** Unfolded value without the leading whitespace after the colon (UTF-8 per RFC 6532, else Latin-1). */
   value: string;

@@ -18,7 +18,9 @@ export type { HeaderField } from "./header-lines.js";
 export { decodeHeaderText } from "./header-text.js";
 export type { PartHeaders } from "./part-headers.js";
 
+/** What the parser gives besides the message: its raw header fields, MIME tree and bytes. */
 export interface ParsedMessage {
+  /** The message, as `MailMessage.parse()` returns it. */
   message: MailMessage;
   /** Every top-level header field in order, unfolded but not decoded (e.g. `Received`, `DKIM-Signature`). */
   fields: HeaderField[];
