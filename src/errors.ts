@@ -1,9 +1,11 @@
 /**
  * `mtaio/exceptions`: the error hierarchy of mtaio.
  *
- *   MTAIOError ← ProtocolError ← ASGIError ← HTTPError ← ValidationError
- *                              ← MQTTError
- *                              ← MailError ← SMTPError, IMAPError
+ * ```text
+ * MTAIOError ← ProtocolError ← ASGIError ← HTTPError ← ValidationError
+ *                            ← MQTTError
+ *                            ← MailError ← SMTPError, IMAPError
+ * ```
  *
  * Every error carries a stable, machine-readable `code` (UPPER_SNAKE, prefixed by area:
  * `ASGI_…`, `HTTP_…`, `MQTT_…`, `MAIL_…`, `SMTP_…`, `IMAP_…`) so callers branch on `code`,
