@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/http/run.ts [--duration 3] [--rounds 5] [--warmup 2]
  *       [--connections 50] [--only hello,routes,echo] [--servers raw,asgi-bare,...]
+ *       [--json bench/results/http.json]
  *
  * Each server runs in its own process pinned to CPU 0 (`taskset -c 0`); wrk runs pinned to
  * CPU 1. Each server gets `rounds` runs, interleaved with the others, and keeps its best.
@@ -16,6 +17,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs as parseCommandLine } from "node:util";
+import { writeResults } from "../results.js";
 import {
   ECHO_BODY,
   HELLO_TEXT,
@@ -40,6 +42,8 @@ const { values } = parseCommandLine({
     connections: { type: "string", default: "50" },
     only: { type: "string" },
     servers: { type: "string" },
+    /** Also write the results as JSON (bench/results.ts) for the charts. */
+    json: { type: "string" },
   },
 });
 const duration = Number(values.duration);
@@ -256,6 +260,8 @@ console.log(
   `wrk -t1 -c${connections}, ${warmup}s warm-up, best of ${rounds} × ${duration}s; server on CPU 0, wrk on CPU 1${hasTaskset ? "" : " (taskset missing: NOT pinned)"}; Node ${process.version}`,
 );
 const markdown: string[] = [];
+/** Per profile, each server's median per-round req/s ratio to raw (for --json). */
+const ratios: Record<string, Record<string, number>> = {};
 for (const profile of profiles) {
   console.log(`\n## ${PROFILE_LABELS[profile]}`);
   const results = await measureProfile(profile);
@@ -283,6 +289,10 @@ for (const profile of profiles) {
     }
     const ratio = base ? (result.rps / base.rps).toFixed(2) : "";
     const paired = base ? pairedRatio(result.roundRps, base.roundRps).toFixed(2) : "";
+    if (base) {
+      ratios[profile] ??= {};
+      (ratios[profile] as Record<string, number>)[label] = Number(paired);
+    }
     const rssRatio = base ? (result.rssMB / base.rssMB).toFixed(2) : "";
     const cpuRatio = base ? (result.cpuUs / base.cpuUs).toFixed(2) : "";
     table.push(
@@ -292,4 +302,18 @@ for (const profile of profiles) {
   markdown.push(table.join("\n"));
 }
 console.log(`\n${markdown.join("\n\n")}`);
+if (values.json) {
+  // The chart leaves out raw (it is the 1.0 line) and the diagnostic server.
+  const charted = servers.filter((s) => s.id !== "raw" && s.id !== "asgi-floor");
+  writeResults(values.json, {
+    protocol: "http",
+    title: "HTTP: requests per second against raw node:http",
+    metric: "req/s ÷ node:http, median of per-round ratios (higher is better)",
+    reference: "node:http",
+    scenarios: profiles.map((id) => ({ id, label: PROFILE_LABELS[id] })),
+    series: charted.map((s) => ({ id: s.label, label: s.label })),
+    ratios,
+    table: markdown.join("\n\n"),
+  });
+}
 console.log(`\n(total ${((Date.now() - started) / 1000).toFixed(0)} s)`);

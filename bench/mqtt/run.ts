@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/mqtt/run.ts [--rounds 2] [--scale 1] [--only qos0,qos1,qos2,inbound]
  *                             [--sizes 64,1024,16384] [--libraries mqtt.js,mtaio] [--profile DIR]
- *                             [--pin auto|off]
+ *                             [--pin auto|off] [--json bench/results/mqtt.json]
  *
  * Starts Mosquitto from a temp config on a free loopback port, then runs every scenario for
  * 64 B, 1 KiB and 16 KiB payloads, each measurement in a fresh Node process (worker.ts):
@@ -27,6 +27,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { encodePacket, PacketDecoder } from "../../src/mqtt/codec/index.js";
 import { freePort, startProcess, tempDir, waitForPort } from "../../test/servers/common.js";
+import { writeResults } from "../results.js";
 import type { LibraryName } from "./libraries.js";
 import type { Scenario, WorkerResult } from "./worker.js";
 
@@ -43,6 +44,8 @@ const SIZE_LIST = option("sizes", "64,1024,16384").split(",").map(Number);
 /** `--profile DIR` writes a V8 CPU profile of every worker into DIR (open in Chrome DevTools). */
 const PROFILE_DIR = option("profile", "");
 const PIN = option("pin", "auto");
+/** `--json PATH` also writes the results as JSON (bench/results.ts) for the charts. */
+const JSON_PATH = option("json", "");
 
 /** taskset arguments for the broker and for the client side, or undefined when not pinning. */
 function choosePinning(): { broker: string[]; client: string[] } | undefined {
@@ -294,6 +297,39 @@ async function main(): Promise<void> {
     }
   }
   console.log(lines.join("\n"));
+  if (JSON_PATH) writeJson(best, lines.join("\n"));
+}
+
+/** mtaio's throughput and CPU per message, each as a ratio to MQTT.js (higher: mtaio better). */
+function writeJson(best: Map<string, WorkerResult>, table: string): void {
+  const scenarios: Array<{ id: string; label: string }> = [];
+  const ratios: Record<string, Record<string, number>> = {};
+  for (const scenario of ONLY.filter((s) => s !== "soak")) {
+    for (const size of SIZE_LIST) {
+      const a = best.get(`${scenario}/${size}/mqtt.js`);
+      const b = best.get(`${scenario}/${size}/mtaio`);
+      if (!a || !b) continue;
+      const id = `${scenario} ${sizeLabel(size)}`;
+      scenarios.push({ id, label: id });
+      ratios[id] = {
+        rate: Number((rate(b) / rate(a)).toFixed(2)),
+        cpu: Number((cpuPerMessage(a) / cpuPerMessage(b)).toFixed(2)),
+      };
+    }
+  }
+  writeResults(JSON_PATH, {
+    protocol: "mqtt",
+    title: "MQTT: mtaio against MQTT.js through one Mosquitto",
+    metric: "mtaio ÷ MQTT.js (higher is better for mtaio)",
+    reference: "MQTT.js",
+    scenarios,
+    series: [
+      { id: "rate", label: "messages/s" },
+      { id: "cpu", label: "CPU per message (MQTT.js ÷ mtaio)" },
+    ],
+    ratios,
+    table,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 /**
  * SMTP benchmark: mtaio vs nodemailer against the same Postfix smtp-sink, in one invocation.
  *   node --import tsx bench/smtp/run.ts [--count 1000] [--big-mb 100] [--rounds 3] [--warmup 1]
+ *       [--json bench/results/smtp.json]
  * Scenarios: `one` (N messages one after another over one connection), `pool` (N messages over
  * 5 connections), `big` (one message with a big attachment, streamed from a file).
  * Each (library, scenario) runs in a fresh process; the best of --rounds runs is reported.
@@ -14,6 +15,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { tempDir } from "../../test/servers/common.js";
 import { startSmtpSink } from "../../test/servers/smtp-sink.js";
+import { writeResults } from "../results.js";
 
 interface Result {
   messages: number;
@@ -32,6 +34,9 @@ const count = option("count", 1000);
 const bigMB = option("big-mb", 100);
 const rounds = option("rounds", 3);
 const warmup = option("warmup", 1);
+/** `--json PATH` also writes the results as JSON (bench/results.ts) for the charts. */
+const jsonIndex = args.indexOf("--json");
+const jsonPath = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
 
 const dir = await tempDir("smtp-bench");
 const bigFile = join(dir.path, "big.bin");
@@ -85,6 +90,8 @@ function rate(r: Result): string {
 
 const rows: string[] = [];
 const summary: string[] = [];
+const scenarios: Array<{ id: string; label: string }> = [];
+const ratios: Record<string, Record<string, number>> = {};
 try {
   for (const scenario of ["one", "pool", "big"]) {
     const m = best("mtaio", scenario);
@@ -93,7 +100,7 @@ try {
       one: `${count} msgs, 1 connection`,
       pool: `${count} msgs, 5 connections`,
       big: `1 msg, ${bigMB} MB attachment`,
-    }[scenario];
+    }[scenario] as string;
     for (const [name, r] of [
       ["mtaio", m],
       ["nodemailer", n],
@@ -102,6 +109,11 @@ try {
         `| ${label} | ${name} | ${rate(r)} | ${r.wallMs.toFixed(0)} | ${(r.cpuMs / r.messages).toFixed(3)} | ${r.peakRssMB.toFixed(0)} | ${(r.peakRssMB - r.baselineRssMB).toFixed(1)} |`,
       );
     }
+    scenarios.push({ id: scenario, label });
+    ratios[scenario] = {
+      speed: Number((n.wallMs / m.wallMs).toFixed(2)),
+      cpu: Number((n.cpuMs / m.cpuMs).toFixed(2)),
+    };
     summary.push(
       `${label}: mtaio/nodemailer speed ×${(n.wallMs / m.wallMs).toFixed(2)}, CPU per message ×${(n.cpuMs / m.cpuMs).toFixed(2)} less` +
         (scenario === "big"
@@ -124,3 +136,20 @@ console.log("|---|---|---:|---:|---:|---:|---:|");
 for (const row of rows) console.log(row);
 console.log("");
 for (const line of summary) console.log(`- ${line}`);
+if (jsonPath) {
+  const header =
+    "| scenario | library | msgs/s | wall ms | CPU ms/msg | peak RSS MB | RSS added during run MB |";
+  writeResults(jsonPath, {
+    protocol: "smtp",
+    title: "SMTP: mtaio against nodemailer, to one smtp-sink",
+    metric: "mtaio ÷ nodemailer (higher is better for mtaio)",
+    reference: "nodemailer",
+    scenarios,
+    series: [
+      { id: "speed", label: "speed (nodemailer time ÷ mtaio time)" },
+      { id: "cpu", label: "CPU (nodemailer ÷ mtaio)" },
+    ],
+    ratios,
+    table: [header, "|---|---|---:|---:|---:|---:|---:|", ...rows].join("\n"),
+  });
+}
