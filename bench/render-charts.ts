@@ -11,12 +11,15 @@ import { join } from "node:path";
 import type { BenchResults } from "./results.js";
 
 const WIDTH = 760;
-const LABEL_WIDTH = 250;
+const LABEL_WIDTH = 230;
+/** Characters of a scenario label per line (labels wrap at spaces onto two lines). */
+const LABEL_CHARS = 34;
 const RIGHT_MARGIN = 60;
 const BAR_HEIGHT = 14;
 const BAR_GAP = 3;
 const GROUP_GAP = 14;
-const TOP = 92;
+/** Where the legend starts; the plot starts below its last row. */
+const LEGEND_TOP = 66;
 const COLOURS = ["#2f6fb0", "#e07b28", "#3a9a5b", "#b8463f", "#7d5ba6", "#8a6d3b"];
 
 function escapeXml(text: string): string {
@@ -29,6 +32,20 @@ function escapeXml(text: string): string {
 
 function text(x: number, y: number, content: string, attributes = ""): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attributes}>${escapeXml(content)}</text>`;
+}
+
+/** Splits `label` at spaces into lines of at most `width` characters (a longer word stays whole). */
+function wrap(label: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of label.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }
 
 /** The axis end: the largest ratio with some room, at least 1.25, on a 0.25 step. */
@@ -44,12 +61,32 @@ export function renderChart(results: BenchResults): string {
   const plotWidth = WIDTH - LABEL_WIDTH - RIGHT_MARGIN;
   const max = axisMax(results);
   const x = (ratio: number) => LABEL_WIDTH + (Math.min(ratio, max) / max) * plotWidth;
+  // Legend entries flow left to right and wrap onto further rows.
+  const legend: Array<{ x: number; y: number; label: string; colour: string }> = [];
+  let legendX = 12;
+  let legendY = LEGEND_TOP;
+  results.series.forEach((series, i) => {
+    const width = 24 + series.label.length * 6.2;
+    if (legendX > 12 && legendX + width > WIDTH - 12) {
+      legendX = 12;
+      legendY += 16;
+    }
+    legend.push({
+      x: legendX,
+      y: legendY,
+      label: series.label,
+      colour: COLOURS[i % COLOURS.length] as string,
+    });
+    legendX += width;
+  });
+  const TOP = legendY + 30;
   const groupHeight = results.series.length * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP;
   const plotHeight = results.scenarios.length * groupHeight;
   const height = TOP + plotHeight + 40;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12">`,
+    `<title>${escapeXml(`${results.title}, ${results.date}, commit ${results.commit}`)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
     text(12, 22, results.title, 'font-size="16" font-weight="600" fill="#222"'),
     text(12, 40, results.metric, 'fill="#444"'),
@@ -60,16 +97,12 @@ export function renderChart(results: BenchResults): string {
       'fill="#777" font-size="11"',
     ),
   );
-  // Legend.
-  let legendX = 12;
-  results.series.forEach((series, i) => {
-    const colour = COLOURS[i % COLOURS.length] as string;
+  for (const entry of legend) {
     parts.push(
-      `<rect x="${legendX}" y="66" width="10" height="10" fill="${colour}"/>`,
-      text(legendX + 14, 75, series.label, 'fill="#333" font-size="11"'),
+      `<rect x="${entry.x.toFixed(1)}" y="${entry.y}" width="10" height="10" fill="${entry.colour}"/>`,
+      text(entry.x + 14, entry.y + 9, entry.label, 'fill="#333" font-size="11"'),
     );
-    legendX += 24 + series.label.length * 6.2;
-  });
+  }
   // Grid lines every 0.25 (labelled every 0.5), and the reference at 1.0.
   for (let tick = 0; tick <= max + 1e-9; tick += 0.25) {
     const major = Math.abs(tick * 2 - Math.round(tick * 2)) < 1e-9;
@@ -100,7 +133,11 @@ export function renderChart(results: BenchResults): string {
   results.scenarios.forEach((scenario, g) => {
     const groupTop = TOP + g * groupHeight;
     const middle = groupTop + (results.series.length * (BAR_HEIGHT + BAR_GAP)) / 2 + 4;
-    parts.push(text(LABEL_WIDTH - 10, middle, scenario.label, 'fill="#222" text-anchor="end"'));
+    const lines = wrap(scenario.label, LABEL_CHARS);
+    lines.forEach((line, n) => {
+      const y = middle + (n - (lines.length - 1) / 2) * 14;
+      parts.push(text(LABEL_WIDTH - 10, y, line, 'fill="#222" text-anchor="end"'));
+    });
     results.series.forEach((series, i) => {
       const y = groupTop + i * (BAR_HEIGHT + BAR_GAP);
       const value = results.ratios[scenario.id]?.[series.id];

@@ -14,7 +14,7 @@ export interface BenchResults {
   title: string;
   /** ISO time the run ended. */
   date: string;
-  /** `git rev-parse --short HEAD` of the measured tree ("+dirty" when it had changes). */
+  /** `git rev-parse --short HEAD` of the measured tree ("+dirty" when its code had changes). */
   commit: string;
   node: string;
   machine: string;
@@ -43,7 +43,9 @@ export function currentCommit(): string {
         encoding: "utf8",
       },
     );
-    return `${commit.trim()}${dirty.trim() ? "+dirty" : ""}`;
+    // Notes in Markdown do not change what is measured.
+    const changed = dirty.split("\n").filter((line) => line.trim() && !line.endsWith(".md"));
+    return `${commit.trim()}${changed.length > 0 ? "+dirty" : ""}`;
   } catch {
     return "unknown";
   }

@@ -64,6 +64,10 @@ describe("npm pack", { skip: built ? false : "dist/ not built (npm run build)" }
       .filter((path) => path.startsWith("dist/") && path.endsWith(".js"))
       .map((path) => `src/${path.slice("dist/".length, -".js".length)}.ts`)
       .filter((source) => !existsSync(new URL(source, `file://${root}`)));
-    assert.deepEqual(stale, [], "dist/ holds files whose source is gone: delete dist/ and run npm run build");
+    assert.deepEqual(
+      stale,
+      [],
+      "dist/ holds files whose source is gone: delete dist/ and run npm run build",
+    );
   });
 });
