@@ -38,6 +38,16 @@ export interface MTAIOErrorOptions {
 /**
  * The root of every error mtaio raises: a stable `code` to branch on, a message a person
  * can act on, and `cause` when it wraps another error.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.connect("mqtt://broker.local");
+ * } catch (error) {
+ *   if (error instanceof MTAIOError) console.error(error.code, error.message, error.cause);
+ *   else throw error;
+ * }
+ * ```
  */
 export class MTAIOError extends Error {
   /** Stable machine-readable identifier of the failure, e.g. `MQTT_MALFORMED_PACKET`. */
@@ -54,14 +64,28 @@ export class MTAIOError extends Error {
   }
 }
 
-/** A failure of a network protocol: malformed input, a peer breaking the rules, a timeout. */
+/**
+ * A failure of a network protocol: malformed input, a peer breaking the rules, a timeout.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ProtocolError) scheduleRetry(); // any protocol's failure
+ * ```
+ */
 export class ProtocolError extends MTAIOError {
   constructor(message: string, options: MTAIOErrorOptions = {}) {
     super(message, { code: "PROTOCOL_ERROR", ...options });
   }
 }
 
-/** A failure in the ASGI server or framework (bad app behaviour, bad response headers, …). */
+/**
+ * A failure in the ASGI server or framework (bad app behaviour, bad response headers, …).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof ASGIError && error.code === "ASGI_INVALID_ROUTE") fixTheTemplate();
+ * ```
+ */
 export class ASGIError extends ProtocolError {
   constructor(message: string, options: MTAIOErrorOptions = {}) {
     super(message, { code: "ASGI_ERROR", ...options });
@@ -76,6 +100,16 @@ export interface HTTPErrorOptions extends MTAIOErrorOptions {
 /**
  * Raised by handlers to answer with an HTTP error. `detail` is sent to the client as
  * `{"detail": …}`, so it must not contain anything private.
+ *
+ * @example
+ * ```ts
+ * router.get("/admin", (request) => {
+ *   if (!request.headers.authorization) {
+ *     throw new HTTPError(401, "Sign in first", { headers: { "www-authenticate": "Bearer" } });
+ *   }
+ *   return Response.json({ ok: true });
+ * });
+ * ```
  */
 export class HTTPError extends ASGIError {
   /** The HTTP status the framework answers with. */
@@ -94,7 +128,15 @@ export class HTTPError extends ASGIError {
   }
 }
 
-/** Invalid input from the client (400 unless another 4xx status is given). */
+/**
+ * Invalid input from the client (400 unless another 4xx status is given).
+ *
+ * @example
+ * ```ts
+ * const body = (await request.json()) as { name?: unknown };
+ * if (typeof body.name !== "string") throw new ValidationError({ name: "a string is required" });
+ * ```
+ */
 export class ValidationError extends HTTPError {
   constructor(
     detail: unknown = "Validation failed",
@@ -105,7 +147,18 @@ export class ValidationError extends HTTPError {
   }
 }
 
-/** An MQTT failure; `reasonCode` is the MQTT 5 reason code (or 3.1.1 return code) when there is one. */
+/**
+ * An MQTT failure; `reasonCode` is the MQTT 5 reason code (or 3.1.1 return code) when there is one.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.publish("a/b", "x", { qos: QoS.AT_LEAST_ONCE });
+ * } catch (error) {
+ *   if (error instanceof MQTTError && error.reasonCode === 0x87) console.error("not authorized");
+ * }
+ * ```
+ */
 export class MQTTError extends ProtocolError {
   /** The MQTT 5 reason code, or the 3.1.1 CONNACK return code, when the broker gave one. */
   readonly reasonCode: number | undefined;
@@ -116,7 +169,14 @@ export class MQTTError extends ProtocolError {
   }
 }
 
-/** A mail failure (MIME composition or parsing, SMTP, IMAP). */
+/**
+ * A mail failure (MIME composition or parsing, SMTP, IMAP).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof MailError && error.code === "MAIL_HEADER_INJECTION") rejectInput();
+ * ```
+ */
 export class MailError extends ProtocolError {
   constructor(message: string, options: MTAIOErrorOptions = {}) {
     super(message, { code: "MAIL_ERROR", ...options });
@@ -135,6 +195,15 @@ export interface SMTPErrorOptions extends MTAIOErrorOptions {
 /**
  * An SMTP failure: a refused command, a broken reply, a timeout or a lost connection. When the
  * server answered, `replyCode`, `enhancedStatus` and `response` say what it said.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await smtp.sendMessage(message);
+ * } catch (error) {
+ *   if (error instanceof SMTPError && error.replyCode === 552) console.error("too large");
+ * }
+ * ```
  */
 export class SMTPError extends MailError {
   /** The three-digit reply code, when the server answered. */
@@ -162,6 +231,11 @@ export interface IMAPErrorOptions extends MTAIOErrorOptions {
 /**
  * An IMAP failure: a `NO`/`BAD`/`BYE` response, a broken response, a timeout or a lost
  * connection.
+ *
+ * @example
+ * ```ts
+ * if (error instanceof IMAPError && error.status === "NO") console.error(error.response);
+ * ```
  */
 export class IMAPError extends MailError {
   /** The server's response line, when there is one. */

@@ -48,6 +48,13 @@ function printable(text: string): string {
 /**
  * The framework's application. Subclass it and override `handleRequest`, or `include()`
  * routers and keep the default dispatch. `app.asgi` is the ASGI callable for `serve()`.
+ *
+ * @example
+ * ```ts
+ * const app = new ASGIApplication({ maxBodySize: 64 * 1024 });
+ * app.include(new Router().get("/", () => Response.json({ hello: "world" })));
+ * await serve(app, { port: 8000 });
+ * ```
  */
 export class ASGIApplication {
   private readonly routers: Router[] = [];

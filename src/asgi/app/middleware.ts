@@ -3,6 +3,21 @@ import type { ASGIApp, Receive, Scope, Send } from "../types.js";
 /**
  * Base class of middleware: `this.app` is the next ASGI callable (the reference's `self.app`)
  * and `call()` is the reference's `__call__`. The default `call` passes everything through.
+ *
+ * @example
+ * ```ts
+ * class RequestId extends ASGIMiddleware<{ header: string }> {
+ *   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
+ *     await this.app(scope, receive, (event) => {
+ *       if (event.type === "http.response.start") {
+ *         (event.headers ??= []).push([this.options.header, crypto.randomUUID()]);
+ *       }
+ *       return send(event);
+ *     });
+ *   }
+ * }
+ * app.addMiddleware(RequestId, { header: "x-request-id" });
+ * ```
  */
 export class ASGIMiddleware<Options = Record<string, unknown>> {
   /** The next ASGI callable in the stack (the application, or the next middleware). */

@@ -157,6 +157,16 @@ const NO_PARAMS: Record<string, string | number> = Object.freeze(
 /**
  * An incoming HTTP request over an ASGI `http` scope. Nothing is parsed up front: headers,
  * query and cookies are built on first access, and the body is read only when asked for.
+ *
+ * @example
+ * ```ts
+ * router.post("/items", async (request) => {
+ *   const item = (await request.json()) as { name: string };
+ *   const page = Number(request.query.page ?? "1");
+ *   const token = request.headers.authorization ?? request.cookies.session;
+ *   return Response.json({ item, page, signedIn: token !== undefined }, 201);
+ * });
+ * ```
  */
 export class Request {
   /** The ASGI `http` scope this request wraps (method, path, headers, client, `state`, …). */

@@ -55,6 +55,13 @@ function checkHeader(name: string, value: string): void {
  * `setCookie` check their arguments; the framework's own constant headers are never checked.
  * Code that reaches into `response.headers` may have changed it, so the record is checked
  * again by `send()` only if `headers` was ever read or assigned.
+ *
+ * @example
+ * ```ts
+ * const response = new Response("<p>hi</p>", 200, { "content-type": "text/html" });
+ * response.appendHeader("vary", "accept-language");
+ * response.setCookie("seen", "1", { httpOnly: true, sameSite: "Lax" });
+ * ```
  */
 export class Response {
   /** The HTTP status code (default 200); may be changed until the response is sent. */

@@ -180,7 +180,17 @@ function templateSegments(template: string): string[] {
   return template.split("/").slice(1);
 }
 
-/** A router on a segment tree (no regular expressions): static segments beat parameters. */
+/**
+ * A router on a segment tree (no regular expressions): static segments beat parameters.
+ *
+ * @example
+ * ```ts
+ * const router = new Router()
+ *   .get("/users/{id:int}", (_request, { id }) => Response.json({ id }), { name: "user" })
+ *   .get("/files/{path:path}", (_request, { path }) => Response.text(path));
+ * app.include(router, { prefix: "/api" }); // GET /api/users/7 → {"id":7}
+ * ```
+ */
 export class Router {
   private readonly root = new Node();
   private readonly named = new Map<string, string>();

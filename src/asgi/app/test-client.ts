@@ -47,6 +47,15 @@ export interface TestResponse {
 /**
  * Calls an ASGI app in-process, without a socket. `start()` / `close()` (or `await using`)
  * run the lifespan protocol around the requests.
+ *
+ * @example
+ * ```ts
+ * await using client = new TestClient(app);
+ * await client.start(); // lifespan startup
+ * const response = await client.get("/users/7");
+ * assert.equal(response.status, 200);
+ * assert.deepEqual(response.json(), { id: 7 });
+ * ```
  */
 export class TestClient {
   /** The ASGI callable under test (an `ASGIApplication`'s `asgi`). */

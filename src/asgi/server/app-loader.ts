@@ -14,6 +14,13 @@ export interface ASGIAppProvider {
 /**
  * An ASGI callable from a value: an `ASGIApplication` instance (anything with an `asgi`
  * function) gives its `asgi`, a function is taken as the callable itself.
+ *
+ * @example
+ * ```ts
+ * toASGIApp(new ASGIApplication()); // its bound `asgi` callable
+ * toASGIApp(async (scope, receive, send) => {}); // the function itself
+ * toASGIApp(42); // null
+ * ```
  */
 export function toASGIApp(value: unknown): ASGIApp | null {
   if (value !== null && (typeof value === "object" || typeof value === "function")) {
@@ -29,6 +36,12 @@ export function toASGIApp(value: unknown): ASGIApp | null {
  * Imports a module and returns its app as an ASGI callable: `./app.js` takes the default
  * export, else the export named `app`; `./app.js:api` (uvicorn's `module:attribute`) takes the
  * export named `api`.
+ *
+ * @example
+ * ```ts
+ * const asgi = await loadApp("./dist/app.js:api"); // the export named `api`
+ * await serve(asgi, { port: 8000 });
+ * ```
  */
 export async function loadApp(specifier: string): Promise<ASGIApp> {
   const named = /^(.+):([A-Za-z_$][\w$]*)$/.exec(specifier);

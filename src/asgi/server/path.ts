@@ -30,6 +30,12 @@ export function isPlainPathText(raw: string): boolean {
  * Decodes percent-escapes in `raw` (a latin1 string: one char per wire byte) and reads the
  * bytes as UTF-8. Returns `null` for malformed input: a `%` not followed by two hex digits, or
  * bytes that are not valid UTF-8 — the server answers 400 before the app runs.
+ *
+ * @example
+ * ```ts
+ * decodePathSegment("caf%C3%A9"); // "café"
+ * decodePathSegment("%zz"); // null: the server answers 400
+ * ```
  */
 export function decodePathSegment(raw: string): string | null {
   if (isPlainPathText(raw)) return raw;

@@ -14,6 +14,13 @@ import { resolveOptions, type ServeOptions, type ServerHandle } from "./options.
  *
  * With `workers` > 1 the calling script runs again in each worker (node:cluster): there
  * `serve()` serves the app; in the primary it only supervises the workers.
+ *
+ * @example
+ * ```ts
+ * const server = await serve(app, { host: "0.0.0.0", port: 8000, workers: "auto" });
+ * console.log(`listening on ${server.url}`);
+ * process.once("SIGTERM", () => void server.close());
+ * ```
  */
 export async function serve(
   app: ASGIApp | ASGIAppProvider,

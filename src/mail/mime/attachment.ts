@@ -4,6 +4,18 @@ import { checkContent, contentChunks, fileChunks, isOneShot } from "./content-so
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import type { AttachmentContent, AttachmentInit } from "./types.js";
 
+/**
+ * A file or inline image of a `MailMessage`: in-memory content, a stream, or a path read at render
+ * time.
+ *
+ * @example
+ * ```ts
+ * new Attachment({ filename: "report.csv", content: "a,b\n1,2\n", contentType: "text/csv" });
+ * new Attachment({ filename: "logo.png", content: png, contentType: "image/png", contentId: "logo"
+ * });
+ * Attachment.fromPath("./invoice.pdf", { contentType: "application/pdf" }); // read at render
+ * ```
+ */
 export class Attachment {
   /** File name shown to the recipient; `""` when the part has none. */
   filename: string;

@@ -45,6 +45,19 @@ export interface LoginOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * An SMTP client (RFC 5321) on one connection: STARTTLS required by default, AUTH, pipelining, and
+ * sends queued one transaction at a time.
+ *
+ * @example
+ * ```ts
+ * await using smtp = new AsyncSMTPClient();
+ * await smtp.connect("smtp.example.com", 587); // STARTTLS, required
+ * await smtp.login("user@example.com", password);
+ * const result = await smtp.sendMessage(message);
+ * console.log(result.accepted, result.rejected, result.messageId);
+ * ```
+ */
 export class AsyncSMTPClient implements SMTPSender {
   #session: Session | undefined;
   #sessionOptions: SessionOptions | undefined;

@@ -39,6 +39,21 @@ interface Slot {
   busy: boolean;
 }
 
+/**
+ * Several `AsyncSMTPClient` connections to one server, opened lazily and shared by concurrent
+ * sends, with an optional rate limit.
+ *
+ * @example
+ * ```ts
+ * await using pool = new SMTPPool({
+ *   host: "smtp.example.com",
+ *   connections: 3,
+ *   rateLimit: { messages: 10, intervalMs: 1000 },
+ *   auth: { user: "user@example.com", password },
+ * });
+ * await Promise.all(messages.map((message) => pool.sendMessage(message)));
+ * ```
+ */
 export class SMTPPool implements SMTPSender {
   readonly #options: SMTPPoolOptions;
   readonly #slots: Slot[];

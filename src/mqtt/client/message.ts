@@ -43,7 +43,17 @@ export interface MQTTMessageInit {
 const utf8 = new TextDecoder("utf-8");
 const EMPTY = new Uint8Array(0);
 
-/** An application message, sent or received. */
+/**
+ * An application message, sent or received.
+ *
+ * @example
+ * ```ts
+ * for await (const message of client.messages("orders/#")) {
+ *   const order = message.json<{ id: string }>();
+ *   console.log(message.topic, message.qos, message.retain, order.id);
+ * }
+ * ```
+ */
 export class MQTTMessage {
   /** The topic the message was published to. */
   readonly topic: string;

@@ -1,4 +1,11 @@
-/** MQTT Quality of Service levels (MQTT 5.0 §4.3, MQTT 3.1.1 §4.3). */
+/**
+ * MQTT Quality of Service levels (MQTT 5.0 §4.3, MQTT 3.1.1 §4.3).
+ *
+ * @example
+ * ```ts
+ * await client.publish("alerts/fire", "1", { qos: QoS.EXACTLY_ONCE });
+ * ```
+ */
 export const QoS = {
   /** Fire and forget: delivered at most once, no acknowledgement (§4.3.1). */
   AT_MOST_ONCE: 0,

@@ -65,7 +65,14 @@ export interface MQTTStore {
   close(): Promise<void>;
 }
 
-/** The default: state lives as long as the process (and survives reconnects). */
+/**
+ * The default: state lives as long as the process (and survives reconnects).
+ *
+ * @example
+ * ```ts
+ * const client = new MQTTClient({ store: new MemoryStore() }); // the default
+ * ```
+ */
 export class MemoryStore implements MQTTStore {
   private readonly outgoing = new Map<number, StoredPublish>();
   private readonly incoming = new Set<number>();

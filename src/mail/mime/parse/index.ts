@@ -33,7 +33,16 @@ export interface ParsedMessage {
 /** Header fields of messages that came from the parser (weakly held: no leak). */
 const parsedFields = new WeakMap<MailMessage, readonly HeaderField[]>();
 
-/** The raw header fields of a message returned by `MailMessage.parse`, or undefined for others. */
+/**
+ * The raw header fields of a message returned by `MailMessage.parse`, or undefined for others.
+ *
+ * @example
+ * ```ts
+ * const message = MailMessage.parse(raw);
+ * const received = headerFields(message)?.filter((field) => field.name.toLowerCase() ===
+ * "received");
+ * ```
+ */
 export function headerFields(message: MailMessage): readonly HeaderField[] | undefined {
   return parsedFields.get(message);
 }
@@ -48,7 +57,15 @@ function toBuffer(raw: Uint8Array | string, maxSize: number): Buffer {
   throw mimeError(MIME_ERROR_CODES.parse, "MailMessage.parse needs a Uint8Array or a string");
 }
 
-/** Parses a whole message. */
+/**
+ * Parses a whole message.
+ *
+ * @example
+ * ```ts
+ * const { message, fields, root } = parseMessage(raw, { maxSize: 10 * 1024 * 1024 });
+ * console.log(message.subject, fields.length, root.headers);
+ * ```
+ */
 export function parseMessage(raw: Uint8Array | string, options?: ParseOptions): ParsedMessage {
   const limits = resolveLimits(options);
   const buf = toBuffer(raw, limits.maxSize);
