@@ -59,8 +59,10 @@ const result = spawnSync(process.execPath, [typedocBin, "--out", out], {
 let status = result.status ?? 1;
 if (status !== 0) {
   console.error(
-    "✖ TypeDoc failed (warnings count as errors): give every exported name, member and option " +
-      "a /** doc comment */ (see the warnings above), then run `npm run docs`.",
+    "✖ TypeDoc failed (warnings count as errors). Fix what the warnings above name: an " +
+      "exported name, member or option without a /** doc comment */, or a type the public API " +
+      "uses but does not export (export it, or list it in typedoc.json intentionallyNotExported); " +
+      "then run `npm run docs` and commit docs/api/.",
   );
 } else if (check) {
   const changed = differences(out, committed);
