@@ -498,6 +498,25 @@ describe("AsyncSMTPClient against a scripted server", () => {
     });
     assert.deepEqual(calls, [false, true]);
   });
+
+  it("falls back to OAUTHBEARER (RFC 7628) with host and port when XOAUTH2 is not offered", async () => {
+    let port = 0;
+    const server = await serve(async (peer) => {
+      await greet(peer, ["AUTH OAUTHBEARER PLAIN"]);
+      const [verb, mechanism, initial] = (await peer.line()).split(" ");
+      assert.equal(`${verb} ${mechanism}`, "AUTH OAUTHBEARER");
+      const expected = `n,a=me@example.com,\u0001host=127.0.0.1\u0001port=${port}\u0001auth=Bearer tok\u0001\u0001`;
+      peer.send(
+        Buffer.from(initial, "base64").toString() === expected ? "235 ok\r\n" : "535 no\r\n",
+      );
+      await peer.line().catch(() => "");
+    });
+    port = server.port;
+    await using client = new AsyncSMTPClient();
+    await client.connect("127.0.0.1", server.port, { ...plain, allowPlaintextAuth: true });
+    await client.loginOAuth2("me@example.com", "tok");
+    assert.equal(client.username, "me@example.com");
+  });
 });
 
 describe("AsyncSMTPClient against random server bytes (fuzz)", () => {
