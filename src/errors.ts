@@ -123,15 +123,19 @@ export interface IMAPErrorOptions extends MTAIOErrorOptions {
   response?: string;
   /** `NO`, `BAD` or `BYE` when the server said so. */
   status?: string;
+  /** The response code in brackets (`TRYCREATE`, `AUTHENTICATIONFAILED`, …), when there was one. */
+  responseCode?: string;
 }
 
 export class IMAPError extends MailError {
   readonly response: string | undefined;
   readonly status: string | undefined;
+  readonly responseCode: string | undefined;
 
   constructor(message: string, options: IMAPErrorOptions = {}) {
     super(message, { code: "IMAP_ERROR", ...options });
     this.response = options.response;
     this.status = options.status;
+    this.responseCode = options.responseCode;
   }
 }

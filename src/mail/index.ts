@@ -1,3 +1,4 @@
 /** `mtaio/protocols/mail`: MIME (MailMessage, Attachment) and the SMTP and IMAP clients. */
 export * from "./mime/index.js";
 export * from "./smtp/index.js";
+export * from "./imap/index.js";

@@ -1,0 +1,446 @@
+/**
+ * One IMAP connection's command pipeline: tags, writing commands (with synchronizing
+ * literals), routing untagged responses to the command that asked for them or to the
+ * mailbox-state listener, and failing every waiting command when the connection ends.
+ *
+ * Pipelining follows RFC 9051 §5.5: commands are sent without waiting for earlier tagged
+ * answers, except that a command is held back while an in-flight command collects the same
+ * kind of untagged response (two SEARCHes would be ambiguous), and an exclusive command
+ * (SELECT, IDLE, AUTHENTICATE, STARTTLS, LOGOUT, …) waits for the pipeline to drain and
+ * blocks it until its own answer. The client only addresses messages by UID, so EXPUNGEs
+ * arriving mid-pipeline cannot shift what a later command refers to.
+ */
+import type { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import type { IMAPError } from "../../errors.js";
+import { type MailSocket, type MailTLSOptions, upgradeToTLS } from "../net/index.js";
+import {
+  type CommandPart,
+  type IMAPParserLimits,
+  type IMAPResponse,
+  type LiteralChunkSink,
+  type LiteralStreamInfo,
+  ResponseParser,
+  type ResponseCode,
+} from "./codec/index.js";
+import { imapError, imapNetError, statusError } from "./errors.js";
+
+type Kind = IMAPResponse["kind"];
+
+/** The tagged OK that completed a command. */
+export interface CommandResult {
+  code: ResponseCode | undefined;
+  text: string;
+}
+
+export interface CommandSpec {
+  /** The command itself, e.g. "UID FETCH"; named in errors, never with its arguments. */
+  name: string;
+  /** Arguments after the name (text parts are sent as they are, literals as literals). */
+  args?: CommandPart[];
+  /** Untagged response kinds this command asks for: they go to `onData` while it runs. */
+  collects?: readonly Kind[];
+  /** Gets each collected response; returning false hands it on as unsolicited. */
+  onData?: (response: IMAPResponse) => boolean | undefined;
+  /** Gets each "+" continuation once the command's text is out (AUTHENTICATE, IDLE). */
+  onContinuation?: (text: string, send: (line: string) => void) => void;
+  /**
+   * Its collected responses can be told apart by their content (a UID FETCH checks each
+   * UID), so it may run beside another shareable command that collects the same kind.
+   */
+  shareable?: boolean;
+  /** Waits for an empty pipeline and keeps it empty until answered. */
+  exclusive?: boolean;
+  /** Time allowed between consecutive responses to this command (0 = none). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ConnectionOptions {
+  limits: IMAPParserLimits;
+  /** Untagged responses no command collected (mailbox updates, alerts, BYE). */
+  onUnsolicited: (response: IMAPResponse) => void;
+  /** Asked for FETCH body literals: a sink streams one instead of buffering it. */
+  streamLiteral?: (info: LiteralStreamInfo) => LiteralChunkSink | undefined;
+  /** Called once when the connection has ended, with the reason. */
+  onClose?: (reason: IMAPError) => void;
+}
+
+interface Running {
+  tag: string;
+  spec: CommandSpec;
+  resolve: (result: CommandResult) => void;
+  reject: (error: unknown) => void;
+  timer: NodeJS.Timeout | undefined;
+  /** The caller gave up (abort): the answer is still read, then dropped. */
+  abandoned: boolean;
+  onAbort: (() => void) | undefined;
+  /** Runs once the command is answered or failed (ends a continuation exchange). */
+  onSettled?: () => void;
+}
+
+export class IMAPConnection {
+  #socket: MailSocket;
+  #parser: ResponseParser;
+  readonly #options: ConnectionOptions;
+  readonly #queue: Running[] = [];
+  readonly #inFlight = new Map<string, Running>();
+  #nextTag = 1;
+  #failure: IMAPError | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  /** Set while a command waits for "+" to send its next literal (or is in a SASL/IDLE exchange). */
+  #continuation: ((text: string) => void) | undefined;
+  #greeting: ((response: IMAPResponse) => void) | undefined;
+  /** STARTTLS was answered: any further byte before the handshake is an injection. */
+  #tlsPending = false;
+  #tlsInjected = false;
+  #byeText: string | undefined;
+  /** Called when a queued command has to wait (IDLE listens, to end itself with DONE). */
+  onBlocked: (() => void) | undefined;
+
+  constructor(socket: MailSocket, options: ConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    this.#parser = this.#newParser();
+    this.#attach(socket);
+  }
+
+  get closed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  get secure(): boolean {
+    return "encrypted" in this.#socket && this.#socket.encrypted === true;
+  }
+
+  /** Commands sent and not yet answered, plus those waiting to be sent. */
+  get pending(): number {
+    return this.#inFlight.size + this.#queue.length;
+  }
+
+  /** Pauses reading from the socket (backpressure from a streamed literal's consumer). */
+  pause(): void {
+    this.#socket.pause();
+  }
+
+  resume(): void {
+    this.#socket.resume();
+  }
+
+  /** Resolves with the server's greeting: an untagged OK, PREAUTH or BYE. */
+  greeting(timeoutMs: number, signal?: AbortSignal): Promise<IMAPResponse> {
+    return new Promise((resolve, reject) => {
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              const error = imapError("IMAP_TIMEOUT", `no greeting within ${timeoutMs} ms`);
+              this.fail(error);
+              reject(error);
+            }, timeoutMs)
+          : undefined;
+      const onAbort = () => {
+        const error = imapError("IMAP_ABORTED", "aborted while waiting for the greeting");
+        this.fail(error);
+        reject(error);
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        this.#greeting = undefined;
+      };
+      this.#greeting = (response) => {
+        done();
+        resolve(response);
+      };
+      this.#closeWaiters.push((error) => {
+        done();
+        reject(error);
+      });
+    });
+  }
+
+  #closeWaiters: ((error: IMAPError) => void)[] = [];
+
+  /** Queues a command; resolves with its tagged OK, rejects with an IMAPError otherwise. */
+  run(spec: CommandSpec): Promise<CommandResult> {
+    return new Promise<CommandResult>((resolve, reject) => {
+      if (this.#failure) return reject(this.#failure);
+      const running: Running = {
+        tag: "",
+        spec,
+        resolve,
+        reject,
+        timer: undefined,
+        abandoned: false,
+        onAbort: undefined,
+      };
+      if (spec.signal) {
+        if (spec.signal.aborted) {
+          return reject(imapError("IMAP_ABORTED", `${spec.name}: aborted`, spec.signal.reason));
+        }
+        running.onAbort = () => this.#abandon(running);
+        spec.signal.addEventListener("abort", running.onAbort, { once: true });
+      }
+      this.#queue.push(running);
+      this.#pump();
+    });
+  }
+
+  /**
+   * Switches to TLS after the tagged OK to STARTTLS. RFC 9051 §6.2.1 / RFC 3207 §5:
+   * whatever the server sent after that OK arrived in plaintext and may have been injected,
+   * so it is an error, never something to interpret after the handshake.
+   */
+  async upgrade(host: string, tls: MailTLSOptions | undefined, timeoutMs: number) {
+    this.#detach(this.#socket);
+    if (this.#tlsInjected || this.#parser.buffered > 0) {
+      const error = imapError(
+        "IMAP_STARTTLS_INJECTION",
+        "the server sent data after its OK to STARTTLS and before the TLS handshake (possible response injection)",
+      );
+      this.fail(error);
+      throw error;
+    }
+    this.#tlsPending = false;
+    const secure = await upgradeToTLS(this.#socket as Socket, {
+      host,
+      tls,
+      timeoutMs,
+      error: imapNetError,
+    });
+    secure.setNoDelay(true);
+    this.#socket = secure;
+    this.#parser = this.#newParser();
+    this.#attach(secure);
+  }
+
+  /** Ends the connection after LOGOUT's answer (or at once when it cannot be sent). */
+  end(): void {
+    this.#socket.end();
+    setTimeout(() => this.#socket.destroy(), 1000).unref();
+    this.fail(imapError("IMAP_CONNECTION_CLOSED", "the connection was closed"));
+  }
+
+  /** Fails every waiting command with `error` and destroys the socket. Idempotent. */
+  fail(error: IMAPError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#socket.destroy();
+    for (const running of [...this.#inFlight.values(), ...this.#queue]) {
+      this.#settle(running);
+      running.reject(error);
+    }
+    this.#inFlight.clear();
+    this.#queue.length = 0;
+    for (const waiter of this.#closeWaiters.splice(0)) waiter(error);
+    this.#options.onClose?.(error);
+  }
+
+  #newParser(): ResponseParser {
+    return new ResponseParser({
+      limits: this.#options.limits,
+      onResponse: (response) => this.#onResponse(response),
+      streamLiteral: this.#options.streamLiteral,
+    });
+  }
+
+  readonly #onData = (chunk: Buffer) => {
+    if (this.#tlsPending) {
+      this.#tlsInjected = true;
+      return;
+    }
+    try {
+      this.#parser.push(chunk);
+    } catch (error) {
+      this.fail(error as IMAPError);
+    }
+  };
+  readonly #onEnd = () => {
+    const bye = this.#byeText ? `: ${this.#byeText}` : "";
+    this.fail(imapError("IMAP_CONNECTION_CLOSED", `the server closed the connection${bye}`));
+  };
+  readonly #onError = (cause: Error) =>
+    this.fail(imapError("IMAP_CONNECTION_CLOSED", `the connection broke: ${cause.message}`, cause));
+
+  #attach(socket: MailSocket): void {
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("close", this.#onEnd);
+    socket.on("error", this.#onError);
+  }
+
+  #detach(socket: MailSocket): void {
+    socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
+    socket.off("close", this.#onEnd);
+    socket.off("error", this.#onError);
+    // An error during the handshake is reported by upgradeToTLS; this keeps it from being unhandled.
+    socket.on("error", () => {});
+  }
+
+  #onResponse(response: IMAPResponse): void {
+    if (this.#tlsPending) {
+      this.#tlsInjected = true;
+      return;
+    }
+    if (this.#greeting) return this.#greeting(response);
+    switch (response.kind) {
+      case "tagged":
+        return this.#onTagged(response);
+      case "continuation": {
+        const next = this.#continuation;
+        if (!next) {
+          return this.fail(imapError("IMAP_PROTOCOL_ERROR", "unexpected continuation request"));
+        }
+        return next(response.text);
+      }
+      case "status":
+        if (response.status === "BYE") this.#byeText = response.text;
+        break;
+    }
+    this.#touch();
+    for (const running of this.#inFlight.values()) {
+      const collects = running.spec.collects;
+      if (collects?.includes(response.kind)) {
+        if (running.abandoned) return;
+        if (running.spec.onData?.(response) !== false) return;
+      }
+    }
+    this.#options.onUnsolicited(response);
+  }
+
+  #onTagged(response: Extract<IMAPResponse, { kind: "tagged" }>): void {
+    const running = this.#inFlight.get(response.tag);
+    if (!running) {
+      return this.fail(imapError("IMAP_PROTOCOL_ERROR", `answer for unknown tag ${response.tag}`));
+    }
+    this.#inFlight.delete(response.tag);
+    this.#settle(running);
+    if (running.spec.name === "STARTTLS" && response.status === "OK") this.#tlsPending = true;
+    if (response.status === "OK") running.resolve({ code: response.code, text: response.text });
+    else running.reject(statusError(running.spec.name, response.status, response.text, response.code));
+    this.#pump();
+  }
+
+  /** Any response restarts the timers of the commands waiting for answers. */
+  #touch(): void {
+    for (const running of this.#inFlight.values()) {
+      if (running.timer) running.timer.refresh();
+    }
+  }
+
+  #settle(running: Running): void {
+    clearTimeout(running.timer);
+    const settled = running.onSettled;
+    running.onSettled = undefined;
+    settled?.();
+    if (running.onAbort) running.spec.signal?.removeEventListener("abort", running.onAbort);
+  }
+
+  #abandon(running: Running): void {
+    const error = imapError("IMAP_ABORTED", `${running.spec.name}: aborted`, running.spec.signal?.reason);
+    const queued = this.#queue.indexOf(running);
+    if (queued >= 0) {
+      this.#queue.splice(queued, 1);
+      this.#settle(running);
+      running.reject(error);
+      this.#pump();
+      return;
+    }
+    // Already sent: its answer still arrives and is read, then dropped.
+    running.abandoned = true;
+    running.reject(error);
+  }
+
+  /** Sends queued commands as far as the pipelining rules allow. */
+  #pump(): void {
+    while (this.#queue.length > 0 && !this.#failure) {
+      const next = this.#queue[0];
+      if (!this.#maySend(next.spec)) {
+        this.onBlocked?.();
+        return;
+      }
+      this.#queue.shift();
+      this.#send(next);
+    }
+  }
+
+  #maySend(spec: CommandSpec): boolean {
+    if (this.#inFlight.size === 0) return true;
+    if (spec.exclusive) return false;
+    for (const running of this.#inFlight.values()) {
+      if (running.spec.exclusive) return false;
+      const collects = running.spec.collects;
+      if (spec.shareable && running.spec.shareable) continue;
+      if (collects && spec.collects?.some((kind) => collects.includes(kind))) return false;
+    }
+    return true;
+  }
+
+  #send(running: Running): void {
+    const tag = `A${this.#nextTag++}`;
+    running.tag = tag;
+    this.#inFlight.set(tag, running);
+    const timeout = running.spec.timeoutMs ?? 0;
+    if (timeout > 0) {
+      running.timer = setTimeout(() => {
+        this.fail(
+          imapError("IMAP_TIMEOUT", `${running.spec.name}: no answer within ${timeout} ms`),
+        );
+      }, timeout);
+    }
+    this.#writing = this.#writing.then(() => this.#write(running)).catch(() => {});
+  }
+
+  async #write(running: Running): Promise<void> {
+    if (this.#failure) return;
+    const { spec, tag } = running;
+    let text = `${tag} ${spec.name}`;
+    for (const part of spec.args ?? []) {
+      if (typeof part === "string") {
+        text += part;
+        continue;
+      }
+      const prefix = part.binary ? "~" : "";
+      const marker = `${prefix}{${part.literal.length}${part.nonSync ? "+" : ""}}\r\n`;
+      if (part.nonSync) {
+        this.#socket.write(text + marker);
+        this.#socket.write(part.literal);
+        text = "";
+        continue;
+      }
+      this.#socket.write(text + marker);
+      text = "";
+      // RFC 9051 §7.5: wait for "+" before the literal; a tagged NO/BAD instead ends the command.
+      const ready = await this.#waitForContinuation(running);
+      if (!ready) return;
+      this.#socket.write(part.literal);
+    }
+    this.#socket.write(`${text}\r\n`);
+    const handler = spec.onContinuation;
+    if (handler && !this.#failure && this.#inFlight.has(tag)) {
+      // Exclusive commands own the connection, so every "+" until the answer is theirs.
+      const send = (line: string) => void this.#socket.write(`${line}\r\n`);
+      this.#continuation = (response) => handler(response, send);
+      running.onSettled = () => {
+        this.#continuation = undefined;
+      };
+    }
+  }
+
+  #waitForContinuation(running: Running): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.#continuation = () => {
+        this.#continuation = undefined;
+        running.onSettled = undefined;
+        resolve(true);
+      };
+      running.onSettled = () => {
+        this.#continuation = undefined;
+        resolve(false);
+      };
+    });
+  }
+}

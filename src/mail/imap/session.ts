@@ -1,0 +1,168 @@
+/**
+ * An open IMAP session: the connection plus what the server said about itself
+ * (capabilities, enabled extensions) and the selected mailbox. Opening it covers the
+ * greeting, STARTTLS and the capability exchange (RFC 9051 §6.1.1, §6.2.1).
+ */
+import { IMAPError } from "../../errors.js";
+import { openConnection } from "../net/index.js";
+import {
+  DEFAULT_PARSER_LIMITS,
+  type EncodeOptions,
+  type IMAPResponse,
+  type LiteralChunkSink,
+  type LiteralStreamInfo,
+} from "./codec/index.js";
+import { type CommandSpec, IMAPConnection, type CommandResult } from "./connection.js";
+import { imapError, imapNetError, statusError } from "./errors.js";
+import { MailboxState } from "./mailbox-state.js";
+import type { IMAPConnectOptions, IMAPSecurity } from "./types.js";
+
+export interface SessionSettings {
+  host: string;
+  port: number;
+  security: IMAPSecurity;
+  options: IMAPConnectOptions;
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  commandTimeoutMs: number;
+}
+
+export class IMAPSession {
+  readonly connection: IMAPConnection;
+  readonly settings: SessionSettings;
+  readonly mailbox = new MailboxState();
+  capabilities = new Set<string>();
+  readonly enabled = new Set<string>();
+  authenticated = false;
+  /** Set by a download while its literal is being streamed. */
+  literalSink: ((info: LiteralStreamInfo) => LiteralChunkSink | undefined) | undefined;
+  /** Untagged OK/NO with [ALERT]: RFC 9051 §7.1 says the user must see these. */
+  readonly alerts: string[] = [];
+
+  private constructor(connection: IMAPConnection, settings: SessionSettings) {
+    this.connection = connection;
+    this.settings = settings;
+  }
+
+  /** Quoting and literal rules for arguments, from what the server offers. */
+  get encode(): EncodeOptions {
+    return {
+      literalPlus: this.capabilities.has("LITERAL+"),
+      literalMinus: this.capabilities.has("LITERAL-"),
+      utf8: this.enabled.has("UTF8=ACCEPT"),
+    };
+  }
+
+  has(capability: string): boolean {
+    return this.capabilities.has(capability);
+  }
+
+  /** Runs a command with the session's default timeout; untagged data goes to `onData`. */
+  run(spec: CommandSpec): Promise<CommandResult> {
+    return this.connection.run({ timeoutMs: this.settings.commandTimeoutMs, ...spec });
+  }
+
+  /** CAPABILITY (RFC 9051 §6.1.1), stored for later choices. */
+  async refreshCapabilities(signal?: AbortSignal): Promise<void> {
+    let fresh: string[] | undefined;
+    await this.run({
+      name: "CAPABILITY",
+      collects: ["capability"],
+      onData: (response) => {
+        if (response.kind === "capability") fresh = response.capabilities;
+        return true;
+      },
+      signal,
+    });
+    if (fresh) this.capabilities = new Set(fresh);
+  }
+
+  /** Takes capabilities from a response code, when the server sent them unasked. */
+  noteCapabilities(result: CommandResult): boolean {
+    if (result.code?.name !== "CAPABILITY" || !("capabilities" in result.code)) return false;
+    this.capabilities = new Set(result.code.capabilities);
+    return true;
+  }
+
+  static async open(settings: SessionSettings, signal?: AbortSignal): Promise<IMAPSession> {
+    const { host, port, security, options } = settings;
+    const socket = await openConnection({
+      host,
+      port,
+      implicitTLS: security === "tls",
+      tls: options.tls,
+      timeoutMs: settings.connectTimeoutMs,
+      signal,
+      error: imapNetError,
+    });
+    let session: IMAPSession | undefined;
+    const connection = new IMAPConnection(socket, {
+      limits: {
+        ...DEFAULT_PARSER_LIMITS,
+        ...(options.maxLiteralSize ? { maxLiteralSize: options.maxLiteralSize } : {}),
+        ...(options.maxLineLength ? { maxLineLength: options.maxLineLength } : {}),
+      },
+      onUnsolicited: (response) => session?.onUnsolicited(response),
+      streamLiteral: (info) => session?.literalSink?.(info),
+    });
+    session = new IMAPSession(connection, settings);
+    try {
+      await session.#start(signal);
+    } catch (error) {
+      connection.fail(
+        error instanceof IMAPError ? error : imapError("IMAP_CONNECTION_CLOSED", String(error)),
+      );
+      throw error;
+    }
+    return session;
+  }
+
+  async #start(signal: AbortSignal | undefined): Promise<void> {
+    const { host, security, options } = this.settings;
+    const greeting = await this.connection.greeting(this.settings.greetingTimeoutMs, signal);
+    if (greeting.kind !== "status" || greeting.status === "BAD" || greeting.status === "NO") {
+      throw imapError("IMAP_PROTOCOL_ERROR", "the server's greeting is not an IMAP greeting");
+    }
+    if (greeting.status === "BYE") {
+      throw statusError("connect", "BYE", greeting.text, greeting.code);
+    }
+    // RFC 9051 §7.1.4: PREAUTH means already authenticated; a STARTTLS is then impossible.
+    this.authenticated = greeting.status === "PREAUTH";
+    const code = greeting.code;
+    if (code?.name === "CAPABILITY" && "capabilities" in code) {
+      this.capabilities = new Set(code.capabilities);
+    } else {
+      await this.refreshCapabilities(signal);
+    }
+    if (security === "starttls") {
+      if (this.authenticated) {
+        throw imapError(
+          "IMAP_STARTTLS_UNAVAILABLE",
+          "the server pre-authenticated the plaintext connection, so STARTTLS is impossible; use security 'tls' or, knowingly, 'none'",
+        );
+      }
+      if (!this.has("STARTTLS")) {
+        throw imapError(
+          "IMAP_STARTTLS_UNAVAILABLE",
+          `${host} does not offer STARTTLS; use security 'tls' (port 993) or, knowingly, 'none'`,
+        );
+      }
+      await this.run({ name: "STARTTLS", exclusive: true, signal });
+      await this.connection.upgrade(host, options.tls, this.settings.connectTimeoutMs);
+      // RFC 9051 §6.2.1: capabilities learned before TLS must be discarded.
+      await this.refreshCapabilities(signal);
+    }
+  }
+
+  onUnsolicited(response: IMAPResponse): void {
+    if (this.mailbox.apply(response)) return;
+    if (response.kind === "capability") {
+      this.capabilities = new Set(response.capabilities);
+    } else if (response.kind === "status") {
+      if (response.code?.name === "ALERT") this.alerts.push(response.text);
+      else if (response.code?.name === "CAPABILITY" && "capabilities" in response.code) {
+        this.capabilities = new Set(response.code.capabilities);
+      }
+    }
+  }
+}
