@@ -1,0 +1,173 @@
+/** FETCH response attributes (RFC 9051 §7.5.2 msg-att, RFC 7162 MODSEQ, RFC 3516 BINARY). */
+import { bodyStructure } from "./body-structure.js";
+import { type Cursor, DQUOTE, LBRACKET, LPAREN, RBRACKET, RPAREN, SP } from "./cursor.js";
+import { envelope } from "./envelope.js";
+import { parseInternalDate } from "./internal-date.js";
+import type { FetchAttributes, IMAPValue, StreamedLiteral } from "./types.js";
+
+const LT = 0x3c;
+const GT = 0x3e;
+
+/** flag-list: "(" [flag *(SP flag)] ")"; flags kept as sent (case preserved). */
+export function flagList(c: Cursor): string[] {
+  const out: string[] = [];
+  c.open();
+  while (!c.close()) {
+    out.push(c.peek() === DQUOTE ? c.quoted() : c.atom());
+    c.listSpace();
+  }
+  return out;
+}
+
+/** Index just past a FETCH item name (stops before "[", "<", SP and parentheses). */
+function nameEnd(c: Cursor): number {
+  const { buf, end } = c;
+  let i = c.pos;
+  while (i < end) {
+    const b = buf[i];
+    if (b === SP || b === LBRACKET || b === LPAREN || b === RPAREN || b === LT || b < 0x21) break;
+    i++;
+  }
+  return i;
+}
+
+/** "[section]" from pos (quoted strings inside may hold "]"); returns the text, brackets included. */
+function section(c: Cursor): string {
+  const { buf, end } = c;
+  const from = c.pos;
+  let i = from + 1;
+  while (i < end && buf[i] !== RBRACKET) {
+    if (buf[i] === DQUOTE) {
+      c.pos = i;
+      c.quoted();
+      i = c.pos;
+    } else i++;
+  }
+  if (i >= end) {
+    c.pos = from;
+    c.fail("unterminated section");
+  }
+  c.pos = i + 1;
+  return buf.toString("utf8", from, i + 1).toUpperCase();
+}
+
+/** "<origin>" after a section, skipped (the key leaves it out). */
+function skipOrigin(c: Cursor): void {
+  if (c.peek() !== LT) return;
+  const { buf, end } = c;
+  let i = c.pos + 1;
+  while (i < end && buf[i] !== GT) i++;
+  c.pos = i + 1;
+}
+
+function sectionValue(c: Cursor): Uint8Array | null | StreamedLiteral {
+  const ch = c.peek();
+  if (ch === DQUOTE) return c.quotedBytes();
+  if (c.atString()) return c.literal();
+  if (c.nil()) return null;
+  return c.fail("expected a string, literal or NIL");
+}
+
+function setSection(a: FetchAttributes, key: string, value: Uint8Array | null | StreamedLiteral) {
+  if (a.sections === undefined) a.sections = {};
+  a.sections[key] = value;
+}
+
+function setExtra(a: FetchAttributes, key: string, value: IMAPValue): void {
+  if (a.extra === undefined) a.extra = {};
+  a.extra[key] = value;
+}
+
+/** msg-att list after "* n FETCH ". */
+export function fetchAttributes(c: Cursor): FetchAttributes {
+  const a: FetchAttributes = {};
+  c.open();
+  while (!c.close()) {
+    const stop = nameEnd(c);
+    if (stop === c.pos) c.fail("expected a FETCH item name");
+    const name = c.buf.toString("latin1", c.pos, stop).toUpperCase();
+    c.pos = stop;
+    switch (name) {
+      case "UID":
+        c.space();
+        a.uid = c.number();
+        break;
+      case "FLAGS":
+        c.space();
+        a.flags = flagList(c);
+        break;
+      case "INTERNALDATE": {
+        c.space();
+        const text = c.nstring();
+        const date = text === null ? undefined : parseInternalDate(text);
+        if (date) a.internalDate = date;
+        else setExtra(a, name, text); // kept raw rather than lost
+        break;
+      }
+      case "RFC822.SIZE":
+        c.space();
+        if (c.nil()) break;
+        a.size = c.number();
+        break;
+      case "MODSEQ":
+        // RFC 7162 §3.1.4: MODSEQ (n)
+        c.space();
+        c.open();
+        c.skipSpaces();
+        a.modseq = c.bigint();
+        if (!c.close()) c.fail("expected )");
+        break;
+      case "ENVELOPE":
+        c.space();
+        a.envelope = envelope(c);
+        break;
+      case "BODYSTRUCTURE":
+        c.space();
+        a.bodyStructure = bodyStructure(c);
+        break;
+      case "RFC822":
+      case "RFC822.HEADER":
+      case "RFC822.TEXT":
+        c.space();
+        setSection(a, name, sectionValue(c));
+        break;
+      default:
+        fetchBracketed(c, a, name);
+    }
+    c.listSpace();
+  }
+  return a;
+}
+
+/** BODY (structure or section), BINARY[...], BINARY.SIZE[...] and unknown items. */
+function fetchBracketed(c: Cursor, a: FetchAttributes, name: string): void {
+  const bracket = c.peek() === LBRACKET;
+  if (name === "BODY" && !bracket) {
+    c.space();
+    a.bodyStructure = bodyStructure(c);
+    return;
+  }
+  if (bracket && (name === "BODY" || name === "BINARY")) {
+    const key = name + section(c);
+    skipOrigin(c);
+    c.space();
+    setSection(a, key, sectionValue(c));
+    return;
+  }
+  if (bracket && name === "BINARY.SIZE") {
+    const s = section(c);
+    c.space();
+    if (c.nil()) return;
+    if (a.binarySizes === undefined) a.binarySizes = {};
+    a.binarySizes[s.slice(1, -1)] = c.number();
+    return;
+  }
+  // Unknown item (X-GM-MSGID, X-GM-LABELS, EMAILID, THREADID, PREVIEW, SAVEDATE, ...).
+  let key = name;
+  if (bracket) {
+    key += section(c);
+    skipOrigin(c);
+  }
+  c.space();
+  setExtra(a, key, c.value());
+}
