@@ -2,7 +2,12 @@
 import type { MailTLSOptions } from "../net/index.js";
 import type { BodyStructure, Envelope, SearchCriteria } from "./codec/index.js";
 
-export type { Address, BodyStructure, Envelope, SearchCriteria } from "./codec/index.js";
+export type {
+  Address as IMAPAddress,
+  BodyStructure,
+  Envelope as IMAPEnvelope,
+  SearchCriteria,
+} from "./codec/index.js";
 
 export type IMAPSecurity = "tls" | "starttls" | "none";
 
