@@ -275,24 +275,24 @@ export class AsyncIMAPClient {
     return [...entries.values()];
   }
 
-  createMailbox(name: string, options: Signal = {}): Promise<void> {
-    return this.#simple("CREATE", [" ", ...this.#name(name)], options.signal);
+  async createMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("CREATE", [" ", ...this.#name(name)], options.signal);
   }
 
-  deleteMailbox(name: string, options: Signal = {}): Promise<void> {
-    return this.#simple("DELETE", [" ", ...this.#name(name)], options.signal);
+  async deleteMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("DELETE", [" ", ...this.#name(name)], options.signal);
   }
 
-  renameMailbox(from: string, to: string, options: Signal = {}): Promise<void> {
-    return this.#simple("RENAME", [" ", ...this.#name(from), " ", ...this.#name(to)], options.signal);
+  async renameMailbox(from: string, to: string, options: Signal = {}): Promise<void> {
+    await this.#simple("RENAME", [" ", ...this.#name(from), " ", ...this.#name(to)], options.signal);
   }
 
-  subscribeMailbox(name: string, options: Signal = {}): Promise<void> {
-    return this.#simple("SUBSCRIBE", [" ", ...this.#name(name)], options.signal);
+  async subscribeMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("SUBSCRIBE", [" ", ...this.#name(name)], options.signal);
   }
 
-  unsubscribeMailbox(name: string, options: Signal = {}): Promise<void> {
-    return this.#simple("UNSUBSCRIBE", [" ", ...this.#name(name)], options.signal);
+  async unsubscribeMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("UNSUBSCRIBE", [" ", ...this.#name(name)], options.signal);
   }
 
   /** NAMESPACE (RFC 2342): where personal, other users' and shared mailboxes live. */
@@ -416,7 +416,7 @@ export class AsyncIMAPClient {
   }
 
   /** One MIME part ("1", "2.1", …) of a message as a stream of decoded bytes. */
-  downloadPart(uid: number, part: string, options: DownloadOptions = {}): Promise<PartDownload> {
+  async downloadPart(uid: number, part: string, options: DownloadOptions = {}): Promise<PartDownload> {
     return downloadPart(this.#selected(), uid, part, options);
   }
 
@@ -525,9 +525,9 @@ export class AsyncIMAPClient {
    * Changes to the selected mailbox as they happen (IDLE, or NOOP polling), until the loop
    * breaks or `signal` aborts.
    */
-  idle(options: IdleOptions = {}): AsyncGenerator<MailboxEvent> {
+  async *idle(options: IdleOptions = {}): AsyncGenerator<MailboxEvent> {
     const session = this.#selected();
-    return idleEvents(session, this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs, options.signal);
+    yield* idleEvents(session, this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs, options.signal);
   }
 
   /** Calls `listener` with every change to the selected mailbox; returns its remover. */
@@ -605,6 +605,10 @@ export class AsyncIMAPClient {
           return true;
         },
       });
+    }
+    if (this.#options.compress && session.has("COMPRESS=DEFLATE")) {
+      // The connection switches to DEFLATE itself on the tagged OK (connection.ts).
+      await session.run({ name: "COMPRESS", args: [" DEFLATE"], exclusive: true, signal });
     }
     const id = this.#options.clientId;
     if (id && session.has("ID")) {

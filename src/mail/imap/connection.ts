@@ -12,6 +12,7 @@
  */
 import type { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
+import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
 import type { IMAPError } from "../../errors.js";
 import { type MailSocket, type MailTLSOptions, upgradeToTLS } from "../net/index.js";
 import {
@@ -93,6 +94,8 @@ export class IMAPConnection {
   #greeting: ((response: IMAPResponse) => void) | undefined;
   /** STARTTLS was answered: any further byte before the handshake is an injection. */
   #tlsPending = false;
+  /** Set once COMPRESS=DEFLATE is on (RFC 4978): everything written goes through it. */
+  #deflate: DeflateRaw | undefined;
   #tlsInjected = false;
   #byeText: string | undefined;
   /** Called when a queued command has to wait (IDLE listens, to end itself with DONE). */
@@ -203,7 +206,6 @@ export class IMAPConnection {
       this.fail(error);
       throw error;
     }
-    this.#tlsPending = false;
     const secure = await upgradeToTLS(this.#socket as Socket, {
       host,
       tls,
@@ -214,6 +216,36 @@ export class IMAPConnection {
     this.#socket = secure;
     this.#parser = this.#newParser();
     this.#attach(secure);
+    this.#tlsPending = false;
+    this.#pump();
+  }
+
+  /**
+   * Switches both directions to raw DEFLATE after the tagged OK to COMPRESS DEFLATE
+   * (RFC 4978 §3); each command is followed by a sync flush so the server can read it.
+   */
+  #startCompression(): void {
+    if (this.#parser.buffered > 0) {
+      this.fail(
+        imapError(
+          "IMAP_PROTOCOL_ERROR",
+          "the server sent data after its OK to COMPRESS, before compression started",
+        ),
+      );
+      return;
+    }
+    const socket = this.#socket;
+    const inflate = createInflateRaw();
+    const deflate = createDeflateRaw();
+    const broken = (cause: Error) =>
+      this.fail(imapError("IMAP_PROTOCOL_ERROR", `compressed stream broken: ${cause.message}`, cause));
+    socket.off("data", this.#onData);
+    socket.on("data", (chunk: Buffer) => inflate.write(chunk));
+    inflate.on("data", this.#onData);
+    inflate.on("error", broken);
+    deflate.on("data", (chunk: Buffer) => socket.write(chunk));
+    deflate.on("error", broken);
+    this.#deflate = deflate;
   }
 
   /** Ends the connection after LOGOUT's answer (or at once when it cannot be sent). */
@@ -318,7 +350,12 @@ export class IMAPConnection {
     }
     this.#inFlight.delete(response.tag);
     this.#settle(running);
-    if (running.spec.name === "STARTTLS" && response.status === "OK") this.#tlsPending = true;
+    if (response.status === "OK" && running.spec.name === "STARTTLS") this.#tlsPending = true;
+    if (response.status === "OK" && running.spec.name === "COMPRESS") {
+      // The switch happens here, before anything else is sent or read.
+      this.#startCompression();
+      if (this.#failure) return;
+    }
     if (response.status === "OK") running.resolve({ code: response.code, text: response.text });
     else running.reject(statusError(running.spec.name, response.status, response.text, response.code));
     this.#pump();
@@ -368,6 +405,8 @@ export class IMAPConnection {
   }
 
   #maySend(spec: CommandSpec): boolean {
+    // Nothing goes out between STARTTLS's OK and the end of the handshake.
+    if (this.#tlsPending) return false;
     if (this.#inFlight.size === 0) return true;
     if (spec.exclusive) return false;
     for (const running of this.#inFlight.values()) {
@@ -406,28 +445,43 @@ export class IMAPConnection {
       const prefix = part.binary ? "~" : "";
       const marker = `${prefix}{${part.literal.length}${part.nonSync ? "+" : ""}}\r\n`;
       if (part.nonSync) {
-        this.#socket.write(text + marker);
-        this.#socket.write(part.literal);
+        this.#out(text + marker);
+        this.#out(part.literal);
         text = "";
         continue;
       }
-      this.#socket.write(text + marker);
+      this.#out(text + marker);
+      this.#flush();
       text = "";
       // RFC 9051 §7.5: wait for "+" before the literal; a tagged NO/BAD instead ends the command.
       const ready = await this.#waitForContinuation(running);
       if (!ready) return;
-      this.#socket.write(part.literal);
+      this.#out(part.literal);
     }
-    this.#socket.write(`${text}\r\n`);
+    this.#out(`${text}\r\n`);
+    this.#flush();
     const handler = spec.onContinuation;
     if (handler && !this.#failure && this.#inFlight.has(tag)) {
       // Exclusive commands own the connection, so every "+" until the answer is theirs.
-      const send = (line: string) => void this.#socket.write(`${line}\r\n`);
+      const send = (line: string) => {
+        this.#out(`${line}\r\n`);
+        this.#flush();
+      };
       this.#continuation = (response) => handler(response, send);
       running.onSettled = () => {
         this.#continuation = undefined;
       };
     }
+  }
+
+  #out(data: string | Uint8Array): void {
+    if (this.#deflate) this.#deflate.write(data);
+    else this.#socket.write(data);
+  }
+
+  /** With COMPRESS, pushes what was written so far out to the server. */
+  #flush(): void {
+    this.#deflate?.flush(constants.Z_SYNC_FLUSH);
   }
 
   #waitForContinuation(running: Running): Promise<boolean> {

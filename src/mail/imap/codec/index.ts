@@ -27,3 +27,4 @@ export type {
   TaggedStatus,
   UntaggedStatus,
 } from "./types.js";
+export * from "./zz-stub.js";
