@@ -98,6 +98,8 @@ export class IMAPConnection {
   #deflate: DeflateRaw | undefined;
   #tlsInjected = false;
   #byeText: string | undefined;
+  /** When the last response arrived: command timeouts count silence, not total time. */
+  #lastResponse = 0;
   /** Called when a queued command has to wait (IDLE listens, to end itself with DONE). */
   onBlocked: (() => void) | undefined;
 
@@ -332,7 +334,7 @@ export class IMAPConnection {
         if (response.status === "BYE") this.#byeText = response.text;
         break;
     }
-    this.#touch();
+    this.#lastResponse = performance.now();
     for (const running of this.#inFlight.values()) {
       const collects = running.spec.collects;
       if (collects?.includes(response.kind)) {
@@ -361,12 +363,6 @@ export class IMAPConnection {
     this.#pump();
   }
 
-  /** Any response restarts the timers of the commands waiting for answers. */
-  #touch(): void {
-    for (const running of this.#inFlight.values()) {
-      if (running.timer) running.timer.refresh();
-    }
-  }
 
   #settle(running: Running): void {
     clearTimeout(running.timer);
@@ -424,11 +420,19 @@ export class IMAPConnection {
     this.#inFlight.set(tag, running);
     const timeout = running.spec.timeoutMs ?? 0;
     if (timeout > 0) {
-      running.timer = setTimeout(() => {
+      const sentAt = performance.now();
+      const expire = () => {
+        // A long FETCH keeps answering: only silence for the whole timeout is a failure.
+        const quiet = performance.now() - Math.max(sentAt, this.#lastResponse);
+        if (quiet < timeout) {
+          running.timer = setTimeout(expire, timeout - quiet);
+          return;
+        }
         this.fail(
           imapError("IMAP_TIMEOUT", `${running.spec.name}: no answer within ${timeout} ms`),
         );
-      }, timeout);
+      };
+      running.timer = setTimeout(expire, timeout);
     }
     this.#writing = this.#writing.then(() => this.#write(running)).catch(() => {});
   }
