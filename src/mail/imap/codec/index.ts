@@ -27,4 +27,3 @@ export type {
   TaggedStatus,
   UntaggedStatus,
 } from "./types.js";
-export * from "./zz-stub.js";
