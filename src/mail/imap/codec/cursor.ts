@@ -5,6 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { limitError, parseError } from "./limits.js";
+import { latin1, utf8 } from "./text.js";
 import type { IMAPValue, StreamedLiteral } from "./types.js";
 
 export const SP = 0x20;
@@ -118,7 +119,7 @@ export class Cursor {
   atom(): string {
     const stop = this.atomEnd();
     if (stop === this.pos) this.fail("expected an atom");
-    const s = this.buf.toString("latin1", this.pos, stop);
+    const s = latin1(this.buf, this.pos, stop);
     this.pos = stop;
     return s;
   }
@@ -163,7 +164,7 @@ export class Cursor {
     while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) i++;
     if (i === this.pos) this.fail("expected a number");
     if (i - this.pos > 20) this.fail("number too large");
-    const value = BigInt(buf.toString("latin1", this.pos, i));
+    const value = BigInt(latin1(buf, this.pos, i));
     this.pos = i;
     return value;
   }
@@ -189,7 +190,7 @@ export class Cursor {
       const c = buf[i];
       if (c === DQUOTE) {
         this.pos = i + 1;
-        return buf.toString(ascii ? "latin1" : "utf8", first, i);
+        return ascii ? latin1(buf, first, i) : utf8(buf, first, i);
       }
       if (c === BACKSLASH) return this.quotedEscaped(first);
       if (c === CR || c === LF) break;
@@ -285,7 +286,7 @@ export class Cursor {
     const n = this.literalHeader();
     if (this.streamedAt() >= 0) return "";
     if (this.pos + n > this.end) this.fail("literal runs past the response");
-    const s = this.buf.toString("utf8", this.pos, this.pos + n);
+    const s = utf8(this.buf, this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
@@ -332,7 +333,7 @@ export class Cursor {
     let i = this.pos;
     while (i < end && (ATOM_END[buf[i]] === 0 || buf[i] === RBRACKET)) i++;
     if (i === this.pos) this.fail("expected an astring");
-    const s = buf.toString("utf8", this.pos, i);
+    const s = utf8(buf, this.pos, i);
     this.pos = i;
     return s;
   }
@@ -382,7 +383,7 @@ export class Cursor {
     if (this.nil()) return null;
     const stop = this.bracketedAtomEnd();
     if (stop === this.pos) this.fail("unexpected byte");
-    const s = this.buf.toString("latin1", this.pos, stop);
+    const s = latin1(this.buf, this.pos, stop);
     this.pos = stop;
     return s;
   }
@@ -418,14 +419,14 @@ export class Cursor {
     const { buf, end } = this;
     let i = this.pos;
     while (i < end && buf[i] !== CR && buf[i] !== LF) i++;
-    const s = buf.toString("utf8", this.pos, i);
+    const s = utf8(buf, this.pos, i);
     this.pos = i;
     return s;
   }
 
   /** The rest of the response, raw, as UTF-8 text (unknown responses and codes). */
   rest(): string {
-    const s = this.buf.toString("utf8", this.pos, this.end);
+    const s = utf8(this.buf, this.pos, this.end);
     this.pos = this.end;
     return s;
   }

@@ -1,8 +1,10 @@
 /** FETCH response attributes (RFC 9051 §7.5.2 msg-att, RFC 7162 MODSEQ, RFC 3516 BINARY). */
+import { Buffer } from "node:buffer";
 import { bodyStructure } from "./body-structure.js";
 import { type Cursor, DQUOTE, LBRACKET, LPAREN, RBRACKET, RPAREN, SP } from "./cursor.js";
 import { envelope } from "./envelope.js";
 import { parseInternalDate } from "./internal-date.js";
+import { equalsWord, latin1, utf8 } from "./text.js";
 import type { FetchAttributes, IMAPValue, StreamedLiteral } from "./types.js";
 
 const LT = 0x3c;
@@ -48,7 +50,7 @@ function section(c: Cursor): string {
     c.fail("unterminated section");
   }
   c.pos = i + 1;
-  return buf.toString("utf8", from, i + 1).toUpperCase();
+  return utf8(buf, from, i + 1).toUpperCase();
 }
 
 /** "<origin>" after a section, skipped (the key leaves it out). */
@@ -78,38 +80,95 @@ function setExtra(a: FetchAttributes, key: string, value: IMAPValue): void {
   a.extra[key] = value;
 }
 
+/** The items the parser has a type for, by their name's bytes. */
+enum Item {
+  Other,
+  UID,
+  FLAGS,
+  INTERNALDATE,
+  SIZE,
+  MODSEQ,
+  ENVELOPE,
+  BODYSTRUCTURE,
+  RFC822,
+  RFC822_HEADER,
+  RFC822_TEXT,
+}
+
+/** Recognises an item name without making a string of it (the common path). */
+function itemOf(b: Uint8Array, s: number, e: number): Item {
+  switch (e - s) {
+    case 3:
+      return equalsWord(b, s, e, "UID") ? Item.UID : Item.Other;
+    case 5:
+      return equalsWord(b, s, e, "FLAGS") ? Item.FLAGS : Item.Other;
+    case 6:
+      if (equalsWord(b, s, e, "MODSEQ")) return Item.MODSEQ;
+      return equalsWord(b, s, e, "RFC822") ? Item.RFC822 : Item.Other;
+    case 8:
+      return equalsWord(b, s, e, "ENVELOPE") ? Item.ENVELOPE : Item.Other;
+    case 11:
+      if (equalsWord(b, s, e, "RFC822.SIZE")) return Item.SIZE;
+      return equalsWord(b, s, e, "RFC822.TEXT") ? Item.RFC822_TEXT : Item.Other;
+    case 12:
+      return equalsWord(b, s, e, "INTERNALDATE") ? Item.INTERNALDATE : Item.Other;
+    case 13:
+      if (equalsWord(b, s, e, "BODYSTRUCTURE")) return Item.BODYSTRUCTURE;
+      return equalsWord(b, s, e, "RFC822.HEADER") ? Item.RFC822_HEADER : Item.Other;
+    default:
+      return Item.Other;
+  }
+}
+
+/** INTERNALDATE: parsed in place from the quoted string when it is a plain one. */
+function internalDate(c: Cursor, a: FetchAttributes): void {
+  const { buf } = c;
+  if (c.peek() === DQUOTE) {
+    const close = buf.indexOf(DQUOTE, c.pos + 1);
+    if (close > 0 && close < c.end) {
+      const date = parseInternalDate(buf, c.pos + 1, close);
+      if (date !== undefined) {
+        c.pos = close + 1;
+        a.internalDate = date;
+        return;
+      }
+    }
+  }
+  const text = c.nstring();
+  const bytes = text === null ? undefined : Buffer.from(text, "latin1");
+  const date = bytes === undefined ? undefined : parseInternalDate(bytes, 0, bytes.length);
+  if (date) a.internalDate = date;
+  else setExtra(a, "INTERNALDATE", text); // kept raw rather than lost
+}
+
 /** msg-att list after "* n FETCH ". */
 export function fetchAttributes(c: Cursor): FetchAttributes {
   const a: FetchAttributes = {};
   c.open();
   while (!c.close()) {
+    const start = c.pos;
     const stop = nameEnd(c);
-    if (stop === c.pos) c.fail("expected a FETCH item name");
-    const name = c.buf.toString("latin1", c.pos, stop).toUpperCase();
+    if (stop === start) c.fail("expected a FETCH item name");
     c.pos = stop;
-    switch (name) {
-      case "UID":
+    switch (itemOf(c.buf, start, stop)) {
+      case Item.UID:
         c.space();
         a.uid = c.number();
         break;
-      case "FLAGS":
+      case Item.FLAGS:
         c.space();
         a.flags = flagList(c);
         break;
-      case "INTERNALDATE": {
+      case Item.INTERNALDATE:
         c.space();
-        const text = c.nstring();
-        const date = text === null ? undefined : parseInternalDate(text);
-        if (date) a.internalDate = date;
-        else setExtra(a, name, text); // kept raw rather than lost
+        internalDate(c, a);
         break;
-      }
-      case "RFC822.SIZE":
+      case Item.SIZE:
         c.space();
         if (c.nil()) break;
         a.size = c.number();
         break;
-      case "MODSEQ":
+      case Item.MODSEQ:
         // RFC 7162 §3.1.4: MODSEQ (n)
         c.space();
         c.open();
@@ -117,22 +176,22 @@ export function fetchAttributes(c: Cursor): FetchAttributes {
         a.modseq = c.bigint();
         if (!c.close()) c.fail("expected )");
         break;
-      case "ENVELOPE":
+      case Item.ENVELOPE:
         c.space();
         a.envelope = envelope(c);
         break;
-      case "BODYSTRUCTURE":
+      case Item.BODYSTRUCTURE:
         c.space();
         a.bodyStructure = bodyStructure(c);
         break;
-      case "RFC822":
-      case "RFC822.HEADER":
-      case "RFC822.TEXT":
+      case Item.RFC822:
+      case Item.RFC822_HEADER:
+      case Item.RFC822_TEXT:
         c.space();
-        setSection(a, name, sectionValue(c));
+        setSection(a, latin1(c.buf, start, stop).toUpperCase(), sectionValue(c));
         break;
       default:
-        fetchBracketed(c, a, name);
+        fetchBracketed(c, a, latin1(c.buf, start, stop).toUpperCase());
     }
     c.listSpace();
   }

@@ -1,4 +1,17 @@
 /** The IMAP codec: bytes <-> IMAP responses and commands, no socket, no session state. */
+
+export { formatIMAPDate, formatIMAPDateTime } from "./dates.js";
+export {
+  assertSafeText,
+  type CommandPart,
+  type EncodeOptions,
+  encodeMailboxName,
+  encodeString,
+  joinCommandParts,
+  LITERAL_MINUS_MAX,
+  MAX_QUOTED,
+  validateFlag,
+} from "./encode.js";
 export { DEFAULT_PARSER_LIMITS, type IMAPParserLimits } from "./limits.js";
 export {
   type LiteralChunkSink,
@@ -6,6 +19,13 @@ export {
   ResponseParser,
   type ResponseParserOptions,
 } from "./response-parser.js";
+export { compileSearch, type SearchCriteria } from "./search.js";
+export {
+  chunkSequenceSet,
+  parseSequenceSet,
+  sequenceSet,
+  validateSequenceSetText,
+} from "./sequence-set.js";
 export type {
   Address,
   AppendUIDCode,
@@ -27,3 +47,4 @@ export type {
   TaggedStatus,
   UntaggedStatus,
 } from "./types.js";
+export { decodeMailboxName, decodeModifiedUTF7, encodeModifiedUTF7 } from "./utf7.js";

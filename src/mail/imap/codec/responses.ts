@@ -6,6 +6,7 @@
 import { type Cursor, DQUOTE, LPAREN, RPAREN } from "./cursor.js";
 import { fetchAttributes, flagList } from "./fetch.js";
 import { respText } from "./response-code.js";
+import { equalsWord } from "./text.js";
 import type { IMAPResponse, Namespace } from "./types.js";
 
 const PLUS = 0x2b;
@@ -172,6 +173,13 @@ function vanished(c: Cursor): IMAPResponse {
 function numbered(c: Cursor, textStart: number): IMAPResponse {
   const n = c.number();
   c.space();
+  const start = c.pos;
+  const stop = c.atomEnd();
+  if (equalsWord(c.buf, start, stop, "FETCH")) {
+    c.pos = stop;
+    c.space();
+    return { kind: "fetch", seq: n, attributes: fetchAttributes(c) };
+  }
   const name = c.atom().toUpperCase();
   switch (name) {
     case "FETCH":
