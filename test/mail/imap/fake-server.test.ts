@@ -84,7 +84,7 @@ describe("fake IMAP server", () => {
     );
   });
 
-  it("refuses a synchronizing literal when the policy says so", async () => {
+  it("refuses a synchronizing literal by policy and never reads literal data as a literal", async () => {
     const server = await serve({
       literal: (size) => (size > 10 ? "{tag} NO [TOOBIG] too big" : undefined),
     });
@@ -93,6 +93,10 @@ describe("fake IMAP server", () => {
     imap.socket.write("t1 APPEND INBOX {11}\r\n");
     assert.equal(await imap.line(), "t1 NO [TOOBIG] too big");
     assert.equal(server.commands[0].refused, true);
+    // Literal data that looks like a literal announcement is still data.
+    imap.socket.write("t2 APPEND INBOX {4+}\r\nx{3}\r\n");
+    assert.match(await imap.line(), /^t2 BAD /);
+    assert.deepEqual(server.commands[1].literals.map(String), ["x{3}"]);
     imap.close();
   });
 

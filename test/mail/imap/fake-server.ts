@@ -196,7 +196,9 @@ export async function startFakeIMAPServer(options: FakeIMAPOptions = {}): Promis
         let text = space > 0 ? first.slice(space + 1) : "";
         const literals: Buffer[] = [];
         let refused = false;
-        for (let match = LITERAL.exec(text); match; match = LITERAL.exec(text)) {
+        // Only the end of the last line read can announce a literal, never literal data.
+        let last = text;
+        for (let match = LITERAL.exec(last); match; match = LITERAL.exec(last)) {
           const size = Number(match[1]);
           if (!match[2]) {
             const refusal = literal?.(size, { tag, text });
@@ -209,7 +211,8 @@ export async function startFakeIMAPServer(options: FakeIMAPOptions = {}): Promis
           }
           const data = await bytes(size);
           literals.push(data);
-          text += `\r\n${data.toString("latin1")}${await line()}`;
+          last = await line();
+          text += `\r\n${data.toString("latin1")}${last}`;
         }
         const words = text.split(" ");
         const upper = (words[0] ?? "").toUpperCase();
