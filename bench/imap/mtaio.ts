@@ -1,13 +1,38 @@
 /**
- * Slot for mtaio's AsyncIMAPClient (src/mail/imap/, issue 20) in the IMAP benchmark: null until
- * the client exists, and run.ts prints "mtaio: not yet". To fill it in, export a BenchClient
- * (types.ts) that, like imapflow.ts, connects with `security: "none"`, logs in and selects
- * `target.mailbox` in prepare(), and in run():
- *   - envelope:   streams ENVELOPE + FLAGS + UID of every message, counting messages and
- *                 adding each decoded subject's length to `bytes`;
- *   - bodies:     streams every message's source parsed to MailMessage, `bytes` += textContent length;
- *   - attachment: downloadPart(1, "2") consumed as a stream, `bytes` += chunk lengths.
+ * mtaio's AsyncIMAPClient in the IMAP benchmark, written as a user would: `streamMessages()`
+ * for envelopes, `fetchMessages()` for parsed bodies, `downloadPart()` for the attachment.
  */
+import { AsyncIMAPClient } from "../../src/mail/index.js";
 import type { BenchClient } from "./types.js";
 
-export const mtaio: BenchClient | null = null;
+export const mtaio: BenchClient = {
+  async prepare(scenario, target) {
+    const client = new AsyncIMAPClient();
+    await client.connect(target.host, target.port, { security: "none", allowPlaintextAuth: true });
+    await client.login(target.user, target.password);
+    await client.selectMailbox(target.mailbox);
+    return {
+      async run() {
+        let messages = 0;
+        let bytes = 0;
+        if (scenario === "envelope") {
+          for await (const message of client.streamMessages({ internalDate: false, size: false })) {
+            messages++;
+            bytes += message.envelope?.subject?.length ?? 0;
+          }
+        } else if (scenario === "bodies") {
+          for (const message of await client.fetchMessages()) {
+            messages++;
+            bytes += message.textContent?.length ?? 0;
+          }
+        } else {
+          const download = await client.downloadPart(1, "2");
+          for await (const chunk of download) bytes += (chunk as Uint8Array).length;
+          messages = 1;
+        }
+        return { messages, bytes };
+      },
+      close: () => client.close(),
+    };
+  },
+};

@@ -346,4 +346,52 @@ describe("AsyncIMAPClient against a scripted server", () => {
     assert.equal(server.commands.filter((c) => c.name === "UID STORE").length, 2);
     await imap.close();
   });
+
+  it("downloadPart streams a large base64 part, decoded, while the reader is slow", async () => {
+    const data = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 2654435761) >>> 24);
+    const encoded = Buffer.from(
+      (Buffer.from(data).toString("base64").match(/.{1,76}/g) ?? []).join("\r\n"),
+    );
+    const structure =
+      '(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 1)("application" "octet-stream" ("name" "big.bin") NIL NIL "base64" ' +
+      `${encoded.length}) "mixed")`;
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${CAPS}] hi`,
+      rules: [
+        ...LOGIN_RULES,
+        {
+          match: /BODYSTRUCTURE/,
+          reply: [`* 1 FETCH (UID 5 BODYSTRUCTURE ${structure})`, "{tag} OK done"],
+        },
+        {
+          match: /BODY\.PEEK\[2\]/,
+          reply: async (command, peer) => {
+            peer.write(`* 1 FETCH (UID 5 BODY[2] {${encoded.length}}\r\n`);
+            for (let at = 0; at < encoded.length; at += 65_537) {
+              peer.write(encoded.subarray(at, at + 65_537));
+              await new Promise((resolve) => setImmediate(resolve));
+            }
+            peer.send([")", "{tag} OK done"], command.tag);
+          },
+        },
+      ],
+    });
+    const imap = await loggedIn(server);
+    const part = await imap.downloadPart(5, "2");
+    assert.equal(part.contentType, "application/octet-stream");
+    assert.equal(part.filename, "big.bin");
+    assert.equal(part.encoding, "base64");
+    const chunks: Buffer[] = [];
+    let slow = 0;
+    for await (const chunk of part) {
+      chunks.push(chunk as Buffer);
+      if (slow++ < 5) await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    const got = Buffer.concat(chunks);
+    assert.equal(got.length, data.length);
+    assert.ok(got.equals(Buffer.from(data)));
+    assert.equal(part.size, encoded.length);
+    // The connection is still in step after the streamed literal.
+    await imap.close();
+  });
 });
