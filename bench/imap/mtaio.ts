@@ -1,8 +1,10 @@
 /**
  * mtaio's AsyncIMAPClient in the IMAP benchmark, written as a user would: `streamMessages()`
  * for envelopes, `fetchMessages()` for parsed bodies, `downloadPart()` for the attachment.
+ * It runs the published build (dist/, which run.ts builds first), as users do: tsx's
+ * transform of src/ adds per-closure work that the compiled package does not have.
  */
-import { AsyncIMAPClient } from "../../src/mail/index.js";
+import { AsyncIMAPClient } from "../../dist/mail/index.js";
 import type { BenchClient } from "./types.js";
 
 export const mtaio: BenchClient = {
