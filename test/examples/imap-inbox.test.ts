@@ -23,7 +23,10 @@ describe("examples/imap-inbox.ts", {
   let caFile: string;
   before(async () => {
     server = await startDovecotIMAP({ reader: "secret" });
-    server.seedMaildir("reader", [message(1, "first"), message(2, "=?UTF-8?B?44GT44KT44Gr44Gh44Gv?=")]);
+    server.seedMaildir("reader", [
+      message(1, "first"),
+      message(2, "=?UTF-8?B?44GT44KT44Gr44Gh44Gv?="),
+    ]);
     const dir = await tempDir("imap-example");
     caFile = join(dir.path, "ca.pem");
     writeFileSync(caFile, server.ca);

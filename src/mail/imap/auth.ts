@@ -76,7 +76,9 @@ export async function oauth2Login(
     guard(value, "OAuth2 token");
     const initial =
       mechanism === "OAUTHBEARER"
-        ? b64(`n,a=${saslName(user)},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${value}\u0001\u0001`)
+        ? b64(
+            `n,a=${saslName(user)},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${value}\u0001\u0001`,
+          )
         : b64(`user=${user}\u0001auth=Bearer ${value}\u0001\u0001`);
     return authenticate(context, mechanism, initial);
   };

@@ -5,6 +5,7 @@
  * selected mailbox at a time: commands run in the order they were called.
  */
 import { MailMessage } from "../mime/message.js";
+import { type IMAPTokenProvider, oauth2Login, passwordLogin } from "./auth.js";
 import {
   type CommandPart,
   compileSearch,
@@ -18,9 +19,8 @@ import {
   sequenceSet,
   validateFlag,
 } from "./codec/index.js";
-import { type IMAPTokenProvider, oauth2Login, passwordLogin } from "./auth.js";
 import type { CommandResult } from "./connection.js";
-import { type PartDownload, downloadPart } from "./download.js";
+import { downloadPart, type PartDownload } from "./download.js";
 import { imapError } from "./errors.js";
 import { acceptsFor, chunkSize, fetchItems, fetchStream, toFetchedMessage } from "./fetch.js";
 import { idleEvents } from "./idle.js";
@@ -34,8 +34,8 @@ import type {
   FetchOptions,
   IdleOptions,
   IMAPConnectOptions,
-  MailboxInfo,
   MailboxEvent,
+  MailboxInfo,
   MailboxListEntry,
   MailboxStatus,
   SelectOptions,
@@ -196,7 +196,8 @@ export class AsyncIMAPClient {
               if ("flags" in code) info.permanentFlags = code.flags;
               return true;
             case "HIGHESTMODSEQ":
-              if ("value" in code && typeof code.value === "bigint") info.highestModseq = code.value;
+              if ("value" in code && typeof code.value === "bigint")
+                info.highestModseq = code.value;
               return true;
             default:
               return false;
@@ -284,7 +285,11 @@ export class AsyncIMAPClient {
   }
 
   async renameMailbox(from: string, to: string, options: Signal = {}): Promise<void> {
-    await this.#simple("RENAME", [" ", ...this.#name(from), " ", ...this.#name(to)], options.signal);
+    await this.#simple(
+      "RENAME",
+      [" ", ...this.#name(from), " ", ...this.#name(to)],
+      options.signal,
+    );
   }
 
   async subscribeMailbox(name: string, options: Signal = {}): Promise<void> {
@@ -302,7 +307,11 @@ export class AsyncIMAPClient {
     shared: Namespace[];
   }> {
     const session = this.#ready();
-    const result = { personal: [] as Namespace[], otherUsers: [] as Namespace[], shared: [] as Namespace[] };
+    const result = {
+      personal: [] as Namespace[],
+      otherUsers: [] as Namespace[],
+      shared: [] as Namespace[],
+    };
     if (!session.has("NAMESPACE") && !session.has("IMAP4REV2")) return result;
     await session.run({
       name: "NAMESPACE",
@@ -341,7 +350,8 @@ export class AsyncIMAPClient {
       signal: options.signal,
       onData: (response) => {
         if (response.kind === "search") uids = response.numbers;
-        else if (response.kind === "esearch") uids = response.all ? parseSequenceSet(response.all) : [];
+        else if (response.kind === "esearch")
+          uids = response.all ? parseSequenceSet(response.all) : [];
         else return false;
         return true;
       },
@@ -395,7 +405,9 @@ export class AsyncIMAPClient {
    */
   async *streamMessages(options: StreamOptions = {}): AsyncGenerator<FetchedMessage> {
     const session = this.#selected();
-    let uids = options.uids ? [...options.uids] : await this.search(options.criteria ?? "ALL", options);
+    let uids = options.uids
+      ? [...options.uids]
+      : await this.search(options.criteria ?? "ALL", options);
     for (const uid of uids) {
       if (!Number.isSafeInteger(uid) || uid < 1) {
         throw imapError("IMAP_INVALID_ARGUMENT", `invalid UID ${String(uid)}`);
@@ -416,7 +428,11 @@ export class AsyncIMAPClient {
   }
 
   /** One MIME part ("1", "2.1", …) of a message as a stream of decoded bytes. */
-  async downloadPart(uid: number, part: string, options: DownloadOptions = {}): Promise<PartDownload> {
+  async downloadPart(
+    uid: number,
+    part: string,
+    options: DownloadOptions = {},
+  ): Promise<PartDownload> {
     return downloadPart(this.#selected(), uid, part, options);
   }
 
@@ -527,7 +543,11 @@ export class AsyncIMAPClient {
    */
   async *idle(options: IdleOptions = {}): AsyncGenerator<MailboxEvent> {
     const session = this.#selected();
-    yield* idleEvents(session, this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs, options.signal);
+    yield* idleEvents(
+      session,
+      this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs,
+      options.signal,
+    );
   }
 
   /** Calls `listener` with every change to the selected mailbox; returns its remover. */
@@ -542,7 +562,12 @@ export class AsyncIMAPClient {
     this.#session = undefined;
     if (!session || session.connection.closed) return;
     try {
-      await session.run({ name: "LOGOUT", exclusive: true, signal: options.signal, timeoutMs: 5_000 });
+      await session.run({
+        name: "LOGOUT",
+        exclusive: true,
+        signal: options.signal,
+        timeoutMs: 5_000,
+      });
     } catch {
       // Closing anyway: the server may already be gone, and BYE closes the socket.
     } finally {
@@ -719,4 +744,3 @@ function toStatus(name: string, attributes: Record<string, bigint>): MailboxStat
     size: number("SIZE"),
   };
 }
-

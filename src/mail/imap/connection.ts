@@ -21,8 +21,8 @@ import {
   type IMAPResponse,
   type LiteralChunkSink,
   type LiteralStreamInfo,
-  ResponseParser,
   type ResponseCode,
+  ResponseParser,
 } from "./codec/index.js";
 import { imapError, imapNetError, statusError } from "./errors.js";
 
@@ -240,7 +240,9 @@ export class IMAPConnection {
     const inflate = createInflateRaw();
     const deflate = createDeflateRaw();
     const broken = (cause: Error) =>
-      this.fail(imapError("IMAP_PROTOCOL_ERROR", `compressed stream broken: ${cause.message}`, cause));
+      this.fail(
+        imapError("IMAP_PROTOCOL_ERROR", `compressed stream broken: ${cause.message}`, cause),
+      );
     socket.off("data", this.#onData);
     socket.on("data", (chunk: Buffer) => inflate.write(chunk));
     inflate.on("data", this.#onData);
@@ -319,22 +321,22 @@ export class IMAPConnection {
       this.#tlsInjected = true;
       return;
     }
-    if (this.#greeting) return this.#greeting(response);
-    switch (response.kind) {
-      case "tagged":
-        return this.#onTagged(response);
-      case "continuation": {
-        const next = this.#continuation;
-        if (!next) {
-          return this.fail(imapError("IMAP_PROTOCOL_ERROR", "unexpected continuation request"));
-        }
-        return next(response.text);
-      }
-      case "status":
-        if (response.status === "BYE") this.#byeText = response.text;
-        break;
-    }
     this.#lastResponse = performance.now();
+    if (this.#greeting) {
+      this.#greeting(response);
+      return;
+    }
+    if (response.kind === "tagged") {
+      this.#onTagged(response);
+      return;
+    }
+    if (response.kind === "continuation") {
+      const next = this.#continuation;
+      if (next) next(response.text);
+      else this.fail(imapError("IMAP_PROTOCOL_ERROR", "unexpected continuation request"));
+      return;
+    }
+    if (response.kind === "status" && response.status === "BYE") this.#byeText = response.text;
     for (const running of this.#inFlight.values()) {
       const collects = running.spec.collects;
       if (collects?.includes(response.kind)) {
@@ -348,7 +350,8 @@ export class IMAPConnection {
   #onTagged(response: Extract<IMAPResponse, { kind: "tagged" }>): void {
     const running = this.#inFlight.get(response.tag);
     if (!running) {
-      return this.fail(imapError("IMAP_PROTOCOL_ERROR", `answer for unknown tag ${response.tag}`));
+      this.fail(imapError("IMAP_PROTOCOL_ERROR", `answer for unknown tag ${response.tag}`));
+      return;
     }
     this.#inFlight.delete(response.tag);
     this.#settle(running);
@@ -359,10 +362,10 @@ export class IMAPConnection {
       if (this.#failure) return;
     }
     if (response.status === "OK") running.resolve({ code: response.code, text: response.text });
-    else running.reject(statusError(running.spec.name, response.status, response.text, response.code));
+    else
+      running.reject(statusError(running.spec.name, response.status, response.text, response.code));
     this.#pump();
   }
-
 
   #settle(running: Running): void {
     clearTimeout(running.timer);
@@ -373,7 +376,11 @@ export class IMAPConnection {
   }
 
   #abandon(running: Running): void {
-    const error = imapError("IMAP_ABORTED", `${running.spec.name}: aborted`, running.spec.signal?.reason);
+    const error = imapError(
+      "IMAP_ABORTED",
+      `${running.spec.name}: aborted`,
+      running.spec.signal?.reason,
+    );
     const queued = this.#queue.indexOf(running);
     if (queued >= 0) {
       this.#queue.splice(queued, 1);

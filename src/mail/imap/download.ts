@@ -122,7 +122,8 @@ export async function downloadPart(
     })
     .then(
       () => {
-        if (!streamed) stream.destroy(imapError("IMAP_NOT_FOUND", `message ${uid} has no part ${part}`));
+        if (!streamed)
+          stream.destroy(imapError("IMAP_NOT_FOUND", `message ${uid} has no part ${part}`));
       },
       (error: unknown) => stream.destroy(error as Error),
     )

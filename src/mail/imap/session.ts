@@ -12,7 +12,7 @@ import {
   type LiteralChunkSink,
   type LiteralStreamInfo,
 } from "./codec/index.js";
-import { type CommandSpec, IMAPConnection, type CommandResult } from "./connection.js";
+import { type CommandResult, type CommandSpec, IMAPConnection } from "./connection.js";
 import { imapError, imapNetError, statusError } from "./errors.js";
 import { MailboxState } from "./mailbox-state.js";
 import type { IMAPConnectOptions, IMAPSecurity } from "./types.js";

@@ -31,7 +31,11 @@ export function transferDecoder(encoding: string | undefined): ChunkDecoder {
 
 function isBase64Char(b: number): boolean {
   return (
-    (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39) || b === 0x2b || b === 0x2f
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    (b >= 0x30 && b <= 0x39) ||
+    b === 0x2b ||
+    b === 0x2f
   );
 }
 
@@ -40,7 +44,10 @@ class Base64Decoder implements ChunkDecoder {
   #carry: Buffer = Buffer.alloc(0);
 
   write(chunk: Uint8Array): Uint8Array {
-    const data = this.#carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.#carry, chunk]);
+    const data =
+      this.#carry.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([this.#carry, chunk]);
     let count = 0;
     for (let i = 0; i < data.length; i++) if (isBase64Char(data[i])) count++;
     let keep = count % 4;
@@ -68,7 +75,10 @@ class QuotedPrintableDecoder implements ChunkDecoder {
   #carry: Buffer = Buffer.alloc(0);
 
   write(chunk: Uint8Array): Uint8Array {
-    const data = this.#carry.length === 0 ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.#carry, chunk]);
+    const data =
+      this.#carry.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([this.#carry, chunk]);
     let cut = data.lastIndexOf(0x0a) + 1;
     if (cut === 0 && data.length > MAX_QP_CARRY) {
       // No line end for a long stretch: decode all but a possible "=XX" escape at the end.

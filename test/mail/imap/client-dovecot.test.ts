@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Attachment, AsyncIMAPClient, MailMessage } from "../../../src/mail/index.js";
 import { IMAPError } from "../../../src/errors.js";
+import { AsyncIMAPClient, Attachment, MailMessage } from "../../../src/mail/index.js";
 import { serverSkip } from "../../servers/common.js";
 import { type DovecotIMAP, startDovecotIMAP } from "../../servers/dovecot-imap.js";
 
@@ -86,10 +86,9 @@ describe("AsyncIMAPClient against Dovecot", {
 
   it("refuses a certificate it cannot verify", async () => {
     const imap = new AsyncIMAPClient();
-    await assert.rejects(
-      imap.connect(server.host, server.imapsPort, { security: "tls" }),
-      { code: "IMAP_TLS_FAILED" },
-    );
+    await assert.rejects(imap.connect(server.host, server.imapsPort, { security: "tls" }), {
+      code: "IMAP_TLS_FAILED",
+    });
   });
 
   it("searches and fetches the newest messages first, parsed", async () => {
@@ -108,7 +107,10 @@ describe("AsyncIMAPClient against Dovecot", {
     assert.ok(messages[0].internalDate instanceof Date);
     assert.ok((messages[0].size ?? 0) > 100);
     const seen = await imap.fetchMessages({ criteria: { seen: true }, limit: 1 });
-    assert.deepEqual(seen.map((m) => [m.uid, m.flags]), [[37, ["\\Seen"]]]);
+    assert.deepEqual(
+      seen.map((m) => [m.uid, m.flags]),
+      [[37, ["\\Seen"]]],
+    );
   });
 
   it("streams envelopes and answers a command awaited inside the loop", async () => {
@@ -125,23 +127,30 @@ describe("AsyncIMAPClient against Dovecot", {
       }
     }
     assert.equal(seen.length, 40);
-    assert.deepEqual(seen, [...seen].sort((a, b) => a - b));
+    assert.deepEqual(
+      seen,
+      [...seen].sort((a, b) => a - b),
+    );
   });
 
   it("adds, removes and sets flags", async () => {
     const imap = await client();
     await imap.addFlags([2, 3], ["\\Flagged", "$Important"]);
     let flags = new Map<number, string[] | undefined>();
-    for await (const m of imap.streamMessages({ uids: [2, 3], envelope: false })) flags.set(m.uid, m.flags);
+    for await (const m of imap.streamMessages({ uids: [2, 3], envelope: false }))
+      flags.set(m.uid, m.flags);
     assert.deepEqual(flags.get(2)?.sort(), ["$Important", "\\Flagged"]);
     await imap.removeFlags([2], ["\\Flagged"]);
     await imap.setFlags([3], ["\\Seen"]);
     flags = new Map();
-    for await (const m of imap.streamMessages({ uids: [2, 3], envelope: false })) flags.set(m.uid, m.flags);
+    for await (const m of imap.streamMessages({ uids: [2, 3], envelope: false }))
+      flags.set(m.uid, m.flags);
     assert.deepEqual(flags.get(2), ["$Important"]);
     assert.deepEqual(flags.get(3), ["\\Seen"]);
     await assert.rejects(imap.addFlags([2], ["bad flag"]), { code: "IMAP_INVALID_ARGUMENT" });
-    await assert.rejects(imap.addFlags([2], ["\\Seen\r\nA1 LOGOUT"]), { code: "IMAP_INVALID_ARGUMENT" });
+    await assert.rejects(imap.addFlags([2], ["\\Seen\r\nA1 LOGOUT"]), {
+      code: "IMAP_INVALID_ARGUMENT",
+    });
   });
 
   it("manages mailboxes with non-ASCII names (modified UTF-7 on the wire)", async () => {
@@ -211,7 +220,10 @@ describe("AsyncIMAPClient against Dovecot", {
     assert.equal(fetched.subject, "請求書のお知らせ（十二月分）");
     assert.match(fetched.textContent ?? "", /今月の請求書を添付します。/);
     // \Recent is IMAP4rev1's session flag (RFC 3501 §2.3.2); this session is the first to see it.
-    assert.deepEqual(fetched.flags.filter((flag) => flag !== "\\Recent"), ["\\Seen"]);
+    assert.deepEqual(
+      fetched.flags.filter((flag) => flag !== "\\Recent"),
+      ["\\Seen"],
+    );
     assert.equal(fetched.internalDate?.toISOString(), "2026-12-01T09:00:00.000Z");
     assert.equal(fetched.attachments[0].filename, "請求書.pdf");
 

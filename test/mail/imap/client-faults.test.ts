@@ -59,7 +59,8 @@ describe("AsyncIMAPClient against a scripted server", () => {
     const imap = new AsyncIMAPClient();
     await assert.rejects(
       imap.connect("127.0.0.1", server.port, { security: "none" }),
-      (error: unknown) => error instanceof IMAPError && error.code === "IMAP_BYE" && /too many/.test(error.message),
+      (error: unknown) =>
+        error instanceof IMAPError && error.code === "IMAP_BYE" && /too many/.test(error.message),
     );
   });
 
@@ -81,7 +82,10 @@ describe("AsyncIMAPClient against a scripted server", () => {
   });
 
   it("never logs in when the server says LOGINDISABLED", async () => {
-    const server = await fake({ greeting: `* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] hi`, rules: LOGIN_RULES });
+    const server = await fake({
+      greeting: `* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] hi`,
+      rules: LOGIN_RULES,
+    });
     const imap = new AsyncIMAPClient();
     await imap.connect("127.0.0.1", server.port, { security: "none", allowPlaintextAuth: true });
     await assert.rejects(imap.login("u", "p"), { code: "IMAP_LOGIN_DISABLED" });
@@ -105,7 +109,9 @@ describe("AsyncIMAPClient against a scripted server", () => {
         {
           match: "STARTTLS",
           reply: (command, peer) =>
-            void peer.acceptStartTLS(command, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n").catch(() => {}),
+            void peer
+              .acceptStartTLS(command, "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] injected\r\n")
+              .catch(() => {}),
         },
       ],
     });
@@ -123,7 +129,7 @@ describe("AsyncIMAPClient against a scripted server", () => {
       greeting: `* OK [CAPABILITY ${CAPS}] hi`,
       rules: [
         ...LOGIN_RULES,
-        { match: "UID SEARCH", reply: ["* ESEARCH (TAG \"{tag}\") UID ALL 1", "{tag} OK done"] },
+        { match: "UID SEARCH", reply: ['* ESEARCH (TAG "{tag}") UID ALL 1', "{tag} OK done"] },
         {
           match: "UID FETCH",
           reply: async (command, peer) => {
@@ -194,7 +200,10 @@ describe("AsyncIMAPClient against a scripted server", () => {
   it("garbage from the server is a typed error, never a crash", async () => {
     const server = await fake({
       greeting: `* OK [CAPABILITY ${CAPS}] hi`,
-      rules: [...LOGIN_RULES, { match: "NOOP", reply: new Uint8Array([0x00, 0xff, 0x28, 0x29, 0x0d, 0x0a]) }],
+      rules: [
+        ...LOGIN_RULES,
+        { match: "NOOP", reply: new Uint8Array([0x00, 0xff, 0x28, 0x29, 0x0d, 0x0a]) },
+      ],
     });
     const imap = await loggedIn(server);
     await assert.rejects(imap.noop(), (error: unknown) => error instanceof IMAPError);
@@ -260,7 +269,9 @@ describe("AsyncIMAPClient against a scripted server", () => {
     const server = await fake({ greeting: `* OK [CAPABILITY ${CAPS}] hi`, rules: LOGIN_RULES });
     const imap = await loggedIn(server);
     const before = server.wire(0).length;
-    await assert.rejects(imap.createMailbox("a\r\nA1 DELETE INBOX"), { code: "IMAP_INVALID_ARGUMENT" });
+    await assert.rejects(imap.createMailbox("a\r\nA1 DELETE INBOX"), {
+      code: "IMAP_INVALID_ARGUMENT",
+    });
     await assert.rejects(imap.search({ subject: "x\u0000y" }), { code: "IMAP_INVALID_ARGUMENT" });
     await assert.rejects(imap.login("u\r\n", "p"), (error: unknown) => error instanceof IMAPError);
     assert.equal(server.wire(0).length, before);
@@ -350,7 +361,11 @@ describe("AsyncIMAPClient against a scripted server", () => {
   it("downloadPart streams a large base64 part, decoded, while the reader is slow", async () => {
     const data = new Uint8Array(4 * 1024 * 1024).map((_, i) => (i * 2654435761) >>> 24);
     const encoded = Buffer.from(
-      (Buffer.from(data).toString("base64").match(/.{1,76}/g) ?? []).join("\r\n"),
+      (
+        Buffer.from(data)
+          .toString("base64")
+          .match(/.{1,76}/g) ?? []
+      ).join("\r\n"),
     );
     const structure =
       '(("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 5 1)("application" "octet-stream" ("name" "big.bin") NIL NIL "base64" ' +

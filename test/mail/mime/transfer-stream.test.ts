@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { decodeBase64Body } from "../../../src/mail/mime/parse/transfer-decoding.js";
-import { decodeQuotedPrintable, encodeQuotedPrintable } from "../../../src/mail/mime/quoted-printable.js";
+import {
+  decodeQuotedPrintable,
+  encodeQuotedPrintable,
+} from "../../../src/mail/mime/quoted-printable.js";
 import { transferDecoder } from "../../../src/mail/mime/transfer-stream.js";
 
 function decodeInPieces(encoding: string, data: Uint8Array, cuts: number[]): Uint8Array {
@@ -24,7 +27,11 @@ function decodeInPieces(encoding: string, data: Uint8Array, cuts: number[]): Uin
 
 const base64Lines = (bytes: Uint8Array) =>
   new TextEncoder().encode(
-    (Buffer.from(bytes).toString("base64").match(/.{1,76}/g) ?? []).join("\r\n"),
+    (
+      Buffer.from(bytes)
+        .toString("base64")
+        .match(/.{1,76}/g) ?? []
+    ).join("\r\n"),
   );
 
 describe("transferDecoder", () => {
