@@ -73,6 +73,19 @@ interface Signal {
   signal?: AbortSignal;
 }
 
+export interface StoreOptions extends Signal {
+  /**
+   * CONDSTORE (RFC 7162 §3.1.3): change only messages whose mod-sequence is not above this;
+   * the UIDs of the others are returned as `modified`.
+   */
+  unchangedSince?: bigint;
+}
+
+export interface ListOptions extends Signal {
+  /** Each mailbox's STATUS too: LIST-STATUS (RFC 5819) when offered, else one STATUS each. */
+  status?: boolean;
+}
+
 export class AsyncIMAPClient {
   #session: IMAPSession | undefined;
   #options: IMAPConnectOptions = {};
@@ -236,17 +249,24 @@ export class AsyncIMAPClient {
   }
 
   /** Every mailbox (LIST "" "*"), with special-use and subscription state. */
-  async listMailboxes(options: Signal = {}): Promise<MailboxListEntry[]> {
+  async listMailboxes(options: ListOptions = {}): Promise<MailboxListEntry[]> {
     const session = this.#ready();
+    const listStatus = options.status === true && session.has("LIST-STATUS");
+    const statusItems = "MESSAGES UIDNEXT UIDVALIDITY UNSEEN";
     const entries = new Map<string, MailboxListEntry>();
     const subscribed = new Set<string>();
     const utf8 = session.enabled.has("UTF8=ACCEPT");
+    const statuses = new Map<string, Record<string, bigint>>();
     const list = session.run({
       name: "LIST",
-      args: [' "" "*"'],
-      collects: ["list"],
+      args: [` "" "*"${listStatus ? ` RETURN (STATUS (${statusItems}))` : ""}`],
+      collects: listStatus ? ["list", "status-response"] : ["list"],
       signal: options.signal,
       onData: (response) => {
+        if (response.kind === "status-response") {
+          statuses.set(response.mailbox, response.attributes);
+          return true;
+        }
         if (response.kind !== "list") return false;
         const upper = response.flags.map((flag) => flag.toUpperCase());
         entries.set(response.name, {
@@ -272,7 +292,23 @@ export class AsyncIMAPClient {
       },
     });
     await Promise.all([list, lsub]);
-    for (const [path, entry] of entries) entry.subscribed = subscribed.has(path);
+    for (const [path, entry] of entries) {
+      entry.subscribed = subscribed.has(path);
+      const attributes = statuses.get(path);
+      if (attributes) entry.status = toStatus(entry.name, attributes);
+    }
+    if (options.status === true && !listStatus) {
+      // No LIST-STATUS: one STATUS per selectable mailbox, pipelined one after another.
+      await Promise.all(
+        [...entries.values()]
+          .filter(
+            (entry) => !entry.flags.some((flag) => /^\\noselect$|^\\nonexistent$/i.test(flag)),
+          )
+          .map(async (entry) => {
+            entry.status = await this.mailboxStatus(entry.name, options);
+          }),
+      );
+    }
     return [...entries.values()];
   }
 
@@ -436,17 +472,29 @@ export class AsyncIMAPClient {
     return downloadPart(this.#selected(), uid, part, options);
   }
 
-  addFlags(uids: number[], flags: string[], options: Signal = {}): Promise<void> {
-    return this.#store(uids, "+FLAGS.SILENT", flags, options.signal);
+  addFlags(
+    uids: number[],
+    flags: string[],
+    options: StoreOptions = {},
+  ): Promise<{ modified: number[] }> {
+    return this.#store(uids, "+FLAGS.SILENT", flags, options);
   }
 
-  removeFlags(uids: number[], flags: string[], options: Signal = {}): Promise<void> {
-    return this.#store(uids, "-FLAGS.SILENT", flags, options.signal);
+  removeFlags(
+    uids: number[],
+    flags: string[],
+    options: StoreOptions = {},
+  ): Promise<{ modified: number[] }> {
+    return this.#store(uids, "-FLAGS.SILENT", flags, options);
   }
 
   /** Replaces the flags of the messages with exactly `flags`. */
-  setFlags(uids: number[], flags: string[], options: Signal = {}): Promise<void> {
-    return this.#store(uids, "FLAGS.SILENT", flags, options.signal);
+  setFlags(
+    uids: number[],
+    flags: string[],
+    options: StoreOptions = {},
+  ): Promise<{ modified: number[] }> {
+    return this.#store(uids, "FLAGS.SILENT", flags, options);
   }
 
   /** Copies messages to another mailbox; the UID map when the server reports it (UIDPLUS). */
@@ -500,7 +548,7 @@ export class AsyncIMAPClient {
     const set = uidSet(uids);
     if (set === undefined) return;
     this.#requireUidPlus(session, "deleteMessages");
-    await this.#store(uids, "+FLAGS.SILENT", ["\\Deleted"], options.signal);
+    await this.#store(uids, "+FLAGS.SILENT", ["\\Deleted"], options);
     await session.run({ name: "UID EXPUNGE", args: [` ${set}`], signal: options.signal });
   }
 
@@ -617,7 +665,11 @@ export class AsyncIMAPClient {
     this.#user = user;
     // RFC 9051 §6.2.3: capabilities may change after login; servers often say so in the OK.
     if (!session.noteCapabilities(result)) await session.refreshCapabilities(signal);
-    const wanted = ["UTF8=ACCEPT", "CONDSTORE"].filter((name) => session.has(name));
+    const wanted = [
+      "UTF8=ACCEPT",
+      "CONDSTORE",
+      ...(this.#options.qresync ? ["QRESYNC"] : []),
+    ].filter((name) => session.has(name));
     if (wanted.length > 0 && session.has("ENABLE")) {
       await session.run({
         name: "ENABLE",
@@ -657,13 +709,26 @@ export class AsyncIMAPClient {
     uids: number[],
     action: string,
     flags: string[],
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
+    options: StoreOptions,
+  ): Promise<{ modified: number[] }> {
     const session = this.#selected();
     const set = uidSet(uids);
-    if (set === undefined) return;
+    if (set === undefined) return { modified: [] };
     const list = flags.map(validateFlag).join(" ");
-    await session.run({ name: "UID STORE", args: [` ${set} ${action} (${list})`], signal });
+    const since = options.unchangedSince;
+    if (since !== undefined && (typeof since !== "bigint" || since < 0n)) {
+      throw imapError("IMAP_INVALID_ARGUMENT", "unchangedSince must be a non-negative bigint");
+    }
+    const condition = since === undefined ? "" : ` (UNCHANGEDSINCE ${since})`;
+    const result = await session.run({
+      name: "UID STORE",
+      args: [` ${set}${condition} ${action} (${list})`],
+      signal: options.signal,
+    });
+    const code = result.code;
+    return {
+      modified: code?.name === "MODIFIED" && "set" in code ? parseSequenceSet(code.set) : [],
+    };
   }
 
   async #simple(name: string, args: CommandPart[], signal: AbortSignal | undefined): Promise<void> {

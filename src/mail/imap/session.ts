@@ -95,6 +95,8 @@ export class IMAPSession {
       signal,
       error: imapNetError,
     });
+    // A server that vanishes without a FIN is noticed even while IDLE waits for days.
+    socket.setKeepAlive(true, 60_000);
     let session: IMAPSession | undefined;
     const connection = new IMAPConnection(socket, {
       limits: {

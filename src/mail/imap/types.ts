@@ -28,6 +28,11 @@ export interface IMAPConnectOptions {
   allowPlaintextAuth?: boolean;
   /** Sent with ID (RFC 2971) after login when the server offers it; e.g. `{ name: "my-app" }`. */
   clientId?: Record<string, string>;
+  /**
+   * ENABLE QRESYNC (RFC 7162) when offered: expunges are then reported as `vanished` events
+   * with UIDs instead of `expunge` events with sequence numbers.
+   */
+  qresync?: boolean;
   /** Ask the server to compress the connection (COMPRESS=DEFLATE, RFC 4978) when it offers it. */
   compress?: boolean;
   /** TCP connect + TLS handshake (default 30 s). */

@@ -268,6 +268,74 @@ describe("AsyncIMAPClient against Dovecot", {
     await loop;
   });
 
+  it("compresses the connection (COMPRESS=DEFLATE) and still reads everything", async () => {
+    // Debian's dovecot-imapd ships the imap_zlib plugin, so the server offers it.
+    assert.equal(server.compress, true);
+    const imap = new AsyncIMAPClient();
+    open.push(imap);
+    await imap.connect(server.host, server.imapsPort, {
+      security: "tls",
+      tls: { ca: server.ca, servername: "localhost" },
+      compress: true,
+      clientId: { name: "mtaio-test", version: "1" },
+    });
+    await imap.login(USER, PASSWORD);
+    await imap.selectMailbox("INBOX");
+    let count = 0;
+    for await (const message of imap.streamMessages()) {
+      assert.match(message.envelope?.subject ?? "", /^message \d+$|delivered while idle/);
+      count++;
+    }
+    assert.ok(count > 30);
+    assert.ok((await imap.search({ subject: "message 1" })).length > 0);
+  });
+
+  it("reports namespaces, mailbox status in LIST, and CONDSTORE conditional stores", async () => {
+    const imap = await client();
+    const namespaces = await imap.namespaces();
+    assert.equal(namespaces.personal[0]?.delimiter, "/");
+    const listed = await imap.listMailboxes({ status: true });
+    const inbox = listed.find((m) => m.name === "INBOX");
+    assert.equal(inbox?.status?.messages, imap.mailbox?.exists);
+    assert.ok((inbox?.status?.uidNext ?? 0) > 0);
+    const info = imap.mailbox;
+    assert.ok(info?.highestModseq !== undefined && info.highestModseq > 0n);
+    const [uid] = await imap.search("ALL");
+    const stale = await imap.addFlags([uid], ["$Checked"], { unchangedSince: 0n });
+    assert.deepEqual(stale.modified, [uid]);
+    const fresh = await imap.addFlags([uid], ["$Checked"], {
+      unchangedSince: info?.highestModseq ?? 0n,
+    });
+    assert.deepEqual(fresh.modified, []);
+    for await (const m of imap.streamMessages({ uids: [uid], envelope: false, modseq: true })) {
+      assert.ok(m.flags?.includes("$Checked"));
+      assert.ok((m.modseq ?? 0n) > 0n);
+    }
+  });
+
+  it("with QRESYNC, another session's expunge arrives as a vanished event with its UID", async () => {
+    const watcher = new AsyncIMAPClient();
+    open.push(watcher);
+    await watcher.connect(server.host, server.imapsPort, {
+      security: "tls",
+      tls: { ca: server.ca, servername: "localhost" },
+      qresync: true,
+    });
+    await watcher.login(USER, PASSWORD);
+    await watcher.selectMailbox("INBOX");
+    const events: string[] = [];
+    watcher.onMailboxEvent((event) => events.push(JSON.stringify(event)));
+    const other = await client();
+    const uids = await other.search("ALL");
+    const victim = uids[uids.length - 1];
+    await other.deleteMessages([victim]);
+    await watcher.noop();
+    assert.ok(
+      events.includes(JSON.stringify({ type: "vanished", uids: [victim], earlier: false })),
+      events.join(" "),
+    );
+  });
+
   it("closes with LOGOUT and refuses later commands", async () => {
     const imap = await client();
     await imap.close();

@@ -409,4 +409,97 @@ describe("AsyncIMAPClient against a scripted server", () => {
     // The connection is still in step after the streamed literal.
     await imap.close();
   });
+
+  it("without LITERAL+, waits for the continuation before a literal, and a refusal fails the command", async () => {
+    const caps = "IMAP4rev1 UIDPLUS AUTH=PLAIN";
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${caps}] hi`,
+      literal: (size) => (size > 20 ? "{tag} NO [TOOBIG] literal too large" : undefined),
+      rules: [
+        { match: "AUTHENTICATE", reply: `{tag} OK [CAPABILITY ${caps}] logged in` },
+        { match: "SELECT", reply: ["* 0 EXISTS", "{tag} OK [READ-WRITE] selected"] },
+        { match: "UID SEARCH", reply: ["* SEARCH 4", "{tag} OK done"] },
+        { match: "CREATE", reply: "{tag} OK created" },
+      ],
+    });
+    const imap = await loggedIn(server);
+    assert.deepEqual(await imap.search({ subject: "請求書" }), [4]);
+    const search = server.commands.find((c) => c.name === "UID SEARCH");
+    assert.match(search?.text ?? "", /CHARSET UTF-8 SUBJECT \{9\}\r\n/);
+    assert.equal(search?.literals[0].toString("utf8"), "請求書");
+    await assert.rejects(
+      imap.search({ subject: "とても長い件名の検索文字列" }),
+      (error: unknown) => {
+        assert.ok(error instanceof IMAPError);
+        assert.equal(error.code, "IMAP_NO");
+        assert.equal(error.responseCode, "TOOBIG");
+        return true;
+      },
+    );
+    // The connection is still in step: the next command gets its own answer.
+    await imap.createMailbox("after");
+    await imap.close();
+  });
+
+  it("OAuth2: OAUTHBEARER with SASL-IR; a rejected token is refreshed once", async () => {
+    const tokens: boolean[] = [];
+    let attempts = 0;
+    const server = await fake({
+      greeting: "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=OAUTHBEARER AUTH=XOAUTH2] hi",
+      rules: [
+        {
+          match: "AUTHENTICATE",
+          reply: async (command, peer) => {
+            attempts++;
+            const initial = Buffer.from(command.text.split(" ")[2] ?? "", "base64").toString();
+            if (initial.includes("auth=Bearer old")) {
+              peer.send(`+ ${Buffer.from('{"status":"invalid_token"}').toString("base64")}`);
+              const dummy = await peer.line();
+              assert.equal(Buffer.from(dummy, "base64").toString(), "\u0001");
+              peer.send("{tag} NO [AUTHENTICATIONFAILED] invalid token", command.tag);
+            } else {
+              assert.match(
+                initial,
+                /^n,a=me@example\.test,\u0001host=127\.0\.0\.1\u0001port=\d+\u0001auth=Bearer new\u0001\u0001$/,
+              );
+              peer.send("{tag} OK authenticated", command.tag);
+            }
+          },
+        },
+        { match: "CAPABILITY", reply: ["* CAPABILITY IMAP4rev1 AUTH=OAUTHBEARER", "{tag} OK"] },
+      ],
+    });
+    const imap = new AsyncIMAPClient();
+    await imap.connect("127.0.0.1", server.port, { security: "none", allowPlaintextAuth: true });
+    await imap.loginOAuth2("me@example.test", ({ refresh }) => {
+      tokens.push(refresh);
+      return refresh ? "new" : "old";
+    });
+    assert.deepEqual(tokens, [false, true]);
+    assert.equal(attempts, 2);
+    assert.equal(imap.username, "me@example.test");
+    await imap.close();
+  });
+
+  it("XOAUTH2 without SASL-IR sends the initial response after the continuation", async () => {
+    const server = await fake({
+      greeting: "* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] hi",
+      rules: [
+        {
+          match: "AUTHENTICATE",
+          reply: async (command, peer) => {
+            assert.equal(command.text, "AUTHENTICATE XOAUTH2");
+            peer.send("+ ");
+            const response = Buffer.from(await peer.line(), "base64").toString();
+            assert.equal(response, "user=me@example.test\u0001auth=Bearer tok\u0001\u0001");
+            peer.send("{tag} OK [CAPABILITY IMAP4rev1] ok", command.tag);
+          },
+        },
+      ],
+    });
+    const imap = new AsyncIMAPClient();
+    await imap.connect("127.0.0.1", server.port, { security: "none", allowPlaintextAuth: true });
+    await imap.loginOAuth2("me@example.test", "tok");
+    await imap.close();
+  });
 });
