@@ -5,8 +5,8 @@
  */
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
-import { withDeadline } from "./deadline.js";
-import type { NetErrorFactory } from "./errors.js";
+import { withDeadline } from "../../shared/deadline.js";
+import { deadlineError, type NetErrorFactory } from "./errors.js";
 
 export type MailSocket = Socket | TLSSocket;
 
@@ -48,8 +48,7 @@ export async function openConnection(options: OpenOptions): Promise<MailSocket> 
     await withDeadline<void>(
       options.timeoutMs,
       options.signal,
-      error,
-      `connecting to ${host}:${port}`,
+      deadlineError(error, `connecting to ${host}:${port}`, options.timeoutMs),
       (resolve, reject) => {
         const onReady = () => resolve();
         const onError = (cause: Error) =>
@@ -97,8 +96,7 @@ export async function upgradeToTLS(socket: Socket, options: UpgradeOptions): Pro
     await withDeadline<void>(
       options.timeoutMs,
       options.signal,
-      error,
-      `TLS handshake with ${host}`,
+      deadlineError(error, `TLS handshake with ${host}`, options.timeoutMs),
       (resolve, reject) => {
         const onReady = () => resolve();
         const onError = (cause: Error) =>

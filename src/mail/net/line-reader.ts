@@ -1,12 +1,21 @@
 /**
- * Reads CRLF-terminated lines (and, for IMAP literals, exact byte counts) from a socket with a
- * hard cap on line length and on how much is buffered, so a peer that never sends a line end
- * cannot grow our memory. Protocol-neutral: SMTP replies and IMAP responses both use it.
+ * Reads CRLF-terminated lines and exact byte counts (IMAP literals, RFC 9051 §4.3) from a
+ * socket, with a hard cap on line length, so a peer that never sends a line end cannot grow our
+ * memory. Protocol-neutral: SMTP replies and IMAP responses both use it.
+ *
+ * Received chunks are kept in a queue and copied once, when a line or a byte count is taken
+ * out, so reading a large literal costs time in proportion to its size, not to its size times
+ * the number of chunks it arrived in.
+ *
+ * Flow control: while nobody is asking, at most about `highWater` bytes are buffered (the
+ * socket is paused beyond that). A pending `readBytes(n)` is different: the caller has asked
+ * for `n` bytes, so the socket keeps flowing until they are all here, however large `n` is.
+ * Bounding `n` (an IMAP literal's announced size) is the caller's job.
  */
 import { Buffer } from "node:buffer";
-import type { Socket } from "node:net";
-import { withDeadline } from "./deadline.js";
-import type { NetErrorFactory } from "./errors.js";
+import type { Readable } from "node:stream";
+import { withDeadline } from "../../shared/deadline.js";
+import { deadlineError, type NetErrorFactory } from "./errors.js";
 
 export interface LineReaderOptions {
   /** Longest line accepted, without its line end. */
@@ -23,37 +32,44 @@ type Pending =
   | { kind: "bytes"; n: number; resolve: (b: Uint8Array) => void; reject: (e: unknown) => void };
 
 export class LineReader {
-  readonly #socket: Socket;
+  readonly #stream: Readable;
   readonly #options: LineReaderOptions;
-  #buffer: Buffer = EMPTY;
+  /** Received bytes not consumed yet, oldest first; the first may be a view into a chunk. */
+  #chunks: Buffer[] = [];
+  #length = 0;
+  /** How many leading chunks were searched for a line end without finding one. */
+  #scannedChunks = 0;
   #pending: Pending | undefined;
   #failure: Error | undefined;
   #detached = false;
-  /** Stop reading from the socket when this much is buffered and nobody is asking for it. */
+  /** Pause the socket when this much is buffered and nobody is asking for it. */
   readonly #highWater: number;
 
   readonly #onData = (chunk: Buffer) => {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
-    if (this.#buffer.length > this.#highWater) this.#socket.pause();
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
     this.#pump();
+    if (this.#length > this.#highWater && !this.#readingBytes()) this.#stream.pause();
   };
   readonly #onEnd = () => this.#fail("closed", "the server closed the connection");
   readonly #onError = (cause: Error) =>
     this.#fail("closed", `the connection broke: ${cause.message}`, cause);
 
-  constructor(socket: Socket, options: LineReaderOptions) {
-    this.#socket = socket;
+  /** `stream` is normally the connection's socket; any Readable of Buffers works. */
+  constructor(stream: Readable, options: LineReaderOptions) {
+    this.#stream = stream;
     this.#options = options;
     this.#highWater = Math.max(64 * 1024, options.maxLineLength * 2);
-    socket.on("data", this.#onData);
-    socket.on("end", this.#onEnd);
-    socket.on("close", this.#onEnd);
-    socket.on("error", this.#onError);
+    stream.on("data", this.#onData);
+    stream.on("end", this.#onEnd);
+    stream.on("close", this.#onEnd);
+    stream.on("error", this.#onError);
   }
 
   /** Bytes received but not yet consumed. */
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#length;
   }
 
   /** The failure that ended this reader (peer closed, line too long, …), if any. */
@@ -83,36 +99,38 @@ export class LineReader {
 
   /** The next complete line if one is already buffered; never waits. Throws on a broken stream. */
   tryReadLine(): string | undefined {
-    const end = this.#buffer.indexOf(LF);
+    if (this.#detached) throw this.#detachedError();
+    const end = this.#indexOfLF();
+    const max = this.#options.maxLineLength;
     if (end === -1) {
-      if (this.#buffer.length > this.#options.maxLineLength + 1) {
-        this.#fail("line-too-long", `a line longer than ${this.#options.maxLineLength} bytes`);
-      }
+      if (this.#length > max + 1) this.#fail("line-too-long", `a line longer than ${max} bytes`);
       if (this.#failure) throw this.#failure;
       return undefined;
     }
-    const stop = end > 0 && this.#buffer[end - 1] === CR ? end - 1 : end;
-    if (stop > this.#options.maxLineLength) {
-      this.#fail("line-too-long", `a line longer than ${this.#options.maxLineLength} bytes`);
+    const line = this.#take(end + 1);
+    const stop = end > 0 && line[end - 1] === CR ? end - 1 : end;
+    if (stop > max) {
+      this.#fail("line-too-long", `a line longer than ${max} bytes`);
       throw this.#failure;
     }
-    const line = this.#buffer.toString("utf8", 0, stop);
-    this.#consume(end + 1);
-    return line;
+    return line.toString("utf8", 0, stop);
   }
 
-  /** Resolves with exactly `n` bytes (IMAP literals). */
+  /**
+   * Resolves with exactly `n` bytes (an IMAP literal), however many chunks they arrive in.
+   * The socket keeps flowing until they are here, so the caller must bound `n`.
+   */
   readBytes(
     n: number,
     timeoutMs: number,
     signal?: AbortSignal,
     what = "reading data",
   ): Promise<Uint8Array> {
-    if (this.#buffer.length >= n) {
-      const bytes = Buffer.from(this.#buffer.subarray(0, n));
-      this.#consume(n);
-      return Promise.resolve(bytes);
+    if (!Number.isSafeInteger(n) || n < 0) {
+      return Promise.reject(new RangeError(`readBytes: ${n} is not a byte count`));
     }
+    if (this.#detached) return Promise.reject(this.#detachedError());
+    if (this.#length >= n) return Promise.resolve(this.#take(n));
     return this.#wait<Uint8Array>(timeoutMs, signal, what, (resolve, reject) => ({
       kind: "bytes",
       n,
@@ -122,19 +140,20 @@ export class LineReader {
   }
 
   /**
-   * Stops reading from the socket and returns whatever was buffered (normally nothing). Used
-   * before a STARTTLS handshake: the caller must treat a non-empty result as an attack.
+   * Stops reading from the socket for good and returns whatever was buffered, leaving the
+   * socket paused with none of this reader's listeners. Two uses: before a STARTTLS handshake
+   * (the caller must treat a non-empty result as an attack), and to hand the byte stream over
+   * to a parser of its own (see `MailConnection.takeData`). A pending read is rejected.
    */
   detach(): Uint8Array {
     this.#detached = true;
-    this.#socket.pause();
-    this.#socket.off("data", this.#onData);
-    this.#socket.off("end", this.#onEnd);
-    this.#socket.off("close", this.#onEnd);
-    this.#socket.off("error", this.#onError);
-    const rest = this.#buffer;
-    this.#buffer = EMPTY;
-    this.#pending?.reject(this.#options.error("closed", "reader detached"));
+    this.#stream.pause();
+    this.#stream.off("data", this.#onData);
+    this.#stream.off("end", this.#onEnd);
+    this.#stream.off("close", this.#onEnd);
+    this.#stream.off("error", this.#onError);
+    const rest = this.#length === 0 ? EMPTY : this.#take(this.#length);
+    this.#pending?.reject(this.#detachedError());
     this.#pending = undefined;
     return rest;
   }
@@ -147,9 +166,10 @@ export class LineReader {
   ): Promise<T> {
     if (this.#failure) return Promise.reject(this.#failure);
     if (this.#pending) return Promise.reject(new Error("LineReader: one read at a time"));
-    return withDeadline<T>(timeoutMs, signal, this.#options.error, what, (resolve, reject) => {
+    const failure = deadlineError(this.#options.error, what, timeoutMs);
+    return withDeadline<T>(timeoutMs, signal, failure, (resolve, reject) => {
       this.#pending = make(resolve, reject);
-      this.#socket.resume();
+      this.#stream.resume();
       this.#pump();
       return () => {
         this.#pending = undefined;
@@ -157,6 +177,7 @@ export class LineReader {
     });
   }
 
+  /** Settles the pending read if what it waits for is here (or can never come). */
   #pump(): void {
     const pending = this.#pending;
     if (!pending) return;
@@ -164,11 +185,8 @@ export class LineReader {
       if (pending.kind === "line") {
         const line = this.tryReadLine();
         if (line !== undefined) pending.resolve(line);
-        else if (this.#failure) pending.reject(this.#failure);
-      } else if (this.#buffer.length >= pending.n) {
-        const bytes = Buffer.from(this.#buffer.subarray(0, pending.n));
-        this.#consume(pending.n);
-        pending.resolve(bytes);
+      } else if (this.#length >= pending.n) {
+        pending.resolve(this.#take(pending.n));
       } else if (this.#failure) {
         pending.reject(this.#failure);
       }
@@ -177,9 +195,65 @@ export class LineReader {
     }
   }
 
+  /** True while a byte read waits for more than is buffered: the socket must keep flowing. */
+  #readingBytes(): boolean {
+    const pending = this.#pending;
+    return pending?.kind === "bytes" && pending.n > this.#length;
+  }
+
+  /** Offset of the first LF in the buffer, or -1; chunks searched before are not searched again. */
+  #indexOfLF(): number {
+    let offset = 0;
+    for (let i = 0; i < this.#chunks.length; i++) {
+      const chunk = this.#chunks[i];
+      if (i >= this.#scannedChunks) {
+        const at = chunk.indexOf(LF);
+        if (at !== -1) return offset + at;
+        this.#scannedChunks = i + 1;
+      }
+      offset += chunk.length;
+    }
+    return -1;
+  }
+
+  /** Removes the first `n` buffered bytes (n <= buffered) and returns them in one buffer. */
+  #take(n: number): Buffer {
+    const head = this.#chunks[0];
+    let bytes: Buffer;
+    if (n === 0) bytes = EMPTY;
+    else if (head.length >= n) bytes = Buffer.from(head.subarray(0, n));
+    else {
+      bytes = Buffer.allocUnsafe(n);
+      let filled = 0;
+      for (const chunk of this.#chunks) {
+        filled += chunk.copy(bytes, filled, 0, Math.min(chunk.length, n - filled));
+        if (filled === n) break;
+      }
+    }
+    this.#consume(n);
+    return bytes;
+  }
+
   #consume(n: number): void {
-    this.#buffer = n >= this.#buffer.length ? EMPTY : this.#buffer.subarray(n);
-    if (!this.#detached && this.#buffer.length <= this.#highWater) this.#socket.resume();
+    this.#length -= n;
+    let dropped = 0;
+    while (n > 0) {
+      const head = this.#chunks[dropped];
+      if (head.length > n) {
+        this.#chunks[dropped] = head.subarray(n);
+        break;
+      }
+      n -= head.length;
+      dropped++;
+    }
+    if (dropped > 0) this.#chunks.splice(0, dropped);
+    // Chunks searched without a line end stay so; a partly consumed one stays LF-free too.
+    this.#scannedChunks = Math.max(0, this.#scannedChunks - dropped);
+    if (!this.#detached && this.#length <= this.#highWater) this.#stream.resume();
+  }
+
+  #detachedError(): Error {
+    return this.#options.error("closed", "the connection's reader was detached");
   }
 
   #fail(kind: "closed" | "line-too-long", message: string, cause?: unknown): void {
@@ -187,8 +261,10 @@ export class LineReader {
     this.#failure = this.#options.error(kind, message, cause);
     if (kind === "line-too-long") {
       // The stream is out of sync now; nothing after this point can be trusted.
-      this.#buffer = EMPTY;
-      this.#socket.destroy();
+      this.#chunks = [];
+      this.#length = 0;
+      this.#scannedChunks = 0;
+      this.#stream.destroy();
     }
     this.#pump();
   }

@@ -1,6 +1,6 @@
 import type { Socket } from "node:net";
-import { withDeadline } from "./deadline.js";
-import type { NetErrorFactory } from "./errors.js";
+import { withDeadline } from "../../shared/deadline.js";
+import { deadlineError, type NetErrorFactory } from "./errors.js";
 
 /**
  * Writes `data` and, when the socket's buffer is full, waits for it to drain (bounded by
@@ -17,7 +17,8 @@ export async function writeWithBackpressure(
     throw error("closed", "the connection is closed");
   }
   if (socket.write(data)) return;
-  await withDeadline<void>(timeoutMs, signal, error, "sending data", (resolve, reject) => {
+  const failure = deadlineError(error, "sending data", timeoutMs);
+  await withDeadline<void>(timeoutMs, signal, failure, (resolve, reject) => {
     const onDrain = () => resolve();
     const onClose = () => reject(error("closed", "the connection closed while sending"));
     const onError = (cause: Error) =>

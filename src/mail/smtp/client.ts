@@ -7,14 +7,16 @@
  */
 import { Buffer } from "node:buffer";
 import { MailError, SMTPError } from "../../errors.js";
+import { assertHostName } from "../arguments.js";
+import { resolveSecurity } from "../net/index.js";
 import {
   type AuthMechanism,
-  authenticate,
+  authenticateSMTP,
   type Credentials,
-  chooseMechanism,
+  chooseSMTPMechanism,
   type OAuth2TokenProvider,
 } from "./auth.js";
-import type { SMTPReply } from "./reply.js";
+import { invalidArgument, replyError } from "./errors.js";
 import { openSession, type Session, type SessionOptions, type Timeouts } from "./session.js";
 import { runTransaction, type TransactionInput, type TransactionProgress } from "./transaction.js";
 import type {
@@ -74,21 +76,14 @@ export class AsyncSMTPClient implements SMTPSender {
 
   /**
    * Connects, reads the greeting, says EHLO and (by default) upgrades with STARTTLS.
-   * Port 465 means implicit TLS unless `security` says otherwise.
+   * Ports 465 and 993 mean implicit TLS unless `security` says otherwise.
    */
   connect(host: string, port = 587, options: SMTPConnectOptions = {}): Promise<void> {
     return this.#exclusive(async () => {
-      if (typeof host !== "string" || host === "" || /[\s\u0000-\u001f]/.test(host)) {
-        throw new MailError("invalid host name", { code: "SMTP_INVALID_ARGUMENT" });
-      }
+      assertHostName(host, invalidArgument);
       if (this.#session)
         throw new MailError("already connected", { code: "SMTP_ALREADY_CONNECTED" });
-      const security = options.security ?? (port === 465 ? "tls" : "starttls");
-      if (security !== "tls" && security !== "starttls" && security !== "none") {
-        throw new MailError(`unknown security mode ${String(security)}`, {
-          code: "SMTP_INVALID_ARGUMENT",
-        });
-      }
+      const security = resolveSecurity(port, options.security, invalidArgument);
       const sessionOptions: SessionOptions = {
         host,
         port,
@@ -130,7 +125,8 @@ export class AsyncSMTPClient implements SMTPSender {
   }
 
   /**
-   * AUTH XOAUTH2. `token` is an access token or a provider called for one; when the server
+   * AUTH XOAUTH2 (or OAUTHBEARER, RFC 7628, when the server offers only that). `token` is an
+   * access token or a provider called for one; when the server
    * rejects a token, the provider is called again with `{ refresh: true }` and the login is
    * retried once. The provider is also used for logins after a reconnect.
    */
@@ -208,7 +204,7 @@ export class AsyncSMTPClient implements SMTPSender {
         this.#timeouts().command,
         options.signal,
       );
-      if (reply.code !== 250) throw toError("NOOP failed", reply, "SMTP_COMMAND_FAILED");
+      if (reply.code !== 250) throw replyError("NOOP failed", reply, "SMTP_COMMAND_FAILED");
     });
   }
 
@@ -258,12 +254,14 @@ export class AsyncSMTPClient implements SMTPSender {
     if (offered.length === 0) {
       throw new SMTPError("the server does not offer AUTH", { code: "SMTP_AUTH_UNAVAILABLE" });
     }
-    const mechanism = chooseMechanism(offered, credentials, session.connection.secure);
+    const mechanism = chooseSMTPMechanism(offered, credentials, session.connection.secure);
     const timeout = this.#timeouts().command;
-    await authenticate(
+    const where = this.#sessionOptions;
+    await authenticateSMTP(
       (line) => session.connection.command(`${line}\r\n`, timeout, signal, "AUTH"),
       mechanism,
       credentials,
+      where && { host: where.host, port: where.port },
     );
   }
 
@@ -357,15 +355,6 @@ export class AsyncSMTPClient implements SMTPSender {
 
 function isCode(failure: unknown, code: string): boolean {
   return failure instanceof MailError && failure.code === code;
-}
-
-function toError(what: string, reply: SMTPReply, code: string): SMTPError {
-  return new SMTPError(`${what}: ${reply.code} ${reply.text}`, {
-    code,
-    replyCode: reply.code,
-    enhancedStatus: reply.enhancedStatus,
-    response: reply.text,
-  });
 }
 
 /** The Message-ID header of a raw message, if it has one in its header section. */

@@ -5,17 +5,8 @@
  */
 import { Buffer } from "node:buffer";
 import { MailError } from "../../errors.js";
-
-/** CR, LF, NUL and the other C0 controls and DEL never belong in a command argument. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-export function assertSafeArgument(value: string, what: string): void {
-  if (typeof value !== "string" || CONTROL.test(value)) {
-    throw new MailError(`${what} contains CR, LF, NUL or another control character`, {
-      code: "SMTP_INVALID_ARGUMENT",
-    });
-  }
-}
+import { assertSafeArgument } from "../arguments.js";
+import { invalidArgument } from "./errors.js";
 
 /** True when the string needs SMTPUTF8 (RFC 6531) to travel in an envelope. */
 export function isNonAscii(value: string): boolean {
@@ -27,7 +18,7 @@ export function isNonAscii(value: string): boolean {
  * The MIME layer parses display names; here only the bare addr-spec arrives.
  */
 export function assertEnvelopeAddress(address: string, what: string, allowEmpty = false): void {
-  assertSafeArgument(address, what);
+  assertSafeArgument(address, what, invalidArgument);
   if (address === "" && allowEmpty) return;
   // Angle brackets and spaces outside a quoted local part would break the path syntax.
   const at = address.lastIndexOf("@");
@@ -107,7 +98,7 @@ export function mailCommand(from: string, params: MailParameters): string {
   if (params.smtputf8) line += " SMTPUTF8"; // RFC 6531 §3.4
   if (params.dsn?.ret) line += ` RET=${params.dsn.ret}`;
   if (params.dsn?.envid !== undefined) {
-    assertSafeArgument(params.dsn.envid, "DSN envid");
+    assertSafeArgument(params.dsn.envid, "DSN envid", invalidArgument);
     line += ` ENVID=${xtext(params.dsn.envid)}`;
   }
   return `${line}\r\n`;
@@ -118,9 +109,7 @@ export function rcptCommand(to: string, dsn: DSNOptions | undefined): string {
   let line = `RCPT TO:<${to}>`;
   if (dsn?.notify && dsn.notify.length > 0) {
     if (dsn.notify.includes("NEVER") && dsn.notify.length > 1) {
-      throw new MailError("DSN notify NEVER cannot be combined with other values", {
-        code: "SMTP_INVALID_ARGUMENT",
-      });
+      throw invalidArgument("DSN notify NEVER cannot be combined with other values");
     }
     line += ` NOTIFY=${dsn.notify.join(",")}`;
   }

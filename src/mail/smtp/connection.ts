@@ -1,70 +1,43 @@
 /**
- * One SMTP connection's I/O: writing commands and reading replies with the reply codec, with a
- * deadline and an AbortSignal on every wait. The session logic (what to send when) lives in
- * session.ts and transaction.ts.
+ * One SMTP connection: the shared `MailConnection` (socket, line reader, deadlines, STARTTLS)
+ * with the reply codec on top. The session logic (what to send when) lives in session.ts and
+ * transaction.ts.
  */
-import type { Socket } from "node:net";
-import { SMTPError } from "../../errors.js";
-import {
-  LineReader,
-  type MailSocket,
-  type MailTLSOptions,
-  type NetErrorFactory,
-  type NetFailure,
-  upgradeToTLS,
-  writeWithBackpressure,
-} from "../net/index.js";
+import { MailConnection, type MailSocket, type MailTLSOptions } from "../net/index.js";
+import { smtpNetError } from "./errors.js";
 import { ReplyAssembler, type ReplyLimits, type SMTPReply } from "./reply.js";
-
-const CODES: Record<NetFailure, string> = {
-  connect: "SMTP_CONNECTION_FAILED",
-  tls: "SMTP_TLS_FAILED",
-  timeout: "SMTP_TIMEOUT",
-  aborted: "SMTP_ABORTED",
-  closed: "SMTP_CONNECTION_CLOSED",
-  "line-too-long": "SMTP_REPLY_TOO_LARGE",
-};
-
-export const smtpNetError: NetErrorFactory = (kind, message, cause) =>
-  new SMTPError(message, { code: CODES[kind], cause });
 
 export interface ConnectionLimits extends ReplyLimits {
   maxLineLength: number;
 }
 
 export class SMTPConnection {
-  #socket: MailSocket;
-  #reader: LineReader;
+  readonly #net: MailConnection;
   readonly #limits: ConnectionLimits;
   #assembler: ReplyAssembler;
-  #secure: boolean;
 
   constructor(socket: MailSocket, secure: boolean, limits: ConnectionLimits) {
-    this.#socket = socket;
-    this.#secure = secure;
-    this.#limits = limits;
-    this.#assembler = new ReplyAssembler(limits);
-    this.#reader = new LineReader(socket, {
+    this.#net = new MailConnection(socket, {
+      secure,
       maxLineLength: limits.maxLineLength,
       error: smtpNetError,
     });
-    // Errors are reported through the reader and writes; this keeps an unhandled 'error'
-    // event from crashing the process after we stop listening.
-    socket.on("error", () => {});
+    this.#limits = limits;
+    this.#assembler = new ReplyAssembler(limits);
   }
 
   get secure(): boolean {
-    return this.#secure;
+    return this.#net.secure;
   }
 
   /** True once the peer closed or the connection broke. */
   get closed(): boolean {
-    return this.#socket.destroyed || this.#reader.failure !== undefined;
+    return this.#net.closed;
   }
 
   /** Bytes from the server not consumed yet. */
   get buffered(): number {
-    return this.#reader.buffered;
+    return this.#net.buffered;
   }
 
   /** Reads one complete (possibly multi-line) reply. */
@@ -75,7 +48,7 @@ export class SMTPConnection {
   ): Promise<SMTPReply> {
     try {
       for (;;) {
-        const line = await this.#reader.readLine(timeoutMs, signal, what);
+        const line = await this.#net.readLine(timeoutMs, signal, what);
         const reply = this.#assembler.push(line);
         if (reply) return reply;
       }
@@ -91,7 +64,7 @@ export class SMTPConnection {
   tryReadReply(): SMTPReply | undefined {
     try {
       for (;;) {
-        const line = this.#reader.tryReadLine();
+        const line = this.#net.tryReadLine();
         if (line === undefined) return undefined;
         const reply = this.#assembler.push(line);
         if (reply) return reply;
@@ -102,13 +75,8 @@ export class SMTPConnection {
     }
   }
 
-  async write(data: Uint8Array | string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    try {
-      await writeWithBackpressure(this.#socket, data, timeoutMs, signal, smtpNetError);
-    } catch (failure) {
-      this.destroy();
-      throw failure;
-    }
+  write(data: Uint8Array | string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.#net.write(data, timeoutMs, signal);
   }
 
   /**
@@ -127,9 +95,8 @@ export class SMTPConnection {
   }
 
   /**
-   * Switches to TLS after the server's 220 to STARTTLS. RFC 3207 §5: anything the server sent
-   * after that 220 arrived in plaintext, possibly injected by an attacker, so a non-empty
-   * buffer is an error, never something to interpret after the handshake.
+   * Switches to TLS after the server's 220 to STARTTLS. Anything the server sent after that
+   * 220 (even an unfinished reply) fails with SMTP_STARTTLS_INJECTION (RFC 3207 §5).
    */
   async upgrade(
     host: string,
@@ -137,41 +104,18 @@ export class SMTPConnection {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<void> {
-    const leftover = this.#reader.detach();
-    if (leftover.length > 0 || this.#assembler.inProgress) {
-      this.destroy();
-      throw new SMTPError(
-        "the server sent data after its 220 reply to STARTTLS and before the TLS handshake (possible response injection, RFC 3207 §5)",
-        { code: "SMTP_STARTTLS_INJECTION" },
-      );
-    }
-    const secure = await upgradeToTLS(this.#socket as Socket, {
-      host,
-      tls,
-      timeoutMs,
-      signal,
-      error: smtpNetError,
-    });
-    secure.setNoDelay(true);
-    secure.on("error", () => {});
-    this.#socket = secure;
-    this.#secure = true;
+    const heldInput = this.#assembler.inProgress;
+    await this.#net.startTLS({ host, tls, timeoutMs, signal, heldInput });
     this.#assembler = new ReplyAssembler(this.#limits);
-    this.#reader = new LineReader(secure, {
-      maxLineLength: this.#limits.maxLineLength,
-      error: smtpNetError,
-    });
   }
 
   /** Half-closes politely; the caller has already sent QUIT. */
   end(): void {
-    this.#socket.end();
-    // Don't wait forever for a server that never closes its side.
-    setTimeout(() => this.#socket.destroy(), 1000).unref();
+    this.#net.end();
   }
 
   destroy(): void {
-    this.#socket.destroy();
+    this.#net.destroy();
   }
 }
 

@@ -10,7 +10,7 @@ import type { SMTPConnectOptions, SMTPSender } from "./types.js";
 
 export interface SMTPPoolOptions extends Omit<SMTPConnectOptions, "signal"> {
   host: string;
-  /** Default 587 (STARTTLS); 465 means implicit TLS. */
+  /** Default 587 (STARTTLS); 465 (and 993) mean implicit TLS. */
   port?: number;
   /** Most connections open at once (default 5). */
   connections?: number;

@@ -4,9 +4,10 @@
  */
 import { hostname } from "node:os";
 import { SMTPError } from "../../errors.js";
+import { assertSafeArgument } from "../arguments.js";
 import { type MailTLSOptions, openConnection } from "../net/index.js";
-import { assertSafeArgument } from "./commands.js";
-import { type ConnectionLimits, SMTPConnection, smtpNetError } from "./connection.js";
+import { type ConnectionLimits, SMTPConnection } from "./connection.js";
+import { invalidArgument, replyError, smtpNetError } from "./errors.js";
 import { parseCapabilities, type SMTPReply } from "./reply.js";
 import type { SMTPSecurity } from "./types.js";
 
@@ -37,15 +38,6 @@ export interface Session {
   greeting: SMTPReply;
 }
 
-export function replyError(what: string, reply: SMTPReply, code: string): SMTPError {
-  return new SMTPError(`${what}: ${reply.code} ${reply.text}`, {
-    code,
-    replyCode: reply.code,
-    enhancedStatus: reply.enhancedStatus,
-    response: reply.text,
-  });
-}
-
 export async function openSession(options: SessionOptions): Promise<Session> {
   const { host, port, timeouts, signal } = options;
   const socket = await openConnection({
@@ -60,7 +52,7 @@ export async function openSession(options: SessionOptions): Promise<Session> {
   const connection = new SMTPConnection(socket, options.security === "tls", options.limits);
   try {
     const name = options.clientName ?? defaultClientName(socket.localAddress);
-    assertSafeArgument(name, "client name");
+    assertSafeArgument(name, "client name", invalidArgument);
     if (/\s/.test(name) || name === "") {
       throw new SMTPError("the client name must be one word", { code: "SMTP_INVALID_ARGUMENT" });
     }

@@ -15,8 +15,9 @@ import {
 } from "./commands.js";
 import type { SMTPConnection } from "./connection.js";
 import { BodyEncoder } from "./data-encoder.js";
+import { replyError } from "./errors.js";
 import type { SMTPReply } from "./reply.js";
-import { replyError, type Session, type Timeouts } from "./session.js";
+import type { Session, Timeouts } from "./session.js";
 import type { RejectedRecipient, SMTPEnvelope } from "./types.js";
 
 /** BDAT chunks are coalesced to at least this size, so small MIME pieces don't each cost a command. */

@@ -1,11 +1,11 @@
-import type { MailTLSOptions } from "../net/index.js";
+import type { MailSecurity, MailTLSOptions } from "../net/index.js";
 import type { DSNOptions } from "./commands.js";
 
-export type SMTPSecurity = "tls" | "starttls" | "none";
+export type SMTPSecurity = MailSecurity;
 
 export interface SMTPConnectOptions {
   /**
-   * "tls": implicit TLS (default on port 465). "starttls": upgrade with STARTTLS, and fail with
+   * "tls": implicit TLS (default on ports 465 and 993). "starttls": upgrade with STARTTLS, and fail with
    * SMTP_STARTTLS_UNAVAILABLE if the server does not offer it (default on every other port).
    * "none": plaintext, only when asked for.
    */

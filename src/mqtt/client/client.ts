@@ -14,11 +14,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { MQTTError } from "../../errors.js";
+import { withDeadline } from "../../shared/deadline.js";
 import type { ConnackPacket, Packet, Properties } from "../codec/index.js";
 import { answerAuth, startReauthentication } from "./auth.js";
-import { closedError, notConnected } from "./client-errors.js";
+import { closedError, deadlineError, notConnected } from "./client-errors.js";
 import { Connection } from "./connection.js";
-import { withDeadline } from "./deadline.js";
 import { ClientEvents } from "./events.js";
 import {
   brokerLimits,
@@ -485,10 +485,11 @@ export class MQTTClient {
     }
     connection.attach(transport);
 
+    const connackTimeout = deadline ? Math.max(1, deadline - Date.now()) : 0;
     const connack = withDeadline<ConnectResult>(
+      connackTimeout,
       signal,
-      deadline ? Math.max(1, deadline - Date.now()) : 0,
-      "CONNACK",
+      deadlineError("CONNACK", connackTimeout),
       (resolve, reject) => {
         this.connackWaiter = { resolve, reject };
         return () => {

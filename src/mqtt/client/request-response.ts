@@ -5,7 +5,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { MQTTError } from "../../errors.js";
-import { withDeadline } from "./deadline.js";
+import { withDeadline } from "../../shared/deadline.js";
+import { deadlineError } from "./client-errors.js";
 import type { Inbound } from "./inbound.js";
 import type { MessageProperties, MQTTMessage } from "./message.js";
 import type {
@@ -52,9 +53,9 @@ export class Requester {
     const key = correlation.toString("hex");
     const timeout = options.timeout ?? host.defaultTimeout;
     const response = withDeadline<MQTTMessage>(
-      options.signal,
       timeout,
-      "request",
+      options.signal,
+      deadlineError("request", timeout),
       (resolve, reject) => {
         host.inbound.responses.set(key, { resolve, reject });
         return () => host.inbound.responses.delete(key);

@@ -4,6 +4,7 @@
  * session, §3.2.2.1.1), and the checks on what the broker answers (one reason code per filter).
  */
 import { MQTTError } from "../../errors.js";
+import { withDeadline } from "../../shared/deadline.js";
 import type {
   Packet,
   Properties,
@@ -11,7 +12,7 @@ import type {
   Subscription,
   UnsubackPacket,
 } from "../codec/index.js";
-import { withDeadline } from "./deadline.js";
+import { deadlineError } from "./client-errors.js";
 import type { SubscribeOptions, SubscribeResult, UnsubscribeOptions } from "./options.js";
 import type { PacketIds } from "./outbound.js";
 import { isQoS } from "./qos.js";
@@ -166,10 +167,11 @@ export class Subscriptions {
     options: { signal?: AbortSignal; timeout?: number },
   ): Promise<AckPacket> {
     const host = this.host;
+    const timeout = options.timeout ?? host.defaultTimeout;
     return withDeadline(
+      timeout,
       options.signal,
-      options.timeout ?? host.defaultTimeout,
-      kind,
+      deadlineError(kind, timeout),
       (resolve, reject) => {
         let packetId = 0;
         let cancelled = false;

@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { MailError, SMTPError } from "../../../src/errors.js";
+import { assertSafeArgument } from "../../../src/mail/arguments.js";
 import {
   assertEnvelopeAddress,
-  assertSafeArgument,
   mailCommand,
   rcptCommand,
   xtext,
 } from "../../../src/mail/smtp/commands.js";
 import { BodyEncoder, encodeBody } from "../../../src/mail/smtp/data-encoder.js";
+import { invalidArgument } from "../../../src/mail/smtp/errors.js";
 import {
   formatReply,
   parseCapabilities,
@@ -204,7 +205,9 @@ describe("SMTP command arguments", () => {
         (e: unknown) => e instanceof MailError && e.code === "SMTP_INVALID_ARGUMENT",
       );
     }
-    assert.throws(() => assertSafeArgument("x\ny", "name"), { code: "SMTP_INVALID_ARGUMENT" });
+    assert.throws(() => assertSafeArgument("x\ny", "name", invalidArgument), {
+      code: "SMTP_INVALID_ARGUMENT",
+    });
     assert.throws(() => assertEnvelopeAddress("no-at-sign", "recipient"), {
       code: "SMTP_INVALID_ADDRESS",
     });
