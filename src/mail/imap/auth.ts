@@ -1,39 +1,72 @@
 /**
- * IMAP login: LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE (§6.2.2) with PLAIN (RFC 4616),
- * XOAUTH2 and OAUTHBEARER (RFC 7628), with the initial response in the command when the
- * server offers SASL-IR (RFC 4959). Sending goes through the connection; nothing here
- * touches a socket.
+ * IMAP login: AUTHENTICATE (RFC 9051 §6.2.2) through the mail layer's SASL mechanisms, with
+ * the initial response in the command when the server offers SASL-IR (RFC 4959), and LOGIN
+ * (§6.2.3) for servers that offer no password mechanism. This file only adapts IMAP's "+"
+ * continuations and tagged answers to the shared exchange driver (src/mail/sasl/).
  */
-import { Buffer } from "node:buffer";
-import type { IMAPError } from "../../errors.js";
+import { assertSafeArgument } from "../arguments.js";
+import {
+  authenticate,
+  chooseMechanism,
+  type SASLCredentials,
+  type SASLMechanismName,
+  type SASLStep,
+  type SASLTransport,
+} from "../sasl/index.js";
 import { type EncodeOptions, encodeString } from "./codec/index.js";
 import type { CommandResult, IMAPConnection } from "./connection.js";
 import { imapError } from "./errors.js";
 
-/** Supplies an OAuth2 access token; `refresh: true` asks for a new one after a rejection. */
-export type IMAPTokenProvider = (options: { refresh: boolean }) => string | Promise<string>;
-
-const b64 = (text: string) => Buffer.from(text, "utf8").toString("base64");
+export type { OAuth2TokenProvider as IMAPTokenProvider } from "../sasl/index.js";
 
 export interface AuthContext {
   connection: IMAPConnection;
   capabilities: ReadonlySet<string>;
   encode: EncodeOptions;
+  secure: boolean;
+  host: string;
+  port: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
 }
 
-/** Password login: AUTHENTICATE PLAIN when offered (UTF-8 safe), LOGIN otherwise. */
-export function passwordLogin(
+/** The final answer to AUTHENTICATE: the tagged OK, or the error for its NO / BAD. */
+type Outcome = { ok: true; result: CommandResult } | { ok: false; error: unknown };
+
+const invalid = (message: string) => imapError("IMAP_INVALID_ARGUMENT", message);
+
+/** Logs in with `credentials`; resolves with the tagged OK, rejects with an IMAPError. */
+export async function login(
   context: AuthContext,
-  user: string,
-  password: string,
+  credentials: SASLCredentials,
 ): Promise<CommandResult> {
-  guard(user, "user name");
-  guard(password, "password");
-  if (context.capabilities.has("AUTH=PLAIN")) {
-    return authenticate(context, "PLAIN", b64(`\u0000${user}\u0000${password}`));
+  assertSafeArgument(credentials.user, "user name", invalid);
+  const offered = [...context.capabilities]
+    .filter((capability) => capability.startsWith("AUTH="))
+    .map((capability) => capability.slice(5));
+  if (credentials.kind === "password" && !credentials.mechanism) {
+    const passwordMechanisms = ["PLAIN", "LOGIN", "CRAM-MD5"];
+    if (!offered.some((name) => passwordMechanisms.includes(name))) {
+      return loginCommand(context, credentials.user, credentials.password);
+    }
   }
+  const mechanism = chooseMechanism(offered, credentials, context.secure, (wanted) =>
+    imapError("IMAP_AUTH_UNAVAILABLE", `the server offers no AUTHENTICATE ${wanted}`),
+  );
+  const outcome = await authenticate(transport(context), mechanism, credentials, {
+    initialResponseInCommand: context.capabilities.has("SASL-IR"),
+    protocolError: (message) => imapError("IMAP_PROTOCOL_ERROR", message),
+    succeeded: (result) => result.ok,
+    invalid,
+    target: { host: context.host, port: context.port },
+  });
+  if (!outcome.ok) throw outcome.error;
+  return outcome.result;
+}
+
+/** LOGIN user password: both as astrings (a literal when they need one). */
+function loginCommand(context: AuthContext, user: string, password: string) {
+  assertSafeArgument(password, "password", invalid);
   return context.connection.run({
     name: "LOGIN",
     args: [
@@ -49,83 +82,46 @@ export function passwordLogin(
 }
 
 /**
- * OAuth2 login with OAUTHBEARER (preferred: a standard) or XOAUTH2. A rejected token is
- * refreshed through the provider and tried once more, the usual cause being expiry.
+ * AUTHENTICATE as the SASL driver sees it: each "+" is a challenge, the tagged answer is the
+ * outcome. The command is exclusive, so every continuation until its answer is its own.
  */
-export async function oauth2Login(
-  context: AuthContext,
-  user: string,
-  token: IMAPTokenProvider,
-  host: string,
-  port: number,
-): Promise<CommandResult> {
-  guard(user, "user name");
-  const mechanism = context.capabilities.has("AUTH=OAUTHBEARER")
-    ? "OAUTHBEARER"
-    : context.capabilities.has("AUTH=XOAUTH2")
-      ? "XOAUTH2"
-      : undefined;
-  if (!mechanism) {
-    throw imapError(
-      "IMAP_AUTH_UNAVAILABLE",
-      "the server offers neither AUTHENTICATE OAUTHBEARER nor XOAUTH2",
-    );
-  }
-  const attempt = async (refresh: boolean) => {
-    const value = await token({ refresh });
-    guard(value, "OAuth2 token");
-    const initial =
-      mechanism === "OAUTHBEARER"
-        ? b64(
-            `n,a=${saslName(user)},\u0001host=${host}\u0001port=${port}\u0001auth=Bearer ${value}\u0001\u0001`,
-          )
-        : b64(`user=${user}\u0001auth=Bearer ${value}\u0001\u0001`);
-    return authenticate(context, mechanism, initial);
+function transport(context: AuthContext): SASLTransport<Outcome> {
+  let next: ((step: SASLStep<Outcome>) => void) | undefined;
+  let send: ((line: string) => void) | undefined;
+  const wait = () =>
+    new Promise<SASLStep<Outcome>>((resolve) => {
+      next = resolve;
+    });
+  const deliver = (step: SASLStep<Outcome>) => {
+    const waiting = next;
+    next = undefined;
+    waiting?.(step);
   };
-  try {
-    return await attempt(false);
-  } catch (error) {
-    if ((error as IMAPError).status !== "NO") throw error;
-    return attempt(true);
-  }
-}
-
-/**
- * AUTHENTICATE with a one-step mechanism. A "+" after the initial response is the server's
- * error challenge (RFC 7628 §3.2.2; XOAUTH2 does the same): it is answered with the dummy
- * response the mechanism defines, and the tagged NO that follows rejects the command.
- */
-function authenticate(
-  context: AuthContext,
-  mechanism: string,
-  initial: string,
-): Promise<CommandResult> {
-  const saslIR = context.capabilities.has("SASL-IR");
-  let sentInitial = saslIR;
-  return context.connection.run({
-    name: "AUTHENTICATE",
-    args: [` ${mechanism}${saslIR ? ` ${initial === "" ? "=" : initial}` : ""}`],
-    exclusive: true,
-    timeoutMs: context.timeoutMs,
-    signal: context.signal,
-    onContinuation: (_challenge, send) => {
-      if (!sentInitial) {
-        sentInitial = true;
-        send(initial);
-        return;
-      }
-      send(mechanism === "OAUTHBEARER" ? b64("\u0001") : "");
+  return {
+    begin(mechanism: SASLMechanismName, initialResponse: string | undefined) {
+      const step = wait();
+      context.connection
+        .run({
+          name: "AUTHENTICATE",
+          args: [` ${mechanism}${initialResponse === undefined ? "" : ` ${initialResponse}`}`],
+          exclusive: true,
+          timeoutMs: context.timeoutMs,
+          signal: context.signal,
+          onContinuation: (text, reply) => {
+            send = reply;
+            deliver({ kind: "challenge", text });
+          },
+        })
+        .then(
+          (result) => deliver({ kind: "done", result: { ok: true, result } }),
+          (error: unknown) => deliver({ kind: "done", result: { ok: false, error } }),
+        );
+      return step;
     },
-  });
-}
-
-/** RFC 5801 §4: "," and "=" in a SASL name are escaped as =2C and =3D. */
-function saslName(user: string): string {
-  return user.replace(/=/g, "=3D").replace(/,/g, "=2C");
-}
-
-function guard(value: string, what: string): void {
-  if (typeof value !== "string" || /[\r\n\u0000]/.test(value)) {
-    throw imapError("IMAP_INVALID_ARGUMENT", `the ${what} must be a string without CR, LF or NUL`);
-  }
+    respond(line: string) {
+      const step = wait();
+      send?.(line);
+      return step;
+    },
+  };
 }

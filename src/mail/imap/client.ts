@@ -5,7 +5,7 @@
  * selected mailbox at a time: commands run in the order they were called.
  */
 import { MailMessage } from "../mime/message.js";
-import { type IMAPTokenProvider, oauth2Login, passwordLogin } from "./auth.js";
+import { type IMAPTokenProvider, login } from "./auth.js";
 import {
   type CommandPart,
   compileSearch,
@@ -154,7 +154,11 @@ export class AsyncIMAPClient {
   /** Logs in with a password (AUTHENTICATE PLAIN when offered, else LOGIN). */
   async login(user: string, password: string, options: Signal = {}): Promise<void> {
     const session = this.#loginCheck();
-    const result = await passwordLogin(this.#authContext(session, options.signal), user, password);
+    const result = await login(this.#authContext(session, options.signal), {
+      kind: "password",
+      user,
+      password,
+    });
     await this.#afterLogin(session, user, result, options.signal);
   }
 
@@ -169,14 +173,11 @@ export class AsyncIMAPClient {
   ): Promise<void> {
     const session = this.#loginCheck();
     const provider: IMAPTokenProvider = typeof token === "string" ? () => token : token;
-    const { host, port } = session.settings;
-    const result = await oauth2Login(
-      this.#authContext(session, options.signal),
+    const result = await login(this.#authContext(session, options.signal), {
+      kind: "oauth2",
       user,
-      provider,
-      host,
-      port,
-    );
+      token: provider,
+    });
     await this.#afterLogin(session, user, result, options.signal);
   }
 
@@ -632,6 +633,9 @@ export class AsyncIMAPClient {
       connection: session.connection,
       capabilities: session.capabilities,
       encode: session.encode,
+      secure: session.connection.secure,
+      host: session.settings.host,
+      port: session.settings.port,
       timeoutMs: session.settings.commandTimeoutMs,
       signal,
     };

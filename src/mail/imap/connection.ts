@@ -11,10 +11,9 @@
  * arriving mid-pipeline cannot shift what a later command refers to.
  */
 import type { Buffer } from "node:buffer";
-import type { Socket } from "node:net";
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
 import type { IMAPError } from "../../errors.js";
-import { type MailSocket, type MailTLSOptions, upgradeToTLS } from "../net/index.js";
+import type { MailConnection } from "../net/index.js";
 import {
   type CommandPart,
   type IMAPParserLimits,
@@ -24,7 +23,7 @@ import {
   type ResponseCode,
   ResponseParser,
 } from "./codec/index.js";
-import { imapError, imapNetError, statusError } from "./errors.js";
+import { imapError, statusError } from "./errors.js";
 
 type Kind = IMAPResponse["kind"];
 
@@ -81,8 +80,8 @@ interface Running {
 }
 
 export class IMAPConnection {
-  #socket: MailSocket;
-  #parser: ResponseParser;
+  readonly #mail: MailConnection;
+  readonly #parser: ResponseParser;
   readonly #options: ConnectionOptions;
   readonly #queue: Running[] = [];
   readonly #inFlight = new Map<string, Running>();
@@ -91,23 +90,44 @@ export class IMAPConnection {
   #writing: Promise<void> = Promise.resolve();
   /** Set while a command waits for "+" to send its next literal (or is in a SASL/IDLE exchange). */
   #continuation: ((text: string) => void) | undefined;
-  #greeting: ((response: IMAPResponse) => void) | undefined;
-  /** STARTTLS was answered: any further byte before the handshake is an injection. */
-  #tlsPending = false;
+  /** Where received bytes go: the parser, or the inflater once COMPRESS is on. */
+  #input: (chunk: Uint8Array) => void;
   /** Set once COMPRESS=DEFLATE is on (RFC 4978): everything written goes through it. */
   #deflate: DeflateRaw | undefined;
-  #tlsInjected = false;
   #byeText: string | undefined;
   /** When the last response arrived: command timeouts count silence, not total time. */
   #lastResponse = 0;
   /** Called when a queued command has to wait (IDLE listens, to end itself with DONE). */
   onBlocked: (() => void) | undefined;
 
-  constructor(socket: MailSocket, options: ConnectionOptions) {
-    this.#socket = socket;
+  /** Takes over `mail`'s byte stream (after the greeting and any STARTTLS). */
+  constructor(mail: MailConnection, options: ConnectionOptions) {
+    this.#mail = mail;
     this.#options = options;
-    this.#parser = this.#newParser();
-    this.#attach(socket);
+    this.#parser = new ResponseParser({
+      limits: options.limits,
+      onResponse: (response) => this.#onResponse(response),
+      streamLiteral: options.streamLiteral,
+    });
+    this.#input = (chunk) => this.#parser.push(chunk);
+    mail.takeData({
+      onData: (chunk) => {
+        if (this.#failure) return;
+        try {
+          this.#input(chunk);
+        } catch (error) {
+          this.fail(error as IMAPError);
+        }
+      },
+      onEnd: (failure) => {
+        const bye = this.#byeText;
+        this.fail(
+          bye === undefined
+            ? (failure as IMAPError)
+            : imapError("IMAP_CONNECTION_CLOSED", `the server closed the connection: ${bye}`),
+        );
+      },
+    });
   }
 
   get closed(): boolean {
@@ -115,7 +135,12 @@ export class IMAPConnection {
   }
 
   get secure(): boolean {
-    return "encrypted" in this.#socket && this.#socket.encrypted === true;
+    return this.#mail.secure;
+  }
+
+  /** True once COMPRESS=DEFLATE is on. */
+  get compressed(): boolean {
+    return this.#deflate !== undefined;
   }
 
   /** Commands sent and not yet answered, plus those waiting to be sent. */
@@ -125,48 +150,12 @@ export class IMAPConnection {
 
   /** Pauses reading from the socket (backpressure from a streamed literal's consumer). */
   pause(): void {
-    this.#socket.pause();
+    this.#mail.pause();
   }
 
   resume(): void {
-    this.#socket.resume();
+    this.#mail.resume();
   }
-
-  /** Resolves with the server's greeting: an untagged OK, PREAUTH or BYE. */
-  greeting(timeoutMs: number, signal?: AbortSignal): Promise<IMAPResponse> {
-    return new Promise((resolve, reject) => {
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              const error = imapError("IMAP_TIMEOUT", `no greeting within ${timeoutMs} ms`);
-              this.fail(error);
-              reject(error);
-            }, timeoutMs)
-          : undefined;
-      const onAbort = () => {
-        const error = imapError("IMAP_ABORTED", "aborted while waiting for the greeting");
-        this.fail(error);
-        reject(error);
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.#greeting = undefined;
-      };
-      this.#greeting = (response) => {
-        done();
-        resolve(response);
-      };
-      this.#closeWaiters.push((error) => {
-        done();
-        reject(error);
-      });
-    });
-  }
-
-  #closeWaiters: ((error: IMAPError) => void)[] = [];
 
   /** Queues a command; resolves with its tagged OK, rejects with an IMAPError otherwise. */
   run(spec: CommandSpec): Promise<CommandResult> {
@@ -194,35 +183,6 @@ export class IMAPConnection {
   }
 
   /**
-   * Switches to TLS after the tagged OK to STARTTLS. RFC 9051 §6.2.1 / RFC 3207 §5:
-   * whatever the server sent after that OK arrived in plaintext and may have been injected,
-   * so it is an error, never something to interpret after the handshake.
-   */
-  async upgrade(host: string, tls: MailTLSOptions | undefined, timeoutMs: number) {
-    this.#detach(this.#socket);
-    if (this.#tlsInjected || this.#parser.buffered > 0) {
-      const error = imapError(
-        "IMAP_STARTTLS_INJECTION",
-        "the server sent data after its OK to STARTTLS and before the TLS handshake (possible response injection)",
-      );
-      this.fail(error);
-      throw error;
-    }
-    const secure = await upgradeToTLS(this.#socket as Socket, {
-      host,
-      tls,
-      timeoutMs,
-      error: imapNetError,
-    });
-    secure.setNoDelay(true);
-    this.#socket = secure;
-    this.#parser = this.#newParser();
-    this.#attach(secure);
-    this.#tlsPending = false;
-    this.#pump();
-  }
-
-  /**
    * Switches both directions to raw DEFLATE after the tagged OK to COMPRESS DEFLATE
    * (RFC 4978 §3); each command is followed by a sync flush so the server can read it.
    */
@@ -236,17 +196,23 @@ export class IMAPConnection {
       );
       return;
     }
-    const socket = this.#socket;
+    const socket = this.#mail.socket;
     const inflate = createInflateRaw();
     const deflate = createDeflateRaw();
     const broken = (cause: Error) =>
       this.fail(
         imapError("IMAP_PROTOCOL_ERROR", `compressed stream broken: ${cause.message}`, cause),
       );
-    socket.off("data", this.#onData);
-    socket.on("data", (chunk: Buffer) => inflate.write(chunk));
-    inflate.on("data", this.#onData);
+    inflate.on("data", (chunk: Buffer) => {
+      if (this.#failure) return;
+      try {
+        this.#parser.push(chunk);
+      } catch (error) {
+        this.fail(error as IMAPError);
+      }
+    });
     inflate.on("error", broken);
+    this.#input = (chunk) => inflate.write(chunk);
     deflate.on("data", (chunk: Buffer) => socket.write(chunk));
     deflate.on("error", broken);
     this.#deflate = deflate;
@@ -254,8 +220,7 @@ export class IMAPConnection {
 
   /** Ends the connection after LOGOUT's answer (or at once when it cannot be sent). */
   end(): void {
-    this.#socket.end();
-    setTimeout(() => this.#socket.destroy(), 1000).unref();
+    this.#mail.end();
     this.fail(imapError("IMAP_CONNECTION_CLOSED", "the connection was closed"));
   }
 
@@ -263,69 +228,18 @@ export class IMAPConnection {
   fail(error: IMAPError): void {
     if (this.#failure) return;
     this.#failure = error;
-    this.#socket.destroy();
+    this.#mail.destroy();
     for (const running of [...this.#inFlight.values(), ...this.#queue]) {
       this.#settle(running);
       running.reject(error);
     }
     this.#inFlight.clear();
     this.#queue.length = 0;
-    for (const waiter of this.#closeWaiters.splice(0)) waiter(error);
     this.#options.onClose?.(error);
   }
 
-  #newParser(): ResponseParser {
-    return new ResponseParser({
-      limits: this.#options.limits,
-      onResponse: (response) => this.#onResponse(response),
-      streamLiteral: this.#options.streamLiteral,
-    });
-  }
-
-  readonly #onData = (chunk: Buffer) => {
-    if (this.#tlsPending) {
-      this.#tlsInjected = true;
-      return;
-    }
-    try {
-      this.#parser.push(chunk);
-    } catch (error) {
-      this.fail(error as IMAPError);
-    }
-  };
-  readonly #onEnd = () => {
-    const bye = this.#byeText ? `: ${this.#byeText}` : "";
-    this.fail(imapError("IMAP_CONNECTION_CLOSED", `the server closed the connection${bye}`));
-  };
-  readonly #onError = (cause: Error) =>
-    this.fail(imapError("IMAP_CONNECTION_CLOSED", `the connection broke: ${cause.message}`, cause));
-
-  #attach(socket: MailSocket): void {
-    socket.on("data", this.#onData);
-    socket.on("end", this.#onEnd);
-    socket.on("close", this.#onEnd);
-    socket.on("error", this.#onError);
-  }
-
-  #detach(socket: MailSocket): void {
-    socket.off("data", this.#onData);
-    socket.off("end", this.#onEnd);
-    socket.off("close", this.#onEnd);
-    socket.off("error", this.#onError);
-    // An error during the handshake is reported by upgradeToTLS; this keeps it from being unhandled.
-    socket.on("error", () => {});
-  }
-
   #onResponse(response: IMAPResponse): void {
-    if (this.#tlsPending) {
-      this.#tlsInjected = true;
-      return;
-    }
     this.#lastResponse = performance.now();
-    if (this.#greeting) {
-      this.#greeting(response);
-      return;
-    }
     if (response.kind === "tagged") {
       this.#onTagged(response);
       return;
@@ -355,7 +269,6 @@ export class IMAPConnection {
     }
     this.#inFlight.delete(response.tag);
     this.#settle(running);
-    if (response.status === "OK" && running.spec.name === "STARTTLS") this.#tlsPending = true;
     if (response.status === "OK" && running.spec.name === "COMPRESS") {
       // The switch happens here, before anything else is sent or read.
       this.#startCompression();
@@ -408,8 +321,6 @@ export class IMAPConnection {
   }
 
   #maySend(spec: CommandSpec): boolean {
-    // Nothing goes out between STARTTLS's OK and the end of the handshake.
-    if (this.#tlsPending) return false;
     if (this.#inFlight.size === 0) return true;
     if (spec.exclusive) return false;
     for (const running of this.#inFlight.values()) {
@@ -487,7 +398,7 @@ export class IMAPConnection {
 
   #out(data: string | Uint8Array): void {
     if (this.#deflate) this.#deflate.write(data);
-    else this.#socket.write(data);
+    else this.#mail.socket.write(data);
   }
 
   /** With COMPRESS, pushes what was written so far out to the server. */

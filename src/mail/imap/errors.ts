@@ -6,6 +6,7 @@ import type { ResponseCode } from "./codec/index.js";
 const NET_CODES: Record<NetFailure, string> = {
   connect: "IMAP_CONNECTION_FAILED",
   tls: "IMAP_TLS_FAILED",
+  "starttls-injection": "IMAP_STARTTLS_INJECTION",
   timeout: "IMAP_TIMEOUT",
   aborted: "IMAP_ABORTED",
   closed: "IMAP_CONNECTION_CLOSED",

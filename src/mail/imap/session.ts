@@ -3,11 +3,11 @@
  * (capabilities, enabled extensions) and the selected mailbox. Opening it covers the
  * greeting, STARTTLS and the capability exchange (RFC 9051 §6.1.1, §6.2.1).
  */
-import { IMAPError } from "../../errors.js";
-import { openConnection } from "../net/index.js";
+import { MailConnection, openConnection } from "../net/index.js";
 import {
   DEFAULT_PARSER_LIMITS,
   type EncodeOptions,
+  type IMAPParserLimits,
   type IMAPResponse,
   type LiteralChunkSink,
   type LiteralStreamInfo,
@@ -15,6 +15,7 @@ import {
 import { type CommandResult, type CommandSpec, IMAPConnection } from "./connection.js";
 import { imapError, imapNetError, statusError } from "./errors.js";
 import { MailboxState } from "./mailbox-state.js";
+import { Preamble } from "./preamble.js";
 import type { IMAPConnectOptions, IMAPSecurity } from "./types.js";
 
 export interface SessionSettings {
@@ -86,6 +87,11 @@ export class IMAPSession {
 
   static async open(settings: SessionSettings, signal?: AbortSignal): Promise<IMAPSession> {
     const { host, port, security, options } = settings;
+    const limits: IMAPParserLimits = {
+      ...DEFAULT_PARSER_LIMITS,
+      ...(options.maxLiteralSize ? { maxLiteralSize: options.maxLiteralSize } : {}),
+      ...(options.maxLineLength ? { maxLineLength: options.maxLineLength } : {}),
+    };
     const socket = await openConnection({
       host,
       port,
@@ -95,65 +101,38 @@ export class IMAPSession {
       signal,
       error: imapNetError,
     });
-    // A server that vanishes without a FIN is noticed even while IDLE waits for days.
+    // A server that vanishes without a FIN is noticed even while IDLE waits for hours.
     socket.setKeepAlive(true, 60_000);
+    const mail = new MailConnection(socket, {
+      secure: security === "tls",
+      maxLineLength: limits.maxLineLength,
+      error: imapNetError,
+    });
+    let start: { capabilities: string[] | undefined; preauth: boolean };
+    try {
+      start = await greetAndSecure(mail, settings, limits, signal);
+    } catch (error) {
+      mail.destroy();
+      throw error;
+    }
     let session: IMAPSession | undefined;
-    const connection = new IMAPConnection(socket, {
-      limits: {
-        ...DEFAULT_PARSER_LIMITS,
-        ...(options.maxLiteralSize ? { maxLiteralSize: options.maxLiteralSize } : {}),
-        ...(options.maxLineLength ? { maxLineLength: options.maxLineLength } : {}),
-      },
+    const connection = new IMAPConnection(mail, {
+      limits,
       onUnsolicited: (response) => session?.onUnsolicited(response),
       streamLiteral: (info) => session?.literalSink?.(info),
     });
     session = new IMAPSession(connection, settings);
-    try {
-      await session.#start(signal);
-    } catch (error) {
-      connection.fail(
-        error instanceof IMAPError ? error : imapError("IMAP_CONNECTION_CLOSED", String(error)),
-      );
-      throw error;
+    session.authenticated = start.preauth;
+    if (start.capabilities) session.capabilities = new Set(start.capabilities);
+    else {
+      try {
+        await session.refreshCapabilities(signal);
+      } catch (error) {
+        connection.fail(imapError("IMAP_CONNECTION_CLOSED", "the connection was closed"));
+        throw error;
+      }
     }
     return session;
-  }
-
-  async #start(signal: AbortSignal | undefined): Promise<void> {
-    const { host, security, options } = this.settings;
-    const greeting = await this.connection.greeting(this.settings.greetingTimeoutMs, signal);
-    if (greeting.kind !== "status" || greeting.status === "BAD" || greeting.status === "NO") {
-      throw imapError("IMAP_PROTOCOL_ERROR", "the server's greeting is not an IMAP greeting");
-    }
-    if (greeting.status === "BYE") {
-      throw statusError("connect", "BYE", greeting.text, greeting.code);
-    }
-    // RFC 9051 §7.1.4: PREAUTH means already authenticated; a STARTTLS is then impossible.
-    this.authenticated = greeting.status === "PREAUTH";
-    const code = greeting.code;
-    if (code?.name === "CAPABILITY" && "capabilities" in code) {
-      this.capabilities = new Set(code.capabilities);
-    } else {
-      await this.refreshCapabilities(signal);
-    }
-    if (security === "starttls") {
-      if (this.authenticated) {
-        throw imapError(
-          "IMAP_STARTTLS_UNAVAILABLE",
-          "the server pre-authenticated the plaintext connection, so STARTTLS is impossible; use security 'tls' or, knowingly, 'none'",
-        );
-      }
-      if (!this.has("STARTTLS")) {
-        throw imapError(
-          "IMAP_STARTTLS_UNAVAILABLE",
-          `${host} does not offer STARTTLS; use security 'tls' (port 993) or, knowingly, 'none'`,
-        );
-      }
-      await this.run({ name: "STARTTLS", exclusive: true, signal });
-      await this.connection.upgrade(host, options.tls, this.settings.connectTimeoutMs);
-      // RFC 9051 §6.2.1: capabilities learned before TLS must be discarded.
-      await this.refreshCapabilities(signal);
-    }
   }
 
   onUnsolicited(response: IMAPResponse): void {
@@ -167,4 +146,50 @@ export class IMAPSession {
       }
     }
   }
+}
+
+/**
+ * The greeting, then STARTTLS when asked for (RFC 9051 §6.2.1), in line mode. Returns the
+ * capabilities when they are known and still valid (none after STARTTLS: they must be asked
+ * for again over TLS), and whether the server pre-authenticated the connection.
+ */
+async function greetAndSecure(
+  mail: MailConnection,
+  settings: SessionSettings,
+  limits: IMAPParserLimits,
+  signal: AbortSignal | undefined,
+): Promise<{ capabilities: string[] | undefined; preauth: boolean }> {
+  const { host, security, options } = settings;
+  const preamble = new Preamble(mail, limits, settings.commandTimeoutMs, signal);
+  const greeting = await preamble.response(settings.greetingTimeoutMs);
+  if (greeting.kind !== "status" || greeting.status === "BAD" || greeting.status === "NO") {
+    throw imapError("IMAP_PROTOCOL_ERROR", "the server's greeting is not an IMAP greeting");
+  }
+  if (greeting.status === "BYE") throw statusError("connect", "BYE", greeting.text, greeting.code);
+  // RFC 9051 §7.1.4: PREAUTH means already authenticated; STARTTLS is then impossible.
+  const preauth = greeting.status === "PREAUTH";
+  const code = greeting.code;
+  let capabilities =
+    code?.name === "CAPABILITY" && "capabilities" in code ? code.capabilities : undefined;
+  if (security !== "starttls") return { capabilities, preauth };
+  if (preauth) {
+    throw imapError(
+      "IMAP_STARTTLS_UNAVAILABLE",
+      "the server pre-authenticated the plaintext connection, so STARTTLS is impossible; use security 'tls' or, knowingly, 'none'",
+    );
+  }
+  if (!capabilities) {
+    for (const response of await preamble.command("CAPABILITY")) {
+      if (response.kind === "capability") capabilities = response.capabilities;
+    }
+  }
+  if (!capabilities?.includes("STARTTLS")) {
+    throw imapError(
+      "IMAP_STARTTLS_UNAVAILABLE",
+      `${host} does not offer STARTTLS; use security 'tls' (port 993) or, knowingly, 'none'`,
+    );
+  }
+  await preamble.command("STARTTLS");
+  await mail.startTLS({ host, tls: options.tls, timeoutMs: settings.connectTimeoutMs, signal });
+  return { capabilities: undefined, preauth };
 }

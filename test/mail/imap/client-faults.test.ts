@@ -445,7 +445,7 @@ describe("AsyncIMAPClient against a scripted server", () => {
     const tokens: boolean[] = [];
     let attempts = 0;
     const server = await fake({
-      greeting: "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=OAUTHBEARER AUTH=XOAUTH2] hi",
+      greeting: "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=OAUTHBEARER] hi",
       rules: [
         {
           match: "AUTHENTICATE",
