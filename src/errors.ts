@@ -226,6 +226,8 @@ export interface IMAPErrorOptions extends MTAIOErrorOptions {
   response?: string;
   /** `NO`, `BAD` or `BYE` when the server said so. */
   status?: string;
+  /** The response code in brackets (`TRYCREATE`, `AUTHENTICATIONFAILED`, …), when there was one. */
+  responseCode?: string;
 }
 
 /**
@@ -242,10 +244,12 @@ export class IMAPError extends MailError {
   readonly response: string | undefined;
   /** `NO`, `BAD` or `BYE` when the server said so. */
   readonly status: string | undefined;
+  readonly responseCode: string | undefined;
 
   constructor(message: string, options: IMAPErrorOptions = {}) {
     super(message, { code: "IMAP_ERROR", ...options });
     this.response = options.response;
     this.status = options.status;
+    this.responseCode = options.responseCode;
   }
 }

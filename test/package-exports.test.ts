@@ -26,6 +26,7 @@ describe("package entry points", {
       "MQTTMessage",
       "QoS",
       "AsyncSMTPClient",
+      "AsyncIMAPClient",
       "MailMessage",
       "Attachment",
     ]) {
@@ -59,6 +60,7 @@ describe("package entry points", {
     assert.equal(typeof mqtt.MQTTClient, "function");
     assert.equal("ASGIApplication" in mqtt, false);
     assert.equal(typeof mail.AsyncSMTPClient, "function");
+    assert.equal(typeof mail.AsyncIMAPClient, "function");
     assert.equal(typeof mail.MailMessage, "function");
     assert.equal("MQTTClient" in mail, false);
   });

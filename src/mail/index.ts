@@ -5,3 +5,4 @@
  */
 export * from "./mime/index.js";
 export * from "./smtp/index.js";
+export * from "./imap/index.js";

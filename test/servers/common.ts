@@ -62,8 +62,9 @@ export interface TempDir {
   remove(): Promise<void>;
 }
 
-export async function tempDir(prefix: string): Promise<TempDir> {
-  const path = await mkdtemp(join(tmpdir(), `mtaio-${prefix}-`));
+/** A fresh directory under `parent` (the OS temp dir by default), removed by `remove()`. */
+export async function tempDir(prefix: string, parent = tmpdir()): Promise<TempDir> {
+  const path = await mkdtemp(join(parent, `mtaio-${prefix}-`));
   return {
     path,
     async file(name, content) {
@@ -188,15 +189,15 @@ export interface TestCertificates {
 }
 
 /**
- * Makes a throw-away CA and a server certificate for `localhost` / 127.0.0.1 / ::1 (plus a
- * client certificate) with openssl, into `dir`. Made at test time, never committed.
+ * Makes a throw-away CA and a server certificate for `localhost` / 127.0.0.1 / 127.0.0.2 / ::1
+ * (plus a client certificate) with openssl, into `dir`. Made at test time, never committed.
  */
 export async function makeCertificates(dir: string): Promise<TestCertificates> {
   const p = (name: string) => join(dir, name);
   const openssl = (args: string[]) => execFileAsync("openssl", args, { cwd: dir });
   await writeFile(
     p("server.ext"),
-    "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\n",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:::1\nextendedKeyUsage=serverAuth\n",
   );
   await writeFile(p("client.ext"), "extendedKeyUsage=clientAuth\n");
   await openssl([

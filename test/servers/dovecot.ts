@@ -1,13 +1,22 @@
 /**
  * Dovecot from a temp config (`dovecot -F -c FILE`) with LMTP delivery into Maildirs and a SASL
  * auth listener (for Postfix's `smtpd_sasl_type = dovecot`), both on free loopback ports.
+ * dovecot-imap.ts adds IMAP listeners to the same config through `launchDovecot()`.
  * Dovecot refuses to deliver as root, so mail belongs to a dedicated system user
  * (`mtaio-vmail`, created once when we run as root) and `first_valid_uid` is lowered to it.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, chown, mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { freePort, type RunningProcess, startProcess, tempDir, waitForPort } from "./common.js";
+import {
+  freePort,
+  type RunningProcess,
+  startProcess,
+  type TempDir,
+  tempDir,
+  waitForPort,
+} from "./common.js";
 import { systemUser } from "./smtp-sink.js";
 
 export const MAIL_USER = "mtaio-vmail";
@@ -34,6 +43,10 @@ export function ensureMailUser(): { uid: number; gid: number } {
 export interface Dovecot {
   lmtpPort: number;
   authPort: number;
+  /** Directory holding one home per user (`<mailRoot>/<user lower-cased>/Maildir`). */
+  mailRoot: string;
+  /** Owner of the mail files (Dovecot's imap/lmtp processes run as this uid/gid). */
+  owner: { uid: number; gid: number };
   /** Messages delivered to `user`'s INBOX (Maildir new/ + cur/), as raw bytes. */
   inbox(user: string): Promise<Buffer[]>;
   /** Waits until `user`'s INBOX holds at least `count` messages. */
@@ -42,8 +55,34 @@ export interface Dovecot {
   stop(): Promise<void>;
 }
 
-export async function startDovecot(users: Record<string, string>): Promise<Dovecot> {
-  const dir = await tempDir("dovecot");
+/** What a protocol adds to the shared config (see dovecot-imap.ts). */
+export interface DovecotExtension {
+  /** Added to `protocols = lmtp`. */
+  protocols: string[];
+  /** The `ssl = …` setting and its certificate lines (default `ssl = no`). */
+  ssl?: string;
+  /** Replaces the block that turns the imap-login listeners off. */
+  imapLogin?: string;
+  /** Appended to the config. */
+  config: string;
+  /** Waited for (besides LMTP and auth) before the server counts as started. */
+  listeners: { host: string; port: number }[];
+}
+
+export function startDovecot(users: Record<string, string>): Promise<Dovecot> {
+  return launchDovecot(users, async () => undefined);
+}
+
+/**
+ * Writes the shared config (plus what `extend` returns, given the temp dir before the config
+ * is written, e.g. to make certificates in it) and starts Dovecot.
+ */
+export async function launchDovecot(
+  users: Record<string, string>,
+  extend: (dir: TempDir) => Promise<DovecotExtension | undefined>,
+): Promise<Dovecot> {
+  // Mail on tmpfs where there is one: seeding thousands of files on a busy disk is slow.
+  const dir = await tempDir("dovecot", existsSync("/dev/shm") ? "/dev/shm" : undefined);
   await chmod(dir.path, 0o755);
   const owner = ensureMailUser();
   const lmtpPort = await freePort();
@@ -57,19 +96,22 @@ export async function startDovecot(users: Record<string, string>): Promise<Dovec
     .join("\n");
   const passwdFile = await dir.file("passwd", `${passwd}\n`);
   await chmod(passwdFile, 0o644);
+  const extension = await extend(dir);
   const config = `
 base_dir = ${dir.path}/run
 state_dir = ${dir.path}/state
 log_path = /dev/stderr
 info_log_path = /dev/stderr
-protocols = lmtp
+protocols = ${["lmtp", ...(extension?.protocols ?? [])].join(" ")}
 listen = 127.0.0.1
-ssl = no
+${extension?.ssl ?? "ssl = no"}
 first_valid_uid = ${owner.uid}
 last_valid_uid = 0
 mail_location = maildir:~/Maildir
 auth_mechanisms = plain login
 disable_plaintext_auth = no
+# Tests try wrong passwords on purpose; Dovecot would wait 2 s before each answer.
+auth_failure_delay = 0
 passdb {
   driver = passwd-file
   args = ${passwdFile}
@@ -90,13 +132,16 @@ service auth {
     port = ${authPort}
   }
 }
-service imap-login {
+${
+  extension?.imapLogin ??
+  `service imap-login {
   inet_listener imap {
     port = 0
   }
   inet_listener imaps {
     port = 0
   }
+}`
 }
 service pop3-login {
   inet_listener pop3 {
@@ -111,6 +156,7 @@ service submission-login {
     port = 0
   }
 }
+${extension?.config ?? ""}
 `;
   const configFile = await dir.file("dovecot.conf", config);
   const running = await startProcess({
@@ -119,6 +165,7 @@ service submission-login {
     ready: async () => {
       await waitForPort(lmtpPort);
       await waitForPort(authPort);
+      for (const { host, port } of extension?.listeners ?? []) await waitForPort(port, host);
     },
   });
 
@@ -134,6 +181,8 @@ service submission-login {
   return {
     lmtpPort,
     authPort,
+    mailRoot,
+    owner,
     process: running,
     inbox,
     async waitForMessages(user, count, timeoutMs = 15_000) {

@@ -66,6 +66,10 @@ export class MailMessage {
   uid?: number;
   /** IMAP flags of a fetched message. */
   flags?: string[];
+  /** IMAP INTERNALDATE of a fetched message: when the server received it. */
+  internalDate?: Date;
+  /** IMAP RFC822.SIZE of a fetched message, in bytes. */
+  size?: number;
 
   constructor(init: MailMessageInit = {}) {
     this.subject = init.subject ?? "";

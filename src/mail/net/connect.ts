@@ -121,6 +121,19 @@ export async function upgradeToTLS(socket: Socket, options: UpgradeOptions): Pro
   return secure;
 }
 
+/** OpenSSL's certificate verification results (X509_V_ERR_*) that do not say CERT. */
+const VERIFY_FAILURES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_DECRYPT_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "HOSTNAME_MISMATCH",
+  "INVALID_CA",
+  "INVALID_PURPOSE",
+  "PATH_LENGTH_EXCEEDED",
+]);
+
 function isTLSFailure(cause: Error): boolean {
   const code = (cause as { code?: unknown }).code;
   return (
@@ -128,7 +141,6 @@ function isTLSFailure(cause: Error): boolean {
     (code.startsWith("ERR_TLS") ||
       code.startsWith("ERR_SSL") ||
       code.includes("CERT") ||
-      code === "DEPTH_ZERO_SELF_SIGNED_CERT" ||
-      code === "SELF_SIGNED_CERT_IN_CHAIN")
+      VERIFY_FAILURES.has(code))
   );
 }

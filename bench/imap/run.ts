@@ -1,0 +1,213 @@
+/**
+ * IMAP benchmark: mtaio vs imapflow vs a raw-socket floor against one Dovecot (plaintext
+ * loopback, no compression), in one invocation.
+ *   npx tsx bench/imap/run.ts [--rounds N] [--quick]
+ * Scenarios: `envelope` (ENVELOPE + FLAGS + UID of 10,000 ~2 KB messages), `bodies` (1,000
+ * ~20 KB multipart messages fetched whole and parsed to text), `attachment` (a 100 MB
+ * attachment downloaded as a stream). Each run is a fresh worker process; the clients take
+ * turns within a round, in a rotating order; the median of the rounds is reported, after one
+ * warm-up round that also lets Dovecot build its indexes. Writes bench/results/imap.json.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { startDovecotIMAP } from "../../test/servers/dovecot-imap.js";
+import { attachmentMessage, multipartMessage, smallMessage } from "./mail.js";
+import { mtaio } from "./mtaio.js";
+import type { BenchTarget, ScenarioName } from "./types.js";
+
+interface Measured {
+  wallMs: number;
+  cpuMs: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  messages: number;
+  bytes: number;
+}
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const roundsAt = args.indexOf("--rounds");
+const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : quick ? 1 : 5;
+const sizes = quick
+  ? { envelope: 1000, bodies: 100, attachmentMb: 10 }
+  : { envelope: 10_000, bodies: 1000, attachmentMb: 100 };
+const clients = ["imapflow", "floor", ...(mtaio ? ["mtaio"] : [])];
+if (!mtaio) console.log("mtaio: not yet");
+
+const USER = "bench";
+const PASSWORD = "bench-password";
+const server = await startDovecotIMAP({ [USER]: PASSWORD }, { compress: false });
+const worker = join(import.meta.dirname, "worker.ts");
+
+const scenarios: { name: ScenarioName; label: string; target: BenchTarget }[] = [];
+const target = (mailbox: string, messages: number): BenchTarget => ({
+  host: server.host,
+  port: server.imapPort,
+  user: USER,
+  password: PASSWORD,
+  mailbox,
+  messages,
+  attachmentBytes: sizes.attachmentMb * 1024 * 1024,
+});
+const seen = (i: number) => (i % 3 === 0 ? [] : ["\\Seen"]);
+server.seedMaildir(
+  USER,
+  Array.from({ length: sizes.envelope }, (_, i) => smallMessage(i)),
+  {
+    mailbox: "bench-envelope",
+    flags: seen,
+  },
+);
+server.seedMaildir(
+  USER,
+  Array.from({ length: sizes.bodies }, (_, i) => multipartMessage(i)),
+  {
+    mailbox: "bench-bodies",
+    flags: seen,
+  },
+);
+server.seedMaildir(USER, [attachmentMessage(sizes.attachmentMb * 1024 * 1024)], {
+  mailbox: "bench-attachment",
+});
+scenarios.push(
+  {
+    name: "envelope",
+    label: `ENVELOPE+FLAGS+UID of ${sizes.envelope} messages`,
+    target: target("bench-envelope", sizes.envelope),
+  },
+  {
+    name: "bodies",
+    label: `${sizes.bodies} ~20 KB messages parsed to text`,
+    target: target("bench-bodies", sizes.bodies),
+  },
+  {
+    name: "attachment",
+    label: `${sizes.attachmentMb} MB attachment as a stream`,
+    target: target("bench-attachment", 1),
+  },
+);
+
+function runWorker(client: string, scenario: ScenarioName, t: BenchTarget): Measured {
+  const child = spawnSync(
+    process.execPath,
+    ["--import", "tsx", worker, client, scenario, JSON.stringify(t)],
+    {
+      encoding: "utf8",
+      timeout: 600_000,
+    },
+  );
+  try {
+    return JSON.parse(child.stdout.trim().split("\n").pop() ?? "") as Measured;
+  } catch {
+    throw new Error(
+      `${client} ${scenario} failed (${child.status}):\n${child.stdout}\n${child.stderr}`,
+    );
+  }
+}
+
+/** Parsing clients must have done the whole job (the floor only counts raw bytes). */
+function check(client: string, scenario: ScenarioName, t: BenchTarget, m: Measured) {
+  if (client === "floor") return;
+  const expected =
+    scenario === "attachment"
+      ? { messages: 1, bytes: t.attachmentBytes }
+      : { messages: t.messages };
+  if (
+    m.messages !== expected.messages ||
+    (expected.bytes !== undefined && m.bytes !== expected.bytes)
+  ) {
+    throw new Error(
+      `${client} ${scenario}: did ${JSON.stringify(m)}, expected ${JSON.stringify(expected)}`,
+    );
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const results = new Map<string, Measured[]>();
+try {
+  for (let round = -1; round < rounds; round++) {
+    for (const scenario of scenarios) {
+      const order = clients.map((_, i) => clients[(i + Math.max(round, 0)) % clients.length]);
+      for (const client of order) {
+        const m = runWorker(client, scenario.name, scenario.target);
+        check(client, scenario.name, scenario.target, m);
+        if (round < 0) continue;
+        const key = `${scenario.name}/${client}`;
+        results.set(key, [...(results.get(key) ?? []), m]);
+      }
+    }
+    console.log(round < 0 ? "warm-up done" : `round ${round + 1}/${rounds} done`);
+  }
+} finally {
+  await server.stop();
+}
+
+const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], {
+  encoding: "utf8",
+}).stdout.trim();
+const report = {
+  protocol: "imap",
+  date: new Date().toISOString(),
+  commit,
+  node: process.version,
+  cpu: `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}`,
+  rounds,
+  scenarios: scenarios.map((scenario) => {
+    const of = (client: string) => {
+      const runs = results.get(`${scenario.name}/${client}`) ?? [];
+      return {
+        wallMs: median(runs.map((r) => r.wallMs)),
+        cpuMs: median(runs.map((r) => r.cpuMs)),
+        peakRssMb: median(runs.map((r) => r.peakRssMb)),
+        rssAddedMb: median(runs.map((r) => r.peakRssMb - r.baselineRssMb)),
+      };
+    };
+    const reference = of("imapflow");
+    const bottom = of("floor");
+    return {
+      name: scenario.name,
+      label: scenario.label,
+      rows: clients.map((client) => {
+        const m = of(client);
+        const round2 = (n: number) => Math.round(n * 100) / 100;
+        return {
+          client,
+          wallMs: Math.round(m.wallMs),
+          cpuMs: Math.round(m.cpuMs),
+          peakRssMb: Math.round(m.peakRssMb),
+          rssAddedMb: Math.round(m.rssAddedMb * 10) / 10,
+          ratioToImapflow: round2(m.wallMs / reference.wallMs),
+          ratioToFloor: round2(m.wallMs / bottom.wallMs),
+        };
+      }),
+    };
+  }),
+};
+
+console.log(
+  `\nIMAP benchmark — Node ${process.version}, ${report.cpu}, median of ${rounds} round(s), commit ${commit}`,
+);
+console.log(
+  "\n| scenario | client | wall ms | CPU ms | peak RSS MB | RSS added MB | wall ×imapflow | wall ×floor |",
+);
+console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+for (const s of report.scenarios) {
+  for (const r of s.rows) {
+    console.log(
+      `| ${s.label} | ${r.client} | ${r.wallMs} | ${r.cpuMs} | ${r.peakRssMb} | ${r.rssAddedMb} | ${r.ratioToImapflow.toFixed(2)} | ${r.ratioToFloor.toFixed(2)} |`,
+    );
+  }
+}
+if (!quick) {
+  const dir = join(import.meta.dirname, "..", "results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "imap.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log("\nwritten bench/results/imap.json");
+}

@@ -1,0 +1,815 @@
+/**
+ * `AsyncIMAPClient`: one IMAP connection (RFC 9051 IMAP4rev2 and RFC 3501 IMAP4rev1 servers).
+ * Commands are pipelined by the connection; messages are always addressed by UID, so
+ * expunges from other sessions never shift what a command refers to. The connection has one
+ * selected mailbox at a time: commands run in the order they were called.
+ */
+import { MailMessage } from "../mime/message.js";
+import { type IMAPTokenProvider, login } from "./auth.js";
+import {
+  type CommandPart,
+  compileSearch,
+  decodeMailboxName,
+  encodeMailboxName,
+  encodeString,
+  formatIMAPDateTime,
+  type Namespace,
+  parseSequenceSet,
+  type SearchCriteria,
+  sequenceSet,
+  validateFlag,
+} from "./codec/index.js";
+import type { CommandResult } from "./connection.js";
+import { downloadPart, type PartDownload } from "./download.js";
+import { imapError } from "./errors.js";
+import { acceptsFor, chunkSize, fetchItems, fetchStream, toFetchedMessage } from "./fetch.js";
+import { idleEvents } from "./idle.js";
+import type { MailboxListener } from "./mailbox-state.js";
+import { IMAPSession } from "./session.js";
+import type {
+  AppendOptions,
+  CopyResult,
+  DownloadOptions,
+  FetchedMessage,
+  FetchOptions,
+  IdleOptions,
+  IMAPConnectOptions,
+  MailboxEvent,
+  MailboxInfo,
+  MailboxListEntry,
+  MailboxStatus,
+  SelectOptions,
+  StreamOptions,
+} from "./types.js";
+
+const DEFAULTS = {
+  connectTimeoutMs: 30_000,
+  greetingTimeoutMs: 30_000,
+  commandTimeoutMs: 60_000,
+  idleRefreshMs: 25 * 60_000,
+};
+
+/** RFC 6154 §2: the special-use attributes. */
+const SPECIAL_USE = new Set([
+  "\\ALL",
+  "\\ARCHIVE",
+  "\\DRAFTS",
+  "\\FLAGGED",
+  "\\JUNK",
+  "\\SENT",
+  "\\TRASH",
+  "\\IMPORTANT",
+]);
+
+/** A message from `fetchMessages`: the parsed MIME message plus its IMAP data. */
+export type IMAPMessage = MailMessage & {
+  uid: number;
+  flags: string[];
+  internalDate: Date | undefined;
+  size: number | undefined;
+};
+
+interface Signal {
+  signal?: AbortSignal;
+}
+
+export interface StoreOptions extends Signal {
+  /**
+   * CONDSTORE (RFC 7162 §3.1.3): change only messages whose mod-sequence is not above this;
+   * the UIDs of the others are returned as `modified`.
+   */
+  unchangedSince?: bigint;
+}
+
+export interface ListOptions extends Signal {
+  /** Each mailbox's STATUS too: LIST-STATUS (RFC 5819) when offered, else one STATUS each. */
+  status?: boolean;
+}
+
+export class AsyncIMAPClient {
+  #session: IMAPSession | undefined;
+  #options: IMAPConnectOptions = {};
+  #user: string | undefined;
+  #closed = false;
+
+  /** The user this client logged in as, or undefined. */
+  get username(): string | undefined {
+    return this.#user;
+  }
+
+  /** The server's capabilities (upper-case), as last reported. */
+  get capabilities(): ReadonlySet<string> {
+    return this.#session?.capabilities ?? new Set();
+  }
+
+  /** True while the connection is encrypted (implicit TLS or after STARTTLS). */
+  get secure(): boolean {
+    return this.#session?.connection.secure ?? false;
+  }
+
+  get connected(): boolean {
+    return !!this.#session && !this.#session.connection.closed;
+  }
+
+  /** The selected mailbox as the server last described it, or undefined. */
+  get mailbox(): MailboxInfo | undefined {
+    return this.#session?.mailbox.info;
+  }
+
+  /** [ALERT] texts the server sent; RFC 9051 §7.1 asks that a user sees them. */
+  get alerts(): readonly string[] {
+    return this.#session?.alerts ?? [];
+  }
+
+  /**
+   * Connects and reads the greeting; on any port but 993 upgrades with STARTTLS before
+   * anything else (and fails if the server does not offer it), unless `security` says
+   * otherwise.
+   */
+  async connect(host: string, port = 993, options: IMAPConnectOptions = {}): Promise<void> {
+    if (typeof host !== "string" || host === "" || /[\s\u0000-\u001f]/.test(host)) {
+      throw imapError("IMAP_INVALID_ARGUMENT", "invalid host name");
+    }
+    if (this.#session) throw imapError("IMAP_ALREADY_CONNECTED", "already connected");
+    const security = options.security ?? (port === 993 ? "tls" : "starttls");
+    if (security !== "tls" && security !== "starttls" && security !== "none") {
+      throw imapError("IMAP_INVALID_ARGUMENT", `unknown security mode ${String(security)}`);
+    }
+    this.#session = await IMAPSession.open(
+      {
+        host,
+        port,
+        security,
+        options,
+        connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+        greetingTimeoutMs: options.greetingTimeoutMs ?? DEFAULTS.greetingTimeoutMs,
+        commandTimeoutMs: options.commandTimeoutMs ?? DEFAULTS.commandTimeoutMs,
+      },
+      options.signal,
+    );
+    this.#options = options;
+    this.#closed = false;
+  }
+
+  /** Logs in with a password (AUTHENTICATE PLAIN when offered, else LOGIN). */
+  async login(user: string, password: string, options: Signal = {}): Promise<void> {
+    const session = this.#loginCheck();
+    const result = await login(this.#authContext(session, options.signal), {
+      kind: "password",
+      user,
+      password,
+    });
+    await this.#afterLogin(session, user, result, options.signal);
+  }
+
+  /**
+   * Logs in with an OAuth2 access token (OAUTHBEARER, or XOAUTH2). With a provider, a
+   * rejected token is refreshed (`{ refresh: true }`) and tried once more.
+   */
+  async loginOAuth2(
+    user: string,
+    token: string | IMAPTokenProvider,
+    options: Signal = {},
+  ): Promise<void> {
+    const session = this.#loginCheck();
+    const provider: IMAPTokenProvider = typeof token === "string" ? () => token : token;
+    const result = await login(this.#authContext(session, options.signal), {
+      kind: "oauth2",
+      user,
+      token: provider,
+    });
+    await this.#afterLogin(session, user, result, options.signal);
+  }
+
+  /** SELECT (or EXAMINE with `readOnly`) a mailbox; later commands act on it. */
+  async selectMailbox(name = "INBOX", options: SelectOptions = {}): Promise<MailboxInfo> {
+    const session = this.#ready();
+    const readOnly = options.readOnly === true;
+    const info = session.mailbox.begin(name, readOnly);
+    const result = await session
+      .run({
+        name: readOnly ? "EXAMINE" : "SELECT",
+        args: [" ", ...encodeMailboxName(name, session.encode)],
+        exclusive: true,
+        collects: ["status"],
+        signal: options.signal,
+        onData: (response) => {
+          if (response.kind !== "status" || !response.code) return false;
+          const code = response.code;
+          switch (code.name) {
+            case "UIDVALIDITY":
+            case "UIDNEXT":
+            case "UNSEEN":
+              if ("value" in code && typeof code.value === "number") {
+                if (code.name === "UIDVALIDITY") info.uidValidity = code.value;
+                else if (code.name === "UIDNEXT") info.uidNext = code.value;
+                else info.unseen = code.value;
+              }
+              return true;
+            case "PERMANENTFLAGS":
+              if ("flags" in code) info.permanentFlags = code.flags;
+              return true;
+            case "HIGHESTMODSEQ":
+              if ("value" in code && typeof code.value === "bigint")
+                info.highestModseq = code.value;
+              return true;
+            default:
+              return false;
+          }
+        },
+      })
+      .catch((error: unknown) => {
+        session.mailbox.clear();
+        throw error;
+      });
+    session.mailbox.selected();
+    if (result.code?.name === "READ-ONLY") info.readOnly = true;
+    return { ...info };
+  }
+
+  /** STATUS of a mailbox without selecting it (RFC 9051 §6.3.11). */
+  async mailboxStatus(name: string, options: Signal = {}): Promise<MailboxStatus> {
+    const session = this.#ready();
+    const items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"];
+    if (session.has("IMAP4REV2")) items.push("SIZE");
+    else items.push("RECENT");
+    if (session.has("CONDSTORE")) items.push("HIGHESTMODSEQ");
+    let status: MailboxStatus = { name };
+    await session.run({
+      name: "STATUS",
+      args: [" ", ...encodeMailboxName(name, session.encode), ` (${items.join(" ")})`],
+      collects: ["status-response"],
+      signal: options.signal,
+      onData: (response) => {
+        if (response.kind !== "status-response") return false;
+        status = toStatus(name, response.attributes);
+        return true;
+      },
+    });
+    return status;
+  }
+
+  /** Every mailbox (LIST "" "*"), with special-use and subscription state. */
+  async listMailboxes(options: ListOptions = {}): Promise<MailboxListEntry[]> {
+    const session = this.#ready();
+    const listStatus = options.status === true && session.has("LIST-STATUS");
+    const statusItems = "MESSAGES UIDNEXT UIDVALIDITY UNSEEN";
+    const entries = new Map<string, MailboxListEntry>();
+    const subscribed = new Set<string>();
+    const utf8 = session.enabled.has("UTF8=ACCEPT");
+    const statuses = new Map<string, Record<string, bigint>>();
+    const list = session.run({
+      name: "LIST",
+      args: [` "" "*"${listStatus ? ` RETURN (STATUS (${statusItems}))` : ""}`],
+      collects: listStatus ? ["list", "status-response"] : ["list"],
+      signal: options.signal,
+      onData: (response) => {
+        if (response.kind === "status-response") {
+          statuses.set(response.mailbox, response.attributes);
+          return true;
+        }
+        if (response.kind !== "list") return false;
+        const upper = response.flags.map((flag) => flag.toUpperCase());
+        entries.set(response.name, {
+          name: decodeMailboxName(response.name, utf8),
+          path: response.name,
+          delimiter: response.delimiter,
+          flags: response.flags,
+          specialUse: response.flags[upper.findIndex((flag) => SPECIAL_USE.has(flag))],
+          subscribed: false,
+        });
+        return true;
+      },
+    });
+    const lsub = session.run({
+      name: "LSUB",
+      args: [' "" "*"'],
+      collects: ["lsub"],
+      signal: options.signal,
+      onData: (response) => {
+        if (response.kind !== "lsub") return false;
+        subscribed.add(response.name);
+        return true;
+      },
+    });
+    await Promise.all([list, lsub]);
+    for (const [path, entry] of entries) {
+      entry.subscribed = subscribed.has(path);
+      const attributes = statuses.get(path);
+      if (attributes) entry.status = toStatus(entry.name, attributes);
+    }
+    if (options.status === true && !listStatus) {
+      // No LIST-STATUS: one STATUS per selectable mailbox, pipelined one after another.
+      await Promise.all(
+        [...entries.values()]
+          .filter(
+            (entry) => !entry.flags.some((flag) => /^\\noselect$|^\\nonexistent$/i.test(flag)),
+          )
+          .map(async (entry) => {
+            entry.status = await this.mailboxStatus(entry.name, options);
+          }),
+      );
+    }
+    return [...entries.values()];
+  }
+
+  async createMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("CREATE", [" ", ...this.#name(name)], options.signal);
+  }
+
+  async deleteMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("DELETE", [" ", ...this.#name(name)], options.signal);
+  }
+
+  async renameMailbox(from: string, to: string, options: Signal = {}): Promise<void> {
+    await this.#simple(
+      "RENAME",
+      [" ", ...this.#name(from), " ", ...this.#name(to)],
+      options.signal,
+    );
+  }
+
+  async subscribeMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("SUBSCRIBE", [" ", ...this.#name(name)], options.signal);
+  }
+
+  async unsubscribeMailbox(name: string, options: Signal = {}): Promise<void> {
+    await this.#simple("UNSUBSCRIBE", [" ", ...this.#name(name)], options.signal);
+  }
+
+  /** NAMESPACE (RFC 2342): where personal, other users' and shared mailboxes live. */
+  async namespaces(options: Signal = {}): Promise<{
+    personal: Namespace[];
+    otherUsers: Namespace[];
+    shared: Namespace[];
+  }> {
+    const session = this.#ready();
+    const result = {
+      personal: [] as Namespace[],
+      otherUsers: [] as Namespace[],
+      shared: [] as Namespace[],
+    };
+    if (!session.has("NAMESPACE") && !session.has("IMAP4REV2")) return result;
+    await session.run({
+      name: "NAMESPACE",
+      collects: ["namespace"],
+      signal: options.signal,
+      onData: (response) => {
+        if (response.kind !== "namespace") return false;
+        result.personal = response.personal ?? [];
+        result.otherUsers = response.otherUsers ?? [];
+        result.shared = response.shared ?? [];
+        return true;
+      },
+    });
+    return result;
+  }
+
+  /** NOOP: lets the server report changes to the selected mailbox (RFC 9051 §6.1.2). */
+  async noop(options: Signal = {}): Promise<void> {
+    await this.#ready().run({ name: "NOOP", signal: options.signal });
+  }
+
+  /**
+   * UIDs of the messages in the selected mailbox that match `criteria` (an object, or a
+   * raw IMAP search string), ascending.
+   */
+  async search(criteria: SearchCriteria | string = "ALL", options: Signal = {}): Promise<number[]> {
+    const session = this.#selected();
+    const compiled = compileSearch(criteria, session.encode);
+    const esearch = session.has("ESEARCH");
+    const charset = compiled.charset ? " CHARSET UTF-8" : "";
+    let uids: number[] = [];
+    await session.run({
+      name: "UID SEARCH",
+      args: [`${esearch ? " RETURN (ALL)" : ""}${charset} `, ...compiled.parts],
+      collects: ["search", "esearch"],
+      signal: options.signal,
+      onData: (response) => {
+        if (response.kind === "search") uids = response.numbers;
+        else if (response.kind === "esearch")
+          uids = response.all ? parseSequenceSet(response.all) : [];
+        else return false;
+        return true;
+      },
+    });
+    return uids.sort((a, b) => a - b);
+  }
+
+  /**
+   * The messages matching `criteria`, parsed (`MailMessage` with `uid`, `flags`,
+   * `internalDate`, `size`). With `limit`, only the newest that many, newest first.
+   */
+  async fetchMessages(options: FetchOptions = {}): Promise<IMAPMessage[]> {
+    const session = this.#selected();
+    let uids = await this.search(options.criteria ?? "ALL", options);
+    if (options.limit !== undefined) {
+      if (!Number.isSafeInteger(options.limit) || options.limit < 0) {
+        throw imapError("IMAP_INVALID_ARGUMENT", "limit must be a non-negative integer");
+      }
+      uids = uids.slice(Math.max(0, uids.length - options.limit)).reverse();
+    }
+    const plan: StreamOptions = { envelope: false, source: true };
+    const byUid = new Map<number, IMAPMessage>();
+    for await (const item of fetchStream(
+      session,
+      uids,
+      fetchItems(plan, false),
+      acceptsFor(plan),
+      chunkSize(plan),
+      options.signal,
+    )) {
+      const fetched = toFetchedMessage(item);
+      const message = MailMessage.parse(fetched.source ?? new Uint8Array(0)) as IMAPMessage;
+      message.uid = fetched.uid;
+      message.flags = fetched.flags ?? [];
+      message.internalDate = fetched.internalDate;
+      message.size = fetched.size;
+      byUid.set(fetched.uid, message);
+    }
+    const out: IMAPMessage[] = [];
+    for (const uid of uids) {
+      const message = byUid.get(uid);
+      if (message) out.push(message); // a message expunged meanwhile is simply absent
+    }
+    return out;
+  }
+
+  /**
+   * Fetched messages one at a time, with only the parts asked for (envelope, flags,
+   * internal date and size by default). Memory stays flat for any mailbox size, and other
+   * commands may be awaited inside the loop.
+   */
+  async *streamMessages(options: StreamOptions = {}): AsyncGenerator<FetchedMessage> {
+    const session = this.#selected();
+    let uids = options.uids
+      ? [...options.uids]
+      : await this.search(options.criteria ?? "ALL", options);
+    for (const uid of uids) {
+      if (!Number.isSafeInteger(uid) || uid < 1) {
+        throw imapError("IMAP_INVALID_ARGUMENT", `invalid UID ${String(uid)}`);
+      }
+    }
+    if (options.limit !== undefined) uids = uids.slice(Math.max(0, uids.length - options.limit));
+    const condstore = session.enabled.has("CONDSTORE") || session.has("CONDSTORE");
+    for await (const item of fetchStream(
+      session,
+      uids,
+      fetchItems(options, condstore),
+      acceptsFor(options),
+      chunkSize(options),
+      options.signal,
+    )) {
+      yield toFetchedMessage(item);
+    }
+  }
+
+  /** One MIME part ("1", "2.1", …) of a message as a stream of decoded bytes. */
+  async downloadPart(
+    uid: number,
+    part: string,
+    options: DownloadOptions = {},
+  ): Promise<PartDownload> {
+    return downloadPart(this.#selected(), uid, part, options);
+  }
+
+  addFlags(
+    uids: number[],
+    flags: string[],
+    options: StoreOptions = {},
+  ): Promise<{ modified: number[] }> {
+    return this.#store(uids, "+FLAGS.SILENT", flags, options);
+  }
+
+  removeFlags(
+    uids: number[],
+    flags: string[],
+    options: StoreOptions = {},
+  ): Promise<{ modified: number[] }> {
+    return this.#store(uids, "-FLAGS.SILENT", flags, options);
+  }
+
+  /** Replaces the flags of the messages with exactly `flags`. */
+  setFlags(
+    uids: number[],
+    flags: string[],
+    options: StoreOptions = {},
+  ): Promise<{ modified: number[] }> {
+    return this.#store(uids, "FLAGS.SILENT", flags, options);
+  }
+
+  /** Copies messages to another mailbox; the UID map when the server reports it (UIDPLUS). */
+  async copyMessages(uids: number[], mailbox: string, options: Signal = {}): Promise<CopyResult> {
+    const session = this.#selected();
+    const set = uidSet(uids);
+    if (set === undefined) return {};
+    const result = await session.run({
+      name: "UID COPY",
+      args: [` ${set} `, ...encodeMailboxName(mailbox, session.encode)],
+      signal: options.signal,
+    });
+    return copyResult(result.code);
+  }
+
+  /**
+   * Moves messages to another mailbox: MOVE (RFC 6851) when offered, else COPY, then
+   * \Deleted and UID EXPUNGE of exactly those messages (UIDPLUS, RFC 4315).
+   */
+  async moveMessages(uids: number[], mailbox: string, options: Signal = {}): Promise<CopyResult> {
+    const session = this.#selected();
+    const set = uidSet(uids);
+    if (set === undefined) return {};
+    if (session.has("MOVE")) {
+      let moved: CopyResult = {};
+      const result = await session.run({
+        name: "UID MOVE",
+        args: [` ${set} `, ...encodeMailboxName(mailbox, session.encode)],
+        collects: ["status"],
+        signal: options.signal,
+        onData: (response) => {
+          if (response.kind !== "status" || response.code?.name !== "COPYUID") return false;
+          moved = copyResult(response.code);
+          return true;
+        },
+      });
+      return moved.uidMap ? moved : copyResult(result.code);
+    }
+    this.#requireUidPlus(session, "moveMessages");
+    const copied = await this.copyMessages(uids, mailbox, options);
+    await this.deleteMessages(uids, options);
+    return copied;
+  }
+
+  /**
+   * Deletes messages: \Deleted, then UID EXPUNGE of exactly these UIDs (UIDPLUS), so other
+   * messages that happen to be marked \Deleted are never expunged.
+   */
+  async deleteMessages(uids: number[], options: Signal = {}): Promise<void> {
+    const session = this.#selected();
+    const set = uidSet(uids);
+    if (set === undefined) return;
+    this.#requireUidPlus(session, "deleteMessages");
+    await this.#store(uids, "+FLAGS.SILENT", ["\\Deleted"], options);
+    await session.run({ name: "UID EXPUNGE", args: [` ${set}`], signal: options.signal });
+  }
+
+  /**
+   * APPEND a message (a `MailMessage` or raw bytes) to a mailbox; the new UID when the
+   * server reports it (APPENDUID, RFC 4315).
+   */
+  async appendMessage(
+    mailbox: string,
+    message: MailMessage | Uint8Array | string,
+    options: AppendOptions = {},
+  ): Promise<number | undefined> {
+    const session = this.#ready();
+    const bytes =
+      message instanceof MailMessage
+        ? await message.toBytes()
+        : typeof message === "string"
+          ? new TextEncoder().encode(message)
+          : message;
+    const flags = (options.flags ?? []).map(validateFlag);
+    const encode = session.encode;
+    // RFC 7888: LITERAL+ for any size, LITERAL- only up to 4096 bytes.
+    const nonSync = encode.literalPlus || (encode.literalMinus && bytes.length <= 4096);
+    const args: CommandPart[] = [" ", ...encodeMailboxName(mailbox, encode)];
+    if (flags.length > 0) args.push(` (${flags.join(" ")})`);
+    if (options.date) args.push(` "${formatIMAPDateTime(options.date)}"`);
+    args.push(" ", { literal: bytes, nonSync });
+    const result = await session.run({ name: "APPEND", args, signal: options.signal });
+    const code = result.code;
+    if (code?.name === "APPENDUID" && "uids" in code) {
+      const [uid] = parseSequenceSet(code.uids);
+      return uid;
+    }
+    return undefined;
+  }
+
+  /**
+   * Changes to the selected mailbox as they happen (IDLE, or NOOP polling), until the loop
+   * breaks or `signal` aborts.
+   */
+  async *idle(options: IdleOptions = {}): AsyncGenerator<MailboxEvent> {
+    const session = this.#selected();
+    yield* idleEvents(
+      session,
+      this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs,
+      options.signal,
+    );
+  }
+
+  /** Calls `listener` with every change to the selected mailbox; returns its remover. */
+  onMailboxEvent(listener: MailboxListener): () => void {
+    return this.#ready().mailbox.listen(listener);
+  }
+
+  /** LOGOUT (RFC 9051 §6.1.3), then the socket. Safe to call twice. */
+  async close(options: Signal = {}): Promise<void> {
+    this.#closed = true;
+    const session = this.#session;
+    this.#session = undefined;
+    if (!session || session.connection.closed) return;
+    try {
+      await session.run({
+        name: "LOGOUT",
+        exclusive: true,
+        signal: options.signal,
+        timeoutMs: 5_000,
+      });
+    } catch {
+      // Closing anyway: the server may already be gone, and BYE closes the socket.
+    } finally {
+      session.connection.end();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #authContext(session: IMAPSession, signal: AbortSignal | undefined) {
+    return {
+      connection: session.connection,
+      capabilities: session.capabilities,
+      encode: session.encode,
+      secure: session.connection.secure,
+      host: session.settings.host,
+      port: session.settings.port,
+      timeoutMs: session.settings.commandTimeoutMs,
+      signal,
+    };
+  }
+
+  #loginCheck(): IMAPSession {
+    const session = this.#connected();
+    if (session.authenticated) throw imapError("IMAP_ALREADY_AUTHENTICATED", "already logged in");
+    if (session.has("LOGINDISABLED")) {
+      throw imapError(
+        "IMAP_LOGIN_DISABLED",
+        "the server refuses logins on this connection (LOGINDISABLED); connect with TLS",
+      );
+    }
+    if (!session.connection.secure && this.#options.allowPlaintextAuth !== true) {
+      throw imapError(
+        "IMAP_PLAINTEXT_AUTH_REFUSED",
+        "refusing to send credentials over an unencrypted connection; use TLS, or set allowPlaintextAuth",
+      );
+    }
+    return session;
+  }
+
+  async #afterLogin(
+    session: IMAPSession,
+    user: string,
+    result: CommandResult,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    session.authenticated = true;
+    this.#user = user;
+    // RFC 9051 §6.2.3: capabilities may change after login; servers often say so in the OK.
+    if (!session.noteCapabilities(result)) await session.refreshCapabilities(signal);
+    const wanted = [
+      "UTF8=ACCEPT",
+      "CONDSTORE",
+      ...(this.#options.qresync ? ["QRESYNC"] : []),
+    ].filter((name) => session.has(name));
+    if (wanted.length > 0 && session.has("ENABLE")) {
+      await session.run({
+        name: "ENABLE",
+        args: [` ${wanted.join(" ")}`],
+        collects: ["enabled"],
+        signal,
+        onData: (response) => {
+          if (response.kind !== "enabled") return false;
+          for (const name of response.capabilities) session.enabled.add(name);
+          return true;
+        },
+      });
+    }
+    if (this.#options.compress && session.has("COMPRESS=DEFLATE")) {
+      // The connection switches to DEFLATE itself on the tagged OK (connection.ts).
+      await session.run({ name: "COMPRESS", args: [" DEFLATE"], exclusive: true, signal });
+    }
+    const id = this.#options.clientId;
+    if (id && session.has("ID")) {
+      const pairs = Object.entries(id).flatMap(([key, value]) => [
+        " ",
+        ...encodeString(key, session.encode, "string"),
+        " ",
+        ...encodeString(value, session.encode, "string"),
+      ]);
+      await session.run({
+        name: "ID",
+        args: [" (", ...pairs.slice(1), ")"],
+        collects: ["id"],
+        onData: (response) => response.kind === "id",
+        signal,
+      });
+    }
+  }
+
+  async #store(
+    uids: number[],
+    action: string,
+    flags: string[],
+    options: StoreOptions,
+  ): Promise<{ modified: number[] }> {
+    const session = this.#selected();
+    const set = uidSet(uids);
+    if (set === undefined) return { modified: [] };
+    const list = flags.map(validateFlag).join(" ");
+    const since = options.unchangedSince;
+    if (since !== undefined && (typeof since !== "bigint" || since < 0n)) {
+      throw imapError("IMAP_INVALID_ARGUMENT", "unchangedSince must be a non-negative bigint");
+    }
+    const condition = since === undefined ? "" : ` (UNCHANGEDSINCE ${since})`;
+    const result = await session.run({
+      name: "UID STORE",
+      args: [` ${set}${condition} ${action} (${list})`],
+      signal: options.signal,
+    });
+    const code = result.code;
+    return {
+      modified: code?.name === "MODIFIED" && "set" in code ? parseSequenceSet(code.set) : [],
+    };
+  }
+
+  async #simple(name: string, args: CommandPart[], signal: AbortSignal | undefined): Promise<void> {
+    await this.#ready().run({ name, args, signal });
+  }
+
+  #name(name: string): CommandPart[] {
+    return encodeMailboxName(name, this.#ready().encode);
+  }
+
+  #requireUidPlus(session: IMAPSession, what: string): void {
+    if (!session.has("UIDPLUS")) {
+      throw imapError(
+        "IMAP_UNSUPPORTED",
+        `${what} needs UID EXPUNGE (UIDPLUS, RFC 4315), which this server does not offer; a plain EXPUNGE could remove other messages marked \\Deleted`,
+      );
+    }
+  }
+
+  #connected(): IMAPSession {
+    const session = this.#session;
+    if (!session || session.connection.closed) {
+      throw imapError(
+        this.#closed ? "IMAP_CLOSED" : "IMAP_NOT_CONNECTED",
+        this.#closed ? "the client was closed" : "not connected (call connect first)",
+      );
+    }
+    return session;
+  }
+
+  #ready(): IMAPSession {
+    const session = this.#connected();
+    if (!session.authenticated) throw imapError("IMAP_NOT_AUTHENTICATED", "log in first");
+    return session;
+  }
+
+  #selected(): IMAPSession {
+    const session = this.#ready();
+    if (!session.mailbox.info) {
+      throw imapError("IMAP_NO_MAILBOX", "no mailbox is selected (call selectMailbox first)");
+    }
+    return session;
+  }
+}
+
+function uidSet(uids: readonly number[]): string | undefined {
+  if (!Array.isArray(uids)) throw imapError("IMAP_INVALID_ARGUMENT", "uids must be an array");
+  for (const uid of uids) {
+    if (!Number.isSafeInteger(uid) || uid < 1 || uid > 0xffffffff) {
+      throw imapError("IMAP_INVALID_ARGUMENT", `invalid UID ${String(uid)}`);
+    }
+  }
+  return uids.length === 0 ? undefined : sequenceSet(uids);
+}
+
+function copyResult(code: CommandResult["code"]): CopyResult {
+  if (code?.name !== "COPYUID" || !("source" in code)) return {};
+  const source = parseSequenceSet(code.source);
+  const destination = parseSequenceSet(code.destination);
+  const uidMap = new Map<number, number>();
+  source.forEach((uid, i) => {
+    if (destination[i] !== undefined) uidMap.set(uid, destination[i]);
+  });
+  return { uidMap, uidValidity: code.uidValidity };
+}
+
+function toStatus(name: string, attributes: Record<string, bigint>): MailboxStatus {
+  const number = (key: string) =>
+    attributes[key] === undefined ? undefined : Number(attributes[key]);
+  return {
+    name,
+    messages: number("MESSAGES"),
+    recent: number("RECENT"),
+    unseen: number("UNSEEN"),
+    uidNext: number("UIDNEXT"),
+    uidValidity: number("UIDVALIDITY"),
+    highestModseq: attributes.HIGHESTMODSEQ,
+    size: number("SIZE"),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Content-Transfer-Encoding removal for data that arrives in chunks (an IMAP part streamed to
+ * the caller): each chunk is decoded as far as it can be, and only the few bytes that cannot
+ * be decoded yet (an incomplete base64 quantum, an unfinished quoted-printable line) are
+ * carried to the next chunk. The whole-body decoders do the actual decoding.
+ */
+import { Buffer } from "node:buffer";
+import { decodeBase64Body } from "./parse/transfer-decoding.js";
+import { decodeQuotedPrintable } from "./quoted-printable.js";
+
+export interface ChunkDecoder {
+  /** Decoded bytes of `chunk` (plus what was carried), possibly empty. */
+  write(chunk: Uint8Array): Uint8Array;
+  /** What is left once the input has ended. */
+  end(): Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A decoder for `encoding` (base64, quoted-printable; anything else passes through). */
+export function transferDecoder(encoding: string | undefined): ChunkDecoder {
+  switch ((encoding ?? "").toLowerCase()) {
+    case "base64":
+      return new Base64Decoder();
+    case "quoted-printable":
+      return new QuotedPrintableDecoder();
+    default:
+      return { write: (chunk) => chunk, end: () => EMPTY };
+  }
+}
+
+function isBase64Char(b: number): boolean {
+  return (
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    (b >= 0x30 && b <= 0x39) ||
+    b === 0x2b ||
+    b === 0x2f
+  );
+}
+
+/** Decodes whole 4-character quanta (RFC 2045 §6.8) and carries the rest. */
+class Base64Decoder implements ChunkDecoder {
+  #carry: Buffer = Buffer.alloc(0);
+
+  write(chunk: Uint8Array): Uint8Array {
+    const data =
+      this.#carry.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([this.#carry, chunk]);
+    let count = 0;
+    for (let i = 0; i < data.length; i++) if (isBase64Char(data[i])) count++;
+    let keep = count % 4;
+    let cut = data.length;
+    while (keep > 0) {
+      cut--;
+      if (isBase64Char(data[cut])) keep--;
+    }
+    this.#carry = Buffer.from(data.subarray(cut));
+    return cut === 0 ? EMPTY : decodeBase64Body(data.subarray(0, cut));
+  }
+
+  end(): Uint8Array {
+    const rest = this.#carry;
+    this.#carry = Buffer.alloc(0);
+    return rest.length === 0 ? EMPTY : decodeBase64Body(rest);
+  }
+}
+
+/** The longest unfinished line carried before it is decoded anyway (a soft break cannot span it). */
+const MAX_QP_CARRY = 64 * 1024;
+
+/** Decodes complete lines (RFC 2045 §6.7) and carries the unfinished last one. */
+class QuotedPrintableDecoder implements ChunkDecoder {
+  #carry: Buffer = Buffer.alloc(0);
+
+  write(chunk: Uint8Array): Uint8Array {
+    const data =
+      this.#carry.length === 0
+        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+        : Buffer.concat([this.#carry, chunk]);
+    let cut = data.lastIndexOf(0x0a) + 1;
+    if (cut === 0 && data.length > MAX_QP_CARRY) {
+      // No line end for a long stretch: decode all but a possible "=XX" escape at the end.
+      cut = data.length - 2;
+      while (cut < data.length && data[cut] !== 0x3d) cut++;
+    }
+    this.#carry = Buffer.from(data.subarray(cut));
+    return cut === 0 ? EMPTY : decodeQuotedPrintable(data.subarray(0, cut));
+  }
+
+  end(): Uint8Array {
+    const rest = this.#carry;
+    this.#carry = Buffer.alloc(0);
+    return rest.length === 0 ? EMPTY : decodeQuotedPrintable(rest);
+  }
+}
