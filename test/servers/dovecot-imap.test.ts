@@ -118,24 +118,22 @@ describe("Dovecot IMAP test server", {
     imap.close();
   });
 
-  it("says LOGINDISABLED and refuses LOGIN before STARTTLS when plaintext auth is disabled", async () => {
-    const strict = await startDovecotIMAP({ [USER]: PASSWORD }, { disablePlaintextAuth: true });
-    try {
-      const imap = rawIMAP(await plainSocket(strict));
-      assert.match(await imap.line(), /LOGINDISABLED/);
-      assert.match(
-        (await imap.command("d1", `LOGIN ${USER} "${PASSWORD}"`)).at(-1) ?? "",
-        /^d1 NO/,
-      );
-      await imap.command("d2", "STARTTLS");
-      await imap.startTLS(strict.ca);
-      assert.match(
-        (await imap.command("d3", `LOGIN ${USER} "${PASSWORD}"`)).at(-1) ?? "",
-        /^d3 OK/,
-      );
-      imap.close();
-    } finally {
-      await strict.stop();
-    }
-  });
+  for (const option of ["disablePlaintextAuth", "sslRequired"] as const) {
+    it(`says LOGINDISABLED and refuses LOGIN before STARTTLS with ${option}`, async () => {
+      const strict = await startDovecotIMAP({ [USER]: PASSWORD }, { [option]: true });
+      try {
+        const imap = rawIMAP(await plainSocket(strict));
+        assert.match(await imap.line(), /LOGINDISABLED/);
+        const refused = await imap.command("d1", `LOGIN ${USER} "${PASSWORD}"`);
+        assert.match(refused.at(-1) ?? "", /^d1 NO \[PRIVACYREQUIRED\]/);
+        await imap.command("d2", "STARTTLS");
+        await imap.startTLS(strict.ca);
+        const login = await imap.command("d3", `LOGIN ${USER} "${PASSWORD}"`);
+        assert.match(login.at(-1) ?? "", /^d3 OK/);
+        imap.close();
+      } finally {
+        await strict.stop();
+      }
+    });
+  }
 });
