@@ -118,6 +118,23 @@ describe("Dovecot IMAP test server", {
     imap.close();
   });
 
+  it("tells an IDLE client at once about seeded mail", async () => {
+    server.createMailbox(USER, "Watched");
+    const imap = rawIMAP(await plainSocket(server));
+    await imap.line();
+    await imap.command("i1", `LOGIN ${USER} "${PASSWORD}"`);
+    assert.ok((await imap.command("i2", "SELECT Watched")).includes("* 0 EXISTS"));
+    imap.socket.write("i3 IDLE\r\n");
+    assert.match(await imap.line(), /^\+ /);
+    server.seedMaildir(USER, [message(1), message(2)], { mailbox: "Watched" });
+    assert.equal(await imap.line(), "* 2 EXISTS");
+    imap.socket.write("DONE\r\n");
+    let last = await imap.line();
+    while (last.startsWith("* ")) last = await imap.line();
+    assert.match(last, /^i3 OK/);
+    imap.close();
+  });
+
   for (const option of ["disablePlaintextAuth", "sslRequired"] as const) {
     it(`says LOGINDISABLED and refuses LOGIN before STARTTLS with ${option}`, async () => {
       const strict = await startDovecotIMAP({ [USER]: PASSWORD }, { [option]: true });
