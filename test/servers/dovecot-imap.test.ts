@@ -126,12 +126,19 @@ describe("Dovecot IMAP test server", {
     assert.ok((await imap.command("i2", "SELECT Watched")).includes("* 0 EXISTS"));
     imap.socket.write("i3 IDLE\r\n");
     assert.match(await imap.line(), /^\+ /);
-    server.seedMaildir(USER, [message(1), message(2)], { mailbox: "Watched" });
+    const date = new Date("2024-02-29T12:34:56Z");
+    server.seedMaildir(USER, [message(1), message(2)], { mailbox: "Watched", internalDate: date });
     assert.equal(await imap.line(), "* 2 EXISTS");
     imap.socket.write("DONE\r\n");
     let last = await imap.line();
     while (last.startsWith("* ")) last = await imap.line();
     assert.match(last, /^i3 OK/);
+    // INTERNALDATE comes from the file's mtime, in the server's zone.
+    const fetched = (await imap.command("i4", "FETCH 2 INTERNALDATE"))[0];
+    const [, d, mon, y, time, sign, hh, mm] =
+      /"(\d+)-(\w{3})-(\d{4}) ([\d:]{8}) ([+-])(\d\d)(\d\d)"/.exec(fetched) ?? [];
+    const offsetMs = (sign === "-" ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60_000;
+    assert.equal(Date.parse(`${d} ${mon} ${y} ${time} UTC`) - offsetMs, date.getTime(), fetched);
     imap.close();
   });
 
