@@ -118,24 +118,46 @@ describe("Dovecot IMAP test server", {
     imap.close();
   });
 
-  it("says LOGINDISABLED and refuses LOGIN before STARTTLS when plaintext auth is disabled", async () => {
-    const strict = await startDovecotIMAP({ [USER]: PASSWORD }, { disablePlaintextAuth: true });
-    try {
-      const imap = rawIMAP(await plainSocket(strict));
-      assert.match(await imap.line(), /LOGINDISABLED/);
-      assert.match(
-        (await imap.command("d1", `LOGIN ${USER} "${PASSWORD}"`)).at(-1) ?? "",
-        /^d1 NO/,
-      );
-      await imap.command("d2", "STARTTLS");
-      await imap.startTLS(strict.ca);
-      assert.match(
-        (await imap.command("d3", `LOGIN ${USER} "${PASSWORD}"`)).at(-1) ?? "",
-        /^d3 OK/,
-      );
-      imap.close();
-    } finally {
-      await strict.stop();
-    }
+  it("tells an IDLE client at once about seeded mail", async () => {
+    server.createMailbox(USER, "Watched");
+    const imap = rawIMAP(await plainSocket(server));
+    await imap.line();
+    await imap.command("i1", `LOGIN ${USER} "${PASSWORD}"`);
+    assert.ok((await imap.command("i2", "SELECT Watched")).includes("* 0 EXISTS"));
+    imap.socket.write("i3 IDLE\r\n");
+    assert.match(await imap.line(), /^\+ /);
+    const date = new Date("2024-02-29T12:34:56Z");
+    server.seedMaildir(USER, [message(1), message(2)], { mailbox: "Watched", internalDate: date });
+    assert.equal(await imap.line(), "* 2 EXISTS");
+    imap.socket.write("DONE\r\n");
+    let last = await imap.line();
+    while (last.startsWith("* ")) last = await imap.line();
+    assert.match(last, /^i3 OK/);
+    // INTERNALDATE comes from the file's mtime, in the server's zone.
+    const fetched = (await imap.command("i4", "FETCH 2 INTERNALDATE"))[0];
+    const [, d, mon, y, time, sign, hh, mm] =
+      /"(\d+)-(\w{3})-(\d{4}) ([\d:]{8}) ([+-])(\d\d)(\d\d)"/.exec(fetched) ?? [];
+    const offsetMs = (sign === "-" ? -1 : 1) * (Number(hh) * 60 + Number(mm)) * 60_000;
+    assert.equal(Date.parse(`${d} ${mon} ${y} ${time} UTC`) - offsetMs, date.getTime(), fetched);
+    imap.close();
   });
+
+  for (const option of ["disablePlaintextAuth", "sslRequired"] as const) {
+    it(`says LOGINDISABLED and refuses LOGIN before STARTTLS with ${option}`, async () => {
+      const strict = await startDovecotIMAP({ [USER]: PASSWORD }, { [option]: true });
+      try {
+        const imap = rawIMAP(await plainSocket(strict));
+        assert.match(await imap.line(), /LOGINDISABLED/);
+        const refused = await imap.command("d1", `LOGIN ${USER} "${PASSWORD}"`);
+        assert.match(refused.at(-1) ?? "", /^d1 NO \[PRIVACYREQUIRED\]/);
+        await imap.command("d2", "STARTTLS");
+        await imap.startTLS(strict.ca);
+        const login = await imap.command("d3", `LOGIN ${USER} "${PASSWORD}"`);
+        assert.match(login.at(-1) ?? "", /^d3 OK/);
+        imap.close();
+      } finally {
+        await strict.stop();
+      }
+    });
+  }
 });

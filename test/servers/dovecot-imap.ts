@@ -23,6 +23,8 @@ export interface DovecotIMAPOptions {
   disablePlaintextAuth?: boolean;
   /** `ssl = required`: authentication only over TLS (see `disablePlaintextAuth` for `host`). */
   sslRequired?: boolean;
+  /** Offer COMPRESS=DEFLATE (default: when the imap_zlib plugin is installed). */
+  compress?: boolean;
 }
 
 export interface DovecotIMAP extends Dovecot {
@@ -55,7 +57,7 @@ export async function startDovecotIMAP(
   const host = options.disablePlaintextAuth || options.sslRequired ? "127.0.0.2" : "127.0.0.1";
   const imapPort = await freePort(host);
   const imapsPort = await freePort(host);
-  const compress = existsSync(IMAP_ZLIB);
+  const compress = (options.compress ?? true) && existsSync(IMAP_ZLIB);
   let certificates: TestCertificates | undefined;
   const dovecot = await launchDovecot(users, async (dir) => {
     certificates = await makeCertificates(dir.path);
