@@ -9,7 +9,15 @@
 // not have: it lives with TypeScript 5 in scripts/docs-tools/, a local package that the root
 // `npm install` installs (devDependency "mtaio-docs-tools": "file:scripts/docs-tools").
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -50,8 +58,8 @@ function differences(expected, actual) {
   });
 }
 
-const out = check ? mkdtempSync(join(tmpdir(), "mtaio-docs-")) : committed;
-if (!check) rmSync(committed, { recursive: true, force: true });
+// Always generated aside, so a failed run leaves the committed reference as it was.
+const out = mkdtempSync(join(tmpdir(), "mtaio-docs-"));
 const result = spawnSync(process.execPath, [typedocBin, "--out", out], {
   cwd: root,
   stdio: "inherit",
@@ -73,6 +81,9 @@ if (status !== 0) {
   } else {
     console.log("✔ docs/api/ matches the doc comments");
   }
+} else {
+  rmSync(committed, { recursive: true, force: true });
+  cpSync(out, committed, { recursive: true });
 }
-if (check) rmSync(out, { recursive: true, force: true });
+rmSync(out, { recursive: true, force: true });
 process.exit(status);

@@ -37,6 +37,10 @@ const sizes = quick
 const clients = ["imapflow", "floor", ...(mtaio ? ["mtaio"] : [])];
 if (!mtaio) console.log("mtaio: not yet");
 
+// The mtaio client runs from dist/ (see mtaio.ts): build it from this tree first.
+const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
+if (build.status !== 0) throw new Error("npm run build failed");
+
 const USER = "bench";
 const PASSWORD = "bench-password";
 const server = await startDovecotIMAP({ [USER]: PASSWORD }, { compress: false });
