@@ -244,6 +244,7 @@ export class IMAPError extends MailError {
   readonly response: string | undefined;
   /** `NO`, `BAD` or `BYE` when the server said so. */
   readonly status: string | undefined;
+  /** The response code in brackets (`TRYCREATE`, `AUTHENTICATIONFAILED`, …), when there was one. */
   readonly responseCode: string | undefined;
 
   constructor(message: string, options: IMAPErrorOptions = {}) {

@@ -6,3 +6,5 @@
 export * from "./mime/index.js";
 export * from "./smtp/index.js";
 export * from "./imap/index.js";
+export type { MailSecurity, MailTLSOptions } from "./net/index.js";
+export type { OAuth2Mechanism, PasswordMechanism, SASLMechanismName } from "./sasl/index.js";

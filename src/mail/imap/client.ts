@@ -32,6 +32,7 @@ import type {
   DownloadOptions,
   FetchedMessage,
   FetchOptions,
+  IMAPCallOptions,
   IdleOptions,
   IMAPConnectOptions,
   MailboxEvent,
@@ -62,18 +63,35 @@ const SPECIAL_USE = new Set([
 ]);
 
 /** A message from `fetchMessages`: the parsed MIME message plus its IMAP data. */
-export type IMAPMessage = MailMessage & {
+export interface IMAPMessage extends MailMessage {
+  /** The message's UID. */
   uid: number;
+  /** Its flags. */
   flags: string[];
+  /** When the server received it. */
   internalDate: Date | undefined;
+  /** Its size in bytes (RFC822.SIZE). */
   size: number | undefined;
-};
-
-interface Signal {
-  signal?: AbortSignal;
 }
 
-export interface StoreOptions extends Signal {
+/** The result of a flag change. */
+export interface StoreResult {
+  /** With `unchangedSince`: the UIDs left alone because they changed since (MODIFIED). */
+  modified: number[];
+}
+
+/** Namespaces (RFC 2342): where personal, other users' and shared mailboxes live. */
+export interface IMAPNamespaces {
+  /** The user's own mailboxes. */
+  personal: Namespace[];
+  /** Other users' mailboxes shared with this user. */
+  otherUsers: Namespace[];
+  /** Mailboxes shared by everyone. */
+  shared: Namespace[];
+}
+
+/** Options of the flag changes. */
+export interface StoreOptions extends IMAPCallOptions {
   /**
    * CONDSTORE (RFC 7162 §3.1.3): change only messages whose mod-sequence is not above this;
    * the UIDs of the others are returned as `modified`.
@@ -81,11 +99,24 @@ export interface StoreOptions extends Signal {
   unchangedSince?: bigint;
 }
 
-export interface ListOptions extends Signal {
+/** Options of `listMailboxes`. */
+export interface ListOptions extends IMAPCallOptions {
   /** Each mailbox's STATUS too: LIST-STATUS (RFC 5819) when offered, else one STATUS each. */
   status?: boolean;
 }
 
+/**
+ * An IMAP client: one connection, one selected mailbox at a time (see docs/mail-imap.md).
+ *
+ * @example
+ * ```ts
+ * await using imap = new AsyncIMAPClient();
+ * await imap.connect("imap.example.com", 993);
+ * await imap.login("user@example.com", "password");
+ * await imap.selectMailbox("INBOX");
+ * const unread = await imap.fetchMessages({ criteria: { unseen: true }, limit: 10 });
+ * ```
+ */
 export class AsyncIMAPClient {
   #session: IMAPSession | undefined;
   #options: IMAPConnectOptions = {};
@@ -107,6 +138,7 @@ export class AsyncIMAPClient {
     return this.#session?.connection.secure ?? false;
   }
 
+  /** True while the connection is open (the server may still close it at any moment). */
   get connected(): boolean {
     return !!this.#session && !this.#session.connection.closed;
   }
@@ -152,7 +184,7 @@ export class AsyncIMAPClient {
   }
 
   /** Logs in with a password (AUTHENTICATE PLAIN when offered, else LOGIN). */
-  async login(user: string, password: string, options: Signal = {}): Promise<void> {
+  async login(user: string, password: string, options: IMAPCallOptions = {}): Promise<void> {
     const session = this.#loginCheck();
     const result = await login(this.#authContext(session, options.signal), {
       kind: "password",
@@ -169,7 +201,7 @@ export class AsyncIMAPClient {
   async loginOAuth2(
     user: string,
     token: string | IMAPTokenProvider,
-    options: Signal = {},
+    options: IMAPCallOptions = {},
   ): Promise<void> {
     const session = this.#loginCheck();
     const provider: IMAPTokenProvider = typeof token === "string" ? () => token : token;
@@ -228,7 +260,7 @@ export class AsyncIMAPClient {
   }
 
   /** STATUS of a mailbox without selecting it (RFC 9051 §6.3.11). */
-  async mailboxStatus(name: string, options: Signal = {}): Promise<MailboxStatus> {
+  async mailboxStatus(name: string, options: IMAPCallOptions = {}): Promise<MailboxStatus> {
     const session = this.#ready();
     const items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"];
     if (session.has("IMAP4REV2")) items.push("SIZE");
@@ -313,15 +345,18 @@ export class AsyncIMAPClient {
     return [...entries.values()];
   }
 
-  async createMailbox(name: string, options: Signal = {}): Promise<void> {
+  /** CREATE a mailbox; `name` in Unicode, with the server's hierarchy delimiter. */
+  async createMailbox(name: string, options: IMAPCallOptions = {}): Promise<void> {
     await this.#simple("CREATE", [" ", ...this.#name(name)], options.signal);
   }
 
-  async deleteMailbox(name: string, options: Signal = {}): Promise<void> {
+  /** DELETE a mailbox. */
+  async deleteMailbox(name: string, options: IMAPCallOptions = {}): Promise<void> {
     await this.#simple("DELETE", [" ", ...this.#name(name)], options.signal);
   }
 
-  async renameMailbox(from: string, to: string, options: Signal = {}): Promise<void> {
+  /** RENAME a mailbox (renaming INBOX moves its messages, RFC 9051 §6.3.6). */
+  async renameMailbox(from: string, to: string, options: IMAPCallOptions = {}): Promise<void> {
     await this.#simple(
       "RENAME",
       [" ", ...this.#name(from), " ", ...this.#name(to)],
@@ -329,26 +364,20 @@ export class AsyncIMAPClient {
     );
   }
 
-  async subscribeMailbox(name: string, options: Signal = {}): Promise<void> {
+  /** SUBSCRIBE: add a mailbox to the subscription list. */
+  async subscribeMailbox(name: string, options: IMAPCallOptions = {}): Promise<void> {
     await this.#simple("SUBSCRIBE", [" ", ...this.#name(name)], options.signal);
   }
 
-  async unsubscribeMailbox(name: string, options: Signal = {}): Promise<void> {
+  /** UNSUBSCRIBE: remove a mailbox from the subscription list. */
+  async unsubscribeMailbox(name: string, options: IMAPCallOptions = {}): Promise<void> {
     await this.#simple("UNSUBSCRIBE", [" ", ...this.#name(name)], options.signal);
   }
 
   /** NAMESPACE (RFC 2342): where personal, other users' and shared mailboxes live. */
-  async namespaces(options: Signal = {}): Promise<{
-    personal: Namespace[];
-    otherUsers: Namespace[];
-    shared: Namespace[];
-  }> {
+  async namespaces(options: IMAPCallOptions = {}): Promise<IMAPNamespaces> {
     const session = this.#ready();
-    const result = {
-      personal: [] as Namespace[],
-      otherUsers: [] as Namespace[],
-      shared: [] as Namespace[],
-    };
+    const result: IMAPNamespaces = { personal: [], otherUsers: [], shared: [] };
     if (!session.has("NAMESPACE") && !session.has("IMAP4REV2")) return result;
     await session.run({
       name: "NAMESPACE",
@@ -366,7 +395,7 @@ export class AsyncIMAPClient {
   }
 
   /** NOOP: lets the server report changes to the selected mailbox (RFC 9051 §6.1.2). */
-  async noop(options: Signal = {}): Promise<void> {
+  async noop(options: IMAPCallOptions = {}): Promise<void> {
     await this.#ready().run({ name: "NOOP", signal: options.signal });
   }
 
@@ -374,7 +403,7 @@ export class AsyncIMAPClient {
    * UIDs of the messages in the selected mailbox that match `criteria` (an object, or a
    * raw IMAP search string), ascending.
    */
-  async search(criteria: SearchCriteria | string = "ALL", options: Signal = {}): Promise<number[]> {
+  async search(criteria: SearchCriteria | string = "ALL", options: IMAPCallOptions = {}): Promise<number[]> {
     const session = this.#selected();
     const compiled = compileSearch(criteria, session.encode);
     const esearch = session.has("ESEARCH");
@@ -473,19 +502,21 @@ export class AsyncIMAPClient {
     return downloadPart(this.#selected(), uid, part, options);
   }
 
+  /** Adds flags to the messages (UID STORE +FLAGS.SILENT). */
   addFlags(
     uids: number[],
     flags: string[],
     options: StoreOptions = {},
-  ): Promise<{ modified: number[] }> {
+  ): Promise<StoreResult> {
     return this.#store(uids, "+FLAGS.SILENT", flags, options);
   }
 
+  /** Removes flags from the messages (UID STORE -FLAGS.SILENT). */
   removeFlags(
     uids: number[],
     flags: string[],
     options: StoreOptions = {},
-  ): Promise<{ modified: number[] }> {
+  ): Promise<StoreResult> {
     return this.#store(uids, "-FLAGS.SILENT", flags, options);
   }
 
@@ -494,12 +525,12 @@ export class AsyncIMAPClient {
     uids: number[],
     flags: string[],
     options: StoreOptions = {},
-  ): Promise<{ modified: number[] }> {
+  ): Promise<StoreResult> {
     return this.#store(uids, "FLAGS.SILENT", flags, options);
   }
 
   /** Copies messages to another mailbox; the UID map when the server reports it (UIDPLUS). */
-  async copyMessages(uids: number[], mailbox: string, options: Signal = {}): Promise<CopyResult> {
+  async copyMessages(uids: number[], mailbox: string, options: IMAPCallOptions = {}): Promise<CopyResult> {
     const session = this.#selected();
     const set = uidSet(uids);
     if (set === undefined) return {};
@@ -515,7 +546,7 @@ export class AsyncIMAPClient {
    * Moves messages to another mailbox: MOVE (RFC 6851) when offered, else COPY, then
    * \Deleted and UID EXPUNGE of exactly those messages (UIDPLUS, RFC 4315).
    */
-  async moveMessages(uids: number[], mailbox: string, options: Signal = {}): Promise<CopyResult> {
+  async moveMessages(uids: number[], mailbox: string, options: IMAPCallOptions = {}): Promise<CopyResult> {
     const session = this.#selected();
     const set = uidSet(uids);
     if (set === undefined) return {};
@@ -544,7 +575,7 @@ export class AsyncIMAPClient {
    * Deletes messages: \Deleted, then UID EXPUNGE of exactly these UIDs (UIDPLUS), so other
    * messages that happen to be marked \Deleted are never expunged.
    */
-  async deleteMessages(uids: number[], options: Signal = {}): Promise<void> {
+  async deleteMessages(uids: number[], options: IMAPCallOptions = {}): Promise<void> {
     const session = this.#selected();
     const set = uidSet(uids);
     if (set === undefined) return;
@@ -605,7 +636,7 @@ export class AsyncIMAPClient {
   }
 
   /** LOGOUT (RFC 9051 §6.1.3), then the socket. Safe to call twice. */
-  async close(options: Signal = {}): Promise<void> {
+  async close(options: IMAPCallOptions = {}): Promise<void> {
     this.#closed = true;
     const session = this.#session;
     this.#session = undefined;
@@ -624,6 +655,7 @@ export class AsyncIMAPClient {
     }
   }
 
+  /** `await using` support: the same as `close()`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -714,7 +746,7 @@ export class AsyncIMAPClient {
     action: string,
     flags: string[],
     options: StoreOptions,
-  ): Promise<{ modified: number[] }> {
+  ): Promise<StoreResult> {
     const session = this.#selected();
     const set = uidSet(uids);
     if (set === undefined) return { modified: [] };

@@ -13,7 +13,9 @@ import type { DownloadOptions } from "./types.js";
 
 /** A part's decoded bytes, with what BODYSTRUCTURE says about it. */
 export interface PartDownload extends Readable {
+  /** The part's media type, e.g. `application/pdf`. */
   contentType: string;
+  /** Its filename (Content-Disposition filename, else Content-Type name), when it has one. */
   filename: string | undefined;
   /** The transfer encoding the part has on the server. */
   encoding: string;

@@ -3,8 +3,11 @@ export type { IMAPTokenProvider } from "./auth.js";
 export {
   AsyncIMAPClient,
   type IMAPMessage,
+  type IMAPNamespaces,
   type ListOptions,
   type StoreOptions,
+  type StoreResult,
 } from "./client.js";
 export type { PartDownload } from "./download.js";
+export type { MailboxListener } from "./mailbox-state.js";
 export type * from "./types.js";

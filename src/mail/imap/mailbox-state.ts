@@ -7,6 +7,7 @@ import type { IMAPResponse } from "./codec/index.js";
 import { parseSequenceSet } from "./codec/index.js";
 import type { MailboxEvent, MailboxInfo } from "./types.js";
 
+/** Receives mailbox events (see `AsyncIMAPClient.onMailboxEvent`). */
 export type MailboxListener = (event: MailboxEvent) => void;
 
 export class MailboxState {

@@ -6,6 +6,7 @@ export type PasswordMechanism = "PLAIN" | "LOGIN" | "CRAM-MD5";
 /** Mechanisms that present an OAuth 2.0 bearer token. */
 export type OAuth2Mechanism = "XOAUTH2" | "OAUTHBEARER";
 
+/** Every SASL mechanism the mail clients speak. */
 export type SASLMechanismName = PasswordMechanism | OAuth2Mechanism;
 
 /**
