@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import { decodeCharset } from "../charset.js";
 import { decodeQuotedPrintable } from "../quoted-printable.js";
+import { decodeUuencodeBody, UUENCODE_ENCODINGS } from "./uuencode.js";
 
 const EQUALS = 0x3d;
 
@@ -69,6 +70,7 @@ export function decodeTransfer(body: Uint8Array, encoding: string): Uint8Array {
     case "quoted-printable":
       return decodeQuotedPrintable(body);
     default:
+      if (UUENCODE_ENCODINGS.has(encoding)) return decodeUuencodeBody(body).bytes;
       // 7bit, 8bit, binary (§6.2), and x-tokens we do not know: identity.
       return new Uint8Array(body);
   }
