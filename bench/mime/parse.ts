@@ -9,12 +9,13 @@
  * round, in an order that rotates from round to round, so drift of the machine falls on all of
  * them alike; the table gives each one's median round. `--base REV` adds mtaio's parser as it
  * was at git revision REV (its src/ taken with `git archive`), measured in the same rounds:
- * the before/after of a change. The result is also written to bench/results/mime.json:
+ * the before/after of a change. mtaio is measured as published: src/ compiled by tsc (like
+ * `npm run build`) into a temporary directory, not through a TypeScript loader. The result is also written to bench/results/mime.json:
  *   { protocol: "mime", date, commit, corpus: { messages, bytes }, rounds,
  *     rows: [{ name, messagesPerSecond, mbPerSecond, ratioToMtaio }] }
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -53,18 +54,36 @@ function touch(m: ParsedLike): number {
   return n + (m.sender ? 1 : 0);
 }
 
-async function mtaioAt(dir: string): Promise<MailMessageClass> {
-  const mod = (await import(join(dir, "src/mail/mime/index.ts"))) as {
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Compiles the tree at `tree` (src/, tsconfig*.json) with tsc and loads its MailMessage. */
+async function mtaioAt(tree: string): Promise<MailMessageClass> {
+  const out = tempDir("mtaio-mime-build-");
+  execFileSync(join(root, "node_modules/.bin/tsc"), [
+    ...["-p", join(tree, "tsconfig.build.json"), "--outDir", out],
+    ...["--declaration", "false", "--declarationMap", "false", "--sourceMap", "false"],
+  ]);
+  writeFileSync(join(out, "package.json"), '{ "type": "module" }\n');
+  const mod = (await import(join(out, "mail/mime/index.js"))) as {
     MailMessage: MailMessageClass;
   };
   return mod.MailMessage;
 }
 
+/** The sources of git revision `rev` in a temporary directory. */
 function checkoutBase(rev: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "mtaio-mime-base-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
-  const tar = execFileSync("git", ["-C", root, "archive", "--format=tar", rev, "src"]);
+  const dir = tempDir("mtaio-mime-base-");
+  const tar = execFileSync("git", [
+    ...["-C", root, "archive", "--format=tar", rev],
+    ...["src", "tsconfig.json", "tsconfig.build.json"],
+  ]);
   execFileSync("tar", ["-x", "-C", dir], { input: tar });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');
   return dir;
 }
 
