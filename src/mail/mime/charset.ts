@@ -57,6 +57,8 @@ function canonical(label: string): string | undefined {
 }
 
 const tableDecoders = new Map<string, Decode>();
+/** Decoders of stateful charsets (see isStatefulCharset). */
+const STATEFUL = new WeakSet<Decode>([decodeUtf7]);
 
 function makeDecoder(label: string): Decode | null {
   if (UTF7_LABELS.has(label)) return decodeUtf7;
@@ -76,7 +78,9 @@ function makeDecoder(label: string): Decode | null {
     // ignoreBOM keeps a leading U+FEFF: it is part of the text (a header word may start with
     // one), and stripping it would make decoding lossy.
     const decoder = new TextDecoder(name, { ignoreBOM: true });
-    return (bytes) => decoder.decode(bytes);
+    const decode: Decode = (bytes) => decoder.decode(bytes);
+    if (name === "iso-2022-jp") STATEFUL.add(decode);
+    return decode;
   } catch {
     return null;
   }
@@ -89,8 +93,9 @@ function decoderFor(charset: string): Decode | null {
   let decoder = decoders.get(label);
   if (decoder === undefined) {
     decoder = makeDecoder(label);
-    // Bounded: labels come from the network.
-    if (decoders.size < 128) decoders.set(label, decoder);
+    // Bounded: labels come from the network (cleared rather than left to grow).
+    if (decoders.size >= 256) decoders.clear();
+    decoders.set(label, decoder);
   }
   return decoder;
 }
@@ -106,8 +111,8 @@ export function knownCharset(charset: string): boolean {
  * pieces must not be joined before decoding (RFC 2047 §6.2).
  */
 export function isStatefulCharset(charset: string): boolean {
-  const label = charset.trim().toLowerCase();
-  return UTF7_LABELS.has(label) || canonical(label) === "iso-2022-jp";
+  const decode = decoderFor(charset);
+  return decode !== null && STATEFUL.has(decode);
 }
 
 /** Bytes with no usable charset: UTF-8 when they are valid UTF-8, otherwise Latin-1 (lossless). */

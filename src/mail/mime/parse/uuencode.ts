@@ -19,17 +19,15 @@ export interface UuFile {
 
 const six = (c: number): number => (c - 32) & 63;
 
-/** Decodes one line into `out` at `o`; returns the new offset, or -1 if it is not a uu line. */
-function decodeLine(line: string, out: Uint8Array, o: number, strict: boolean): number {
+/**
+ * Decodes one line into `out` at `o` and returns the new offset. Lenient: characters are taken
+ * modulo 64, and a line shorter than its length character says (trailing spaces, which stand
+ * for zeros, stripped by a mailer) is padded with zeros.
+ */
+function decodeLine(line: string, out: Uint8Array, o: number): number {
   if (line.length === 0) return o;
-  const count = six(line.charCodeAt(0));
-  const needed = Math.ceil(count / 3) * 4;
-  // Some encoders add a checksum character or drop trailing spaces (which stand for zeros).
-  if (strict && (line.length - 1 < needed || line.length - 1 > needed + 2)) return -1;
-  for (let i = 1; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    if (c < 32 || c > 96) return strict ? -1 : o;
-  }
+  // At most one group more than the line holds: a damaged line cannot claim more bytes.
+  const count = Math.min(six(line.charCodeAt(0)), ((line.length + 2) >> 2) * 3 + 3);
   let written = 0;
   for (let i = 1; written < count; i += 4) {
     const a = six(line.charCodeAt(i) || 32);
@@ -53,11 +51,12 @@ export function decodeUuencodeBody(body: Uint8Array): UuFile {
   let i = lines.findIndex((line) => BEGIN.test(line));
   const filename = i >= 0 ? (BEGIN.exec(lines[i])?.[2] ?? "") || undefined : undefined;
   i = i >= 0 ? i + 1 : 0;
-  const out = new Uint8Array(body.length);
+  // Each line yields at most 3 bytes more than 3/4 of its characters: never over twice its size.
+  const out = new Uint8Array(body.length * 2 + 3);
   let o = 0;
   for (; i < lines.length; i++) {
     if (lines[i].trimEnd() === "end") break;
-    o = decodeLine(lines[i], out, o, false);
+    o = decodeLine(lines[i], out, o);
   }
   return { filename, bytes: out.slice(0, o) };
 }
@@ -79,10 +78,10 @@ export function findUuBlocks(text: string): UuBlock[] {
   const re = /^begin [0-7]{3,4} +[^\n]*$/gm;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const start = m.index;
-    const filename = BEGIN.exec(m[0])?.[2] || undefined;
+    // First find where the block ends, checking each line; decode only a complete block, so
+    // text full of `begin` lines costs one pass and no allocation.
+    const lines: string[] = [];
     let pos = start + m[0].length + 1;
-    const out = new Uint8Array(text.length);
-    let o = 0;
     let end = -1;
     while (pos <= text.length) {
       let nl = text.indexOf("\n", pos);
@@ -92,13 +91,31 @@ export function findUuBlocks(text: string): UuBlock[] {
         end = nl;
         break;
       }
-      o = decodeLine(line, out, o, true);
-      if (o < 0) break;
+      if (!isUuLine(line)) break;
+      lines.push(line);
       pos = nl + 1;
     }
     if (end < 0) continue;
+    const out = new Uint8Array(lines.length * 45);
+    let o = 0;
+    for (const line of lines) o = decodeLine(line, out, o);
+    const filename = BEGIN.exec(m[0])?.[2] || undefined;
     blocks.push({ start, end, file: { filename, bytes: out.slice(0, o) } });
     re.lastIndex = end;
   }
   return blocks;
+}
+
+/** A well-formed uu line: its length character matches its length (give or take a checksum). */
+function isUuLine(line: string): boolean {
+  if (line.length === 0) return true;
+  const count = six(line.charCodeAt(0));
+  const chars = line.length - 1;
+  const needed = Math.ceil(count / 3) * 4;
+  if (chars < needed || chars > needed + 2) return false;
+  for (let i = 1; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 32 || c > 96) return false;
+  }
+  return true;
 }
