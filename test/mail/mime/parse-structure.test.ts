@@ -94,9 +94,13 @@ describe("multipart structure", () => {
     assert.equal(m.textContent, "line 1\nline 2");
   });
 
-  it("a bare CR inside a CRLF message stays data", () => {
+  it("a bare CR inside a CRLF message stays data, even in its first line", () => {
     const m = MailMessage.parse("Subject: s\r\n\r\na\rb\r\n");
     assert.equal(m.textContent, "a\rb\n");
+    const stray = MailMessage.parse("Subject: a\rb\r\nFrom: x@y.org\r\n\r\nbody\r\n");
+    assert.equal(stray.subject, "a b");
+    assert.deepEqual(stray.sender, { address: "x@y.org" });
+    assert.equal(stray.textContent, "body\n");
   });
 });
 

@@ -60,18 +60,18 @@ export function parseMessage(raw: Uint8Array | string, options?: ParseOptions): 
 
 const CR = 0x0d;
 const LF = 0x0a;
+const CR_CR = Buffer.from("\r\r", "latin1");
 
 /**
- * True when the message's lines end in a bare CR (old Mac mailers, some gateways): its first
- * line break is a CR without LF. Such a message is read with every bare CR taken as a line
- * break, as Python's email does; others are left alone, so a bare CR inside a CRLF or LF
- * message stays data.
+ * True when the message's lines end in a bare CR (old Mac mailers, some gateways): it has no
+ * LF at all, or its header section ends (an empty line, CR CR) before the first LF. Such a
+ * message is read with every bare CR taken as a line break, as Python's email does; others are
+ * left alone, so a stray CR inside a CRLF or LF message stays data.
  */
 function bareCrLines(buf: Buffer): boolean {
-  const cr = buf.indexOf(CR);
-  if (cr < 0 || buf[cr + 1] === LF) return false;
   const lf = buf.indexOf(LF);
-  return lf < 0 || cr < lf;
+  if (lf < 0) return buf.indexOf(CR) >= 0;
+  return buf.subarray(0, lf).indexOf(CR_CR) >= 0;
 }
 
 /** A copy with each bare CR turned into LF (CRLF pairs stay as they are). */
