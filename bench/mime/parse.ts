@@ -184,6 +184,10 @@ for (const row of rows) {
     `| ${row.name} | ${row.messagesPerSecond} | ${row.mbPerSecond} | ${row.ratioToMtaio.toFixed(2)}× |`,
   );
 }
+const others = rows.filter((row) => row.name !== "mtaio");
+console.log(
+  `\nmtaio parses ${others.map((row) => `${(1 / row.ratioToMtaio).toFixed(2)}× as fast as ${row.name}`).join(", ")}.`,
+);
 const result = {
   protocol: "mime",
   date: new Date().toISOString(),

@@ -55,6 +55,39 @@ function bBytes(text: string): Uint8Array {
   return Buffer.from(text.replace(/[^A-Za-z0-9+/]/g, ""), "base64");
 }
 
+const ESC = 0x1b;
+
+/**
+ * Whether ISO-2022-JP `pending` bytes end shifted out of ASCII: the last escape sequence
+ * selects a JIS X 0208/0212 or katakana set (`ESC $ B`, `ESC $ @`, `ESC ( I`, …), not ASCII or
+ * JIS-Roman (`ESC ( B`, `ESC ( J`).
+ */
+function endsShifted(pending: readonly Uint8Array[]): boolean {
+  for (let p = pending.length - 1; p >= 0; p--) {
+    const bytes = pending[p];
+    const esc = bytes.lastIndexOf(ESC);
+    if (esc >= 0)
+      return !(bytes[esc + 1] === 0x28 && (bytes[esc + 2] === 0x42 || bytes[esc + 2] === 0x4a));
+  }
+  return false;
+}
+
+/**
+ * True when `next`, an adjacent word in the same charset, continues the bytes of `pending`
+ * rather than standing on its own. Stateless charsets: always (joining whole characters
+ * changes nothing, and a split one comes out whole). Stateful ones: each word decodes on its
+ * own (§6.2), unless a sender cut an ISO-2022-JP string in the middle of a shifted run (no
+ * `ESC ( B` at the end of one word, no escape at the start of the next), which only decodes
+ * joined. UTF-7 words always stand alone.
+ */
+function continues(label: string, pending: readonly Uint8Array[], next: Uint8Array): boolean {
+  if (!isStatefulCharset(label)) return true;
+  return next[0] !== ESC && next.length > 0 && isIso2022(label) && endsShifted(pending);
+}
+
+const isIso2022 = (label: string): boolean =>
+  label.startsWith("iso-2022-jp") || label === "csiso2022jp";
+
 /** Decodes every encoded-word in `text` (an unfolded header value or part of one). Never throws. */
 export function decodeEncodedWords(text: string): string {
   if (!text.includes("=?")) return text;
@@ -75,9 +108,11 @@ export function decodeEncodedWords(text: string): string {
     if (!(pending.length > 0 && LINEAR_WHITESPACE.test(between))) {
       flush();
       out += between;
-    } else if (label !== charset || isStatefulCharset(label)) flush();
+    }
+    const bytes = match[2] === "B" || match[2] === "b" ? bBytes(match[3]) : qBytes(match[3]);
+    if (pending.length > 0 && (label !== charset || !continues(label, pending, bytes))) flush();
     charset = label;
-    pending.push(match[2] === "B" || match[2] === "b" ? bBytes(match[3]) : qBytes(match[3]));
+    pending.push(bytes);
     last = index + match[0].length;
   }
   flush();

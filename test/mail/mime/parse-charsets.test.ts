@@ -35,6 +35,16 @@ describe("RFC 2047 encoded-words in a stateful charset decode one by one (§6.2)
     assert.ok(!m.subject.includes("\uFFFD"));
   });
 
+  it("an ISO-2022-JP string a sender cut in the middle of a shifted run is joined", () => {
+    // No ESC ( B at the end of the first word, no escape at the start of the second: the
+    // second word's bytes only mean テスト's last character in the first word's state.
+    const first = `=?ISO-2022-JP?B?${b64("\x1b$B%F%9")}?=`;
+    const second = `=?ISO-2022-JP?B?${b64("%H\x1b(B")}?=`;
+    assert.equal(decodeEncodedWords(`${first} ${second}`), "テスト");
+    // A word back in ASCII is never joined with the next.
+    assert.equal(decodeEncodedWords(`${jis(TESUTO)} =?ISO-2022-JP?B?${b64("abc")}?=`), "テストabc");
+  });
+
   it("in display names and in filenames (quoted RFC 2047, RFC 2231 continuations)", () => {
     const m = MailMessage.parse(
       [
