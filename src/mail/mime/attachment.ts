@@ -112,7 +112,11 @@ export class Attachment {
         "Attachment.message() needs in-memory content; read a stream or file with bytes() first",
       );
     }
-    return parseMessage(content, options ?? nestedLimits.get(this)).message;
+    const inherited = nestedLimits.get(this);
+    if (options === undefined && inherited?.maxDepth !== undefined && inherited.maxDepth < 0) {
+      throw mimeError(MIME_ERROR_CODES.limit, "Message over the parser's limit: nesting too deep");
+    }
+    return parseMessage(content, options ?? inherited).message;
   }
 
   /**

@@ -149,6 +149,16 @@ describe("embedded messages (message/rfc822) parsed on demand", () => {
       (e: unknown) => e instanceof MailError && e.code === "MAIL_LIMIT_EXCEEDED",
     );
     assert.equal(m.attachments[0].message({ maxDepth: 5 }).subject, "inner");
+    // An embedded message at the deepest level allowed has no level left for itself.
+    const atLimit = MailMessage.parse(outer, { maxDepth: 1 });
+    assert.throws(
+      () => atLimit.attachments[0].message(),
+      (e: unknown) => e instanceof MailError && e.code === "MAIL_LIMIT_EXCEEDED",
+    );
+    assert.equal(
+      MailMessage.parse(outer, { maxDepth: 2 }).attachments[0].message().subject,
+      "inner",
+    );
   });
 
   it("refuses an attachment that is not a message", () => {

@@ -157,14 +157,14 @@ class Collector {
 
   #attachment(part: MimePart): Attachment {
     const h = part.headers;
-    let content = bodyBytes(this.raw, part);
+    let content: Uint8Array;
     let filename = h.filename;
     if (UUENCODE_ENCODINGS.has(h.transferEncoding)) {
       // The file name of an x-uuencode part is often only on its `begin` line.
       const file = decodeUuencodeBody(this.raw.subarray(part.bodyStart, part.end));
       content = file.bytes;
       filename ??= file.filename;
-    }
+    } else content = bodyBytes(this.raw, part);
     const headers: Record<string, string> = Object.create(null);
     // A message that is one attachment: its fields are the message's, kept in `headers` there.
     const own = part.depth === 0 ? [] : part.fields;
@@ -182,10 +182,11 @@ class Collector {
       headers,
     });
     if (h.type === "message/rfc822" || h.type === "message/global") {
-      // The embedded message is one level deeper and counts against what is left.
+      // The embedded message is one level deeper and counts against what is left (negative
+      // when this part already sits at the deepest level allowed: Attachment.message refuses).
       nestedLimits.set(attachment, {
         maxSize: this.limits.maxSize,
-        maxDepth: Math.max(0, this.limits.maxDepth - part.depth - 1),
+        maxDepth: this.limits.maxDepth - part.depth - 1,
         maxParts: this.limits.maxParts,
         maxHeaders: this.limits.maxHeaders,
       });
