@@ -122,6 +122,9 @@ describe("fuzz: legacy parse paths", () => {
       `Subject: s\r\n\r\nbegin 644 a\n${"M86)C9&5F9VAI:FML;6YO<'%R<W1U=G=X>7I!0D-$149'2$E*2TQ-3D]045)3\n".repeat(mb / 62)}`,
       // Damaged lines claiming 63 bytes each in a declared x-uuencode part.
       `Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\n${"_\n".repeat(mb / 2)}`,
+      // Long blank runs in a begin line (a lazy or backtracking name pattern is quadratic).
+      `Subject: s\r\n\r\nbegin 644 ${" ".repeat(mb / 4)}x\r\nend\r\n`,
+      `Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 x${" \t".repeat(mb / 8)}y\n`,
       `Content-Type: text/plain; charset=utf-7\r\n\r\n${"+".repeat(mb)}`,
       `Content-Type: text/plain; charset=utf-7\r\n\r\n+${"A".repeat(mb)}`,
       `Subject: ${"=?ISO-2022-JP?B?GyRC?= ".repeat(10 * 1024)}\r\n\r\n`,

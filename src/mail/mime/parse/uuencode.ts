@@ -10,7 +10,7 @@ import { Buffer } from "node:buffer";
 export const UUENCODE_ENCODINGS = new Set(["x-uuencode", "uuencode", "x-uue", "uue"]);
 
 /** `begin <mode> <name>`: POSIX mode is octal; the name is the rest of the line. */
-const BEGIN = /^begin(?:-base64)? +([0-7]{3,4}) +(.*?)[ \t]*$/;
+const BEGIN = /^begin +([0-7]{3,4}) +([\s\S]*)$/;
 
 export interface UuFile {
   filename: string | undefined;
@@ -18,6 +18,11 @@ export interface UuFile {
 }
 
 const six = (c: number): number => (c - 32) & 63;
+
+/** The file name of a `begin` line, without trailing blanks (trimmed, not matched: no backtracking). */
+function beginName(line: string): string | undefined {
+  return BEGIN.exec(line)?.[2].replace(/\r$/, "").trimEnd() || undefined;
+}
 
 /**
  * Decodes one line into `out` at `o` and returns the new offset. Lenient: characters are taken
@@ -49,7 +54,7 @@ export function decodeUuencodeBody(body: Uint8Array): UuFile {
     .toString("latin1")
     .split(/\r?\n|\r/);
   let i = lines.findIndex((line) => BEGIN.test(line));
-  const filename = i >= 0 ? (BEGIN.exec(lines[i])?.[2] ?? "") || undefined : undefined;
+  const filename = i >= 0 ? beginName(lines[i]) : undefined;
   i = i >= 0 ? i + 1 : 0;
   // Each line yields at most 3 bytes more than 3/4 of its characters: never over twice its size.
   const out = new Uint8Array(body.length * 2 + 3);
@@ -99,7 +104,7 @@ export function findUuBlocks(text: string): UuBlock[] {
     const out = new Uint8Array(lines.length * 45);
     let o = 0;
     for (const line of lines) o = decodeLine(line, out, o);
-    const filename = BEGIN.exec(m[0])?.[2] || undefined;
+    const filename = beginName(m[0]);
     blocks.push({ start, end, file: { filename, bytes: out.slice(0, o) } });
     re.lastIndex = end;
   }
