@@ -235,6 +235,7 @@ function mailbox(tokens: Token[], group: string | undefined, strict: boolean): M
  */
 function splitCommas(tokens: Token[], strict: boolean): Token[][] {
   const out: Token[][] = [[]];
+  const afterAngle = new Set<Token[]>();
   let angle = false;
   let closed = false;
   for (const t of tokens) {
@@ -244,7 +245,10 @@ function splitCommas(tokens: Token[], strict: boolean): Token[][] {
       closed = false;
       continue;
     }
-    if (closed && !strict && t.kind !== "comment") out.push([]);
+    if (closed && !strict && t.kind !== "comment") {
+      out.push([]);
+      afterAngle.add(out[out.length - 1]);
+    }
     closed = false;
     out[out.length - 1].push(t);
     if (t.kind === "special" && t.text === ">") {
@@ -252,7 +256,11 @@ function splitCommas(tokens: Token[], strict: boolean): Token[][] {
       closed = true;
     }
   }
-  return out.filter((part) => part.length > 0);
+  // Words after a `>` with no address of their own (`<j@x.org> Joe`) are trailing text, not a
+  // mailbox: a local part nobody wrote would be made up from them.
+  const hasAddress = (part: Token[]): boolean =>
+    part.some((t) => isSpecial(t, "<") || isSpecial(t, "@"));
+  return out.filter((part) => part.length > 0 && (!afterAngle.has(part) || hasAddress(part)));
 }
 
 /**

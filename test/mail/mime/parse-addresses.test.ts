@@ -18,6 +18,11 @@ describe("lenient address parsing of received headers", () => {
       { address: "a@example.com" },
       { address: "b@example.org" },
     ]);
+    // Words after an angle address with no address of their own are not a mailbox.
+    assert.deepEqual(lenient("<j@x.org> Joe, k@y.org"), [
+      { address: "j@x.org" },
+      { address: "k@y.org" },
+    ]);
     assert.deepEqual(lenient("Ann <a@x.org> Bob <b@y.org>"), [
       { name: "Ann", address: "a@x.org" },
       { name: "Bob", address: "b@y.org" },
