@@ -6,7 +6,8 @@
  * - Linear whitespace between two adjacent encoded-words is dropped (§6.2).
  * - Each encoded-word decodes on its own (§6.2) when its charset is stateful (ISO-2022-JP,
  *   UTF-7): joining their bytes would put one word's escape sequence right after another's,
- *   which the decoder reports as an error (U+FFFD in the middle of the text).
+ *   which the decoder reports as an error (U+FFFD in the middle of the text). The exception:
+ *   an ISO-2022-JP string a sender cut in the middle of a shifted run is joined back.
  * - Adjacent words of one stateless charset (UTF-8, Shift_JIS, EUC-JP, GB18030, …) are joined
  *   as bytes first, so a multibyte character a sender split across two words comes out whole;
  *   for whole characters, joining changes nothing.
