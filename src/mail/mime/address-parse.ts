@@ -3,29 +3,41 @@
  * <j@x.org>`), comments, groups (`Team: a@x, b@y;`), obsolete route addresses, and RFC 2047
  * encoded-words in display names. Lenient enough for real mail, bounded in size.
  */
-import { decodeEncodedWords } from "./encoded-word.js";
+import { decodeEncodedWords } from "./encoded-word-decode.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import type { MailAddress } from "./types.js";
 
-type Token =
-  | { kind: "atom"; text: string }
-  | { kind: "quoted"; text: string }
-  | { kind: "comment"; text: string }
-  | { kind: "literal"; text: string }
-  | { kind: "special"; text: string };
+interface Token {
+  kind: "atom" | "quoted" | "comment" | "literal" | "special";
+  text: string;
+  /** Whitespace came right before it: words are told apart by it (`Big Bug bb@bug.com`). */
+  space: boolean;
+}
 
 /** Longest address header text accepted (a guard against pathological input). */
 const MAX_INPUT = 256 * 1024;
 const SPECIALS = '()<>[]:;@\\,."';
+/** An RFC 2047 encoded-word at the current position; it may hold specials (`.`, `,` in Q). */
+const ENCODED_WORD_AT = /=\?[^?\s]{1,64}\?[bBqQ]\?[^?\s]*\?=/y;
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   const n = input.length;
+  let space = false;
+  const push = (kind: Token["kind"], text: string): void => {
+    tokens.push({ kind, text, space });
+    space = false;
+  };
   while (i < n) {
     const c = input[i];
     if (c === " " || c === "\t" || c === "\r" || c === "\n") {
+      space = true;
       i++;
+    } else if (c === "=" && input[i + 1] === "?" && encodedWordAt(input, i) > i) {
+      const end = encodedWordAt(input, i);
+      push("atom", input.slice(i, end));
+      i = end;
     } else if (c === '"') {
       let text = "";
       i++;
@@ -35,7 +47,7 @@ function tokenize(input: string): Token[] {
         i++;
       }
       i++;
-      tokens.push({ kind: "quoted", text });
+      push("quoted", text);
     } else if (c === "(") {
       let depth = 1;
       let text = "";
@@ -52,23 +64,55 @@ function tokenize(input: string): Token[] {
         i++;
       }
       i++;
-      tokens.push({ kind: "comment", text });
+      push("comment", text);
+      space = true;
     } else if (c === "[") {
       const end = input.indexOf("]", i);
       const stop = end < 0 ? n : end + 1;
-      tokens.push({ kind: "literal", text: input.slice(i, stop) });
+      push("literal", input.slice(i, stop));
       i = stop;
     } else if (SPECIALS.includes(c)) {
-      tokens.push({ kind: "special", text: c });
+      push("special", c);
       i++;
     } else {
       let j = i;
       while (j < n && !SPECIALS.includes(input[j]) && !" \t\r\n".includes(input[j])) j++;
-      tokens.push({ kind: "atom", text: input.slice(i, j) });
+      push("atom", input.slice(i, j));
       i = j;
     }
   }
   return tokens;
+}
+
+function encodedWordAt(input: string, i: number): number {
+  ENCODED_WORD_AT.lastIndex = i;
+  return ENCODED_WORD_AT.test(input) ? ENCODED_WORD_AT.lastIndex : -1;
+}
+
+const isSpecial = (t: Token | undefined, text: string): boolean =>
+  t !== undefined && t.kind === "special" && t.text === text;
+
+/**
+ * The whitespace-separated words of an entry without angle brackets. Whitespace around `@`
+ * and `.` does not separate (obsolete CFWS there, RFC 5322 §4.4: `john . doe @ example.com`).
+ */
+function words(tokens: Token[]): Token[][] {
+  const out: Token[][] = [];
+  let prev: Token | undefined;
+  for (const t of tokens) {
+    if (t.kind === "comment") continue;
+    const glued =
+      prev !== undefined &&
+      (!t.space ||
+        isSpecial(t, "@") ||
+        isSpecial(t, ".") ||
+        isSpecial(prev, "@") ||
+        isSpecial(prev, "."));
+    if (glued) out[out.length - 1].push(t);
+    else out.push([t]);
+    prev = t;
+  }
+  return out;
 }
 
 /** A local part needs quotes unless it is a dot-atom (RFC 5322 §3.4.1). */
@@ -124,42 +168,99 @@ function commentName(tokens: Token[]): string | undefined {
   return comment ? decodeEncodedWords(comment.text.trim()) : undefined;
 }
 
-function mailbox(tokens: Token[], group: string | undefined): MailAddress | undefined {
+/**
+ * Several addresses written with only spaces between them, or a bare phrase before an
+ * address (`a@x.org b@y.org`, `Big Bug bb@bug.com`): each word holding `@` is an address, the
+ * words before it its display name, as the major mail readers take it. Words that no address
+ * follows carry nothing and are dropped; nothing is glued into a made-up local part.
+ */
+function spaceSeparated(list: Token[][]): MailAddress[] {
+  const out: MailAddress[] = [];
+  let name: Token[] = [];
+  for (const word of list) {
+    if (!word.some((t) => isSpecial(t, "@"))) {
+      name.push(...word);
+      continue;
+    }
+    const address = addrSpec(word);
+    if (address !== undefined) {
+      const display = phrase(name);
+      out.push(display === "" ? { address } : { name: display, address });
+    }
+    name = [];
+  }
+  return out;
+}
+
+function mailbox(tokens: Token[], group: string | undefined, strict: boolean): MailAddress[] {
   const open = tokens.findIndex((t) => t.kind === "special" && t.text === "<");
   let result: MailAddress | undefined;
+  if (open < 0 && !strict) {
+    const list = words(tokens);
+    if (list.length > 1) {
+      const boxes = spaceSeparated(list);
+      if (group !== undefined) for (const box of boxes) box.group = group;
+      return boxes;
+    }
+  }
   if (open >= 0) {
     const close = tokens.findIndex((t, i) => i > open && t.kind === "special" && t.text === ">");
     let inner = tokens.slice(open + 1, close < 0 ? tokens.length : close);
     // Obsolete source route (`<@a,@b:user@c>`, RFC 5322 §4.4): keep only the addr-spec.
     const colon = inner.findIndex((t) => t.kind === "special" && t.text === ":");
     if (colon >= 0 && inner[0]?.text === "@") inner = inner.slice(colon + 1);
-    const address = addrSpec(inner);
-    if (address === undefined) return undefined;
     const name = phrase(tokens.slice(0, open));
+    // `Name <>` (the null address of bounces, RFC 5321 §4.5.5): the name is what there is.
+    const empty = !strict && inner.every((t) => t.kind === "comment");
+    const address = empty ? "" : addrSpec(inner);
+    if (address === undefined) return [];
     result = { address };
     if (name !== "") result.name = name;
   } else {
+    // Strict (a caller's input): several words cannot be one addr-spec.
+    if (strict && words(tokens).length > 1) return [];
     const address = addrSpec(tokens);
-    if (address === undefined) return undefined;
+    if (address === undefined) return [];
     result = { address };
     const name = commentName(tokens);
     if (name) result.name = name;
   }
   if (group !== undefined) result.group = group;
-  return result;
+  return [result];
 }
 
-/** Splits at top-level commas (commas inside quotes and comments are already tokens). */
-function splitCommas(tokens: Token[]): Token[][] {
+/**
+ * Splits at top-level commas (commas inside quotes and comments are already tokens). Leniently,
+ * a closing `>` ends an entry too: `Ann <a@x.org> Bob <b@y.org>` is two mailboxes.
+ */
+function splitCommas(tokens: Token[], strict: boolean): Token[][] {
   const out: Token[][] = [[]];
+  const afterAngle = new Set<Token[]>();
   let angle = false;
+  let closed = false;
   for (const t of tokens) {
     if (t.kind === "special" && t.text === "<") angle = true;
-    if (t.kind === "special" && t.text === ">") angle = false;
-    if (!angle && t.kind === "special" && t.text === ",") out.push([]);
-    else out[out.length - 1].push(t);
+    if (!angle && t.kind === "special" && t.text === ",") {
+      out.push([]);
+      closed = false;
+      continue;
+    }
+    if (closed && !strict && t.kind !== "comment") {
+      out.push([]);
+      afterAngle.add(out[out.length - 1]);
+    }
+    closed = false;
+    out[out.length - 1].push(t);
+    if (t.kind === "special" && t.text === ">") {
+      angle = false;
+      closed = true;
+    }
   }
-  return out.filter((part) => part.length > 0);
+  // Words after a `>` with no address of their own (`<j@x.org> Joe`) are trailing text, not a
+  // mailbox: a local part nobody wrote would be made up from them.
+  const hasAddress = (part: Token[]): boolean =>
+    part.some((t) => isSpecial(t, "<") || isSpecial(t, "@"));
+  return out.filter((part) => part.length > 0 && (!afterAngle.has(part) || hasAddress(part)));
 }
 
 /**
@@ -177,10 +278,10 @@ export function parseAddressList(input: string, strict = true): MailAddress[] {
   let current: Token[] = [];
   let group: string | undefined;
   const finish = (): void => {
-    for (const part of splitCommas(current)) {
+    for (const part of splitCommas(current, strict)) {
       if (part.every((t) => t.kind === "comment")) continue;
-      const box = mailbox(part, group);
-      if (box) result.push(box);
+      const boxes = mailbox(part, group, strict);
+      if (boxes.length > 0) result.push(...boxes);
       else if (strict) {
         throw mimeError(
           MIME_ERROR_CODES.invalidAddress,

@@ -2,7 +2,10 @@
 import { basename } from "node:path";
 import { checkContent, contentChunks, fileChunks, isOneShot } from "./content-source.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
-import type { AttachmentContent, AttachmentInit } from "./types.js";
+import type { MailMessage } from "./message.js";
+import { parseMessage } from "./parse/index.js";
+import { nestedLimits } from "./parse/to-message.js";
+import type { AttachmentContent, AttachmentInit, ParseOptions } from "./types.js";
 
 /**
  * A file or inline image of a `MailMessage`: in-memory content, a stream, or a path read at render
@@ -102,6 +105,35 @@ export class Attachment {
       offset += part.length;
     }
     return out;
+  }
+
+  /**
+   * The embedded message of a `message/rfc822` (or RFC 6532 `message/global`) attachment, parsed
+   * as a `MailMessage`. An attachment that came from `MailMessage.parse` is parsed within the
+   * limits left from the outer message (its nesting counts against `maxDepth`) unless
+   * `options` say otherwise. Needs in-memory content (bytes or a string); throws `MailError`
+   * (`MAIL_PARSE_ERROR`) for another content type, `MAIL_INVALID_CONTENT` for a stream or file.
+   */
+  message(options?: ParseOptions): MailMessage {
+    const type = this.contentType.split(";")[0].trim().toLowerCase();
+    if (type !== "message/rfc822" && type !== "message/global") {
+      throw mimeError(
+        MIME_ERROR_CODES.parse,
+        `Attachment ${JSON.stringify(this.filename)} is ${type}, not an embedded message`,
+      );
+    }
+    const content = this.content;
+    if (!(content instanceof Uint8Array) && typeof content !== "string") {
+      throw mimeError(
+        MIME_ERROR_CODES.invalidContent,
+        "Attachment.message() needs in-memory content; read a stream or file with bytes() first",
+      );
+    }
+    const inherited = nestedLimits.get(this);
+    if (options === undefined && inherited?.maxDepth !== undefined && inherited.maxDepth < 0) {
+      throw mimeError(MIME_ERROR_CODES.limit, "Message over the parser's limit: nesting too deep");
+    }
+    return parseMessage(content, options ?? inherited).message;
   }
 
   /**

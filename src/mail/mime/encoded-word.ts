@@ -7,7 +7,6 @@
  * same words are valid in Subject and in display names.
  */
 import { Buffer } from "node:buffer";
-import { decodeCharset } from "./charset.js";
 
 const utf8 = new TextEncoder();
 /** `=?utf-8?X?` + `?=`. */
@@ -106,56 +105,4 @@ export function encodeWords(text: string, limit: number = MAX_ENCODED_WORD): str
   return words;
 }
 
-const ENCODED_WORD = /=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=/g;
-
-function qDecode(text: string): Uint8Array {
-  const out: number[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5f) out.push(0x20);
-    else if (c === 0x3d && /^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      out.push(Number.parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else out.push(c & 0xff);
-  }
-  return Uint8Array.from(out);
-}
-
-function bDecode(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replace(/[^A-Za-z0-9+/]/g, ""), "base64"));
-}
-
-/**
- * Decodes every encoded-word in `text`. Whitespace between two adjacent encoded-words is
- * dropped (RFC 2047 §6.2), and adjacent words in the same charset are joined as bytes before
- * decoding, so a character that a careless sender split across two words still comes out whole.
- * Unknown charsets fall back to UTF-8; RFC 2231 language tags (`utf-8*ja`) are ignored.
- */
-export function decodeEncodedWords(text: string): string {
-  if (!text.includes("=?")) return text;
-  let out = "";
-  let last = 0;
-  let pendingCharset = "";
-  let pending: Uint8Array[] = [];
-  const flush = (): void => {
-    if (pending.length === 0) return;
-    out += decodeCharset(Buffer.concat(pending), pendingCharset);
-    pending = [];
-  };
-  for (const match of text.matchAll(ENCODED_WORD)) {
-    const index = match.index ?? 0;
-    const between = text.slice(last, index);
-    const adjacent = pending.length > 0 && /^[ \t\r\n]*$/.test(between);
-    if (!adjacent) {
-      flush();
-      out += between;
-    }
-    const charset = match[1].split("*")[0].toLowerCase();
-    if (pending.length > 0 && charset !== pendingCharset) flush();
-    pendingCharset = charset;
-    pending.push(match[2].toUpperCase() === "B" ? bDecode(match[3]) : qDecode(match[3]));
-    last = index + match[0].length;
-  }
-  flush();
-  return out + text.slice(last);
-}
+export { decodeEncodedWords } from "./encoded-word-decode.js";

@@ -162,12 +162,14 @@ export function parseParameterized(text: string, maxParams = 100): ParsedParamet
     const eq = raw.indexOf("=");
     if (eq < 0) continue;
     const key = raw.slice(0, eq).trim().toLowerCase();
-    const { text: value, quoted } = unquote(raw.slice(eq + 1));
+    const { text: value } = unquote(raw.slice(eq + 1));
     const match = /^([^*]+)(?:\*(\d+))?(\*)?$/.exec(key);
     if (!match) continue;
     const [, name, index, star] = match;
     if (index === undefined && star === undefined) {
-      if (!(name in params)) params[name] = quoted ? decodeEncodedWords(value) : value;
+      // RFC 2047 words are not allowed in parameters (§5), but clients write them, quoted or
+      // not, and every reader decodes them. Never in a boundary, which is compared as bytes.
+      if (!(name in params)) params[name] = name === "boundary" ? value : decodeEncodedWords(value);
       continue;
     }
     const pieces = continued.get(name) ?? [];
@@ -193,7 +195,11 @@ export function parseParameterized(text: string, maxParams = 100): ParsedParamet
     });
     const label = charset.toLowerCase() === "us-ascii" ? "utf-8" : charset;
     // An extended value wins over a plain one of the same name (RFC 2231 §4, and practice).
-    params[name] = decodeCharset(Buffer.concat(bytes), label);
+    const joined = decodeCharset(Buffer.concat(bytes), label);
+    // Plain continuations holding RFC 2047 words (`name*0="=?ISO-2022-JP?B?…?="`, as some
+    // Japanese clients write): the words are decoded once the value is whole.
+    const plain = pieces.every((piece) => !piece.extended);
+    params[name] = plain && name !== "boundary" ? decodeEncodedWords(joined) : joined;
   }
   return { value: (head ?? "").trim().toLowerCase(), params };
 }

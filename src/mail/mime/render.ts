@@ -204,7 +204,7 @@ function attachmentCacheKey(attachment: Attachment): string | undefined {
   if (typeof contentType !== "string") return undefined;
   if (contentId !== undefined && typeof contentId !== "string") return undefined;
   for (const _ in headers) return undefined;
-  return `${!!attachment.inline}\n${contentId === undefined ? "" : `<${contentId}>`}\n${contentType}\n${attachment.filename}`;
+  return `${typeof attachment.content === "string"}\n${!!attachment.inline}\n${contentId === undefined ? "" : `<${contentId}>`}\n${contentType}\n${attachment.filename}`;
 }
 
 function attachmentLeaf(attachment: Attachment, smtputf8: boolean, eightBit: boolean): Leaf {
@@ -247,6 +247,15 @@ function attachmentLeaf(attachment: Attachment, smtputf8: boolean, eightBit: boo
 function attachmentHeaders(attachment: Attachment, encoding: string, smtputf8: boolean): string {
   checkValue(attachment.filename, "An attachment filename");
   const type = attachmentType(attachment.contentType);
+  // String content is written as UTF-8 (types.ts): a text type must say so, or every reader
+  // takes the bytes as US-ASCII (RFC 2046 §4.1.2). Bytes keep what the caller gave.
+  if (
+    typeof attachment.content === "string" &&
+    type.value.startsWith("text/") &&
+    !type.params.some(([k]) => k === "charset")
+  ) {
+    type.params.push(["charset", "utf-8"]);
+  }
   const name = attachment.filename;
   const typeParams: string[][] = type.params.flatMap(([k, v]) =>
     paramSegments(k, v).map((s) => [s]),

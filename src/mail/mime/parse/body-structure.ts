@@ -28,6 +28,12 @@ export interface MimePart {
   depth: number;
   /** Sub-parts of a multipart (empty for every other type). */
   children: MimePart[];
+  /**
+   * Set on a multipart whose body could not be split (no usable boundary, or no delimiter
+   * line): the message itself is then read as text/plain, a nested part as opaque bytes
+   * (application/octet-stream), so it never takes the place of the real text.
+   */
+  unsplit?: true;
 }
 
 const LF = 0x0a;
@@ -110,8 +116,8 @@ class TreeBuilder {
   #children(part: MimePart): void {
     const boundary = part.headers.params.boundary;
     if (!boundary || boundary.length > MAX_BOUNDARY) {
-      // No usable boundary (RFC 2046 §5.1.1 requires one): keep the body as plain text.
-      part.headers = { ...part.headers, type: "text/plain", params: Object.create(null) };
+      // No usable boundary (RFC 2046 §5.1.1 requires one): nothing to split.
+      this.#unsplit(part);
       return;
     }
     const needle = Buffer.from(`--${boundary}`, "utf8");
@@ -132,10 +138,14 @@ class TreeBuilder {
     if (found && !closed) {
       part.children.push(this.part(partStart, part.end, part.depth + 1, childType));
     }
-    if (!found) {
-      // Not even one delimiter: nothing to split, so the body is shown as text, not lost.
-      part.headers = { ...part.headers, type: "text/plain", params: Object.create(null) };
-    }
+    if (!found) this.#unsplit(part);
+  }
+
+  /** A multipart that cannot be split keeps its bytes: shown as text at the top, else opaque. */
+  #unsplit(part: MimePart): void {
+    const type = part.depth === 0 ? "text/plain" : "application/octet-stream";
+    part.headers = { ...part.headers, type, params: Object.create(null) };
+    part.unsplit = true;
   }
 }
 

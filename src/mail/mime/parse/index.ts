@@ -70,8 +70,34 @@ export function parseMessage(raw: Uint8Array | string, options?: ParseOptions): 
   const limits = resolveLimits(options);
   const buf = toBuffer(raw, limits.maxSize);
   if (buf.length > limits.maxSize) limitExceeded(`more than ${limits.maxSize} bytes`);
-  const root = readStructure(buf, limits);
-  const message = toMessage(buf, root);
+  const lines = bareCrLines(buf) ? crToLf(buf) : buf;
+  const root = readStructure(lines, limits);
+  const message = toMessage(lines, root, limits);
   parsedFields.set(message, root.fields);
-  return { message, fields: root.fields, root, raw: buf };
+  return { message, fields: root.fields, root, raw: lines };
+}
+
+const CR = 0x0d;
+const LF = 0x0a;
+const CR_CR = Buffer.from("\r\r", "latin1");
+
+/**
+ * True when the message's lines end in a bare CR (old Mac mailers, some gateways): it has no
+ * LF at all, or its header section ends (an empty line, CR CR) before the first LF. Such a
+ * message is read with every bare CR taken as a line break, as Python's email does; others are
+ * left alone, so a stray CR inside a CRLF or LF message stays data.
+ */
+function bareCrLines(buf: Buffer): boolean {
+  const lf = buf.indexOf(LF);
+  if (lf < 0) return buf.indexOf(CR) >= 0;
+  return buf.subarray(0, lf).indexOf(CR_CR) >= 0;
+}
+
+/** A copy with each bare CR turned into LF (CRLF pairs stay as they are). */
+function crToLf(buf: Buffer): Buffer {
+  const out = Buffer.from(buf);
+  for (let i = out.indexOf(CR); i >= 0; i = out.indexOf(CR, i + 1)) {
+    if (out[i + 1] !== LF) out[i] = LF;
+  }
+  return out;
 }

@@ -6,9 +6,9 @@
 import { Buffer } from "node:buffer";
 import { decodeCharset } from "../charset.js";
 import { decodeQuotedPrintable } from "../quoted-printable.js";
+import { decodeUuencodeBody, UUENCODE_ENCODINGS } from "./uuencode.js";
 
 const EQUALS = 0x3d;
-
 /** RFC 4648 §4 alphabet. */
 function isBase64Char(b: number): boolean {
   return (
@@ -24,6 +24,12 @@ function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
 }
 
+/** True when only padding and whitespace follow `from`. */
+function paddingOnly(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== EQUALS && !isSpace(buf[i])) return false;
+  return true;
+}
+
 /**
  * Base64 body decoding (RFC 2045 §6.8): characters outside the alphabet are ignored, as §6.8
  * asks. The common case (alphabet, line breaks, final padding) goes straight to Node's decoder;
@@ -32,15 +38,13 @@ function isSpace(b: number): boolean {
  */
 export function decodeBase64Body(body: Uint8Array): Uint8Array {
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  let simple = true;
-  let padded = false;
-  for (let i = 0; i < buf.length && simple; i++) {
-    const b = buf[i];
-    if (isBase64Char(b)) simple = !padded;
-    else if (b === EQUALS) padded = true;
-    else if (!isSpace(b)) simple = false;
+  // Node's decoder skips characters outside the alphabet, except the base64url ones (`-`, `_`,
+  // which §6.8 says to ignore), and stops at the first `=`: padding anywhere but at the end
+  // needs the slow path. Checked with memchr, not a loop over the body.
+  const pad = buf.indexOf(EQUALS);
+  if ((pad < 0 || paddingOnly(buf, pad)) && buf.indexOf(0x2d) < 0 && buf.indexOf(0x5f) < 0) {
+    return Buffer.from(buf.toString("latin1"), "base64");
   }
-  if (simple) return Buffer.from(buf.toString("latin1"), "base64");
   const pieces: Buffer[] = [];
   const compact = Buffer.allocUnsafe(buf.length);
   let n = 0;
@@ -69,6 +73,7 @@ export function decodeTransfer(body: Uint8Array, encoding: string): Uint8Array {
     case "quoted-printable":
       return decodeQuotedPrintable(body);
     default:
+      if (UUENCODE_ENCODINGS.has(encoding)) return decodeUuencodeBody(body).bytes;
       // 7bit, 8bit, binary (§6.2), and x-tokens we do not know: identity.
       return new Uint8Array(body);
   }
