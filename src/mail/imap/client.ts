@@ -32,8 +32,8 @@ import type {
   DownloadOptions,
   FetchedMessage,
   FetchOptions,
-  IMAPCallOptions,
   IdleOptions,
+  IMAPCallOptions,
   IMAPConnectOptions,
   MailboxEvent,
   MailboxInfo,
@@ -403,7 +403,10 @@ export class AsyncIMAPClient {
    * UIDs of the messages in the selected mailbox that match `criteria` (an object, or a
    * raw IMAP search string), ascending.
    */
-  async search(criteria: SearchCriteria | string = "ALL", options: IMAPCallOptions = {}): Promise<number[]> {
+  async search(
+    criteria: SearchCriteria | string = "ALL",
+    options: IMAPCallOptions = {},
+  ): Promise<number[]> {
     const session = this.#selected();
     const compiled = compileSearch(criteria, session.encode);
     const esearch = session.has("ESEARCH");
@@ -503,34 +506,26 @@ export class AsyncIMAPClient {
   }
 
   /** Adds flags to the messages (UID STORE +FLAGS.SILENT). */
-  addFlags(
-    uids: number[],
-    flags: string[],
-    options: StoreOptions = {},
-  ): Promise<StoreResult> {
+  addFlags(uids: number[], flags: string[], options: StoreOptions = {}): Promise<StoreResult> {
     return this.#store(uids, "+FLAGS.SILENT", flags, options);
   }
 
   /** Removes flags from the messages (UID STORE -FLAGS.SILENT). */
-  removeFlags(
-    uids: number[],
-    flags: string[],
-    options: StoreOptions = {},
-  ): Promise<StoreResult> {
+  removeFlags(uids: number[], flags: string[], options: StoreOptions = {}): Promise<StoreResult> {
     return this.#store(uids, "-FLAGS.SILENT", flags, options);
   }
 
   /** Replaces the flags of the messages with exactly `flags`. */
-  setFlags(
-    uids: number[],
-    flags: string[],
-    options: StoreOptions = {},
-  ): Promise<StoreResult> {
+  setFlags(uids: number[], flags: string[], options: StoreOptions = {}): Promise<StoreResult> {
     return this.#store(uids, "FLAGS.SILENT", flags, options);
   }
 
   /** Copies messages to another mailbox; the UID map when the server reports it (UIDPLUS). */
-  async copyMessages(uids: number[], mailbox: string, options: IMAPCallOptions = {}): Promise<CopyResult> {
+  async copyMessages(
+    uids: number[],
+    mailbox: string,
+    options: IMAPCallOptions = {},
+  ): Promise<CopyResult> {
     const session = this.#selected();
     const set = uidSet(uids);
     if (set === undefined) return {};
@@ -546,7 +541,11 @@ export class AsyncIMAPClient {
    * Moves messages to another mailbox: MOVE (RFC 6851) when offered, else COPY, then
    * \Deleted and UID EXPUNGE of exactly those messages (UIDPLUS, RFC 4315).
    */
-  async moveMessages(uids: number[], mailbox: string, options: IMAPCallOptions = {}): Promise<CopyResult> {
+  async moveMessages(
+    uids: number[],
+    mailbox: string,
+    options: IMAPCallOptions = {},
+  ): Promise<CopyResult> {
     const session = this.#selected();
     const set = uidSet(uids);
     if (set === undefined) return {};

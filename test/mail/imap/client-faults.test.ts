@@ -21,8 +21,8 @@ async function fake(options: FakeIMAPOptions): Promise<FakeIMAPServer> {
 }
 
 const LOGIN_RULES = [
-  { match: "AUTHENTICATE", reply: "{tag} OK [CAPABILITY " + CAPS + "] logged in" },
-  { match: "LOGIN", reply: "{tag} OK [CAPABILITY " + CAPS + "] logged in" },
+  { match: "AUTHENTICATE", reply: `{tag} OK [CAPABILITY ${CAPS}] logged in` },
+  { match: "LOGIN", reply: `{tag} OK [CAPABILITY ${CAPS}] logged in` },
   {
     match: "SELECT",
     reply: [
