@@ -29,6 +29,9 @@ const ATOM_END = new Uint8Array(256);
 for (let c = 0; c < 0x20; c++) ATOM_END[c] = 1;
 for (const c of [SP, LPAREN, RPAREN, DQUOTE, RBRACKET, 0x7f]) ATOM_END[c] = 1;
 
+/** Responses up to this size share one string for their ASCII values (see Cursor.latin1). */
+const SHARED_TEXT_MAX = 16 * 1024;
+
 /** The marker a streamed literal leaves in the response (its bytes went to a sink). */
 const STREAMED_NONE: readonly number[] = [];
 
@@ -42,6 +45,12 @@ export class Cursor {
   private readonly start: number;
   private readonly maxDepth: number;
   depth = 0;
+  /**
+   * The response as one Latin-1 string, made on first use when the response is small:
+   * slicing a JS string is much cheaper than a call into Buffer per value, and ASCII values
+   * (most of them) come out the same either way.
+   */
+  private text: string | null = null;
 
   constructor(
     buf: Buffer,
@@ -56,6 +65,15 @@ export class Cursor {
     this.end = end;
     this.maxDepth = maxDepth;
     this.streamed = streamed;
+  }
+
+  /** Bytes [from, to) as Latin-1 (ASCII values: atoms, numbers, ASCII quoted strings). */
+  latin1(from: number, to: number): string {
+    if (this.text === null) {
+      if (this.end - this.start > SHARED_TEXT_MAX) return latin1(this.buf, from, to);
+      this.text = latin1(this.buf, this.start, this.end);
+    }
+    return this.text.slice(from - this.start, to - this.start);
   }
 
   fail(what: string): never {
@@ -119,7 +137,7 @@ export class Cursor {
   atom(): string {
     const stop = this.atomEnd();
     if (stop === this.pos) this.fail("expected an atom");
-    const s = latin1(this.buf, this.pos, stop);
+    const s = this.latin1(this.pos, stop);
     this.pos = stop;
     return s;
   }
@@ -190,7 +208,7 @@ export class Cursor {
       const c = buf[i];
       if (c === DQUOTE) {
         this.pos = i + 1;
-        return ascii ? latin1(buf, first, i) : utf8(buf, first, i);
+        return ascii ? this.latin1(first, i) : utf8(buf, first, i);
       }
       if (c === BACKSLASH) return this.quotedEscaped(first);
       if (c === CR || c === LF) break;
@@ -383,7 +401,7 @@ export class Cursor {
     if (this.nil()) return null;
     const stop = this.bracketedAtomEnd();
     if (stop === this.pos) this.fail("unexpected byte");
-    const s = latin1(this.buf, this.pos, stop);
+    const s = this.latin1(this.pos, stop);
     this.pos = stop;
     return s;
   }
