@@ -228,5 +228,20 @@ function fetchBracketed(c: Cursor, a: FetchAttributes, name: string): void {
     skipOrigin(c);
   }
   c.space();
-  setExtra(a, key, c.value());
+  const first = c.value();
+  // An item name is an atom starting with a letter; anything else after the value (a list,
+  // a string, a number) is more of this item's value, e.g. a draft PREVIEW (FUZZY) "text".
+  let values: IMAPValue[] | undefined;
+  for (;;) {
+    const save = c.pos;
+    c.skipSpaces();
+    const b = c.peek();
+    if (b !== LPAREN && b !== DQUOTE && !(b >= 0x30 && b <= 0x39) && !c.atLiteral()) {
+      c.pos = save;
+      break;
+    }
+    values ??= [first];
+    values.push(c.value());
+  }
+  setExtra(a, key, values ?? first);
 }

@@ -132,7 +132,7 @@ function namespaces(c: Cursor): Namespace[] | null {
   c.open();
   while (!c.close()) {
     c.open();
-    const prefix = c.string();
+    const prefix = c.astring(); // a string by the grammar; an atom tolerated
     c.space();
     const delimiter = c.nstring();
     while (!c.close()) c.skipValue(); // namespace response extensions
