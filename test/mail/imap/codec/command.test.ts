@@ -41,9 +41,17 @@ describe("encodeString: atom, quoted or literal (RFC 9051 §4.3)", () => {
   it('quotes printable text with atom-specials, escaping " and \\', () => {
     assert.deepEqual(encodeString("two words", plain, "astring"), ['"two words"']);
     assert.deepEqual(encodeString('a"b\\c', plain, "astring"), ['"a\\"b\\\\c"']);
-    for (const special of ["(", ")", "{", "%", "*", "\\", '"', "\t"]) {
+    for (const special of ["(", ")", "{", "%", "*", "\\", '"']) {
       assert.equal(typeof encodeString(`x${special}y`, plain, "astring")[0], "string");
       assert.notEqual(encodeString(`x${special}y`, plain, "astring")[0], `x${special}y`);
+    }
+  });
+
+  it("sends control characters (TAB, ESC, DEL) as literals", () => {
+    for (const control of ["\t", "\x1b", "\x7f"]) {
+      assert.deepEqual(encodeString(`a${control}b`, utf8, "astring"), [
+        { literal: bytes(`a${control}b`), nonSync: false },
+      ]);
     }
   });
 
