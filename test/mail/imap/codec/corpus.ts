@@ -271,6 +271,52 @@ export const CORPUS: CorpusEntry[] = [
     },
   },
   {
+    name: "Exchange: disposition sent as a bare string (MailKit issue 919)",
+    wire: crlf(
+      '* 37 FETCH (UID 67 FLAGS (\\Seen \\Recent) RFC822.SIZE 14801 BODYSTRUCTURE (("text" "plain" ("charset" "ISO-8859-1") NIL NIL "QUOTED-PRINTABLE" 850 31 NIL "inline" NIL NIL)("text" "html" ("charset" "ISO-8859-1") NIL NIL "QUOTED-PRINTABLE" 14692 502 NIL "inline" NIL NIL) "alternative" ("boundary" "----=_Part_45") NIL NIL))',
+    ),
+    responses: 1,
+    check: ([r]) => {
+      const [text, html] = fetchOf(r).bodyStructure!.childNodes!;
+      assert.deepEqual(text.disposition, { type: "inline", parameters: {} });
+      assert.equal(html.lines, 502);
+    },
+  },
+  {
+    name: "Gmail: empty multipart as a subtype alone inside a report (MailKit issue 1841)",
+    wire: crlf(
+      '* 51 FETCH (MODSEQ (18812) BODY (("TEXT" "PLAIN" ("CHARSET" "windows-1252") NIL NIL "QUOTED-PRINTABLE" 211 5)("MESSAGE" "DELIVERY-STATUS" NIL NIL NIL "7BIT" 344)("MESSAGE" "RFC822" NIL NIL NIL "7BIT" 2942 ("Sat, 3 Jan 2015 19:26:15 +0100" "Re: MPG" (("c p" NIL "c.p" "gmail.test")) (("c p" NIL "c.p" "gmail.test")) (("c p" NIL "c.p" "gmail.test")) (("am sa[cft]" NIL "sm" "cft.test")) NIL NIL "<D3@x.test>" "<D4@gmail.test>") ("ALTERNATIVE") 51) "REPORT"))',
+    ),
+    responses: 1,
+    check: ([r]) => {
+      const s = fetchOf(r).bodyStructure!;
+      assert.equal(s.subtype, "report");
+      const inner = s.childNodes![2].body!;
+      assert.deepEqual(inner, {
+        type: "multipart",
+        subtype: "alternative",
+        parameters: {},
+        childNodes: [],
+        part: "3",
+      });
+      assert.equal(s.childNodes![2].lines, 51);
+    },
+  },
+  {
+    name: "bounce with an empty host and a multipart sent as a basic body (MailKit 1393, 878)",
+    wire: crlf(
+      '* 6285 FETCH (UID 11889 FLAGS (\\Seen) ENVELOPE ("Mon, 17 Nov 2014 13:29:22 +0100" "[undeliverable] Re: Adresy" ((NIL NIL "Mail Delivery System" "")) ((NIL NIL "Mail Delivery System" "")) ((NIL NIL "Mail Delivery System" "")) ((NIL NIL "e.username" "example.com")) NIL NIL "<D6@example.com>" "<c0@one.example.com>"))',
+      '* 58056 FETCH (UID 168531 BODYSTRUCTURE (("multipart" "related" ("boundary" "----=_@@@@B") NIL NIL "7BIT" 400 ("boundary" "----=_@@@@B") NIL NIL NIL)("TEXT" "html" ("charset" "UTF8") NIL NIL "7BIT" 1115 70 NIL NIL NIL NIL) "mixed" ("boundary" "----=--_D") NIL NIL NIL) FLAGS ())',
+      '* 7 FETCH (BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "windows-1251") NIL NIL "base64" 356 5)( "X-ZIP" ("BOUNDARY" "") NIL NIL "base64" 10) "MIXED"))',
+    ),
+    responses: 3,
+    check: (r) => {
+      assert.deepEqual(fetchOf(r[0]).envelope!.from, [{ address: "Mail Delivery System" }]);
+      assert.equal(fetchOf(r[1]).bodyStructure!.childNodes![0].type, "multipart");
+      assert.equal(fetchOf(r[1]).flags!.length, 0);
+    },
+  },
+  {
     name: "Yahoo/iCloud: sections as quoted strings, NIL body, extra spaces",
     wire: crlf(
       '* 1 FETCH (UID 1 BODY[HEADER.FIELDS (SUBJECT)] "Subject: hi\\r\\n" BODY[TEXT] NIL)',
