@@ -34,7 +34,15 @@ function parameters(c: Cursor): Record<string, string> {
   while (!c.close()) {
     const v = c.lenientString();
     if (odd) {
-      if (key !== null && !(key in out)) out[key] = v ?? "";
+      // "__proto__" as a plain assignment would not make a key (and could change the prototype)
+      if (key !== null && !Object.hasOwn(out, key)) {
+        Object.defineProperty(out, key, {
+          value: v ?? "",
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
     } else key = v === null ? null : v.toLowerCase();
     odd = !odd;
     c.listSpace();
