@@ -22,7 +22,10 @@ export interface LiteralStreamInfo {
   item: string;
   size: number;
 }
-/** Receives a streamed literal's bytes in order; null marks its end. */
+/**
+ * Receives a streamed literal's bytes in order; null marks its end. A chunk is a view of the
+ * bytes passed to push(), valid during the call: copy it to keep it past that.
+ */
 export type LiteralChunkSink = (chunk: Uint8Array | null) => void;
 
 export interface ResponseParserOptions {
