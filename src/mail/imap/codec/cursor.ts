@@ -29,6 +29,18 @@ const ATOM_END = new Uint8Array(256);
 for (let c = 0; c < 0x20; c++) ATOM_END[c] = 1;
 for (const c of [SP, LPAREN, RPAREN, DQUOTE, RBRACKET, 0x7f]) ATOM_END[c] = 1;
 
+/** What a byte means inside a quoted string: 0 ordinary ASCII, else one of these. */
+const Q_END = 1;
+const Q_ESCAPE = 2;
+const Q_LINE = 3;
+const Q_HIGH = 4;
+const QUOTED_KIND = new Uint8Array(256);
+QUOTED_KIND[DQUOTE] = Q_END;
+QUOTED_KIND[BACKSLASH] = Q_ESCAPE;
+QUOTED_KIND[CR] = Q_LINE;
+QUOTED_KIND[LF] = Q_LINE;
+for (let c = 0x80; c < 0x100; c++) QUOTED_KIND[c] = Q_HIGH;
+
 /** Responses up to this size share one string for their ASCII values (see Cursor.latin1). */
 const SHARED_TEXT_MAX = 16 * 1024;
 
@@ -204,15 +216,18 @@ export class Cursor {
     const first = this.pos + 1;
     let i = first;
     let ascii = true;
-    while (i < end) {
-      const c = buf[i];
-      if (c === DQUOTE) {
+    for (;;) {
+      // one table lookup per ordinary byte; the kinds below stop the run
+      while (i < end && QUOTED_KIND[buf[i]] === 0) i++;
+      if (i >= end) break;
+      const kind = QUOTED_KIND[buf[i]];
+      if (kind === Q_END) {
         this.pos = i + 1;
         return ascii ? this.latin1(first, i) : utf8(buf, first, i);
       }
-      if (c === BACKSLASH) return this.quotedEscaped(first);
-      if (c === CR || c === LF) break;
-      if (c >= 0x80) ascii = false;
+      if (kind === Q_ESCAPE) return this.quotedEscaped(first);
+      if (kind === Q_LINE) break;
+      ascii = false;
       i++;
     }
     this.pos = first - 1;
