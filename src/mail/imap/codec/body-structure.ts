@@ -34,7 +34,15 @@ function parameters(c: Cursor): Record<string, string> {
   while (!c.close()) {
     const v = c.lenientString();
     if (odd) {
-      if (key !== null && !(key in out)) out[key] = v ?? "";
+      // "__proto__" as a plain assignment would not make a key (and could change the prototype)
+      if (key !== null && !Object.hasOwn(out, key)) {
+        Object.defineProperty(out, key, {
+          value: v ?? "",
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
     } else key = v === null ? null : v.toLowerCase();
     odd = !odd;
     c.listSpace();
@@ -121,7 +129,7 @@ function multipart(c: Cursor, part: string): BodyStructure {
   return node;
 }
 
-function single(c: Cursor, part: string): BodyStructure {
+function single(c: Cursor, part: string, multi: string): BodyStructure {
   const node: BodyStructure = { type: "", subtype: "", parameters: {}, part };
   let i = 0;
   let ext = -1; // index of the first extension item (md5), once known
@@ -179,6 +187,10 @@ function single(c: Cursor, part: string): BodyStructure {
     i++;
     c.listSpace();
   }
+  if (i === 1) {
+    // ("ALTERNATIVE"): Gmail's empty multipart, a subtype alone (seen in the wild)
+    return { type: "multipart", subtype: node.type, parameters: {}, childNodes: [], part: multi };
+  }
   return node;
 }
 
@@ -193,7 +205,7 @@ function bodyAt(c: Cursor, single_: string, multi: string): BodyStructure {
   }
   c.open();
   c.skipSpaces();
-  return c.peek() === LPAREN ? multipart(c, multi) : single(c, single_);
+  return c.peek() === LPAREN ? multipart(c, multi) : single(c, single_, multi);
 }
 
 /** The body structure of a whole message (RFC 9051 §6.4.5 part numbering). */

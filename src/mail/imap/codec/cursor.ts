@@ -29,6 +29,21 @@ const ATOM_END = new Uint8Array(256);
 for (let c = 0; c < 0x20; c++) ATOM_END[c] = 1;
 for (const c of [SP, LPAREN, RPAREN, DQUOTE, RBRACKET, 0x7f]) ATOM_END[c] = 1;
 
+/** What a byte means inside a quoted string: 0 ordinary ASCII, else one of these. */
+const Q_END = 1;
+const Q_ESCAPE = 2;
+const Q_LINE = 3;
+const Q_HIGH = 4;
+const QUOTED_KIND = new Uint8Array(256);
+QUOTED_KIND[DQUOTE] = Q_END;
+QUOTED_KIND[BACKSLASH] = Q_ESCAPE;
+QUOTED_KIND[CR] = Q_LINE;
+QUOTED_KIND[LF] = Q_LINE;
+for (let c = 0x80; c < 0x100; c++) QUOTED_KIND[c] = Q_HIGH;
+
+/** Responses up to this size share one string for their ASCII values (see Cursor.latin1). */
+const SHARED_TEXT_MAX = 16 * 1024;
+
 /** The marker a streamed literal leaves in the response (its bytes went to a sink). */
 const STREAMED_NONE: readonly number[] = [];
 
@@ -42,6 +57,12 @@ export class Cursor {
   private readonly start: number;
   private readonly maxDepth: number;
   depth = 0;
+  /**
+   * The response as one Latin-1 string, made on first use when the response is small:
+   * slicing a JS string is much cheaper than a call into Buffer per value, and ASCII values
+   * (most of them) come out the same either way.
+   */
+  private text: string | null = null;
 
   constructor(
     buf: Buffer,
@@ -56,6 +77,15 @@ export class Cursor {
     this.end = end;
     this.maxDepth = maxDepth;
     this.streamed = streamed;
+  }
+
+  /** Bytes [from, to) as Latin-1 (ASCII values: atoms, numbers, ASCII quoted strings). */
+  latin1(from: number, to: number): string {
+    if (this.text === null) {
+      if (this.end - this.start > SHARED_TEXT_MAX) return latin1(this.buf, from, to);
+      this.text = latin1(this.buf, this.start, this.end);
+    }
+    return this.text.slice(from - this.start, to - this.start);
   }
 
   fail(what: string): never {
@@ -119,7 +149,7 @@ export class Cursor {
   atom(): string {
     const stop = this.atomEnd();
     if (stop === this.pos) this.fail("expected an atom");
-    const s = latin1(this.buf, this.pos, stop);
+    const s = this.latin1(this.pos, stop);
     this.pos = stop;
     return s;
   }
@@ -186,15 +216,18 @@ export class Cursor {
     const first = this.pos + 1;
     let i = first;
     let ascii = true;
-    while (i < end) {
-      const c = buf[i];
-      if (c === DQUOTE) {
+    for (;;) {
+      // one table lookup per ordinary byte; the kinds below stop the run
+      while (i < end && QUOTED_KIND[buf[i]] === 0) i++;
+      if (i >= end) break;
+      const kind = QUOTED_KIND[buf[i]];
+      if (kind === Q_END) {
         this.pos = i + 1;
-        return ascii ? latin1(buf, first, i) : utf8(buf, first, i);
+        return ascii ? this.latin1(first, i) : utf8(buf, first, i);
       }
-      if (c === BACKSLASH) return this.quotedEscaped(first);
-      if (c === CR || c === LF) break;
-      if (c >= 0x80) ascii = false;
+      if (kind === Q_ESCAPE) return this.quotedEscaped(first);
+      if (kind === Q_LINE) break;
+      ascii = false;
       i++;
     }
     this.pos = first - 1;
@@ -383,7 +416,7 @@ export class Cursor {
     if (this.nil()) return null;
     const stop = this.bracketedAtomEnd();
     if (stop === this.pos) this.fail("unexpected byte");
-    const s = latin1(this.buf, this.pos, stop);
+    const s = this.latin1(this.pos, stop);
     this.pos = stop;
     return s;
   }

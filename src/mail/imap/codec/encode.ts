@@ -71,7 +71,8 @@ function quote(bytes: Uint8Array): string {
 /**
  * An astring or string argument: an atom when every byte is an ASTRING-CHAR (astring only;
  * never "NIL", which a server could read as nil), a quoted string when it is printable ASCII
- * (or valid UTF-8 text with `utf8`) of at most MAX_QUOTED bytes, a literal otherwise.
+ * without controls (or valid UTF-8 text with `utf8`) of at most MAX_QUOTED bytes, a literal
+ * otherwise.
  * Literals are non-synchronizing when LITERAL+ allows it, or LITERAL- for small ones.
  */
 export function encodeString(
@@ -83,16 +84,22 @@ export function encodeString(
   const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
   let atom = kind === "astring" && bytes.length > 0;
   let ascii = true;
+  let controls = false;
   for (let i = 0; i < bytes.length; i++) {
     const c = bytes[i];
     if (c >= 0x80) ascii = false;
-    else if (ASTRING_CHAR[c] === 0) atom = false;
+    else if (ASTRING_CHAR[c] === 0) {
+      atom = false;
+      if (c < 0x20 || c === 0x7f) controls = true;
+    }
   }
   if (atom && ascii && !(bytes.length === 3 && /^nil$/i.test(Buffer.from(bytes).toString()))) {
     return [Buffer.from(bytes).toString("latin1")];
   }
-  // 8-bit bytes go quoted only as UTF-8 text the caller gave as a string (so valid UTF-8).
-  const quotable = ascii || (options.utf8 && typeof value === "string");
+  // Control characters are legal in quoted strings (TEXT-CHAR) but go as literals, which
+  // every server reads back unchanged. 8-bit bytes go quoted only in UTF-8 mode and only as
+  // text the caller gave as a string (so valid UTF-8).
+  const quotable = !controls && (ascii || (options.utf8 && typeof value === "string"));
   if (quotable && bytes.length <= MAX_QUOTED) return [quote(bytes)];
   const nonSync =
     options.literalPlus || (options.literalMinus && bytes.length <= LITERAL_MINUS_MAX);

@@ -35,7 +35,8 @@ function address(c: Cursor, out: Address[], group: { name: string | undefined })
   }
   const entry: Address = {};
   if (name) entry.name = decodeWords(name);
-  if (mailbox !== null) entry.address = host === null ? mailbox : `${mailbox}@${host}`;
+  // an empty host (sent for bounces by some servers) is treated as no host
+  if (mailbox !== null) entry.address = host ? `${mailbox}@${host}` : mailbox;
   if (group.name !== undefined) entry.group = group.name;
   out.push(entry);
 }

@@ -4,7 +4,7 @@ import { bodyStructure } from "./body-structure.js";
 import { type Cursor, DQUOTE, LBRACKET, LPAREN, RBRACKET, RPAREN, SP } from "./cursor.js";
 import { envelope } from "./envelope.js";
 import { parseInternalDate } from "./internal-date.js";
-import { equalsWord, latin1, utf8 } from "./text.js";
+import { equalsWord, utf8 } from "./text.js";
 import type { FetchAttributes, IMAPValue, StreamedLiteral } from "./types.js";
 
 const LT = 0x3c;
@@ -188,10 +188,10 @@ export function fetchAttributes(c: Cursor): FetchAttributes {
       case Item.RFC822_HEADER:
       case Item.RFC822_TEXT:
         c.space();
-        setSection(a, latin1(c.buf, start, stop).toUpperCase(), sectionValue(c));
+        setSection(a, c.latin1(start, stop).toUpperCase(), sectionValue(c));
         break;
       default:
-        fetchBracketed(c, a, latin1(c.buf, start, stop).toUpperCase());
+        fetchBracketed(c, a, c.latin1(start, stop).toUpperCase());
     }
     c.listSpace();
   }
@@ -228,5 +228,20 @@ function fetchBracketed(c: Cursor, a: FetchAttributes, name: string): void {
     skipOrigin(c);
   }
   c.space();
-  setExtra(a, key, c.value());
+  const first = c.value();
+  // An item name is an atom starting with a letter; anything else after the value (a list,
+  // a string, a number) is more of this item's value, e.g. a draft PREVIEW (FUZZY) "text".
+  let values: IMAPValue[] | undefined;
+  for (;;) {
+    const save = c.pos;
+    c.skipSpaces();
+    const b = c.peek();
+    if (b !== LPAREN && b !== DQUOTE && !(b >= 0x30 && b <= 0x39) && !c.atLiteral()) {
+      c.pos = save;
+      break;
+    }
+    values ??= [first];
+    values.push(c.value());
+  }
+  setExtra(a, key, values ?? first);
 }

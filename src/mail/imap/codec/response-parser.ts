@@ -22,7 +22,10 @@ export interface LiteralStreamInfo {
   item: string;
   size: number;
 }
-/** Receives a streamed literal's bytes in order; null marks its end. */
+/**
+ * Receives a streamed literal's bytes in order; null marks its end. A chunk is a view of the
+ * bytes passed to push(), valid during the call: copy it to keep it past that.
+ */
 export type LiteralChunkSink = (chunk: Uint8Array | null) => void;
 
 export interface ResponseParserOptions {
@@ -44,6 +47,9 @@ class CallbackFailure {
 
 const LT = 0x3c;
 const GT = 0x3e;
+/** Held pieces smaller than this are packed into blocks of BLOCK_SIZE. */
+const SMALL_PIECE = 1024;
+const BLOCK_SIZE = 4096;
 
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
@@ -66,6 +72,9 @@ export class ResponseParser {
   private sink: LiteralChunkSink | null = null;
   /** Response offset and size of each streamed literal, in pairs. */
   private streamed: number[] = [];
+  /** The block small held pieces are packed into (the last entry of pieces views it). */
+  private block: Buffer | null = null;
+  private blockUsed = 0;
 
   constructor(options: ResponseParserOptions) {
     this.limits = resolveLimits(options.limits);
@@ -97,6 +106,7 @@ export class ResponseParser {
       }
       this.pieces = [];
       this.piecesLength = 0;
+      this.block = null;
       throw this.dead;
     }
   }
@@ -167,11 +177,31 @@ export class ResponseParser {
     return limitError(`IMAP response exceeds maxResponseSize ${this.limits.maxResponseSize}`);
   }
 
-  /** Keeps a copy of buf[start, end) as part of the current response. */
+  /**
+   * Keeps a copy of buf[start, end) as part of the current response. Small pieces are packed
+   * into a shared block, so a peer trickling a line in tiny chunks costs bytes, not one
+   * Buffer object per chunk.
+   */
   private hold(buf: Buffer, start: number, end: number): void {
-    if (end <= start) return;
-    this.pieces.push(Buffer.from(buf.subarray(start, end)));
-    this.piecesLength += end - start;
+    const n = end - start;
+    if (n <= 0) return;
+    this.piecesLength += n;
+    const block = this.block;
+    if (block !== null && this.blockUsed + n <= block.length) {
+      buf.copy(block, this.blockUsed, start, end);
+      this.blockUsed += n;
+      this.pieces[this.pieces.length - 1] = block.subarray(0, this.blockUsed);
+      return;
+    }
+    if (n >= SMALL_PIECE) {
+      this.block = null;
+      this.pieces.push(Buffer.from(buf.subarray(start, end)));
+      return;
+    }
+    this.block = Buffer.allocUnsafe(BLOCK_SIZE);
+    buf.copy(this.block, 0, start, end);
+    this.blockUsed = n;
+    this.pieces.push(this.block.subarray(0, n));
   }
 
   private toSink(bytes: Buffer): void {
@@ -301,6 +331,7 @@ export class ResponseParser {
     const streamed = this.streamed;
     this.pieces = [];
     this.piecesLength = 0;
+    this.block = null;
     this.lineLength = 0;
     if (streamed.length > 0) this.streamed = [];
     let lineEnd = end - 1;

@@ -132,7 +132,7 @@ function namespaces(c: Cursor): Namespace[] | null {
   c.open();
   while (!c.close()) {
     c.open();
-    const prefix = c.string();
+    const prefix = c.astring(); // a string by the grammar; an atom tolerated
     c.space();
     const delimiter = c.nstring();
     while (!c.close()) c.skipValue(); // namespace response extensions
@@ -150,7 +150,13 @@ function id(c: Cursor): IMAPResponse {
   while (!c.close()) {
     const key = c.string();
     c.space();
-    params[key] = c.nstring();
+    // defined, not assigned: a server's "__proto__" key stays a key
+    Object.defineProperty(params, key, {
+      value: c.nstring(),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     c.listSpace();
   }
   return { kind: "id", params };

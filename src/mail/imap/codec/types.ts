@@ -149,7 +149,10 @@ export interface FetchAttributes {
   sections?: Record<string, Uint8Array | null | StreamedLiteral>;
   /** BINARY.SIZE[section], keyed by the section ("1.2") */
   binarySizes?: Record<string, number>;
-  /** any other item, key upper-cased, raw value tree */
+  /**
+   * any other item, key upper-cased, raw value tree; when a server follows the value with
+   * more values (lists, strings, numbers) before the next item name, they come as one array
+   */
   extra?: Record<string, IMAPValue>;
 }
 

@@ -41,9 +41,17 @@ describe("encodeString: atom, quoted or literal (RFC 9051 §4.3)", () => {
   it('quotes printable text with atom-specials, escaping " and \\', () => {
     assert.deepEqual(encodeString("two words", plain, "astring"), ['"two words"']);
     assert.deepEqual(encodeString('a"b\\c', plain, "astring"), ['"a\\"b\\\\c"']);
-    for (const special of ["(", ")", "{", "%", "*", "\\", '"', "\t"]) {
+    for (const special of ["(", ")", "{", "%", "*", "\\", '"']) {
       assert.equal(typeof encodeString(`x${special}y`, plain, "astring")[0], "string");
       assert.notEqual(encodeString(`x${special}y`, plain, "astring")[0], `x${special}y`);
+    }
+  });
+
+  it("sends control characters (TAB, ESC, DEL) as literals", () => {
+    for (const control of ["\t", "\x1b", "\x7f"]) {
+      assert.deepEqual(encodeString(`a${control}b`, utf8, "astring"), [
+        { literal: bytes(`a${control}b`), nonSync: false },
+      ]);
     }
   });
 
@@ -292,5 +300,69 @@ describe("compileSearch (RFC 9051 §6.4.4)", () => {
   it("joinCommandParts merges text and keeps literals apart", () => {
     const lit = { literal: bytes("x"), nonSync: false };
     assert.deepEqual(joinCommandParts(["A"], [lit], ["B", "C"], []), ["A ", lit, " BC"]);
+  });
+});
+
+describe("nothing from an argument can reach the wire as CR, LF or NUL (property)", () => {
+  const text = fc.string({ unit: "binary", maxLength: 40 });
+  const criteria = fc.record(
+    {
+      subject: text,
+      from: text,
+      body: text,
+      header: fc.dictionary(text, text, { maxKeys: 2 }),
+      keyword: text,
+      raw: text,
+      not: fc.record({ text: text }, { requiredKeys: [] }),
+    },
+    { requiredKeys: [] },
+  );
+  const modes = fc.record({
+    literalPlus: fc.boolean(),
+    literalMinus: fc.boolean(),
+    utf8: fc.boolean(),
+  });
+
+  it("compileSearch: an IMAPError or text parts free of CR/LF/NUL", () => {
+    fc.assert(
+      fc.property(criteria, modes, (c, options) => {
+        let parts: ReturnType<typeof compileSearch>["parts"];
+        try {
+          parts = compileSearch(c, options).parts;
+        } catch (e) {
+          assert.ok(invalid(e), String(e));
+          return;
+        }
+        for (const p of parts) {
+          const bytesOut = typeof p === "string" ? Buffer.from(p) : Buffer.from(p.literal);
+          assert.equal(
+            bytesOut.includes(0x0d) || bytesOut.includes(0x0a) || bytesOut.includes(0),
+            false,
+          );
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("encodeMailboxName and validateFlag: an IMAPError or safe output", () => {
+    fc.assert(
+      fc.property(text, modes, (name, options) => {
+        try {
+          for (const p of encodeMailboxName(name, options)) {
+            const out = typeof p === "string" ? p : Buffer.from(p.literal).toString("latin1");
+            assert.doesNotMatch(out, /[\r\n\0]/);
+          }
+        } catch (e) {
+          assert.ok(invalid(e), String(e));
+        }
+        try {
+          assert.doesNotMatch(validateFlag(name), /[\r\n\0 ()"{]/);
+        } catch (e) {
+          assert.ok(invalid(e), String(e));
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });

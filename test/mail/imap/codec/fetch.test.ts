@@ -252,3 +252,17 @@ describe("BODYSTRUCTURE (RFC 9051 §7.5.2 body)", () => {
     assert.deepEqual(s.disposition, { type: "attachment", parameters: { filename: "naïve.txt" } });
   });
 });
+
+describe("FETCH items the parser has no type for", () => {
+  it("keeps a value followed by more values as one array, then reads the next item", () => {
+    const a = fetch(
+      '* 1 FETCH (PREVIEW (FUZZY) "Hello there" UID 5 SAVEDATE "07-Dec-2026 10:00:00 +0000" THREADID NIL)\r\n',
+    );
+    assert.deepEqual(a.extra, {
+      PREVIEW: [["FUZZY"], "Hello there"],
+      SAVEDATE: "07-Dec-2026 10:00:00 +0000",
+      THREADID: null,
+    });
+    assert.equal(a.uid, 5);
+  });
+});

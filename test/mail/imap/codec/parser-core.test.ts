@@ -365,3 +365,20 @@ describe("IMAP response parser: framing", () => {
     );
   });
 });
+
+describe("IMAP response parser: hostile keys", () => {
+  it("a server's __proto__ keys stay plain keys (ID, BODYSTRUCTURE parameters)", () => {
+    const id = as(parseOne('* ID ("__proto__" NIL "name" "x")\r\n'), "id");
+    assert.equal(Object.getPrototypeOf(id.params), Object.prototype);
+    assert.deepEqual(Object.keys(id.params!), ["__proto__", "name"]);
+    const f = as(
+      parseOne(
+        '* 1 FETCH (BODYSTRUCTURE ("text" "plain" ("__proto__" "x" "charset" "utf-8") NIL NIL "7bit" 1 1))\r\n',
+      ),
+      "fetch",
+    );
+    const params = f.attributes.bodyStructure!.parameters;
+    assert.equal(Object.getPrototypeOf(params), Object.prototype);
+    assert.deepEqual(Object.keys(params), ["__proto__", "charset"]);
+  });
+});

@@ -94,3 +94,33 @@ describe("streamLiteral: FETCH literals through a sink", () => {
     assert.equal(a.uid, 77);
   });
 });
+
+describe("streamLiteral: callback failures", () => {
+  it("an exception from a sink or from streamLiteral reaches the caller unchanged, and the parser is dead", () => {
+    const boom = new Error("disk full");
+    const sinkThrows = new ResponseParser({
+      onResponse: () => {},
+      streamLiteral: () => () => {
+        throw boom;
+      },
+    });
+    assert.throws(
+      () => sinkThrows.push(Buffer.from("* 1 FETCH (BODY[] {3}\r\nabc)\r\n")),
+      (e) => e === boom,
+    );
+    assert.throws(
+      () => sinkThrows.push(Buffer.from("* 1 EXISTS\r\n")),
+      (e) => e === boom,
+    );
+    const askThrows = new ResponseParser({
+      onResponse: () => {},
+      streamLiteral: () => {
+        throw boom;
+      },
+    });
+    assert.throws(
+      () => askThrows.push(Buffer.from("* 1 FETCH (BODY[] {3}\r\n")),
+      (e) => e === boom,
+    );
+  });
+});
