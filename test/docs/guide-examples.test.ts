@@ -2,9 +2,10 @@
  * The code blocks a user reads are run, so they cannot rot: every block fenced as ```ts run
  * in README.md, docs/*.md and examples/**\/README.md is written to a file inside the
  * repository (so `mtaio/...` imports resolve to the built package, as in a user's project)
- * and run with tsx against real servers: a Mosquitto (MQTT_URL) and an aiosmtpd with
- * STARTTLS and AUTH (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD; its test CA is trusted
- * through NODE_EXTRA_CA_CERTS). A block passes when it exits 0 within a minute.
+ * and run with tsx against real servers: a Mosquitto (MQTT_URL), an aiosmtpd with STARTTLS
+ * and AUTH (SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD) and a Dovecot with STARTTLS and a
+ * few messages (IMAP_HOST, IMAP_PORT, IMAP_USER, IMAP_PASSWORD); both test CAs are trusted
+ * through NODE_EXTRA_CA_CERTS. A block passes when it exits 0 within a minute.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -13,6 +14,7 @@ import { basename, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Aiosmtpd, PYTHON, startAiosmtpd } from "../servers/aiosmtpd.js";
 import { serverSkip } from "../servers/common.js";
+import { type DovecotIMAP, startDovecotIMAP } from "../servers/dovecot-imap.js";
 import { MOSQUITTO, type Mosquitto, startMosquitto } from "../servers/mosquitto.js";
 
 const root = new URL("../..", import.meta.url).pathname;
@@ -68,15 +70,33 @@ function runBlock(
 }
 
 describe("runnable examples in the README and the guides", {
-  skip: serverSkip([MOSQUITTO, PYTHON], "mosquitto, python3-aiosmtpd"),
+  skip: serverSkip(
+    [MOSQUITTO, PYTHON, "dovecot", "/usr/lib/dovecot/imap"],
+    "mosquitto, python3-aiosmtpd, dovecot-imapd",
+  ),
 }, () => {
   const dir = join(root, ".tmp", "guide-examples");
   let broker: Mosquitto;
   let smtp: Aiosmtpd;
+  let imap: DovecotIMAP;
   let env: NodeJS.ProcessEnv;
   before(async () => {
     mkdirSync(dir, { recursive: true });
-    [broker, smtp] = await Promise.all([startMosquitto(), startAiosmtpd()]);
+    [broker, smtp, imap] = await Promise.all([
+      startMosquitto(),
+      startAiosmtpd(),
+      startDovecotIMAP({ reader: "imap-password" }),
+    ]);
+    imap.seedMaildir(
+      "reader",
+      ["Welcome", "=?UTF-8?B?6KuL5rGC5pu4?=", "Weekly report"].map((subject, i) =>
+        new TextEncoder().encode(
+          `From: Sender ${i} <s${i}@example.com>\r\nSubject: ${subject}\r\n\r\nbody ${i}\r\n`,
+        ),
+      ),
+    );
+    const caBundle = join(dir, "ca-bundle.pem");
+    writeFileSync(caBundle, readFileSync(smtp.certificates.caFile, "utf8") + imap.ca);
     env = {
       ...process.env,
       MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
@@ -84,11 +104,15 @@ describe("runnable examples in the README and the guides", {
       SMTP_PORT: String(smtp.port),
       SMTP_USER: smtp.user,
       SMTP_PASSWORD: smtp.password,
-      NODE_EXTRA_CA_CERTS: smtp.certificates.caFile,
+      IMAP_HOST: "localhost",
+      IMAP_PORT: String(imap.imapPort),
+      IMAP_USER: "reader",
+      IMAP_PASSWORD: "imap-password",
+      NODE_EXTRA_CA_CERTS: caBundle,
     };
   });
   after(async () => {
-    await Promise.all([broker?.stop(), smtp?.stop()]);
+    await Promise.all([broker?.stop(), smtp?.stop(), imap?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -19,7 +19,7 @@ import {
   ResponseParser,
 } from "../../../../src/mail/imap/codec/index.js";
 import { serverSkip } from "../../../servers/common.js";
-import { type DovecotIMAP, startDovecotIMAP } from "./dovecot-server.js";
+import { type DovecotIMAP, startDovecotIMAP } from "../../../servers/dovecot-imap.js";
 import { as } from "./helpers.js";
 
 const USER = "codec";
@@ -156,8 +156,8 @@ describe("IMAP codec against Dovecot", { skip: serverSkip("dovecot", "dovecot-im
   const options: EncodeOptions = { literalPlus: false, literalMinus: false, utf8: false };
 
   before(async () => {
-    server = await startDovecotIMAP(USER, PASSWORD);
-    socket = connect(server.port, "127.0.0.1");
+    server = await startDovecotIMAP({ [USER]: PASSWORD });
+    socket = connect(server.imapPort, server.host);
     await new Promise((resolve) => socket.once("connect", resolve));
     wire = new Wire(socket);
   });
