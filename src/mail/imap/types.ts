@@ -4,8 +4,10 @@ import type { BodyStructure, Envelope, SearchCriteria } from "./codec/index.js";
 
 export type {
   Address as IMAPAddress,
+  BodyDisposition,
   BodyStructure,
   Envelope as IMAPEnvelope,
+  Namespace as IMAPNamespace,
   SearchCriteria,
 } from "./codec/index.js";
 

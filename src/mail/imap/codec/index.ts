@@ -48,6 +48,7 @@ export {
 export type {
   Address,
   AppendUIDCode,
+  BodyDisposition,
   BodyStructure,
   CapabilityCode,
   CopyUIDCode,

@@ -15,45 +15,87 @@ import {
 } from "./encode.js";
 import { sequenceSet, validateSequenceSetText } from "./sequence-set.js";
 
+/**
+ * IMAP SEARCH criteria (RFC 9051 §6.4.4): every key given must match (AND). A boolean flag key
+ * set to `false` means its opposite (`seen: false` is NOT SEEN). Text is matched as a
+ * case-insensitive substring; non-ASCII text is sent as UTF-8 with `CHARSET UTF-8`.
+ */
 export interface SearchCriteria {
+  /** Every message (ALL). */
   all?: boolean;
+  /** With \Seen (`false`: without). */
   seen?: boolean;
+  /** Without \Seen. */
   unseen?: boolean;
+  /** With \Answered. */
   answered?: boolean;
+  /** Without \Answered. */
   unanswered?: boolean;
+  /** With \Flagged. */
   flagged?: boolean;
+  /** Without \Flagged. */
   unflagged?: boolean;
+  /** With \Deleted. */
   deleted?: boolean;
+  /** Without \Deleted. */
   undeleted?: boolean;
+  /** With \Draft. */
   draft?: boolean;
+  /** Without \Draft. */
   undraft?: boolean;
+  /** With \Recent (IMAP4rev1 servers). */
   recent?: boolean;
+  /** \Recent and not \Seen (IMAP4rev1 servers). */
   new?: boolean;
+  /** Without \Recent (IMAP4rev1 servers). */
   old?: boolean;
+  /** With this keyword (all of them, for a list). */
   keyword?: string | string[];
+  /** Without this keyword (none of them, for a list). */
   unkeyword?: string | string[];
+  /** From contains this text (case-insensitive; non-ASCII goes as UTF-8). */
   from?: string;
+  /** To contains this text. */
   to?: string;
+  /** Cc contains this text. */
   cc?: string;
+  /** Bcc contains this text. */
   bcc?: string;
+  /** Subject contains this text. */
   subject?: string;
+  /** The body contains this text. */
   body?: string;
+  /** The header or body contains this text. */
   text?: string;
+  /** Each named header field contains its text (`{ "List-Id": "dev" }`). */
   header?: Record<string, string>;
+  /** Received on or after this day (INTERNALDATE, the date part only). */
   since?: Date;
+  /** Received before this day. */
   before?: Date;
+  /** Received on this day. */
   on?: Date;
+  /** Date header on or after this day. */
   sentSince?: Date;
+  /** Date header before this day. */
   sentBefore?: Date;
+  /** Date header on this day. */
   sentOn?: Date;
+  /** Larger than this many bytes. */
   larger?: number;
+  /** Smaller than this many bytes. */
   smaller?: number;
+  /** Only these UIDs (a list, or a set such as `"1:100"`). */
   uid?: number[] | string;
+  /** Only these sequence numbers (a list or a set). */
   seq?: number[] | string;
+  /** Changed since this mod-sequence (CONDSTORE, RFC 7162). */
   modseq?: bigint;
+  /** Either of two criteria. */
   or?: [SearchCriteria, SearchCriteria];
+  /** Not these criteria. */
   not?: SearchCriteria;
-  /** escape hatch, inserted as written (validated for CR/LF/NUL) */
+  /** Search keys written as IMAP text, inserted as written (CR, LF and NUL refused). */
   raw?: string;
 }
 

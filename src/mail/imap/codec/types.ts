@@ -6,8 +6,12 @@
 export type TaggedStatus = "OK" | "NO" | "BAD";
 export type UntaggedStatus = "OK" | "NO" | "BAD" | "BYE" | "PREAUTH";
 
+/** One namespace (RFC 2342): a prefix and its hierarchy delimiter. */
+/** One namespace (RFC 2342): a prefix and its hierarchy delimiter. */
 export interface Namespace {
+  /** The prefix of the namespace's mailbox names, e.g. `""` or `"Other Users/"`. */
   prefix: string;
+  /** Its hierarchy delimiter, or null for a flat name space. */
   delimiter: string | null;
 }
 
@@ -73,6 +77,7 @@ export type ResponseCode =
  */
 export type IMAPValue = string | Uint8Array | null | IMAPValue[];
 
+/** One address of an ENVELOPE (RFC 9051 §7.5.2). */
 export interface Address {
   /** display name, RFC 2047 decoded; absent when NIL or empty */
   name?: string;
@@ -85,38 +90,67 @@ export interface Address {
   group?: string;
 }
 
+/** A message's ENVELOPE as the server parsed it (RFC 9051 §7.5.2); NIL fields are absent. */
 export interface Envelope {
+  /** The Date header as written. */
   date?: string;
-  /** RFC 2047 decoded */
+  /** The Subject, RFC 2047 words decoded. */
   subject?: string;
+  /** From addresses. */
   from: Address[];
+  /** Sender addresses (the server fills in From when there is none). */
   sender: Address[];
+  /** Reply-To addresses (the server fills in From when there is none). */
   replyTo: Address[];
+  /** To addresses. */
   to: Address[];
+  /** Cc addresses. */
   cc: Address[];
+  /** Bcc addresses. */
   bcc: Address[];
+  /** The In-Reply-To header as written. */
   inReplyTo?: string;
+  /** The Message-ID header as written, with its angle brackets. */
   messageId?: string;
 }
 
-export interface BodyStructure {
-  /** lower-cased */
+/** A Content-Disposition as BODYSTRUCTURE reports it. */
+export interface BodyDisposition {
+  /** `inline` or `attachment` (lower-cased). */
   type: string;
-  /** lower-cased */
-  subtype: string;
-  /** keys lower-cased; RFC 2231 continuations/charsets and RFC 2047 words decoded */
+  /** Its parameters (`filename`, …), keys lower-cased, RFC 2231 decoded. */
   parameters: Record<string, string>;
+}
+
+/** A message's MIME structure as the server parsed it (BODYSTRUCTURE, RFC 9051 §7.5.2). */
+export interface BodyStructure {
+  /** Media type, lower-cased (`text`, `multipart`, …). */
+  type: string;
+  /** Media subtype, lower-cased (`plain`, `mixed`, …). */
+  subtype: string;
+  /** Content-Type parameters: keys lower-cased; RFC 2231 continuations/charsets and RFC 2047 words decoded. */
+  parameters: Record<string, string>;
+  /** Content-ID. */
   id?: string;
+  /** Content-Description. */
   description?: string;
+  /** Content-Transfer-Encoding, as sent (`base64`, `quoted-printable`, …). */
   encoding?: string;
+  /** Size in bytes of the part as stored (still transfer-encoded). */
   size?: number;
+  /** Lines of a text or message/rfc822 part. */
   lines?: number;
+  /** Content-MD5, when the server sends the extension data. */
   md5?: string;
-  disposition?: { type: string; parameters: Record<string, string> };
+  /** Content-Disposition, when the server sends the extension data. */
+  disposition?: BodyDisposition;
+  /** Content-Language values. */
   language?: string[];
+  /** Content-Location. */
   location?: string;
-  /** message/rfc822 (and message/global): the encapsulated message's envelope and body */
+  /** message/rfc822 (and message/global): the encapsulated message's envelope. */
   envelope?: Envelope;
+  /** message/rfc822 (and message/global): the encapsulated message's structure. */
   body?: BodyStructure;
   /** multipart: the parts, in order */
   childNodes?: BodyStructure[];
