@@ -1,8 +1,8 @@
 /**
  * `downloadPart`: one MIME part of a message as a stream of decoded bytes. The part's literal
  * is handed from the parser to the stream chunk by chunk (never buffered whole), the transfer
- * encoding is removed on the fly (or by the server, with BINARY, RFC 3516), and reading from
- * the socket pauses while the consumer is behind.
+ * encoding is removed on the fly (or, when asked, by the server with BINARY, RFC 3516), and
+ * reading from the socket pauses while the consumer is behind.
  */
 import { Readable } from "node:stream";
 import { type ChunkDecoder, transferDecoder } from "../mime/transfer-stream.js";
@@ -66,9 +66,11 @@ export async function downloadPart(
   const node = findPart(structure, part);
   if (!node) throw imapError("IMAP_NOT_FOUND", `message ${uid} has no part ${part}`);
   const encoding = (node.encoding ?? "7bit").toLowerCase();
-  // RFC 3516: the server removes the transfer encoding itself; otherwise we do.
+  // RFC 3516: with BINARY the server removes the transfer encoding itself; otherwise we do.
   const serverDecodes =
-    session.has("BINARY") && (encoding === "base64" || encoding === "quoted-printable");
+    options.serverDecode === true &&
+    session.has("BINARY") &&
+    (encoding === "base64" || encoding === "quoted-printable");
   const item = serverDecodes ? `BINARY[${part}]` : `BODY[${part}]`;
   const decoder: ChunkDecoder = transferDecoder(serverDecodes ? undefined : encoding);
   const connection = session.connection;

@@ -53,7 +53,25 @@ function qBytes(text: string): Uint8Array {
 
 /** §4.1 base64, lenient about padding and stray characters. */
 function bBytes(text: string): Uint8Array {
-  return Buffer.from(text.replace(/[^A-Za-z0-9+/]/g, ""), "base64");
+  // Padding is only allowed at the end; anything else outside the alphabet is dropped first.
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x3d) end--;
+  for (let i = 0; i < end; i++) {
+    if (!isBase64Char(text.charCodeAt(i))) {
+      return Buffer.from(text.replace(/[^A-Za-z0-9+/]/g, ""), "base64");
+    }
+  }
+  return Buffer.from(end === text.length ? text : text.slice(0, end), "base64");
+}
+
+function isBase64Char(c: number): boolean {
+  return (
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2b ||
+    c === 0x2f
+  );
 }
 
 const ESC = 0x1b;
@@ -89,6 +107,17 @@ function continues(label: string, pending: readonly Uint8Array[], next: Uint8Arr
 const isIso2022 = (label: string): boolean =>
   label.startsWith("iso-2022-jp") || label === "csiso2022jp";
 
+/** The text of the words collected so far, in their charset. */
+function decodePending(pending: Uint8Array[], charset: string): string {
+  return decodeCharset(pending.length === 1 ? pending[0] : Buffer.concat(pending), charset);
+}
+
+/** The charset label of a word, lower-cased, without an RFC 2231 §5 language (`utf-8*ja`). */
+function charsetLabel(raw: string): string {
+  const star = raw.indexOf("*");
+  return (star < 0 ? raw : raw.slice(0, star)).toLowerCase();
+}
+
 /** Decodes every encoded-word in `text` (an unfolded header value or part of one). Never throws. */
 export function decodeEncodedWords(text: string): string {
   if (!text.includes("=?")) return text;
@@ -96,26 +125,26 @@ export function decodeEncodedWords(text: string): string {
   let last = 0;
   let charset = "";
   let pending: Uint8Array[] = [];
-  const flush = (): void => {
-    if (pending.length > 0) {
-      out += decodeCharset(pending.length === 1 ? pending[0] : Buffer.concat(pending), charset);
-    }
-    pending = [];
-  };
-  for (const match of text.matchAll(ENCODED_WORD)) {
+  // A loop over exec() rather than matchAll(): this runs for every header and ENVELOPE
+  // string, and the iterator costs more than the decoding of a short subject.
+  ENCODED_WORD.lastIndex = 0;
+  for (let match = ENCODED_WORD.exec(text); match !== null; match = ENCODED_WORD.exec(text)) {
     const index = match.index;
-    const label = match[1].split("*")[0].toLowerCase();
-    const between = text.slice(last, index);
-    if (!(pending.length > 0 && LINEAR_WHITESPACE.test(between))) {
-      flush();
-      out += between;
+    const label = charsetLabel(match[1]);
+    if (!(pending.length > 0 && LINEAR_WHITESPACE.test(text.slice(last, index)))) {
+      if (pending.length > 0) out += decodePending(pending, charset);
+      pending = [];
+      out += text.slice(last, index);
     }
     const bytes = match[2] === "B" || match[2] === "b" ? bBytes(match[3]) : qBytes(match[3]);
-    if (pending.length > 0 && (label !== charset || !continues(label, pending, bytes))) flush();
+    if (pending.length > 0 && (label !== charset || !continues(label, pending, bytes))) {
+      out += decodePending(pending, charset);
+      pending = [];
+    }
     charset = label;
     pending.push(bytes);
     last = index + match[0].length;
   }
-  flush();
+  if (pending.length > 0) out += decodePending(pending, charset);
   return out + text.slice(last);
 }

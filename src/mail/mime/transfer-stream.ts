@@ -48,16 +48,17 @@ class Base64Decoder implements ChunkDecoder {
       this.#carry.length === 0
         ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
         : Buffer.concat([this.#carry, chunk]);
-    let count = 0;
-    for (let i = 0; i < data.length; i++) if (isBase64Char(data[i])) count++;
-    let keep = count % 4;
-    let cut = data.length;
-    while (keep > 0) {
-      cut--;
-      if (isBase64Char(data[cut])) keep--;
-    }
+    const lines = wholeLines(data);
+    const cut = lines ?? quantumCut(data);
     this.#carry = Buffer.from(data.subarray(cut));
-    return cut === 0 ? EMPTY : decodeBase64Body(data.subarray(0, cut));
+    if (cut === 0) return EMPTY;
+    const padding = data.indexOf(0x3d);
+    if (lines !== undefined && (padding < 0 || padding >= cut)) {
+      // Node's decoder skips line ends and other characters outside the alphabet itself
+      // (RFC 2045 §6.8); only padding, which ends its decoding, needs the general path.
+      return Buffer.from(data.toString("latin1", 0, cut), "base64");
+    }
+    return decodeBase64Body(data.subarray(0, cut));
   }
 
   end(): Uint8Array {
@@ -65,6 +66,36 @@ class Base64Decoder implements ChunkDecoder {
     this.#carry = Buffer.alloc(0);
     return rest.length === 0 ? EMPTY : decodeBase64Body(rest);
   }
+}
+
+/**
+ * The common case, found with native line searches: up to the last line end, every line is
+ * a whole number of quanta (MIME writes 76 characters a line). Undefined when it is not so.
+ */
+function wholeLines(data: Buffer): number | undefined {
+  const cut = data.lastIndexOf(0x0a) + 1;
+  if (cut === 0) return undefined;
+  let start = 0;
+  while (start < cut) {
+    const lf = data.indexOf(0x0a, start);
+    const end = lf > start && data[lf - 1] === 0x0d ? lf - 1 : lf;
+    if ((end - start) % 4 !== 0) return undefined;
+    start = lf + 1;
+  }
+  return cut;
+}
+
+/** Anything else: count the alphabet characters and cut after the last whole quantum. */
+function quantumCut(data: Buffer): number {
+  let count = 0;
+  for (let i = 0; i < data.length; i++) if (isBase64Char(data[i])) count++;
+  let keep = count % 4;
+  let cut = data.length;
+  while (keep > 0) {
+    cut--;
+    if (isBase64Char(data[cut])) keep--;
+  }
+  return cut;
 }
 
 /** The longest unfinished line carried before it is decoded anyway (a soft break cannot span it). */

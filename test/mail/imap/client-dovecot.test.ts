@@ -235,6 +235,11 @@ describe("AsyncIMAPClient against Dovecot", {
     const bytes = Buffer.concat(chunks);
     assert.equal(bytes.length, 50_000);
     assert.ok(bytes.every((b, i) => b === (i * 7) % 256));
+    // The same bytes when the server removes the transfer encoding (BINARY, RFC 3516).
+    const binary = await imap.downloadPart(1, "2", { serverDecode: true });
+    const viaServer: Uint8Array[] = [];
+    for await (const chunk of binary) viaServer.push(chunk as Uint8Array);
+    assert.ok(Buffer.concat(viaServer).equals(bytes));
     await assert.rejects(imap.downloadPart(1, "9"), { code: "IMAP_NOT_FOUND" });
   });
 
