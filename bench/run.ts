@@ -54,6 +54,7 @@ const BENCHMARKS: Array<{ protocol: string; script: string; full: string[]; quic
     quick: ["--count", "300", "--big-mb", "20", "--rounds", "1"],
   },
   { protocol: "imap", script: "imap/run.ts", full: [], quick: ["--quick"] },
+  { protocol: "mime", script: "mime/parse.ts", full: [], quick: ["--rounds", "3"] },
 ];
 
 const only = values.only?.split(",");

@@ -1,7 +1,7 @@
 /**
  * IMAP benchmark: mtaio vs imapflow vs a raw-socket floor against one Dovecot (plaintext
  * loopback, no compression), in one invocation.
- *   npx tsx bench/imap/run.ts [--rounds N] [--quick]
+ *   npx tsx bench/imap/run.ts [--rounds N] [--quick] [--json bench/results/imap.json]
  * Scenarios: `envelope` (ENVELOPE + FLAGS + UID of 10,000 ~2 KB messages), `bodies` (1,000
  * ~20 KB multipart messages fetched whole and parsed to text), `attachment` (a 100 MB
  * attachment downloaded as a stream). Each run is a fresh worker process; the clients take
@@ -9,10 +9,9 @@
  * warming Dovecot's indexes and one unrecorded round. Writes bench/results/imap.json.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
 import { join } from "node:path";
 import { startDovecotIMAP } from "../../test/servers/dovecot-imap.js";
+import { writeResults } from "../results.js";
 import { floor } from "./floor.js";
 import { attachmentMessage, multipartMessage, smallMessage } from "./mail.js";
 import { mtaio } from "./mtaio.js";
@@ -29,6 +28,9 @@ interface Measured {
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
+/** `--json PATH` also writes the results as JSON (bench/results.ts) for the charts. */
+const jsonIndex = args.indexOf("--json");
+const jsonPath = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
 const roundsAt = args.indexOf("--rounds");
 const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : quick ? 1 : 5;
 const sizes = quick
@@ -169,65 +171,61 @@ try {
   await server.stop();
 }
 
-const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], {
-  encoding: "utf8",
-}).stdout.trim();
-const report = {
-  protocol: "imap",
-  date: new Date().toISOString(),
-  commit,
-  node: process.version,
-  cpu: `${cpus().length}x ${cpus()[0]?.model ?? "cpu"}`,
-  rounds,
-  scenarios: scenarios.map((scenario) => {
-    const of = (client: string) => {
-      const runs = results.get(`${scenario.name}/${client}`) ?? [];
-      return {
-        wallMs: median(runs.map((r) => r.wallMs)),
-        cpuMs: median(runs.map((r) => r.cpuMs)),
-        peakRssMb: median(runs.map((r) => r.peakRssMb)),
-        rssAddedMb: median(runs.map((r) => r.peakRssMb - r.baselineRssMb)),
-      };
-    };
-    const reference = of("imapflow");
-    const bottom = of("floor");
-    return {
-      name: scenario.name,
-      label: scenario.label,
-      rows: clients.map((client) => {
-        const m = of(client);
-        const round2 = (n: number) => Math.round(n * 100) / 100;
-        return {
-          client,
-          wallMs: Math.round(m.wallMs),
-          cpuMs: Math.round(m.cpuMs),
-          peakRssMb: Math.round(m.peakRssMb),
-          rssAddedMb: Math.round(m.rssAddedMb * 10) / 10,
-          ratioToImapflow: round2(m.wallMs / reference.wallMs),
-          ratioToFloor: round2(m.wallMs / bottom.wallMs),
-        };
-      }),
-    };
-  }),
-};
+/** Median figures of one client in one scenario. */
+function summary(scenario: ScenarioName, client: string) {
+  const runs = results.get(`${scenario}/${client}`) ?? [];
+  return {
+    wallMs: median(runs.map((r) => r.wallMs)),
+    cpuMs: median(runs.map((r) => r.cpuMs)),
+    peakRssMb: median(runs.map((r) => r.peakRssMb)),
+    rssAddedMb: median(runs.map((r) => r.peakRssMb - r.baselineRssMb)),
+  };
+}
 
-console.log(
-  `\nIMAP benchmark — Node ${process.version}, ${report.cpu}, median of ${rounds} round(s), commit ${commit}`,
-);
-console.log(
-  "\n| scenario | client | wall ms | CPU ms | peak RSS MB | RSS added MB | wall ×imapflow | wall ×floor |",
-);
-console.log("|---|---|---:|---:|---:|---:|---:|---:|");
-for (const s of report.scenarios) {
-  for (const r of s.rows) {
-    console.log(
-      `| ${s.label} | ${r.client} | ${r.wallMs} | ${r.cpuMs} | ${r.peakRssMb} | ${r.rssAddedMb} | ${r.ratioToImapflow.toFixed(2)} | ${r.ratioToFloor.toFixed(2)} |`,
+const lines = [
+  "| scenario | client | wall ms | CPU ms | RSS added MB | speed × imapflow | CPU × imapflow | wall × floor |",
+  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+];
+const ratios: Record<string, Record<string, number>> = {};
+for (const scenario of scenarios) {
+  const reference = summary(scenario.name, "imapflow");
+  const bottom = summary(scenario.name, "floor");
+  ratios[scenario.name] = {};
+  for (const client of clients) {
+    const m = summary(scenario.name, client);
+    const speed = reference.wallMs / m.wallMs;
+    const cpu = reference.cpuMs / m.cpuMs;
+    if (client !== "floor") {
+      ratios[scenario.name][`${client}-speed`] = Math.round(speed * 100) / 100;
+      ratios[scenario.name][`${client}-cpu`] = Math.round(cpu * 100) / 100;
+    }
+    lines.push(
+      `| ${scenario.label} | ${client} | ${Math.round(m.wallMs)} | ${Math.round(m.cpuMs)} | ${m.rssAddedMb.toFixed(1)} | ${speed.toFixed(2)} | ${cpu.toFixed(2)} | ${(m.wallMs / bottom.wallMs).toFixed(2)} |`,
     );
   }
 }
-if (!quick) {
-  const dir = join(import.meta.dirname, "..", "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "imap.json"), `${JSON.stringify(report, null, 2)}\n`);
-  console.log("\nwritten bench/results/imap.json");
+const table = lines.join("\n");
+console.log(`\nIMAP benchmark — Node ${process.version}, median of ${rounds} round(s)\n`);
+console.log(table);
+console.log(
+  "\nspeed and CPU × imapflow: imapflow's wall time or client CPU ÷ the client's (higher is better).",
+);
+if (jsonPath) {
+  const series = clients
+    .filter((client) => client !== "floor" && client !== "imapflow")
+    .flatMap((client) => [
+      { id: `${client}-speed`, label: `${client}: speed` },
+      { id: `${client}-cpu`, label: `${client}: client CPU` },
+    ]);
+  writeResults(jsonPath, {
+    protocol: "imap",
+    title: "IMAP: mtaio against imapflow",
+    metric: "imapflow's wall time or client CPU ÷ mtaio's (higher is better)",
+    reference: "imapflow",
+    scenarios: scenarios.map((scenario) => ({ id: scenario.name, label: scenario.label })),
+    series,
+    ratios,
+    table,
+  });
+  console.log(`\nwritten ${jsonPath}`);
 }

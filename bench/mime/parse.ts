@@ -3,6 +3,7 @@
  * `mailparser` on one mixed corpus (bench/mime/corpus.ts), in one process.
  *
  *   node --import tsx bench/mime/parse.ts [--count 1000] [--rounds 7] [--base <git revision>]
+ *     [--json bench/results/mime.json]
  *
  * Every parser reads the whole corpus once per round and touches what a mail reader shows
  * (subject, sender, text, HTML, each attachment's bytes). The parsers take turns within a
@@ -10,15 +11,15 @@
  * them alike; the table gives each one's median round. `--base REV` adds mtaio's parser as it
  * was at git revision REV (its src/ taken with `git archive`), measured in the same rounds:
  * the before/after of a change. mtaio is measured as published: src/ compiled by tsc (like
- * `npm run build`) into a temporary directory, not through a TypeScript loader. The result is also written to bench/results/mime.json:
- *   { protocol: "mime", date, commit, corpus: { messages, bytes }, rounds,
- *     rows: [{ name, messagesPerSecond, mbPerSecond, ratioToMtaio }] }
+ * `npm run build`) into a temporary directory, not through a TypeScript loader. `--json PATH`
+ * also writes the results for the charts (bench/results.ts).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { writeResults } from "../results.js";
 import { mixedCorpus } from "./corpus.js";
 
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     count: { type: "string", default: "1000" },
     rounds: { type: "string", default: "7" },
     base: { type: "string" },
+    json: { type: "string" },
   },
 });
 const count = Number(values.count);
@@ -171,30 +173,34 @@ const rows = list.map((c) => {
   };
 });
 
-const commit = execFileSync("git", ["-C", root, "rev-parse", "--short", "HEAD"], {
-  encoding: "utf8",
-}).trim();
-console.log(
-  `Parse: ${count} messages, ${(bytes / 1e6).toFixed(1)} MB, median of ${rounds} rounds (node ${process.version}, ${commit})\n`,
-);
-console.log("| parser | messages/s | MB/s | vs mtaio |");
-console.log("| --- | ---: | ---: | ---: |");
-for (const row of rows) {
-  console.log(
-    `| ${row.name} | ${row.messagesPerSecond} | ${row.mbPerSecond} | ${row.ratioToMtaio.toFixed(2)}× |`,
-  );
+const lines = [
+  `${count} messages, ${(bytes / 1e6).toFixed(1)} MB, median of ${rounds} rounds`,
+  "",
+  "| parser | messages/s | MB/s | mtaio × |",
+  "| --- | ---: | ---: | ---: |",
+  ...rows.map(
+    (row) =>
+      `| ${row.name} | ${row.messagesPerSecond} | ${row.mbPerSecond} | ${(1 / row.ratioToMtaio).toFixed(2)} |`,
+  ),
+];
+const table = lines.join("\n");
+console.log(`Parse (node ${process.version})\n`);
+console.log(table);
+if (values.json) {
+  const others = rows.filter((row) => row.name !== "mtaio");
+  writeResults(values.json, {
+    protocol: "mime",
+    title: "MIME parsing: mtaio against postal-mime and mailparser",
+    metric: "the other parser's time ÷ mtaio's (higher is better)",
+    reference: "the other parser",
+    scenarios: [{ id: "parse", label: `${count} mixed messages parsed` }],
+    series: others.map((row) => ({ id: row.name, label: `mtaio vs ${row.name}` })),
+    ratios: {
+      parse: Object.fromEntries(
+        others.map((row) => [row.name, Number((1 / row.ratioToMtaio).toFixed(2))]),
+      ),
+    },
+    table,
+  });
+  console.log(`\nwritten ${values.json}`);
 }
-const others = rows.filter((row) => row.name !== "mtaio");
-console.log(
-  `\nmtaio parses ${others.map((row) => `${(1 / row.ratioToMtaio).toFixed(2)}× as fast as ${row.name}`).join(", ")}.`,
-);
-const result = {
-  protocol: "mime",
-  date: new Date().toISOString(),
-  commit,
-  corpus: { messages: count, bytes },
-  rounds,
-  rows,
-};
-mkdirSync(join(root, "bench/results"), { recursive: true });
-writeFileSync(join(root, "bench/results/mime.json"), `${JSON.stringify(result, null, 2)}\n`);
