@@ -502,4 +502,42 @@ describe("AsyncIMAPClient against a scripted server", () => {
     await imap.loginOAuth2("me@example.test", "tok");
     await imap.close();
   });
+
+  it("with UTF8=ACCEPT enabled, names and search text go as UTF-8, not modified UTF-7", async () => {
+    const caps = "IMAP4rev2 ENABLE UTF8=ACCEPT LITERAL+ AUTH=PLAIN ESEARCH";
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${caps}] hi`,
+      rules: [
+        { match: "AUTHENTICATE", reply: `{tag} OK [CAPABILITY ${caps}] logged in` },
+        { match: "ENABLE", reply: ["* ENABLED UTF8=ACCEPT", "{tag} OK enabled"] },
+        { match: "SELECT", reply: ["* 1 EXISTS", "{tag} OK [READ-WRITE] selected"] },
+        { match: "CREATE", reply: "{tag} OK created" },
+        {
+          match: "LIST",
+          reply: (command, peer) => {
+            peer.write(Buffer.from('* LIST () "/" "報告書/2026"\r\n', "utf8"));
+            peer.send("{tag} OK listed", command.tag);
+          },
+        },
+        { match: "LSUB", reply: "{tag} OK" },
+        { match: "UID SEARCH", reply: ['* ESEARCH (TAG "{tag}") UID ALL 3:4', "{tag} OK done"] },
+      ],
+    });
+    const imap = await loggedIn(server);
+    await imap.createMailbox("報告書/2026");
+    const create = server.commands.find((c) => c.name === "CREATE");
+    // The fake records what it read as latin1: the bytes on the wire are UTF-8.
+    assert.equal(
+      Buffer.from(create?.text ?? "", "latin1").toString("utf8"),
+      'CREATE "報告書/2026"',
+    );
+    assert.deepEqual(
+      (await imap.listMailboxes()).map((m) => m.name),
+      ["報告書/2026"],
+    );
+    assert.deepEqual(await imap.search({ subject: "請求書" }), [3, 4]);
+    const search = server.commands.find((c) => c.name === "UID SEARCH");
+    assert.ok(!/CHARSET/.test(search?.text ?? ""), search?.text);
+    await imap.close();
+  });
 });
