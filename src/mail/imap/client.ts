@@ -22,7 +22,7 @@ import {
 import type { CommandResult } from "./connection.js";
 import { downloadPart, type PartDownload } from "./download.js";
 import { imapError } from "./errors.js";
-import { acceptsFor, chunkSize, fetchItems, fetchStream, toFetchedMessage } from "./fetch.js";
+import { acceptsFor, chunkSize, fetchItems, fetchStream } from "./fetch.js";
 import { idleEvents } from "./idle.js";
 import type { MailboxListener } from "./mailbox-state.js";
 import { IMAPSession } from "./session.js";
@@ -443,15 +443,17 @@ export class AsyncIMAPClient {
     }
     const plan: StreamOptions = { envelope: false, source: true };
     const byUid = new Map<number, IMAPMessage>();
-    for await (const item of fetchStream(
-      session,
-      uids,
-      fetchItems(plan, false),
-      acceptsFor(plan),
-      chunkSize(plan),
+    const stream = fetchStream(
+      async () => ({
+        session,
+        uids,
+        items: fetchItems(plan, false),
+        accepts: acceptsFor(plan),
+        size: chunkSize(plan),
+      }),
       options.signal,
-    )) {
-      const fetched = toFetchedMessage(item);
+    );
+    for await (const fetched of stream) {
       const message = MailMessage.parse(fetched.source ?? new Uint8Array(0)) as IMAPMessage;
       message.uid = fetched.uid;
       message.flags = fetched.flags ?? [];
@@ -472,28 +474,27 @@ export class AsyncIMAPClient {
    * internal date and size by default). Memory stays flat for any mailbox size, and other
    * commands may be awaited inside the loop.
    */
-  async *streamMessages(options: StreamOptions = {}): AsyncGenerator<FetchedMessage> {
-    const session = this.#selected();
-    let uids = options.uids
-      ? [...options.uids]
-      : await this.search(options.criteria ?? "ALL", options);
-    for (const uid of uids) {
-      if (!Number.isSafeInteger(uid) || uid < 1) {
-        throw imapError("IMAP_INVALID_ARGUMENT", `invalid UID ${String(uid)}`);
+  streamMessages(options: StreamOptions = {}): AsyncGenerator<FetchedMessage> {
+    return fetchStream(async () => {
+      const session = this.#selected();
+      let uids = options.uids
+        ? [...options.uids]
+        : await this.search(options.criteria ?? "ALL", options);
+      for (const uid of uids) {
+        if (!Number.isSafeInteger(uid) || uid < 1) {
+          throw imapError("IMAP_INVALID_ARGUMENT", `invalid UID ${String(uid)}`);
+        }
       }
-    }
-    if (options.limit !== undefined) uids = uids.slice(Math.max(0, uids.length - options.limit));
-    const condstore = session.enabled.has("CONDSTORE") || session.has("CONDSTORE");
-    for await (const item of fetchStream(
-      session,
-      uids,
-      fetchItems(options, condstore),
-      acceptsFor(options),
-      chunkSize(options),
-      options.signal,
-    )) {
-      yield toFetchedMessage(item);
-    }
+      if (options.limit !== undefined) uids = uids.slice(Math.max(0, uids.length - options.limit));
+      const condstore = session.enabled.has("CONDSTORE") || session.has("CONDSTORE");
+      return {
+        session,
+        uids,
+        items: fetchItems(options, condstore),
+        accepts: acceptsFor(options),
+        size: chunkSize(options),
+      };
+    }, options.signal);
   }
 
   /** One MIME part ("1", "2.1", …) of a message as a stream of decoded bytes. */

@@ -11,9 +11,16 @@ import { imapError } from "./errors.js";
 import type { IMAPSession } from "./session.js";
 import type { FetchedMessage, StreamOptions } from "./types.js";
 
-export interface FetchedItem {
-  seq: number;
-  attributes: FetchAttributes;
+/** What one streamed fetch asks for, settled once the UIDs are known (after a SEARCH). */
+export interface FetchPlan {
+  session: IMAPSession;
+  uids: readonly number[];
+  /** The FETCH item list, from `fetchItems`. */
+  items: string;
+  /** Tells our responses from unsolicited flag updates, from `acceptsFor`. */
+  accepts: (attributes: FetchAttributes) => boolean;
+  /** UIDs per FETCH, from `chunkSize`. */
+  size: number;
 }
 
 const CHUNKS_IN_FLIGHT = 2;
@@ -54,20 +61,18 @@ export function chunkSize(options: StreamOptions): number {
 }
 
 /**
- * Yields each FETCH response for `uids` (in the server's order, per chunk). `accepts`
- * tells our responses from unsolicited flag updates for the same messages.
+ * Yields each fetched message (in the server's order, per chunk). `plan` runs first, inside
+ * the generator, so its errors (no mailbox, a failed SEARCH) surface where the loop is, and
+ * one generator carries the messages from the socket to the caller's loop.
  */
 export async function* fetchStream(
-  session: IMAPSession,
-  uids: readonly number[],
-  items: string,
-  accepts: (attributes: FetchAttributes) => boolean,
-  size: number,
+  plan: () => Promise<FetchPlan>,
   signal: AbortSignal | undefined,
-): AsyncGenerator<FetchedItem> {
+): AsyncGenerator<FetchedMessage> {
+  const { session, uids, items, accepts, size } = await plan();
   const chunks: number[][] = [];
   for (let i = 0; i < uids.length; i += size) chunks.push(uids.slice(i, i + size));
-  let queue: FetchedItem[] = [];
+  let queue: FetchedMessage[] = [];
   let head = 0;
   let next = 0;
   let inFlight = 0;
@@ -102,7 +107,7 @@ export async function* fetchStream(
             if (attributes.uid === undefined || !wanted.has(attributes.uid)) return false;
             if (!accepts(attributes)) return false;
             wanted.delete(attributes.uid);
-            if (!finished) queue.push({ seq: response.seq, attributes });
+            if (!finished) queue.push(toFetchedMessage(response.seq, attributes));
             notify();
             return true;
           },
@@ -146,9 +151,8 @@ export async function* fetchStream(
 }
 
 /** The caller's view of one FETCH response. */
-export function toFetchedMessage(item: FetchedItem): FetchedMessage {
-  const a = item.attributes;
-  const message: FetchedMessage = { uid: a.uid ?? 0, seq: item.seq };
+function toFetchedMessage(seq: number, a: FetchAttributes): FetchedMessage {
+  const message: FetchedMessage = { uid: a.uid ?? 0, seq };
   if (a.flags) message.flags = a.flags;
   if (a.envelope) message.envelope = a.envelope;
   if (a.bodyStructure) message.bodyStructure = a.bodyStructure;

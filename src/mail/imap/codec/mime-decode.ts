@@ -5,9 +5,27 @@
 import { parseParameterized } from "../../mime/params.js";
 import { decodeHeaderText } from "../../mime/parse/header-text.js";
 
+/**
+ * Recently decoded display names and subjects. A mailbox repeats the same senders (and reply
+ * subjects) over and over, and a FETCH of many envelopes would decode each again; bounded,
+ * and emptied whole when full, so it costs at most a few hundred short strings.
+ */
+const recent = new Map<string, string>();
+const RECENT_MAX = 512;
+/** Longer texts are rare and seldom repeat: they are not kept. */
+const RECENT_TEXT_MAX = 256;
+
 /** RFC 2047 encoded-words in an envelope subject or display name. */
 export function decodeWords(text: string): string {
-  return text.includes("=?") ? decodeHeaderText(text) : text;
+  if (!text.includes("=?")) return text;
+  if (text.length > RECENT_TEXT_MAX) return decodeHeaderText(text);
+  let decoded = recent.get(text);
+  if (decoded === undefined) {
+    decoded = decodeHeaderText(text);
+    if (recent.size >= RECENT_MAX) recent.clear();
+    recent.set(text, decoded);
+  }
+  return decoded;
 }
 
 function needsDecoding(params: Record<string, string>): boolean {
