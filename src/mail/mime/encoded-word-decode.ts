@@ -17,6 +17,7 @@
  */
 import { Buffer } from "node:buffer";
 import { decodeCharset, isStatefulCharset } from "./charset.js";
+import { isBase64Char } from "./parse/transfer-decoding.js";
 
 /** `=?charset?B|Q?text?=` (§2); bounded, no nested quantifiers, so no backtracking blow-up. */
 export const ENCODED_WORD = /=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]*)\?=/g;
@@ -62,16 +63,6 @@ function bBytes(text: string): Uint8Array {
     }
   }
   return Buffer.from(end === text.length ? text : text.slice(0, end), "base64");
-}
-
-function isBase64Char(c: number): boolean {
-  return (
-    (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x61 && c <= 0x7a) ||
-    (c >= 0x30 && c <= 0x39) ||
-    c === 0x2b ||
-    c === 0x2f
-  );
 }
 
 const ESC = 0x1b;

@@ -5,7 +5,7 @@
  * carried to the next chunk. The whole-body decoders do the actual decoding.
  */
 import { Buffer } from "node:buffer";
-import { decodeBase64Body } from "./parse/transfer-decoding.js";
+import { decodeBase64Body, isBase64Char } from "./parse/transfer-decoding.js";
 import { decodeQuotedPrintable } from "./quoted-printable.js";
 
 export interface ChunkDecoder {
@@ -29,14 +29,11 @@ export function transferDecoder(encoding: string | undefined): ChunkDecoder {
   }
 }
 
-function isBase64Char(b: number): boolean {
-  return (
-    (b >= 0x41 && b <= 0x5a) ||
-    (b >= 0x61 && b <= 0x7a) ||
-    (b >= 0x30 && b <= 0x39) ||
-    b === 0x2b ||
-    b === 0x2f
-  );
+/** What was carried, then the new chunk (the chunk itself, uncopied, when nothing was). */
+function joined(carry: Buffer, chunk: Uint8Array): Buffer {
+  return carry.length === 0
+    ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    : Buffer.concat([carry, chunk]);
 }
 
 /** Decodes whole 4-character quanta (RFC 2045 §6.8) and carries the rest. */
@@ -44,10 +41,7 @@ class Base64Decoder implements ChunkDecoder {
   #carry: Buffer = Buffer.alloc(0);
 
   write(chunk: Uint8Array): Uint8Array {
-    const data =
-      this.#carry.length === 0
-        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-        : Buffer.concat([this.#carry, chunk]);
+    const data = joined(this.#carry, chunk);
     const lines = wholeLines(data);
     const cut = lines ?? quantumCut(data);
     this.#carry = Buffer.from(data.subarray(cut));
@@ -106,10 +100,7 @@ class QuotedPrintableDecoder implements ChunkDecoder {
   #carry: Buffer = Buffer.alloc(0);
 
   write(chunk: Uint8Array): Uint8Array {
-    const data =
-      this.#carry.length === 0
-        ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-        : Buffer.concat([this.#carry, chunk]);
+    const data = joined(this.#carry, chunk);
     let cut = data.lastIndexOf(0x0a) + 1;
     if (cut === 0 && data.length > MAX_QP_CARRY) {
       // No line end for a long stretch: decode all but a possible "=XX" escape at the end.

@@ -10,7 +10,7 @@ import { decodeUuencodeBody, UUENCODE_ENCODINGS } from "./uuencode.js";
 
 const EQUALS = 0x3d;
 /** RFC 4648 §4 alphabet. */
-function isBase64Char(b: number): boolean {
+export function isBase64Char(b: number): boolean {
   return (
     (b >= 0x41 && b <= 0x5a) ||
     (b >= 0x61 && b <= 0x7a) ||
