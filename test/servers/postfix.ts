@@ -14,8 +14,10 @@ import { appendFile, chmod, chown, mkdir, readFile, rm, writeFile } from "node:f
 import { join } from "node:path";
 import {
   freePort,
+  makeCertificates,
   type RunningProcess,
   startProcess,
+  type TempDir,
   type TestCertificates,
   tempDir,
   waitForPort,
@@ -42,6 +44,20 @@ export interface Postfix {
   stop(): Promise<void>;
 }
 
+/**
+ * A temp dir with a certificate Postfix can use: its smtpd runs as `postfix`, so the dir and
+ * the key must be readable by it. Remove the dir when done.
+ */
+export async function postfixCertificates(
+  prefix: string,
+): Promise<{ dir: TempDir; certificates: TestCertificates }> {
+  const dir = await tempDir(prefix);
+  await chmod(dir.path, 0o755);
+  const certificates = await makeCertificates(dir.path);
+  await chmod(certificates.keyFile, 0o644);
+  return { dir, certificates };
+}
+
 /** Adds our config dir to the default main.cf once (root only). Returns false if impossible. */
 export async function allowConfigDirectory(): Promise<boolean> {
   const main = existsSync(DEFAULT_MAIN_CF) ? readFileSync(DEFAULT_MAIN_CF, "utf8") : "";
@@ -62,12 +78,65 @@ export async function allowConfigDirectory(): Promise<boolean> {
   return true;
 }
 
+/** Held while a Postfix runs from the one config dir: test files run in parallel. */
+const LOCK_DIR = `${POSTFIX_CONFIG_DIR}.lock`;
+
+/** True while the process that took the lock still runs. */
+function lockHolderAlive(): boolean {
+  try {
+    const pid = Number(readFileSync(join(LOCK_DIR, "pid"), "utf8"));
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but is not ours to signal.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Takes the config dir for this process (mkdir is atomic), waiting for another test file's
+ * Postfix to stop, and taking over a lock whose holder died.
+ */
+async function lockConfigDirectory(timeoutMs = 170_000): Promise<() => Promise<void>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await mkdir(LOCK_DIR);
+      await writeFile(join(LOCK_DIR, "pid"), String(process.pid));
+      return () => rm(LOCK_DIR, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      // A lock without a pid file may be a moment old: only a dead holder's is taken over.
+      if (existsSync(join(LOCK_DIR, "pid")) && !lockHolderAlive()) {
+        await rm(LOCK_DIR, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${LOCK_DIR} is held by another Postfix`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 export async function startPostfix(options: PostfixOptions): Promise<Postfix> {
   if (!(await allowConfigDirectory())) {
     throw new Error(
       `${DEFAULT_MAIN_CF} must list ${POSTFIX_CONFIG_DIR} in alternate_config_directories`,
     );
   }
+  const unlock = await lockConfigDirectory();
+  try {
+    return await launchPostfix(options, unlock);
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
+}
+
+async function launchPostfix(
+  options: PostfixOptions,
+  unlock: () => Promise<void>,
+): Promise<Postfix> {
   const postfixUser = systemUser("postfix");
   if (!postfixUser) throw new Error("no postfix system user");
   const dir = await tempDir("postfix");
@@ -167,6 +236,7 @@ message_size_limit = 52428800
       }
       await running.stop(5000);
       await dir.remove();
+      await unlock();
     },
   };
 }

@@ -7,7 +7,6 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmod } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import {
   AsyncIMAPClient,
@@ -15,15 +14,9 @@ import {
   Attachment,
   MailMessage,
 } from "../../../src/mail/index.js";
-import {
-  makeCertificates,
-  serverSkip,
-  type TempDir,
-  type TestCertificates,
-  tempDir,
-} from "../../servers/common.js";
+import { serverSkip, type TempDir, type TestCertificates } from "../../servers/common.js";
 import { type DovecotIMAP, startDovecotIMAP } from "../../servers/dovecot-imap.js";
-import { type Postfix, startPostfix } from "../../servers/postfix.js";
+import { type Postfix, postfixCertificates, startPostfix } from "../../servers/postfix.js";
 
 const USER = "user@example.test";
 const PASSWORD = "s3cret pass";
@@ -111,10 +104,7 @@ describe("MailMessage → SMTP → Postfix → LMTP → Dovecot → IMAP → Mai
   let postfix: Postfix;
 
   before(async () => {
-    dir = await tempDir("imap-chain");
-    await chmod(dir.path, 0o755);
-    certs = await makeCertificates(dir.path);
-    await chmod(certs.keyFile, 0o644);
+    ({ dir, certificates: certs } = await postfixCertificates("imap-chain"));
     dovecot = await startDovecotIMAP({ [USER]: PASSWORD });
     postfix = await startPostfix({
       certificates: certs,

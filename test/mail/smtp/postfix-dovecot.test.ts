@@ -4,20 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmod, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { SMTPError } from "../../../src/errors.js";
 import { Attachment, MailMessage } from "../../../src/mail/mime/index.js";
 import { AsyncSMTPClient, type SendableMessage } from "../../../src/mail/smtp/index.js";
-import {
-  makeCertificates,
-  serverSkip,
-  type TempDir,
-  type TestCertificates,
-  tempDir,
-} from "../../servers/common.js";
+import { serverSkip, type TempDir, type TestCertificates } from "../../servers/common.js";
 import { type Dovecot, startDovecot } from "../../servers/dovecot.js";
-import { type Postfix, startPostfix } from "../../servers/postfix.js";
+import { type Postfix, postfixCertificates, startPostfix } from "../../servers/postfix.js";
 
 const USER = "user@example.test";
 const PASSWORD = "s3cret pass";
@@ -43,11 +37,7 @@ describe("SMTP client → Postfix → LMTP → Dovecot Maildir", {
   let postfix: Postfix;
 
   before(async () => {
-    dir = await tempDir("smtp-chain");
-    // Postfix's smtpd runs as `postfix` and must read the certificate and key.
-    await chmod(dir.path, 0o755);
-    certs = await makeCertificates(dir.path);
-    await chmod(certs.keyFile, 0o644);
+    ({ dir, certificates: certs } = await postfixCertificates("smtp-chain"));
     dovecot = await startDovecot({ [USER]: PASSWORD });
     postfix = await startPostfix({
       certificates: certs,
