@@ -48,6 +48,7 @@ const DEFAULTS = {
   greetingTimeoutMs: 30_000,
   commandTimeoutMs: 60_000,
   idleRefreshMs: 25 * 60_000,
+  idlePollMs: 15_000,
 };
 
 /** RFC 6154 §2: the special-use attributes. */
@@ -625,7 +626,10 @@ export class AsyncIMAPClient {
     const session = this.#selected();
     yield* idleEvents(
       session,
-      this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs,
+      {
+        refreshMs: this.#options.idleRefreshMs ?? DEFAULTS.idleRefreshMs,
+        pollMs: this.#options.idlePollMs ?? DEFAULTS.idlePollMs,
+      },
       options.signal,
     );
   }

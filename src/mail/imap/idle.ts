@@ -10,12 +10,16 @@ import { imapError } from "./errors.js";
 import type { IMAPSession } from "./session.js";
 import type { MailboxEvent } from "./types.js";
 
-/** How often NOOP asks when the server has no IDLE. */
-const POLL_INTERVAL_MS = 15_000;
+export interface IdleTimes {
+  /** IDLE is ended and sent again after this long. */
+  refreshMs: number;
+  /** Without IDLE, NOOP asks this often. */
+  pollMs: number;
+}
 
 export async function* idleEvents(
   session: IMAPSession,
-  refreshMs: number,
+  times: IdleTimes,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<MailboxEvent> {
   if (!session.mailbox.info) {
@@ -43,7 +47,9 @@ export async function* idleEvents(
         continue;
       }
       if (!round || round.finished) {
-        round = useIdle ? startIdle(session, refreshMs, notify) : startPoll(session, notify);
+        round = useIdle
+          ? startIdle(session, times.refreshMs, notify)
+          : startPoll(session, times.pollMs, notify);
       }
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -108,7 +114,7 @@ function startIdle(session: IMAPSession, refreshMs: number, notify: () => void):
   return round;
 }
 
-function startPoll(session: IMAPSession, notify: () => void): IdleRound {
+function startPoll(session: IMAPSession, pollMs: number, notify: () => void): IdleRound {
   let timer: NodeJS.Timeout | undefined;
   const round: IdleRound = {
     finished: false,
@@ -130,6 +136,6 @@ function startPoll(session: IMAPSession, notify: () => void): IdleRound {
         notify();
       },
     );
-  }, POLL_INTERVAL_MS);
+  }, pollMs);
   return round;
 }

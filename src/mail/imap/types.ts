@@ -56,6 +56,8 @@ export interface IMAPConnectOptions extends IMAPCallOptions {
    * server may log out a client idle for 30 minutes).
    */
   idleRefreshMs?: number;
+  /** Without IDLE, how often `idle()` asks with NOOP (default 15 s). */
+  idlePollMs?: number;
   /** Largest literal kept in memory (default 64 MiB); larger ones must be streamed. */
   maxLiteralSize?: number;
   /** Longest response line (default 1 MiB). */

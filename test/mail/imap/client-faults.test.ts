@@ -540,4 +540,68 @@ describe("AsyncIMAPClient against a scripted server", () => {
     assert.ok(!/CHARSET/.test(search?.text ?? ""), search?.text);
     await imap.close();
   });
+
+  it("IDLE: events arrive, IDLE is re-issued after idleRefreshMs, and DONE ends it", async () => {
+    let idles = 0;
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${CAPS}] hi`,
+      rules: [
+        ...LOGIN_RULES,
+        {
+          match: "IDLE",
+          reply: async (command, peer) => {
+            idles++;
+            peer.send("+ idling");
+            if (idles === 2) peer.send("* 4 EXISTS");
+            assert.equal(await peer.line(), "DONE");
+            peer.send("{tag} OK IDLE terminated", command.tag);
+          },
+        },
+      ],
+    });
+    const imap = new AsyncIMAPClient();
+    await imap.connect("127.0.0.1", server.port, {
+      security: "none",
+      allowPlaintextAuth: true,
+      idleRefreshMs: 150,
+    });
+    await imap.login("u", "p");
+    await imap.selectMailbox();
+    const events = [];
+    for await (const event of imap.idle()) {
+      events.push(event);
+      break;
+    }
+    assert.deepEqual(events, [{ type: "exists", count: 4, previous: 3 }]);
+    assert.equal(idles, 2, "the first IDLE was refreshed before the event came");
+    assert.equal(server.received.filter((line) => line === "DONE").length, 2);
+    await imap.close();
+  });
+
+  it("without IDLE, idle() polls with NOOP", async () => {
+    const caps = "IMAP4rev1 AUTH=PLAIN";
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${caps}] hi`,
+      rules: [
+        { match: "AUTHENTICATE", reply: `{tag} OK [CAPABILITY ${caps}] logged in` },
+        ...LOGIN_RULES.slice(2),
+        { match: "NOOP", reply: ["* 5 EXISTS", "{tag} OK NOOP done"] },
+      ],
+    });
+    const imap = new AsyncIMAPClient();
+    await imap.connect("127.0.0.1", server.port, {
+      security: "none",
+      allowPlaintextAuth: true,
+      idlePollMs: 50,
+    });
+    await imap.login("u", "p");
+    await imap.selectMailbox();
+    const events = imap.idle();
+    const first = await events.next();
+    assert.deepEqual(first.value, { type: "exists", count: 5, previous: 3 });
+    await events.return(undefined);
+    assert.ok(server.commands.some((c) => c.name === "NOOP"));
+    assert.ok(!server.commands.some((c) => c.name === "IDLE"));
+    await imap.close();
+  });
 });
