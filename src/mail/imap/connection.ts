@@ -6,7 +6,7 @@
  * Pipelining follows RFC 9051 §5.5: commands are sent without waiting for earlier tagged
  * answers, except that a command is held back while an in-flight command collects the same
  * kind of untagged response (two SEARCHes would be ambiguous), and an exclusive command
- * (SELECT, IDLE, AUTHENTICATE, STARTTLS, LOGOUT, …) waits for the pipeline to drain and
+ * (SELECT, IDLE, AUTHENTICATE, COMPRESS, LOGOUT, …) waits for the pipeline to drain and
  * blocks it until its own answer. The client only addresses messages by UID, so EXPUNGEs
  * arriving mid-pipeline cannot shift what a later command refers to.
  */
