@@ -8,16 +8,9 @@ import { MailMessage } from "../mime/message.js";
 import { type IMAPTokenProvider, login } from "./auth.js";
 import {
   type CommandPart,
-  compileSearch,
-  decodeMailboxName,
   encodeMailboxName,
   encodeString,
-  formatIMAPDateTime,
-  type Namespace,
-  parseSequenceSet,
   type SearchCriteria,
-  sequenceSet,
-  validateFlag,
 } from "./codec/index.js";
 import type { CommandResult } from "./connection.js";
 import { downloadPart, type PartDownload } from "./download.js";
@@ -25,6 +18,15 @@ import { imapError } from "./errors.js";
 import { acceptsFor, chunkSize, fetchItems, fetchStream } from "./fetch.js";
 import { idleEvents } from "./idle.js";
 import type { MailboxListener } from "./mailbox-state.js";
+import { listMailboxes, mailboxStatus, namespaces, selectMailbox } from "./mailboxes.js";
+import {
+  appendMessage,
+  copyMessages,
+  deleteMessages,
+  moveMessages,
+  search,
+  store,
+} from "./messages.js";
 import { IMAPSession } from "./session.js";
 import type {
   AppendOptions,
@@ -35,11 +37,15 @@ import type {
   IdleOptions,
   IMAPCallOptions,
   IMAPConnectOptions,
+  IMAPNamespaces,
+  ListOptions,
   MailboxEvent,
   MailboxInfo,
   MailboxListEntry,
   MailboxStatus,
   SelectOptions,
+  StoreOptions,
+  StoreResult,
   StreamOptions,
 } from "./types.js";
 
@@ -51,18 +57,6 @@ const DEFAULTS = {
   idlePollMs: 15_000,
 };
 
-/** RFC 6154 §2: the special-use attributes. */
-const SPECIAL_USE = new Set([
-  "\\ALL",
-  "\\ARCHIVE",
-  "\\DRAFTS",
-  "\\FLAGGED",
-  "\\JUNK",
-  "\\SENT",
-  "\\TRASH",
-  "\\IMPORTANT",
-]);
-
 /** A message from `fetchMessages`: the parsed MIME message plus its IMAP data. */
 export interface IMAPMessage extends MailMessage {
   /** The message's UID. */
@@ -73,37 +67,6 @@ export interface IMAPMessage extends MailMessage {
   internalDate: Date | undefined;
   /** Its size in bytes (RFC822.SIZE). */
   size: number | undefined;
-}
-
-/** The result of a flag change. */
-export interface StoreResult {
-  /** With `unchangedSince`: the UIDs left alone because they changed since (MODIFIED). */
-  modified: number[];
-}
-
-/** Namespaces (RFC 2342): where personal, other users' and shared mailboxes live. */
-export interface IMAPNamespaces {
-  /** The user's own mailboxes. */
-  personal: Namespace[];
-  /** Other users' mailboxes shared with this user. */
-  otherUsers: Namespace[];
-  /** Mailboxes shared by everyone. */
-  shared: Namespace[];
-}
-
-/** Options of the flag changes. */
-export interface StoreOptions extends IMAPCallOptions {
-  /**
-   * CONDSTORE (RFC 7162 §3.1.3): change only messages whose mod-sequence is not above this;
-   * the UIDs of the others are returned as `modified`.
-   */
-  unchangedSince?: bigint;
-}
-
-/** Options of `listMailboxes`. */
-export interface ListOptions extends IMAPCallOptions {
-  /** Each mailbox's STATUS too: LIST-STATUS (RFC 5819) when offered, else one STATUS each. */
-  status?: boolean;
 }
 
 /**
@@ -216,134 +179,17 @@ export class AsyncIMAPClient {
 
   /** SELECT (or EXAMINE with `readOnly`) a mailbox; later commands act on it. */
   async selectMailbox(name = "INBOX", options: SelectOptions = {}): Promise<MailboxInfo> {
-    const session = this.#ready();
-    const readOnly = options.readOnly === true;
-    const info = session.mailbox.begin(name, readOnly);
-    const result = await session
-      .run({
-        name: readOnly ? "EXAMINE" : "SELECT",
-        args: [" ", ...encodeMailboxName(name, session.encode)],
-        exclusive: true,
-        collects: ["status"],
-        signal: options.signal,
-        onData: (response) => {
-          if (response.kind !== "status" || !response.code) return false;
-          const code = response.code;
-          switch (code.name) {
-            case "UIDVALIDITY":
-            case "UIDNEXT":
-            case "UNSEEN":
-              if ("value" in code && typeof code.value === "number") {
-                if (code.name === "UIDVALIDITY") info.uidValidity = code.value;
-                else if (code.name === "UIDNEXT") info.uidNext = code.value;
-                else info.unseen = code.value;
-              }
-              return true;
-            case "PERMANENTFLAGS":
-              if ("flags" in code) info.permanentFlags = code.flags;
-              return true;
-            case "HIGHESTMODSEQ":
-              if ("value" in code && typeof code.value === "bigint")
-                info.highestModseq = code.value;
-              return true;
-            default:
-              return false;
-          }
-        },
-      })
-      .catch((error: unknown) => {
-        session.mailbox.clear();
-        throw error;
-      });
-    session.mailbox.selected();
-    if (result.code?.name === "READ-ONLY") info.readOnly = true;
-    return { ...info };
+    return selectMailbox(this.#ready(), name, options);
   }
 
   /** STATUS of a mailbox without selecting it (RFC 9051 §6.3.11). */
   async mailboxStatus(name: string, options: IMAPCallOptions = {}): Promise<MailboxStatus> {
-    const session = this.#ready();
-    const items = ["MESSAGES", "UIDNEXT", "UIDVALIDITY", "UNSEEN"];
-    if (session.has("IMAP4REV2")) items.push("SIZE");
-    else items.push("RECENT");
-    if (session.has("CONDSTORE")) items.push("HIGHESTMODSEQ");
-    let status: MailboxStatus = { name };
-    await session.run({
-      name: "STATUS",
-      args: [" ", ...encodeMailboxName(name, session.encode), ` (${items.join(" ")})`],
-      collects: ["status-response"],
-      signal: options.signal,
-      onData: (response) => {
-        if (response.kind !== "status-response") return false;
-        status = toStatus(name, response.attributes);
-        return true;
-      },
-    });
-    return status;
+    return mailboxStatus(this.#ready(), name, options);
   }
 
   /** Every mailbox (LIST "" "*"), with special-use and subscription state. */
   async listMailboxes(options: ListOptions = {}): Promise<MailboxListEntry[]> {
-    const session = this.#ready();
-    const listStatus = options.status === true && session.has("LIST-STATUS");
-    const statusItems = "MESSAGES UIDNEXT UIDVALIDITY UNSEEN";
-    const entries = new Map<string, MailboxListEntry>();
-    const subscribed = new Set<string>();
-    const utf8 = session.enabled.has("UTF8=ACCEPT");
-    const statuses = new Map<string, Record<string, bigint>>();
-    const list = session.run({
-      name: "LIST",
-      args: [` "" "*"${listStatus ? ` RETURN (STATUS (${statusItems}))` : ""}`],
-      collects: listStatus ? ["list", "status-response"] : ["list"],
-      signal: options.signal,
-      onData: (response) => {
-        if (response.kind === "status-response") {
-          statuses.set(response.mailbox, response.attributes);
-          return true;
-        }
-        if (response.kind !== "list") return false;
-        const upper = response.flags.map((flag) => flag.toUpperCase());
-        entries.set(response.name, {
-          name: decodeMailboxName(response.name, utf8),
-          path: response.name,
-          delimiter: response.delimiter,
-          flags: response.flags,
-          specialUse: response.flags[upper.findIndex((flag) => SPECIAL_USE.has(flag))],
-          subscribed: false,
-        });
-        return true;
-      },
-    });
-    const lsub = session.run({
-      name: "LSUB",
-      args: [' "" "*"'],
-      collects: ["lsub"],
-      signal: options.signal,
-      onData: (response) => {
-        if (response.kind !== "lsub") return false;
-        subscribed.add(response.name);
-        return true;
-      },
-    });
-    await Promise.all([list, lsub]);
-    for (const [path, entry] of entries) {
-      entry.subscribed = subscribed.has(path);
-      const attributes = statuses.get(path);
-      if (attributes) entry.status = toStatus(entry.name, attributes);
-    }
-    if (options.status === true && !listStatus) {
-      // No LIST-STATUS: one STATUS per selectable mailbox, pipelined one after another.
-      await Promise.all(
-        [...entries.values()]
-          .filter(
-            (entry) => !entry.flags.some((flag) => /^\\noselect$|^\\nonexistent$/i.test(flag)),
-          )
-          .map(async (entry) => {
-            entry.status = await this.mailboxStatus(entry.name, options);
-          }),
-      );
-    }
-    return [...entries.values()];
+    return listMailboxes(this.#ready(), options);
   }
 
   /** CREATE a mailbox; `name` in Unicode, with the server's hierarchy delimiter. */
@@ -377,22 +223,7 @@ export class AsyncIMAPClient {
 
   /** NAMESPACE (RFC 2342): where personal, other users' and shared mailboxes live. */
   async namespaces(options: IMAPCallOptions = {}): Promise<IMAPNamespaces> {
-    const session = this.#ready();
-    const result: IMAPNamespaces = { personal: [], otherUsers: [], shared: [] };
-    if (!session.has("NAMESPACE") && !session.has("IMAP4REV2")) return result;
-    await session.run({
-      name: "NAMESPACE",
-      collects: ["namespace"],
-      signal: options.signal,
-      onData: (response) => {
-        if (response.kind !== "namespace") return false;
-        result.personal = response.personal ?? [];
-        result.otherUsers = response.otherUsers ?? [];
-        result.shared = response.shared ?? [];
-        return true;
-      },
-    });
-    return result;
+    return namespaces(this.#ready(), options);
   }
 
   /** NOOP: lets the server report changes to the selected mailbox (RFC 9051 §6.1.2). */
@@ -408,25 +239,7 @@ export class AsyncIMAPClient {
     criteria: SearchCriteria | string = "ALL",
     options: IMAPCallOptions = {},
   ): Promise<number[]> {
-    const session = this.#selected();
-    const compiled = compileSearch(criteria, session.encode);
-    const esearch = session.has("ESEARCH");
-    const charset = compiled.charset ? " CHARSET UTF-8" : "";
-    let uids: number[] = [];
-    await session.run({
-      name: "UID SEARCH",
-      args: [`${esearch ? " RETURN (ALL)" : ""}${charset} `, ...compiled.parts],
-      collects: ["search", "esearch"],
-      signal: options.signal,
-      onData: (response) => {
-        if (response.kind === "search") uids = response.numbers;
-        else if (response.kind === "esearch")
-          uids = response.all ? parseSequenceSet(response.all) : [];
-        else return false;
-        return true;
-      },
-    });
-    return uids.sort((a, b) => a - b);
+    return search(this.#selected(), criteria, options);
   }
 
   /**
@@ -509,17 +322,17 @@ export class AsyncIMAPClient {
 
   /** Adds flags to the messages (UID STORE +FLAGS.SILENT). */
   addFlags(uids: number[], flags: string[], options: StoreOptions = {}): Promise<StoreResult> {
-    return this.#store(uids, "+FLAGS.SILENT", flags, options);
+    return store(this.#selected(), uids, "+FLAGS.SILENT", flags, options);
   }
 
   /** Removes flags from the messages (UID STORE -FLAGS.SILENT). */
   removeFlags(uids: number[], flags: string[], options: StoreOptions = {}): Promise<StoreResult> {
-    return this.#store(uids, "-FLAGS.SILENT", flags, options);
+    return store(this.#selected(), uids, "-FLAGS.SILENT", flags, options);
   }
 
   /** Replaces the flags of the messages with exactly `flags`. */
   setFlags(uids: number[], flags: string[], options: StoreOptions = {}): Promise<StoreResult> {
-    return this.#store(uids, "FLAGS.SILENT", flags, options);
+    return store(this.#selected(), uids, "FLAGS.SILENT", flags, options);
   }
 
   /** Copies messages to another mailbox; the UID map when the server reports it (UIDPLUS). */
@@ -528,15 +341,7 @@ export class AsyncIMAPClient {
     mailbox: string,
     options: IMAPCallOptions = {},
   ): Promise<CopyResult> {
-    const session = this.#selected();
-    const set = uidSet(uids);
-    if (set === undefined) return {};
-    const result = await session.run({
-      name: "UID COPY",
-      args: [` ${set} `, ...encodeMailboxName(mailbox, session.encode)],
-      signal: options.signal,
-    });
-    return copyResult(result.code);
+    return copyMessages(this.#selected(), uids, mailbox, options);
   }
 
   /**
@@ -548,28 +353,7 @@ export class AsyncIMAPClient {
     mailbox: string,
     options: IMAPCallOptions = {},
   ): Promise<CopyResult> {
-    const session = this.#selected();
-    const set = uidSet(uids);
-    if (set === undefined) return {};
-    if (session.has("MOVE")) {
-      let moved: CopyResult = {};
-      const result = await session.run({
-        name: "UID MOVE",
-        args: [` ${set} `, ...encodeMailboxName(mailbox, session.encode)],
-        collects: ["status"],
-        signal: options.signal,
-        onData: (response) => {
-          if (response.kind !== "status" || response.code?.name !== "COPYUID") return false;
-          moved = copyResult(response.code);
-          return true;
-        },
-      });
-      return moved.uidMap ? moved : copyResult(result.code);
-    }
-    this.#requireUidPlus(session, "moveMessages");
-    const copied = await this.copyMessages(uids, mailbox, options);
-    await this.deleteMessages(uids, options);
-    return copied;
+    return moveMessages(this.#selected(), uids, mailbox, options);
   }
 
   /**
@@ -577,12 +361,7 @@ export class AsyncIMAPClient {
    * messages that happen to be marked \Deleted are never expunged.
    */
   async deleteMessages(uids: number[], options: IMAPCallOptions = {}): Promise<void> {
-    const session = this.#selected();
-    const set = uidSet(uids);
-    if (set === undefined) return;
-    this.#requireUidPlus(session, "deleteMessages");
-    await this.#store(uids, "+FLAGS.SILENT", ["\\Deleted"], options);
-    await session.run({ name: "UID EXPUNGE", args: [` ${set}`], signal: options.signal });
+    return deleteMessages(this.#selected(), uids, options);
   }
 
   /**
@@ -594,28 +373,7 @@ export class AsyncIMAPClient {
     message: MailMessage | Uint8Array | string,
     options: AppendOptions = {},
   ): Promise<number | undefined> {
-    const session = this.#ready();
-    const bytes =
-      message instanceof MailMessage
-        ? await message.toBytes()
-        : typeof message === "string"
-          ? new TextEncoder().encode(message)
-          : message;
-    const flags = (options.flags ?? []).map(validateFlag);
-    const encode = session.encode;
-    // RFC 7888: LITERAL+ for any size, LITERAL- only up to 4096 bytes.
-    const nonSync = encode.literalPlus || (encode.literalMinus && bytes.length <= 4096);
-    const args: CommandPart[] = [" ", ...encodeMailboxName(mailbox, encode)];
-    if (flags.length > 0) args.push(` (${flags.join(" ")})`);
-    if (options.date) args.push(` "${formatIMAPDateTime(options.date)}"`);
-    args.push(" ", { literal: bytes, nonSync });
-    const result = await session.run({ name: "APPEND", args, signal: options.signal });
-    const code = result.code;
-    if (code?.name === "APPENDUID" && "uids" in code) {
-      const [uid] = parseSequenceSet(code.uids);
-      return uid;
-    }
-    return undefined;
+    return appendMessage(this.#ready(), mailbox, message, options);
   }
 
   /**
@@ -745,47 +503,12 @@ export class AsyncIMAPClient {
     }
   }
 
-  async #store(
-    uids: number[],
-    action: string,
-    flags: string[],
-    options: StoreOptions,
-  ): Promise<StoreResult> {
-    const session = this.#selected();
-    const set = uidSet(uids);
-    if (set === undefined) return { modified: [] };
-    const list = flags.map(validateFlag).join(" ");
-    const since = options.unchangedSince;
-    if (since !== undefined && (typeof since !== "bigint" || since < 0n)) {
-      throw imapError("IMAP_INVALID_ARGUMENT", "unchangedSince must be a non-negative bigint");
-    }
-    const condition = since === undefined ? "" : ` (UNCHANGEDSINCE ${since})`;
-    const result = await session.run({
-      name: "UID STORE",
-      args: [` ${set}${condition} ${action} (${list})`],
-      signal: options.signal,
-    });
-    const code = result.code;
-    return {
-      modified: code?.name === "MODIFIED" && "set" in code ? parseSequenceSet(code.set) : [],
-    };
-  }
-
   async #simple(name: string, args: CommandPart[], signal: AbortSignal | undefined): Promise<void> {
     await this.#ready().run({ name, args, signal });
   }
 
   #name(name: string): CommandPart[] {
     return encodeMailboxName(name, this.#ready().encode);
-  }
-
-  #requireUidPlus(session: IMAPSession, what: string): void {
-    if (!session.has("UIDPLUS")) {
-      throw imapError(
-        "IMAP_UNSUPPORTED",
-        `${what} needs UID EXPUNGE (UIDPLUS, RFC 4315), which this server does not offer; a plain EXPUNGE could remove other messages marked \\Deleted`,
-      );
-    }
   }
 
   #connected(): IMAPSession {
@@ -812,40 +535,4 @@ export class AsyncIMAPClient {
     }
     return session;
   }
-}
-
-function uidSet(uids: readonly number[]): string | undefined {
-  if (!Array.isArray(uids)) throw imapError("IMAP_INVALID_ARGUMENT", "uids must be an array");
-  for (const uid of uids) {
-    if (!Number.isSafeInteger(uid) || uid < 1 || uid > 0xffffffff) {
-      throw imapError("IMAP_INVALID_ARGUMENT", `invalid UID ${String(uid)}`);
-    }
-  }
-  return uids.length === 0 ? undefined : sequenceSet(uids);
-}
-
-function copyResult(code: CommandResult["code"]): CopyResult {
-  if (code?.name !== "COPYUID" || !("source" in code)) return {};
-  const source = parseSequenceSet(code.source);
-  const destination = parseSequenceSet(code.destination);
-  const uidMap = new Map<number, number>();
-  source.forEach((uid, i) => {
-    if (destination[i] !== undefined) uidMap.set(uid, destination[i]);
-  });
-  return { uidMap, uidValidity: code.uidValidity };
-}
-
-function toStatus(name: string, attributes: Record<string, bigint>): MailboxStatus {
-  const number = (key: string) =>
-    attributes[key] === undefined ? undefined : Number(attributes[key]);
-  return {
-    name,
-    messages: number("MESSAGES"),
-    recent: number("RECENT"),
-    unseen: number("UNSEEN"),
-    uidNext: number("UIDNEXT"),
-    uidValidity: number("UIDVALIDITY"),
-    highestModseq: attributes.HIGHESTMODSEQ,
-    size: number("SIZE"),
-  };
 }

@@ -1,6 +1,6 @@
 /** Public option and result types of `AsyncIMAPClient`. */
 import type { MailSecurity, MailTLSOptions } from "../net/index.js";
-import type { BodyStructure, Envelope, SearchCriteria } from "./codec/index.js";
+import type { BodyStructure, Envelope, Namespace, SearchCriteria } from "./codec/index.js";
 
 export type {
   Address as IMAPAddress,
@@ -264,4 +264,35 @@ export interface DownloadOptions extends IMAPCallOptions {
    * client does, so the default is to decode here.
    */
   serverDecode?: boolean;
+}
+
+/** The result of a flag change. */
+export interface StoreResult {
+  /** With `unchangedSince`: the UIDs left alone because they changed since (MODIFIED). */
+  modified: number[];
+}
+
+/** Namespaces (RFC 2342): where personal, other users' and shared mailboxes live. */
+export interface IMAPNamespaces {
+  /** The user's own mailboxes. */
+  personal: Namespace[];
+  /** Other users' mailboxes shared with this user. */
+  otherUsers: Namespace[];
+  /** Mailboxes shared by everyone. */
+  shared: Namespace[];
+}
+
+/** Options of the flag changes. */
+export interface StoreOptions extends IMAPCallOptions {
+  /**
+   * CONDSTORE (RFC 7162 §3.1.3): change only messages whose mod-sequence is not above this;
+   * the UIDs of the others are returned as `modified`.
+   */
+  unchangedSince?: bigint;
+}
+
+/** Options of `listMailboxes`. */
+export interface ListOptions extends IMAPCallOptions {
+  /** Each mailbox's STATUS too: LIST-STATUS (RFC 5819) when offered, else one STATUS each. */
+  status?: boolean;
 }
