@@ -98,7 +98,7 @@ export async function moveMessages(
   return copied;
 }
 
-/** \\Deleted, then UID EXPUNGE of exactly these UIDs. */
+/** \Deleted, then UID EXPUNGE of exactly these UIDs. */
 export async function deleteMessages(
   session: IMAPSession,
   uids: number[],
