@@ -12,7 +12,12 @@ import type { ASGIApp, HTTPScope, Receive, Scope, Send } from "../types.js";
 import { ASGIMiddleware } from "./middleware.js";
 
 /** Something `mount()` can run: an ASGI callable, or an object with one (`app.asgi`). */
-export type Mountable = ASGIApp | { asgi: ASGIApp };
+export type Mountable =
+  | ASGIApp
+  | {
+      /** The object's ASGI callable (an `ASGIApplication`'s or a `StaticFiles`'). */
+      asgi: ASGIApp;
+    };
 
 function callableOf(app: Mountable): ASGIApp {
   return typeof app === "function" ? app : app.asgi;

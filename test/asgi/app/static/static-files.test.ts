@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { execFileSync } from "node:child_process";
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { StaticFiles, TestClient } from "../../../../src/asgi/app/index.js";
 import type { HTTPScope, SendEvent } from "../../../../src/asgi/types.js";
@@ -260,6 +263,16 @@ describe("StaticFiles", () => {
     await using lifespanClient = new TestClient(new StaticFiles({ directory: tree.root }));
     await lifespanClient.start();
     assert.equal((await lifespanClient.get("/hello.txt")).status, 200);
+  });
+
+  it("serves only regular files: a FIFO or a device is a 404", async () => {
+    execFileSync("mkfifo", [join(tree.root, "pipe.txt")]);
+    symlinkSync("/dev/zero", join(tree.root, "zero.bin"));
+    const following = new TestClient(
+      new StaticFiles({ directory: tree.root, followSymlinks: true }),
+    );
+    assert.equal((await following.get("/pipe.txt")).status, 404);
+    assert.equal((await following.get("/zero.bin")).status, 404);
   });
 
   it("refuses a directory that does not exist", () => {
