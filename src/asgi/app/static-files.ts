@@ -57,8 +57,14 @@ function header(scope: HTTPScope, name: string): string | undefined {
   return undefined;
 }
 
-/** A short plain-text answer (404, 405, 416, redirects). */
-async function plain(send: Send, status: number, text: string, headers: ASGIHeaders = []) {
+/** A short plain-text answer (404, 405, 416, redirects); its body is left out for HEAD. */
+async function plain(
+  scope: HTTPScope,
+  send: Send,
+  status: number,
+  text: string,
+  headers: ASGIHeaders = [],
+) {
   const body = encoder.encode(text);
   await send({
     type: "http.response.start",
@@ -69,7 +75,7 @@ async function plain(send: Send, status: number, text: string, headers: ASGIHead
       ...headers,
     ],
   });
-  await send({ type: "http.response.body", body });
+  await send({ type: "http.response.body", body: scope.method === "HEAD" ? NO_BODY : body });
 }
 
 /** Lifespan: nothing to set up, but a server that sends the events gets its answers. */
@@ -133,14 +139,14 @@ export class StaticFiles {
     if (scope.type === "lifespan") return lifespan(receive, send);
     if (scope.type !== "http") return;
     if (scope.method !== "GET" && scope.method !== "HEAD") {
-      return plain(send, 405, "Method Not Allowed", [["allow", ALLOW]]);
+      return plain(scope, send, 405, "Method Not Allowed", [["allow", ALLOW]]);
     }
     const path = staticPathOf(scope);
     const found = path === null ? null : await this.lookup(path, scope, send);
     if (found === undefined) return; // answered (a redirect)
     if (found === null) {
       const page = this.html ? await this.regularFile(join(this.directory, "404.html")) : null;
-      if (page === null) return plain(send, 404, "Not Found");
+      if (page === null) return plain(scope, send, 404, "Not Found");
       return this.sendFile(scope, send, { ...page, status: 404 });
     }
     return this.sendFile(scope, send, found);
@@ -161,7 +167,7 @@ export class StaticFiles {
       const location = `${encodeURI(scope.root_path)}/${path.segments
         .map((segment) => `${encodeURIComponent(segment)}/`)
         .join("")}`;
-      await plain(send, 307, "Temporary Redirect", [["location", location]]);
+      await plain(scope, send, 307, "Temporary Redirect", [["location", location]]);
       return undefined;
     }
     const index = await this.regularFile(join(stats.file, "index.html"));
@@ -220,7 +226,9 @@ export class StaticFiles {
         ? parseRange(header(scope, "range"), size)
         : ({ kind: "full" } as const);
     if (range.kind === "unsatisfiable") {
-      return plain(send, 416, "Range Not Satisfiable", [["content-range", `bytes */${size}`]]);
+      return plain(scope, send, 416, "Range Not Satisfiable", [
+        ["content-range", `bytes */${size}`],
+      ]);
     }
     const headers: ASGIHeaders = [
       ["content-type", contentTypeFor(basename(found.file))],
@@ -246,7 +254,7 @@ export class StaticFiles {
     try {
       handle = await open(found.file, "r");
     } catch {
-      return plain(send, 404, "Not Found");
+      return plain(scope, send, 404, "Not Found");
     }
     try {
       await send({ type: "http.response.start", status, headers });

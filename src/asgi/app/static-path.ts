@@ -9,6 +9,7 @@
  * system call. A refusal is a 404, the same answer as a missing file, so a probe learns
  * nothing about which rule it hit.
  */
+import { Buffer } from "node:buffer";
 import { decodePathSegment } from "../server/path.js";
 import type { HTTPScope } from "../types.js";
 
@@ -24,9 +25,7 @@ export interface StaticPath {
 const FORBIDDEN = /[/\\\u0000-\u001f\u007f]/;
 
 function latin1(bytes: Uint8Array): string {
-  let text = "";
-  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i] as number);
-  return text;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 /** A decoded segment is acceptable as one path step (empty ones are skipped by the caller). */

@@ -83,6 +83,13 @@ describe("StaticFiles", () => {
     assert.equal(res.body.byteLength, 0);
   });
 
+  it("answers HEAD of a missing file with the 404 headers only", async () => {
+    const res = await client.request("HEAD", "/nope.txt");
+    assert.equal(res.status, 404);
+    assert.equal(res.headers["content-length"], "9");
+    assert.equal(res.body.byteLength, 0);
+  });
+
   it("refuses other methods with 405 and Allow", async () => {
     for (const method of ["POST", "PUT", "DELETE", "OPTIONS"]) {
       const res = await client.request(method, "/hello.txt");

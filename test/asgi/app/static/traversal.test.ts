@@ -128,6 +128,10 @@ describe("StaticFiles path safety", () => {
       const res = await mounted.get(`/static${attack}`);
       assert.equal(res.status, 404, attack);
     }
+    // An encoded separator right after the prefix: the mount matches the decoded path, and
+    // StaticFiles, reading the raw one, refuses the segment "static/hello.txt".
+    assert.equal((await mounted.get("/static%2fhello.txt")).status, 404);
+    assert.equal((await mounted.get("/static%2f..%2fsecret.txt")).status, 404);
     // A root_path that does not prefix the path is not a way up either.
     assert.equal((await raw(files, "/../secret.txt", "/../secret.txt", "/static")).status, 404);
   });
