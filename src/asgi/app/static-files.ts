@@ -46,10 +46,17 @@ const NO_BODY = new Uint8Array(0);
 const encoder = new TextEncoder();
 
 /** A file found for a request: where it is and what the request asked of it. */
-interface Found {
-  file: string;
-  stats: Stats;
+interface Found extends Located {
   status: number;
+}
+
+/** A path inside the root and what stat() says of it. */
+interface Located {
+  /** The path to open (resolved, unless `followSymlinks`). */
+  file: string;
+  /** The name asked for: its extension gives the type, even through a link. */
+  name: string;
+  stats: Stats;
 }
 
 function header(scope: HTTPScope, name: string): string | undefined {
@@ -164,7 +171,9 @@ export class StaticFiles {
     if (!stats.stats.isDirectory() || !this.html) return null;
     if (!path.trailingSlash) {
       // index.html's relative links resolve against the directory only with a trailing `/`.
-      const location = `${encodeURI(scope.root_path)}/${path.segments
+      // root_path without a trailing `/`: a Location starting `//` would leave the site.
+      const root = encodeURI(scope.root_path.replace(/\/+$/, ""));
+      const location = `${root}/${path.segments
         .map((segment) => `${encodeURIComponent(segment)}/`)
         .join("")}`;
       await plain(scope, send, 307, "Temporary Redirect", [["location", location]]);
@@ -175,7 +184,7 @@ export class StaticFiles {
   }
 
   /** A regular file inside the root, or `null`. */
-  private async regularFile(target: string): Promise<{ file: string; stats: Stats } | null> {
+  private async regularFile(target: string): Promise<Located | null> {
     const found = await this.statInside(target);
     return found?.stats.isFile() ? found : null;
   }
@@ -185,11 +194,11 @@ export class StaticFiles {
    * path is resolved first, and what it resolves to must be the root or below it; the file
    * is then opened by that resolved path, with no link left in it to follow.
    */
-  private async statInside(target: string): Promise<{ file: string; stats: Stats } | null> {
+  private async statInside(target: string): Promise<Located | null> {
     try {
       const file = this.followSymlinks ? target : await realpath(target);
       if (file !== this.directory && !file.startsWith(this.directory + sep)) return null;
-      return { file, stats: await stat(file) };
+      return { file, name: basename(target), stats: await stat(file) };
     } catch {
       return null; // ENOENT, ENOTDIR, EACCES, ELOOP…: nothing to serve
     }
@@ -230,10 +239,7 @@ export class StaticFiles {
         ["content-range", `bytes */${size}`],
       ]);
     }
-    const headers: ASGIHeaders = [
-      ["content-type", contentTypeFor(basename(found.file))],
-      ...validators,
-    ];
+    const headers: ASGIHeaders = [["content-type", contentTypeFor(found.name)], ...validators];
     if (found.status === 200) headers.push(["accept-ranges", "bytes"]);
     let start = 0;
     let end = size - 1;

@@ -318,6 +318,29 @@ describe("StaticFiles html mode", () => {
     assert.equal(rooted.status, 404 /* no index.html at the root: the 404 page */);
   });
 
+  it("never redirects off-site, even under a root_path ending in /", async () => {
+    const files = new StaticFiles({ directory: tree.root, html: true });
+    let location: string | undefined;
+    const send = async (event: SendEvent) => {
+      if (event.type === "http.response.start") {
+        location = event.headers?.find(([name]) => name === "location")?.[1];
+      }
+    };
+    await files.asgi(
+      scopeFor("/docs", { root_path: "/" }),
+      async () => ({ type: "http.disconnect" }),
+      send,
+    );
+    assert.equal(location, "/docs/");
+  });
+
+  it("types a linked file by the name asked for", async () => {
+    symlinkSync(join(tree.root, "docs", "page.html"), join(tree.root, "page.txt"));
+    const res = await client.get("/page.txt");
+    assert.equal(res.text(), "<p>page</p>");
+    assert.equal(res.headers["content-type"], "text/plain; charset=utf-8");
+  });
+
   it("serves 404.html with status 404 for what is missing", async () => {
     for (const path of ["/missing.txt", "/noindex/", "/%2e%2e/secret.txt"]) {
       const res = await client.get(path);
