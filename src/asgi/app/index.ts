@@ -8,6 +8,7 @@ export {
 export type { CookieOptions } from "./cookie.js";
 export type { MultipartLimits, UploadedFile } from "./form.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
+export { Mount, type Mountable, type MountOptions, mount } from "./mount.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
 export {
   type BodyChunk,
@@ -22,4 +23,5 @@ export {
   type RouteOptions,
   Router,
 } from "./router.js";
+export { StaticFiles, type StaticFilesOptions } from "./static-files.js";
 export { TestClient, type TestRequestOptions, type TestResponse } from "./test-client.js";

@@ -1,0 +1,148 @@
+/**
+ * Running an ASGI app under a path prefix: `mount()` and the `Mount` middleware.
+ *
+ * What the mounted app sees follows the current ASGI HTTP spec (and Starlette ≥ 0.35,
+ * asgiref's WSGI adapter, Hypercorn's dispatcher): `path` and `raw_path` stay the full
+ * request path, and `root_path` grows by the prefix. The app finds its own part of the path
+ * as `path` minus `root_path` (what WSGI calls PATH_INFO = path − SCRIPT_NAME), and builds
+ * links with `root_path` in front.
+ */
+import { ASGIError } from "../../errors.js";
+import type { ASGIApp, HTTPScope, Receive, Scope, Send } from "../types.js";
+import { ASGIMiddleware } from "./middleware.js";
+
+/** Something `mount()` can run: an ASGI callable, or an object with one (`app.asgi`). */
+export type Mountable =
+  | ASGIApp
+  | {
+      /** The object's ASGI callable (an `ASGIApplication`'s or a `StaticFiles`'). */
+      asgi: ASGIApp;
+    };
+
+function callableOf(app: Mountable): ASGIApp {
+  return typeof app === "function" ? app : app.asgi;
+}
+
+const NOT_FOUND = new TextEncoder().encode("Not Found");
+
+async function notFound(scope: Scope, receive: Receive, send: Send): Promise<void> {
+  if (scope.type === "lifespan") {
+    // No app behind the mount to start: answer the events so the server goes on.
+    for (;;) {
+      const event = await receive();
+      if (event.type === "lifespan.startup") await send({ type: "lifespan.startup.complete" });
+      else if (event.type === "lifespan.shutdown") {
+        await send({ type: "lifespan.shutdown.complete" });
+        return;
+      }
+    }
+  }
+  await send({
+    type: "http.response.start",
+    status: 404,
+    headers: [
+      ["content-type", "text/plain; charset=utf-8"],
+      ["content-length", String(NOT_FOUND.byteLength)],
+    ],
+  });
+  await send({ type: "http.response.body", body: NOT_FOUND });
+}
+
+/**
+ * Checks a mount prefix: `/` then static segments, no trailing `/`, nothing to decode.
+ * Throws `ASGIError` `ASGI_INVALID_MOUNT` otherwise (a programming error, at startup).
+ */
+function checkPrefix(prefix: string): string {
+  const ok =
+    prefix.startsWith("/") &&
+    !prefix.endsWith("/") &&
+    prefix
+      .split("/")
+      .slice(1)
+      .every((segment) => /^[A-Za-z0-9._~!$&'()*+,;=:@-]+$/.test(segment));
+  if (!ok || prefix.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw new ASGIError(
+      `Mount prefix must be "/" and plain segments, without a trailing "/": ${prefix}`,
+      { code: "ASGI_INVALID_MOUNT" },
+    );
+  }
+  return prefix;
+}
+
+/** `root_path` without a trailing `/`, so a prefix appends to it cleanly. */
+function rootOf(scope: HTTPScope): string {
+  const root = scope.root_path;
+  return root.endsWith("/") ? root.slice(0, -1) : root;
+}
+
+/**
+ * The path below the app's own mount point: `path` minus `root_path` when it starts with
+ * it (the current spec), else `path` (a server that already stripped it).
+ */
+function routePath(scope: HTTPScope): string {
+  const root = rootOf(scope);
+  return root !== "" && scope.path.startsWith(root) ? scope.path.slice(root.length) : scope.path;
+}
+
+/** True when `path` is `prefix` itself or below it (`/static` matches `/static/x`, not `/staticx`). */
+function isUnder(path: string, prefix: string): boolean {
+  return path.startsWith(prefix) && (path.length === prefix.length || path[prefix.length] === "/");
+}
+
+/**
+ * An ASGI app that runs `app` for requests at or below `prefix`, with `root_path` extended
+ * by the prefix, and `fallback` (default: a plain 404) for the rest and for lifespan events.
+ * Mounted apps get no lifespan events of their own, as in Starlette.
+ *
+ * @example
+ * ```ts
+ * const app = new ASGIApplication().include(api);
+ * const files = new StaticFiles({ directory: "public" });
+ * await serve(mount("/static", files, app), { port: 8000 });
+ * // GET /static/app.css → files sees path "/static/app.css", root_path "/static"
+ * ```
+ */
+export function mount(prefix: string, app: Mountable, fallback?: Mountable): ASGIApp {
+  checkPrefix(prefix);
+  const mounted = callableOf(app);
+  const rest = fallback === undefined ? notFound : callableOf(fallback);
+  return (scope, receive, send) => {
+    if (scope.type === "http" && isUnder(routePath(scope), prefix)) {
+      return mounted({ ...scope, root_path: rootOf(scope) + prefix }, receive, send);
+    }
+    return rest(scope, receive, send);
+  };
+}
+
+/** Options of the `Mount` middleware. */
+export interface MountOptions {
+  /** The path prefix, e.g. `"/static"`. */
+  prefix: string;
+  /** The app run for requests at or below the prefix. */
+  app: Mountable;
+}
+
+/**
+ * `mount()` as middleware, for an `ASGIApplication`: requests at or below `prefix` go to the
+ * mounted app, everything else (lifespan included) to the application.
+ *
+ * @example
+ * ```ts
+ * app.addMiddleware(Mount, { prefix: "/static", app: new StaticFiles({ directory: "public" }) });
+ * ```
+ */
+export class Mount extends ASGIMiddleware<MountOptions> {
+  private readonly dispatch: ASGIApp;
+
+  constructor(app: ASGIApp, options?: MountOptions) {
+    super(app, options);
+    if (options === undefined) {
+      throw new ASGIError("Mount needs { prefix, app }", { code: "ASGI_INVALID_MOUNT" });
+    }
+    this.dispatch = mount(options.prefix, options.app, app);
+  }
+
+  override call(scope: Scope, receive: Receive, send: Send): Promise<void> {
+    return this.dispatch(scope, receive, send);
+  }
+}
