@@ -7,6 +7,7 @@ export {
 } from "./application.js";
 export type { CookieOptions } from "./cookie.js";
 export type { MultipartLimits, UploadedFile } from "./form.js";
+export { CORSMiddleware, type CORSOptions } from "./middleware/cors.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
 export {
