@@ -7,6 +7,12 @@ export {
 } from "./application.js";
 export type { CookieOptions } from "./cookie.js";
 export type { MultipartLimits, UploadedFile } from "./form.js";
+export {
+  type CompressionEncoding,
+  CompressionMiddleware,
+  type CompressionOptions,
+  negotiateEncoding,
+} from "./middleware/compression.js";
 export { CORSMiddleware, type CORSOptions } from "./middleware/cors.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
