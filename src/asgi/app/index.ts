@@ -14,6 +14,10 @@ export {
   negotiateEncoding,
 } from "./middleware/compression.js";
 export { CORSMiddleware, type CORSOptions } from "./middleware/cors.js";
+export {
+  TrustedHostMiddleware,
+  type TrustedHostOptions,
+} from "./middleware/trusted-host.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
 export {

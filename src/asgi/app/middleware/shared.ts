@@ -3,6 +3,7 @@
  * merging, and small plain-text answers sent without going through the application.
  */
 import { Buffer } from "node:buffer";
+import { ASGIError } from "../../../errors.js";
 import type { ASGIHeaders, Scope, Send } from "../../types.js";
 
 /** The first value of header `name` (lower-case), or `undefined`. */
@@ -59,4 +60,41 @@ export async function sendText(
     ],
   });
   await send({ type: "http.response.body", body, more_body: false });
+}
+
+/** A middleware option that cannot work: thrown when the middleware is built. */
+export function invalidOption(message: string): ASGIError {
+  return new ASGIError(message, { code: "ASGI_INVALID_MIDDLEWARE_OPTION" });
+}
+
+/**
+ * The `Host` header split into a lower-case host name and the `:port` suffix as sent
+ * (RFC 9110 §7.2; an IPv6 literal keeps its brackets). Empty host when the header is missing.
+ */
+export function splitHost(headers: ASGIHeaders): { hostname: string; port: string } {
+  const host = (headerValue(headers, "host") ?? "").trim().toLowerCase();
+  const end = host.startsWith("[") ? host.indexOf("]") + 1 : 0;
+  const colon = host.indexOf(":", end);
+  return colon === -1
+    ? { hostname: host, port: "" }
+    : { hostname: host.slice(0, colon), port: host.slice(colon) };
+}
+
+/** The request target (path and query) as it came on the wire, for building redirects. */
+export function requestTarget(scope: {
+  path: string;
+  raw_path: Uint8Array | null;
+  query_string: Uint8Array;
+}): string {
+  const path =
+    scope.raw_path !== null && scope.raw_path.byteLength > 0
+      ? Buffer.from(scope.raw_path).toString("latin1")
+      : encodeURI(scope.path);
+  const query = Buffer.from(scope.query_string).toString("latin1");
+  return query.length > 0 ? `${path}?${query}` : path;
+}
+
+/** A URL is safe in a `Location` line only without controls, spaces or non-ASCII. */
+export function isSafeHeaderValue(value: string): boolean {
+  return /^[\x21-\x7e]*$/.test(value);
 }
