@@ -15,6 +15,10 @@ export {
 } from "./middleware/compression.js";
 export { CORSMiddleware, type CORSOptions } from "./middleware/cors.js";
 export {
+  HTTPSRedirectMiddleware,
+  type HTTPSRedirectOptions,
+} from "./middleware/https-redirect.js";
+export {
   TrustedHostMiddleware,
   type TrustedHostOptions,
 } from "./middleware/trusted-host.js";
