@@ -1,7 +1,7 @@
 /**
  * Sends plain-HTTP requests to HTTPS: `http` becomes `https` and `ws` becomes `wss`, with the
- * same host, path and query. Behind a TLS-terminating proxy, serve with `forwardedAllowIps` so the
- * scope.s scheme reflects `X-Forwarded-Proto`, or every request will loop.
+ * same host, path and query. Behind a TLS-terminating proxy, serve with `forwardedAllowIps`
+ * so the scope's scheme reflects `X-Forwarded-Proto`, or every request will loop.
  */
 import type { ASGIApp, HTTPScope, Receive, Scope, Send, SendEvent } from "../../types.js";
 import { ASGIMiddleware } from "../middleware.js";
