@@ -19,6 +19,11 @@ export {
   type HTTPSRedirectOptions,
 } from "./middleware/https-redirect.js";
 export {
+  RequestIdMiddleware,
+  type RequestIdOptions,
+  requestIdOf,
+} from "./middleware/request-id.js";
+export {
   TrustedHostMiddleware,
   type TrustedHostOptions,
 } from "./middleware/trusted-host.js";
