@@ -8,6 +8,12 @@ export {
 export type { CookieOptions } from "./cookie.js";
 export type { MultipartLimits, UploadedFile } from "./form.js";
 export {
+  AccessLogMiddleware,
+  type AccessLogOptions,
+  type AccessLogSink,
+  escapeLogField,
+} from "./middleware/access-log.js";
+export {
   type CompressionEncoding,
   CompressionMiddleware,
   type CompressionOptions,
