@@ -30,6 +30,12 @@ export {
   requestIdOf,
 } from "./middleware/request-id.js";
 export {
+  type Session,
+  SessionMiddleware,
+  type SessionOptions,
+  sessionOf,
+} from "./middleware/session.js";
+export {
   TrustedHostMiddleware,
   type TrustedHostOptions,
 } from "./middleware/trusted-host.js";
