@@ -30,7 +30,7 @@ export {
   requestIdOf,
 } from "./middleware/request-id.js";
 export {
-  type Session,
+  type SessionData,
   SessionMiddleware,
   type SessionOptions,
   sessionOf,

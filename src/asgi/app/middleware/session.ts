@@ -13,7 +13,7 @@ import { ASGIMiddleware } from "../middleware.js";
 import { headerValue, invalidOption } from "./shared.js";
 
 /** A session: JSON-serialisable values by name. */
-export type Session = Record<string, unknown>;
+export type SessionData = Record<string, unknown>;
 
 /** Options of {@link SessionMiddleware} (Starlette's names in camelCase). */
 export interface SessionOptions {
@@ -55,7 +55,7 @@ const MAX_COOKIE_BYTES = 4096;
  * });
  * ```
  */
-export function sessionOf(target: { scope: Scope } | Scope): Session {
+export function sessionOf(target: { scope: Scope } | Scope): SessionData {
   const scope = "scope" in target ? target.scope : target;
   const session = (scope as unknown as Record<string, unknown>)[SCOPE_KEY];
   if (typeof session !== "object" || session === null) {
@@ -63,7 +63,7 @@ export function sessionOf(target: { scope: Scope } | Scope): Session {
       code: "ASGI_NO_SESSION",
     });
   }
-  return session as Session;
+  return session as SessionData;
 }
 
 /**
@@ -119,7 +119,7 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
     const cookie = headerValue(scope.headers, "cookie");
     const sent = cookie === undefined ? undefined : parseCookieHeader(cookie)[this.cookieName];
     const loaded = sent === undefined ? undefined : this.decode(sent);
-    const session: Session = loaded ?? {};
+    const session: SessionData = loaded ?? {};
     const withSession = { ...scope, [SCOPE_KEY]: session } as HTTPScope;
     await this.app(withSession, receive, (event) => {
       if (event.type !== "http.response.start") return send(event);
@@ -147,14 +147,14 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
   }
 
   /** `payload.issued.signature`, signed with the first key. */
-  encode(session: Session, now = Date.now()): string {
+  encode(session: SessionData, now = Date.now()): string {
     const payload = Buffer.from(JSON.stringify(session), "utf8").toString("base64url");
     const signed = `${payload}.${Math.floor(now / 1000).toString(36)}`;
     return `${signed}.${this.sign(this.keys[0] as Buffer, signed).toString("base64url")}`;
   }
 
   /** The session in a cookie value, or `undefined` when forged, unsigned by any key or expired. */
-  decode(value: string, now = Date.now()): Session | undefined {
+  decode(value: string, now = Date.now()): SessionData | undefined {
     const parts = value.split(".");
     if (parts.length !== 3) return undefined;
     const [payload = "", issued = "", signature = ""] = parts;
@@ -174,7 +174,7 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
       if (typeof session !== "object" || session === null || Array.isArray(session)) {
         return undefined;
       }
-      return session as Session;
+      return session as SessionData;
     } catch {
       return undefined;
     }
