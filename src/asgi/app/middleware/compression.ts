@@ -109,7 +109,8 @@ export class CompressionMiddleware extends ASGIMiddleware<CompressionOptions> {
   }
 
   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type !== "http") return this.app(scope, receive, send);
+    // A HEAD answer has no body to compress, yet its headers must match the GET's (§9.3.2).
+    if (scope.type !== "http" || scope.method === "HEAD") return this.app(scope, receive, send);
     const accept = headerValue(scope.headers, "accept-encoding");
     const encoding =
       accept === undefined ? undefined : negotiateEncoding(accept, this.settings.encodings);

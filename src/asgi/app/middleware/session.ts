@@ -159,6 +159,9 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
     if (parts.length !== 3) return undefined;
     const [payload = "", issued = "", signature = ""] = parts;
     const given = Buffer.from(signature, "base64url");
+    // Canonical form only: Node's decoder ignores stray characters and unused trailing bits,
+    // which would let several strings pass as one signature.
+    if (given.toString("base64url") !== signature) return undefined;
     const signed = `${payload}.${issued}`;
     // Constant-time comparison: a timing side channel must not reveal a valid signature.
     const valid = this.keys.some((key) => {

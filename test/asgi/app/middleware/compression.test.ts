@@ -223,4 +223,59 @@ describe("CompressionMiddleware", () => {
     assert.equal(response.headers["content-encoding"], undefined);
     await client.close();
   });
+  it("passes HEAD through, keeping the identity Content-Length", async () => {
+    const app = textApp(big);
+    app.addMiddleware(CompressionMiddleware, { minimumSize: 0 });
+    const response = await new TestClient(app).request("HEAD", "/", {
+      headers: { "accept-encoding": "gzip" },
+    });
+    assert.equal(response.headers["content-encoding"], undefined);
+    assert.equal(response.headers["content-length"], String(Buffer.byteLength(big)));
+  });
+
+  it("rethrows an app failure mid-stream without hanging", async () => {
+    const inner: ASGIApp = async (_scope, _receive, send) => {
+      await send({ type: "http.response.start", status: 200, headers: [] });
+      await send({ type: "http.response.body", body: Buffer.from(big), more_body: true });
+      throw new Error("app broke");
+    };
+    const events: SendEvent[] = [];
+    await assert.rejects(
+      new CompressionMiddleware(inner).call(
+        httpScope("gzip"),
+        async () => ({ type: "http.disconnect" }),
+        async (event) => {
+          events.push(event);
+        },
+      ),
+      /app broke/,
+    );
+    // The start and the first flushed chunk went out; no final event pretends it completed.
+    assert.deepEqual(
+      events.map((event) => event.type === "http.response.body" && event.more_body),
+      [false, true],
+    );
+  });
+
+  it("stops when the client's send fails", async () => {
+    let sends = 0;
+    const inner: ASGIApp = async (_scope, _receive, send) => {
+      await send({ type: "http.response.start", status: 200, headers: [] });
+      for (let i = 0; i < 3; i++) {
+        await send({ type: "http.response.body", body: Buffer.from(big), more_body: true });
+      }
+      await send({ type: "http.response.body", more_body: false });
+    };
+    await assert.rejects(
+      new CompressionMiddleware(inner).call(
+        httpScope("br"),
+        async () => ({ type: "http.disconnect" }),
+        async (event) => {
+          if (event.type === "http.response.body" && ++sends === 2) throw new Error("gone");
+        },
+      ),
+      /gone/,
+    );
+    assert.equal(sends, 2);
+  });
 });
