@@ -221,6 +221,11 @@ class CompressingResponder {
     removeHeader(headers, "content-length");
     headers.push(["content-encoding", this.encoding]);
     appendVary(headers, "Accept-Encoding");
+    // A strong validator promises identical bytes (RFC 9110 §8.8.1), which the encoded body is
+    // not; weakened, as nginx does, it still serves conditional requests.
+    for (const pair of headers) {
+      if (pair[0].toLowerCase() === "etag" && pair[1].startsWith('"')) pair[1] = `W/${pair[1]}`;
+    }
     return headers;
   }
 
@@ -254,6 +259,8 @@ class CompressingResponder {
     } else {
       stream.end();
       await this.ended;
+      // Anything the app sends after its last chunk goes on unchanged, for the server to refuse.
+      this.mode = "identity";
     }
     if (this.failure !== undefined) throw this.failure;
     const compressed = Buffer.concat(this.output.splice(0));

@@ -61,6 +61,16 @@ describe("CompressionMiddleware", () => {
     assert.equal(zlib.gunzipSync(response.body).toString("utf8"), big);
   });
 
+  it("weakens a strong ETag on a compressed body, and keeps a weak one", async () => {
+    const client = (etag: string) => {
+      const app = textApp(big, { etag });
+      app.addMiddleware(CompressionMiddleware);
+      return new TestClient(app).get("/", { headers: { "accept-encoding": "gzip" } });
+    };
+    assert.equal((await client('"v1"')).headers.etag, 'W/"v1"');
+    assert.equal((await client('W/"v2"')).headers.etag, 'W/"v2"');
+  });
+
   it("prefers Brotli when accepted equally", async () => {
     const app = textApp(big);
     app.addMiddleware(CompressionMiddleware);
