@@ -33,6 +33,11 @@ function formatTime(date: Date): string {
 /**
  * Escapes as Apache does for `%r` and `%i`: `"` and `\` backslashed, bytes outside printable
  * ASCII as `\xhh`, so a client cannot forge a second log line or break the quoting.
+ *
+ * @example
+ * ```ts
+ * escapeLogField('curl "x"\nfake line'); // 'curl \\"x\\"\\x0afake line'
+ * ```
  */
 export function escapeLogField(value: string): string {
   let out = "";

@@ -46,6 +46,12 @@ const brotliCompress = promisify(zlib.brotliCompress);
  * The coding to use for an `Accept-Encoding` value (RFC 9110 §12.5.3): the acceptable coding
  * with the highest q-value, ties broken by the server's order; `*` stands for any coding not
  * listed; `q=0` refuses. `undefined` means identity.
+ *
+ * @example
+ * ```ts
+ * negotiateEncoding("gzip, br;q=0.5", ["br", "gzip"]); // "gzip"
+ * negotiateEncoding("*;q=0", ["br", "gzip"]); // undefined: identity only
+ * ```
  */
 export function negotiateEncoding(
   acceptEncoding: string,

@@ -146,14 +146,31 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
     return createHmac("sha256", key).update(signed).digest();
   }
 
-  /** `payload.issued.signature`, signed with the first key. */
+  /**
+   * The cookie value for `session`: `payload.issued.signature`, signed with the first key.
+   * Useful to give a test client a session without logging in.
+   *
+   * @example
+   * ```ts
+   * const sessions = new SessionMiddleware(app.asgi, { secretKey: "test-key" });
+   * const cookie = `session=${sessions.encode({ user: "taro" })}`;
+   * await client.get("/me", { headers: { cookie } });
+   * ```
+   */
   encode(session: SessionData, now = Date.now()): string {
     const payload = Buffer.from(JSON.stringify(session), "utf8").toString("base64url");
     const signed = `${payload}.${Math.floor(now / 1000).toString(36)}`;
     return `${signed}.${this.sign(this.keys[0] as Buffer, signed).toString("base64url")}`;
   }
 
-  /** The session in a cookie value, or `undefined` when forged, unsigned by any key or expired. */
+  /**
+   * The session in a cookie value, or `undefined` when forged, signed by no key or expired.
+   *
+   * @example
+   * ```ts
+   * sessions.decode(sessions.encode({ user: "taro" })); // { user: "taro" }
+   * ```
+   */
   decode(value: string, now = Date.now()): SessionData | undefined {
     const parts = value.split(".");
     if (parts.length !== 3) return undefined;

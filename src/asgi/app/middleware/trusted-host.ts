@@ -64,7 +64,16 @@ export class TrustedHostMiddleware extends ASGIMiddleware<TrustedHostOptions> {
     this.suffixes = hosts.filter((host) => host.startsWith("*.")).map((host) => host.slice(1));
   }
 
-  /** Whether `hostname` (lower-case, no port) is allowed. */
+  /**
+   * Whether `hostname` (lower-case, no port) is allowed.
+   *
+   * @example
+   * ```ts
+   * const hosts = new TrustedHostMiddleware(app.asgi, { allowedHosts: ["*.example.com"] });
+   * hosts.isAllowed("a.example.com"); // true
+   * hosts.isAllowed("example.com"); // false
+   * ```
+   */
   isAllowed(hostname: string): boolean {
     if (this.allowAny || this.exact.has(hostname)) return true;
     return this.suffixes.some(
