@@ -10,7 +10,7 @@ import { ASGIError } from "../../../errors.js";
 import type { ASGIApp, HTTPScope, Receive, Scope, Send } from "../../types.js";
 import { type CookieOptions, parseCookieHeader, serializeCookie } from "../cookie.js";
 import { ASGIMiddleware } from "../middleware.js";
-import { headerValue, invalidOption } from "./shared.js";
+import { headerValue, invalidOption, scopeType } from "./shared.js";
 
 /** A session: JSON-serialisable values by name. */
 export type SessionData = Record<string, unknown>;
@@ -69,7 +69,8 @@ export function sessionOf(target: { scope: Scope } | Scope): SessionData {
 /**
  * Loads `scope.session` from the signed cookie before the app runs and writes it back in the
  * response: a non-empty session is re-signed (its age restarts), a session emptied by the app
- * deletes the cookie. Read and change it with {@link sessionOf}.
+ * deletes the cookie. Read and change it with {@link sessionOf}. A websocket scope gets the
+ * session of its handshake, read-only (changes are not saved).
  *
  * @example
  * ```ts
@@ -115,12 +116,15 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
   }
 
   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type !== "http") return this.app(scope, receive, send);
-    const cookie = headerValue(scope.headers, "cookie");
+    const type = scopeType(scope);
+    if (type !== "http" && type !== "websocket") return this.app(scope, receive, send);
+    const cookie = headerValue((scope as HTTPScope).headers, "cookie");
     const sent = cookie === undefined ? undefined : parseCookieHeader(cookie)[this.cookieName];
     const loaded = sent === undefined ? undefined : this.decode(sent);
     const session: SessionData = loaded ?? {};
-    const withSession = { ...scope, [SCOPE_KEY]: session } as HTTPScope;
+    const withSession = Object.assign({ ...scope }, { [SCOPE_KEY]: session }) as Scope;
+    // A websocket reads the session of its handshake; it has no response to save one in.
+    if (type === "websocket") return this.app(withSession, receive, send);
     await this.app(withSession, receive, (event) => {
       if (event.type !== "http.response.start") return send(event);
       let line: string | undefined;

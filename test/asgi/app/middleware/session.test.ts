@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Response, TestClient, type TestResponse } from "../../../../src/asgi/app/index.js";
 import { SessionMiddleware, sessionOf } from "../../../../src/asgi/app/middleware/session.js";
+import type { Scope } from "../../../../src/asgi/types.js";
 import { ASGIError } from "../../../../src/errors.js";
 import { appOf } from "./helpers.js";
 
@@ -77,6 +78,33 @@ describe("SessionMiddleware", () => {
     assert.deepEqual(check.json(), { user: "alice", visits: 1 });
     const stale = await newOnly.get("/me", { headers: { cookie: old } });
     assert.deepEqual(stale.json(), {});
+  });
+
+  it("gives a websocket scope the handshake's session, and leaves lifespan alone", async () => {
+    let seen: unknown;
+    const middleware = new SessionMiddleware(
+      async (scope) => {
+        seen = scope.type === "lifespan" ? "lifespan" : { ...sessionOf(scope) };
+      },
+      { secretKey: "k" },
+    );
+    const websocket = {
+      type: "websocket",
+      headers: [["cookie", `other=1; session=${middleware.encode({ user: "alice" })}`]],
+    } as unknown as Scope;
+    const noEvents = async () => ({ type: "http.disconnect" }) as const;
+    const sent: unknown[] = [];
+    await middleware.call(websocket, noEvents, async (event) => {
+      sent.push(event);
+    });
+    assert.deepEqual(seen, { user: "alice" });
+    assert.deepEqual(sent, []);
+    await middleware.call(
+      { type: "lifespan", asgi: { version: "3.0", spec_version: "2.0" } },
+      noEvents,
+      async () => {},
+    );
+    assert.equal(seen, "lifespan");
   });
 
   it("refuses a cookie older than maxAge", () => {
