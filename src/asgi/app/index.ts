@@ -7,6 +7,38 @@ export {
 } from "./application.js";
 export type { CookieOptions } from "./cookie.js";
 export type { MultipartLimits, UploadedFile } from "./form.js";
+export {
+  AccessLogMiddleware,
+  type AccessLogOptions,
+  type AccessLogSink,
+  escapeLogField,
+} from "./middleware/access-log.js";
+export {
+  type CompressionEncoding,
+  CompressionMiddleware,
+  type CompressionOptions,
+  negotiateEncoding,
+} from "./middleware/compression.js";
+export { CORSMiddleware, type CORSOptions } from "./middleware/cors.js";
+export {
+  HTTPSRedirectMiddleware,
+  type HTTPSRedirectOptions,
+} from "./middleware/https-redirect.js";
+export {
+  RequestIdMiddleware,
+  type RequestIdOptions,
+  requestIdOf,
+} from "./middleware/request-id.js";
+export {
+  type SessionData,
+  SessionMiddleware,
+  type SessionOptions,
+  sessionOf,
+} from "./middleware/session.js";
+export {
+  TrustedHostMiddleware,
+  type TrustedHostOptions,
+} from "./middleware/trusted-host.js";
 export { ASGIMiddleware, type MiddlewareClass } from "./middleware.js";
 export { Mount, type Mountable, type MountOptions, mount } from "./mount.js";
 export { Request, type RequestOptions as RequestParsingOptions } from "./request.js";
