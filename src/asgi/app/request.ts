@@ -13,6 +13,7 @@ import {
   parseUrlencodedAll,
   type UploadedFile,
 } from "./form.js";
+import { type SessionData, sessionOf } from "./middleware/session.js";
 
 /** Limits on what a `Request` reads from its body (given to `new ASGIApplication(options)`). */
 export interface RequestOptions {
@@ -284,6 +285,14 @@ export class Request {
       this.cachedCookies = parseCookieHeader(header ?? "");
     }
     return this.cachedCookies;
+  }
+
+  /**
+   * The session `SessionMiddleware` loaded from its signed cookie; changes are saved with the
+   * response. Throws `ASGI_NO_SESSION` when the middleware is not installed.
+   */
+  get session(): SessionData {
+    return sessionOf(this);
   }
 
   /** Aborted when the client disconnects (an `http.disconnect` event is received). */

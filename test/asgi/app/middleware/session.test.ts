@@ -10,6 +10,8 @@ import { appOf } from "./helpers.js";
 function sessionApp(options: ConstructorParameters<typeof SessionMiddleware>[1]) {
   const app = appOf((request) => {
     const session = sessionOf(request);
+    // request.session is the same object as sessionOf(request).
+    assert.equal(request.session, session);
     if (request.path === "/login") {
       session.user = "alice";
       session.visits = 1;
@@ -149,7 +151,7 @@ describe("SessionMiddleware", () => {
       () => new SessionMiddleware(async () => {}, { secretKey: "k", maxAge: 1.5 }),
       isOption,
     );
-    const bare = appOf((request) => Response.json(sessionOf(request)));
+    const bare = appOf((request) => Response.json(request.session));
     const response = await new TestClient(bare).get("/");
     assert.equal(response.status, 500);
     assert.throws(
