@@ -270,7 +270,7 @@ function connectionConfig(
   const keepalive = integer(tokens, "keepalive", 0, 65535) ?? 60;
   const password = tokens.values.get("pw");
   const username = tokens.values.get("username") ?? target?.username;
-  if (password !== undefined && username === undefined && target?.username === undefined) {
+  if (password !== undefined && username === undefined) {
     throw usageError("-P needs -u (MQTT sends no password without a user name)");
   }
   return {

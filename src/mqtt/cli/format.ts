@@ -34,32 +34,30 @@ export function formatMessage(message: MQTTMessage, options: OutputOptions, now:
 }
 
 /**
- * The JSON form of a message. `tst` is the receive time (ISO 8601, UTC); `payload` is the text
- * when the payload is UTF-8, otherwise `payload_base64` carries the bytes. `full` (--json, %J)
- * adds the packet id and the MQTT 5 properties, and gives a JSON payload as a JSON value.
+ * The JSON form of a message, shaped as mosquitto_sub's `%j` / `%J`: `tst` (the receive time,
+ * ISO 8601 UTC), `topic`, `qos`, `retain` (0 or 1), `payloadlen`, MQTT 5 `properties` when
+ * there are any, and `payload`: the text when the payload is UTF-8, otherwise `payload_base64`
+ * carries the bytes. `parsePayload` (--json, %J) gives a JSON payload as a JSON value.
  */
-export function jsonLine(message: MQTTMessage, now: Date, full: boolean, pretty: boolean): string {
+export function jsonLine(
+  message: MQTTMessage,
+  now: Date,
+  parsePayload: boolean,
+  pretty: boolean,
+): string {
   const bytes = message.bytes();
   const object: Record<string, unknown> = {
     tst: now.toISOString(),
     topic: message.topic,
     qos: message.qos,
-    retain: message.retain,
+    retain: message.retain ? 1 : 0,
+    payloadlen: bytes.length,
   };
-  if (full && message.messageId !== undefined) object.mid = message.messageId;
-  object.payloadlen = bytes.length;
+  const properties = propertiesObject(message);
+  if (Object.keys(properties).length > 0) object.properties = properties;
   const text = utf8(bytes);
-  if (text === undefined) {
-    object.payload_base64 = Buffer.from(bytes).toString("base64");
-  } else if (full && message.properties.payloadFormatIndicator !== 0 && isJson(text)) {
-    object.payload = JSON.parse(text);
-  } else {
-    object.payload = text;
-  }
-  if (full) {
-    const properties = propertiesObject(message);
-    if (Object.keys(properties).length > 0) object.properties = properties;
-  }
+  if (text === undefined) object.payload_base64 = Buffer.from(bytes).toString("base64");
+  else object.payload = parsePayload && isJson(text) ? JSON.parse(text) : text;
   return JSON.stringify(object, null, pretty ? 2 : undefined);
 }
 
@@ -77,8 +75,18 @@ function propertiesObject(message: MQTTMessage): Record<string, unknown> {
     out["correlation-data"] = text ?? Buffer.from(p.correlationData).toString("base64");
   }
   if (p.subscriptionIdentifiers?.length) out["subscription-identifier"] = p.subscriptionIdentifiers;
-  if (p.userProperties?.length) {
-    out["user-properties"] = p.userProperties.map(([name, value]) => ({ [name]: value }));
+  if (p.userProperties?.length) out["user-properties"] = userPropertiesObject(p.userProperties);
+  return out;
+}
+
+/** `{ name: value }`, as mosquitto_sub prints them; a name given more than once (MQTT allows
+ * it, §3.3.2.3.7) gets the array of its values, in order, rather than losing all but one. */
+function userPropertiesObject(pairs: Array<[string, string]>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of pairs) {
+    const seen = out[name];
+    if (seen === undefined) out[name] = value;
+    else out[name] = Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return out;
 }
@@ -92,8 +100,6 @@ function utf8(bytes: Uint8Array): string | undefined {
 }
 
 function isJson(text: string): boolean {
-  const start = text.trimStart()[0];
-  if (start === undefined) return false;
   try {
     JSON.parse(text);
     return true;

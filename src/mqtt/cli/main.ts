@@ -14,10 +14,11 @@ export type { CommandIO } from "./io.js";
 
 export async function runMqttCommand(argv: readonly string[], io: CommandIO): Promise<ExitCode> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "--help" || command === "help") {
-    io.stdout.write(MQTT_USAGE);
-    return command === undefined ? Codes.USAGE : Codes.OK;
+  if (command === undefined) {
+    io.stderr.write(`mtaio mqtt: no command given\n\n${MQTT_USAGE}`);
+    return Codes.USAGE;
   }
+  if (command === "--help" || command === "help") return help(io, MQTT_USAGE);
   if (command !== "pub" && command !== "sub") {
     io.stderr.write(`mtaio mqtt: unknown command '${command}'\n\n${MQTT_USAGE}`);
     return Codes.USAGE;

@@ -37,7 +37,7 @@ describe("formatMessage", () => {
   it("expands -F fields, time fields and escapes; unknown ones stay as written", () => {
     assert.equal(
       text(hello, { format: "%t|%p|%q|%r|%m|%l|%x|%%|%Z|\\t|\\\\|@@|@Y|50%" }),
-      "sensors/kitchen|21.5 °C|1|1|42|9|32312e3520c2b043|%|%Z|\t|\\|@|" +
+      "sensors/kitchen|21.5 °C|1|1|42|8|32312e3520c2b043|%|%Z|\t|\\|@|" +
         `${at.getFullYear()}|50%\n`,
     );
     assert.equal(text(hello, { format: "%X" }), "32312E3520C2B043\n");
@@ -68,30 +68,38 @@ describe("formatMessage", () => {
     );
   });
 
-  it("prints JSON lines: text payloads as strings, JSON payloads as values with --json", () => {
+  it("prints JSON lines shaped like mosquitto_sub's; JSON payloads as values with --json", () => {
     const line = JSON.parse(text(hello, { json: true }));
     assert.deepEqual(line, {
       tst: "2026-12-07T22:50:27.123Z",
       topic: "sensors/kitchen",
       qos: 1,
-      retain: true,
-      mid: 42,
-      payloadlen: 9,
+      retain: 1,
+      payloadlen: 8,
       payload: "21.5 °C",
     });
     const json = new MQTTMessage({
       topic: "j",
       payload: '{"a":[1,2]}',
-      properties: { contentType: "application/json", userProperties: [["k", "v"]] },
+      properties: {
+        contentType: "application/json",
+        userProperties: [
+          ["k", "v"],
+          ["twice", "1"],
+          ["twice", "2"],
+        ],
+      },
     });
     const full = JSON.parse(text(json, { json: true }));
     assert.deepEqual(full.payload, { a: [1, 2] });
     assert.deepEqual(full.properties, {
       "content-type": "application/json",
-      "user-properties": [{ k: "v" }],
+      "user-properties": { k: "v", twice: ["1", "2"] },
     });
     // %j keeps the payload as text.
-    assert.equal(JSON.parse(text(json, { format: "%j" })).payload, '{"a":[1,2]}');
+    const short = JSON.parse(text(json, { format: "%j" }));
+    assert.equal(short.payload, '{"a":[1,2]}');
+    assert.equal(short.properties["content-type"], "application/json");
   });
 
   it("carries a payload that is not UTF-8 as base64, and indents with --pretty", () => {

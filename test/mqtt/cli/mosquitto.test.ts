@@ -179,12 +179,11 @@ describe("mtaio mqtt against Mosquitto", { skip: serverSkip("mosquitto", "mosqui
       assert.equal(line.topic, topic);
       assert.deepEqual(line.payload, { n: 1 });
       assert.equal(line.qos, 1);
-      assert.equal(line.retain, false);
-      assert.equal(typeof line.mid, "number");
+      assert.equal(line.retain, 0);
       assert.ok(!Number.isNaN(Date.parse(line.tst)));
       assert.deepEqual(line.properties, {
         "content-type": "application/json",
-        "user-properties": [{ k: "v" }],
+        "user-properties": { k: "v" },
       });
     });
 
@@ -387,11 +386,18 @@ describe("mtaio mqtt against Mosquitto", { skip: serverSkip("mosquitto", "mosqui
       await expectExit(json, 0);
       const line = JSON.parse(json.stdout());
       assert.deepEqual(line.payload, { a: 1 });
-      assert.equal(line.retain, true);
+      assert.equal(line.retain, 1);
       assert.deepEqual(line.properties, {
         "content-type": "application/json",
-        "user-properties": [{ from: "mosquitto" }],
+        "user-properties": { from: "mosquitto" },
       });
+      // The same message as mosquitto_sub prints it with -F %J: the same fields and values
+      // (only the time stamp is written differently).
+      const theirs = mosquittoSub([...at(), "-V", "mqttv5", "-t", kept, "-C", "1", "-F", "%J"]);
+      await expectExit(theirs, 0);
+      const { tst: _ours, ...ourFields } = line;
+      const { tst: _theirs, ...theirFields } = JSON.parse(theirs.stdout());
+      assert.deepEqual(ourFields, theirFields);
     });
   });
 });
