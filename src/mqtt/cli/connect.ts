@@ -72,10 +72,18 @@ export function clientOptions(config: ConnectionConfig): MQTTClientOptions {
   };
 }
 
-/** Connects a new client, or throws the client's MQTTError. The caller closes the client. */
-export async function connectClient(config: ConnectionConfig): Promise<MQTTClient> {
+/**
+ * Connects a new client, or throws the client's MQTTError. The caller closes the client.
+ * `prepare` runs before CONNECT goes out: a resumed session (-c) may deliver queued messages
+ * in the same read as the CONNACK, so whoever wants them must be listening by then.
+ */
+export async function connectClient(
+  config: ConnectionConfig,
+  prepare?: (client: MQTTClient) => void,
+): Promise<MQTTClient> {
   const tls = await tlsOptions(config);
   const client = new MQTTClient(clientOptions(config));
+  prepare?.(client);
   try {
     await client.connect(config.host, config.port, {
       protocol: config.protocol,

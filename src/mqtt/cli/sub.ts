@@ -18,13 +18,19 @@ type Ending = { kind: "stopped" } | { kind: "timeout" } | { kind: "lost"; error:
 
 export async function runSub(config: SubConfig, io: CommandIO): Promise<ExitCode> {
   for (const filter of [...config.topics, ...config.filterOut]) assertTopicFilter(filter);
-  const client = await connectClient(config);
   let ending: Ending | undefined;
   const reading = new AbortController();
   const end = (why: Ending) => {
     ending ??= why;
     reading.abort();
   };
+  // Listening starts before CONNECT: a resumed session (-c) sends what was queued for us right
+  // after the CONNACK, and retained messages follow the SUBACK at once.
+  let stream: AsyncIterableIterator<MQTTMessage> | undefined;
+  const client = await connectClient(config, (c) => {
+    stream = c.messages(undefined, { signal: reading.signal });
+  });
+  const messages = stream!;
   let brokerError: Error | undefined;
   const removers = [
     client.on("error", (error) => {
@@ -49,19 +55,17 @@ export async function runSub(config: SubConfig, io: CommandIO): Promise<ExitCode
     config.timeout === undefined
       ? undefined
       : setTimeout(() => end({ kind: "timeout" }), config.timeout * 1000);
-  // Listening starts before SUBSCRIBE: retained messages follow the SUBACK at once.
-  const stream = client.messages(undefined, { signal: reading.signal });
   try {
     await subscribe(client, config, io, reading.signal);
     if (config.exitAfterSubscribe) return ExitCode.OK;
-    await printMessages(stream, config, io);
+    await printMessages(messages, config, io);
   } catch (error) {
     if (!(error instanceof MQTTError && error.code === "MQTT_ABORTED" && ending)) throw error;
   } finally {
     clearTimeout(timer);
     io.stop?.removeEventListener("abort", onStop);
     for (const remove of removers) remove();
-    await stream.return?.();
+    await messages.return?.();
     await closeClient(client, config);
   }
   switch (ending?.kind) {

@@ -226,6 +226,19 @@ describe("mtaio mqtt against Mosquitto", { skip: serverSkip("mosquitto", "mosqui
       await expectExit(run, 0);
     });
 
+    it("-c keeps the session between runs: QoS 1 messages wait for the next run", async () => {
+      const topic = uniqueTopic("session");
+      const id = `mtaio-cli-${process.pid}-session`;
+      const args = ["sub", ...at(), "-t", topic, "-q", "1", "-c", "-i", id];
+      await expectExit(mtaio([...args, "-E"]), 0);
+      const publisher = client();
+      await publisher.connect(broker.host, broker.port);
+      await publisher.publish(topic, "while away", { qos: QoS.AT_LEAST_ONCE });
+      const run = mtaio([...args, "-C", "1", "-W", "10"]);
+      await expectExit(run, 0);
+      assert.equal(run.stdout(), "while away\n");
+    });
+
     it("reports a lost connection with exit code 2", async () => {
       const topic = uniqueTopic("takeover");
       await retain(topic, "r");
