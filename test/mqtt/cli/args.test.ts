@@ -2,6 +2,7 @@
  * and the usage errors (MQTT_CLI_USAGE) for what does not make sense. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
 import {
   type PubConfig,
@@ -300,5 +301,26 @@ describe("the tokenizer and -D", () => {
     );
     assert.deepEqual(properties.connect.userProperties, [["a", "1"]]);
     assert.deepEqual(properties.publish.userProperties, [["b", "2"]]);
+  });
+});
+
+describe("arbitrary command lines (fuzz)", () => {
+  it("end in a config or an MQTT_CLI_USAGE error, never anything else", () => {
+    const word = fc.oneof(
+      fc.constantFrom("-t", "-m", "-D", "-q", "-L", "-C", "-W", "-F", "-c", "-i", "--json"),
+      fc.constantFrom("publish", "connect", "user-property", "content-type", "1", "a/#", "-"),
+      fc.string({ maxLength: 8 }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(word, { maxLength: 12 }), (isPub, argv) => {
+        try {
+          (isPub ? parsePubArgs : parseSubArgs)(argv);
+        } catch (error) {
+          assert.ok(error instanceof MQTTError, String(error));
+          assert.equal(error.code, "MQTT_CLI_USAGE", error.message);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

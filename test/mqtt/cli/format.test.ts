@@ -1,6 +1,7 @@
 /** What `mtaio mqtt sub` prints (formatMessage) and which exit code a failure gets. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
 import { describeFailure, ExitCode } from "../../../src/mqtt/cli/exit-codes.js";
 import { formatMessage, type OutputOptions } from "../../../src/mqtt/cli/format.js";
@@ -147,5 +148,17 @@ describe("exit codes", () => {
 
   it("keeps the message on one line", () => {
     assert.equal(describeFailure(new Error("two\nlines")).message, "two lines");
+  });
+});
+
+describe("arbitrary -F format strings (fuzz)", () => {
+  it("never throw, and copy text without % @ \\ through unchanged", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 40 }), (format) => {
+        const out = text(hello, { format });
+        if (!/[%@\\]/.test(format)) assert.equal(out, `${format}\n`);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
