@@ -199,6 +199,9 @@ async function mqtt(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The reader of our output went away (`mtaio mqtt sub … | head -1`): stop like Ctrl-C
+  // rather than crash on EPIPE.
+  process.stdout.on("error", () => stop.abort());
   const code = await runMqttCommand(argv, {
     // A getter: opening stdin when no option reads it could keep the process alive.
     get stdin() {

@@ -10,7 +10,17 @@ export interface CommandIO {
   stop?: AbortSignal;
 }
 
-/** Writes and waits when the stream asks for it, so a slow pipe slows the reading down. */
+/**
+ * Writes and waits when the stream asks for it, so a slow pipe slows the reading down. A
+ * stream that closes meanwhile (the reader went away: `sub … | head -1`) ends the wait.
+ */
 export async function write(stream: Writable, data: Uint8Array | string): Promise<void> {
-  if (!stream.write(data)) await once(stream, "drain");
+  if (stream.destroyed) return;
+  if (stream.write(data)) return;
+  try {
+    await Promise.race([once(stream, "drain"), once(stream, "close")]);
+  } catch {
+    // `once` rejects on the stream's 'error' (EPIPE): the owner of the stream hears of it
+    // through its own error listener (src/cli.ts stops the command); nothing to do here.
+  }
 }

@@ -239,6 +239,24 @@ describe("mtaio mqtt against Mosquitto", { skip: serverSkip("mosquitto", "mosqui
       assert.equal(run.stdout(), "while away\n");
     });
 
+    it("stops cleanly when the reader of its output goes away (| head -1)", async () => {
+      const topic = uniqueTopic("epipe");
+      const run = mtaio(["sub", ...at(), "-t", topic, "-q", "1"]);
+      const publisher = client();
+      await publisher.connect(broker.host, broker.port);
+      const payload = "x".repeat(64 * 1024);
+      while (run.stdout().length === 0) {
+        await publisher.publish(topic, payload, { qos: QoS.AT_LEAST_ONCE });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      run.child.stdout?.destroy();
+      for (let i = 0; i < 20; i++) {
+        await publisher.publish(topic, payload, { qos: QoS.AT_LEAST_ONCE });
+      }
+      await expectExit(run, 0);
+      assert.equal(run.stderr(), "");
+    });
+
     it("reports a lost connection with exit code 2", async () => {
       const topic = uniqueTopic("takeover");
       await retain(topic, "r");
