@@ -346,9 +346,9 @@ describe("mtaio mqtt against Mosquitto", { skip: serverSkip("mosquitto", "mosqui
       );
     });
 
-    it("connects with -L mqtts:// and ws:// URLs", async () => {
+    it("connects with -L mqtts://, ws:// and wss:// URLs", async () => {
       const topic = uniqueTopic("urls");
-      const got = collect(await listener(topic), 2);
+      const got = collect(await listener(topic), 3);
       await expectExit(
         mtaio([
           ...["pub", "-L", `mqtts://localhost:${broker.tlsPort}/${topic}`],
@@ -360,9 +360,16 @@ describe("mtaio mqtt against Mosquitto", { skip: serverSkip("mosquitto", "mosqui
         mtaio(["pub", "-L", `ws://127.0.0.1:${broker.wsPort}/mqtt`, "-t", topic, "-m", "over ws"]),
         0,
       );
+      await expectExit(
+        mtaio([
+          ...["pub", "-L", `wss://localhost:${broker.wssPort}/mqtt`, "-t", topic],
+          ...["--cafile", broker.certificates.caFile, "-m", "over wss"],
+        ]),
+        0,
+      );
       assert.deepEqual(
         (await got).map((m) => m.text()),
-        ["over tls", "over ws"],
+        ["over tls", "over ws", "over wss"],
       );
     });
   });
