@@ -3,6 +3,7 @@
  * The `mtaio` command. `mtaio serve ./app.js [--host H] [--port P] [--workers N|auto]` serves
  * the module's default export (or its `app` export): an `ASGIApplication` instance or a bare
  * ASGI callable. Ctrl-C (SIGINT) or SIGTERM closes gracefully; a second one exits at once.
+ * `mtaio mqtt pub|sub …` is the MQTT command line (src/mqtt/cli/), loaded only when asked for.
  */
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
@@ -19,6 +20,7 @@ import {
 import { serve } from "./asgi/server/serve.js";
 
 const USAGE = `Usage: mtaio serve <module>[:export] [options]
+       mtaio mqtt pub|sub [options]   (mtaio mqtt --help)
 
 Serve an ASGI app: the module's default export (or its export named "app", or the export
 named after the colon), either an ASGIApplication instance or an async
@@ -185,4 +187,38 @@ function parseCommandLine(argv: string[]) {
   });
 }
 
-void main(process.argv.slice(2));
+/** `mtaio mqtt …`: its own flags (mosquitto's, where -h is the host), so it is routed first. */
+async function mqtt(argv: string[]): Promise<void> {
+  const { runMqttCommand } = await import("./mqtt/cli/main.js");
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    // The first Ctrl-C ends `sub` cleanly (DISCONNECT, exit 0); a second one exits at once.
+    if (++signals > 1) process.exit(130);
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  // The reader of our output went away (`mtaio mqtt sub … | head -1`): stop like Ctrl-C
+  // rather than crash on EPIPE.
+  process.stdout.on("error", () => stop.abort());
+  const code = await runMqttCommand(argv, {
+    // A getter: opening stdin when no option reads it could keep the process alive.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stop: stop.signal,
+  });
+  process.exitCode = code;
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  // Normally nothing is left and the process ends as soon as the socket has closed; the
+  // unref'd timer only matters if something (an unread stdin, say) would keep it alive.
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === "mqtt") void mqtt(argv.slice(1));
+else void main(argv);
