@@ -19,6 +19,7 @@ process.chdir(root);
 const DEBIAN_PACKAGES = [
   "openssl",
   "mosquitto",
+  "mosquitto-clients",
   "dovecot-imapd",
   "dovecot-lmtpd",
   "postfix",
