@@ -569,17 +569,26 @@ export class MQTTClient {
       waiter.reject(mismatch);
       return;
     }
+    // A resumed session's queued messages follow CONNACK at once; let the caller of connect()
+    // attach its iterators first (a reconnect has no caller waiting).
+    if (packet.sessionPresent && this.state === "connecting") connection.holdPackets();
     waiter.resolve(this.onConnack(connection, packet));
   }
 
   /**
-   * Whether we hold session state (MQTT 5 §4.1) a broker's session can continue: a store the
-   * caller gave us (what it holds is authoritative, even when empty), or an earlier connection
-   * of this client whose session outlives it (our in-memory flows are then the state).
+   * Whether we hold session state (MQTT 5 §4.1) a broker's session can continue:
+   * - a store the caller gave us (what it holds is authoritative, even when empty);
+   * - an earlier connection of this client whose session outlives it (our in-memory flows);
+   * - `clean: false`, unless `requireKnownSession`: a client asked to resume a session holds
+   *   one from the moment it is created, empty unless a store gives it more. What the broker
+   *   queued arrives as new flows; a PUBREL for a QoS 2 message an earlier client received
+   *   gets PUBCOMP "not found" (Inbound.pubrel), which loses and duplicates nothing.
    */
   private get hasSessionState(): boolean {
     return (
-      this.options.store !== undefined || (this.connectedOnce && this.sessionOutlivesConnection)
+      this.options.store !== undefined ||
+      (this.connectedOnce && this.sessionOutlivesConnection) ||
+      (this.options.clean === false && this.options.requireKnownSession !== true)
     );
   }
 

@@ -32,6 +32,8 @@ export class Connection {
   private drainWaiters: Array<() => void> = [];
   private closed = false;
   private paused = false;
+  /** Packets `holdPackets()` keeps back until the next turn of the event loop. */
+  private held: Packet[] | undefined;
   // Keep-alive (MQTT 5.0 §3.1.2.10): a PINGREQ when nothing was sent for `keepaliveMs`, and the
   // connection is declared dead when its PINGRESP does not come within `pingTimeoutMs`.
   private keepaliveMs = 0;
@@ -73,17 +75,43 @@ export class Connection {
       );
       return;
     }
+    this.dispatch(packets);
+  }
+
+  /**
+   * Holds back the packets that follow the one being handled (the rest of this read, and any
+   * read before the next turn of the event loop) and hands them on in a `setImmediate`. The
+   * client calls it on the CONNACK of a resumed session: the broker sends the messages it
+   * queued right behind CONNACK, often in the same read, and the code after the caller's
+   * `await client.connect()` — a promise continuation, which runs before `setImmediate` —
+   * should be able to attach a `messages()` iterator before they are delivered.
+   */
+  holdPackets(): void {
+    if (this.held || this.closed) return;
+    const held: Packet[] = [];
+    this.held = held;
+    setImmediate(() => {
+      this.held = undefined;
+      this.dispatch(held);
+    });
+  }
+
+  private dispatch(packets: Packet[]): void {
     for (let i = 0; i < packets.length && !this.closed; i++) {
       const packet = packets[i];
       if (packet.type === "pingresp") {
         this.pong();
         continue;
       }
+      if (this.held) {
+        this.held.push(packet);
+        continue;
+      }
       try {
         this.events.packet(packet);
       } catch (error) {
-        // This runs in the socket's 'data' handler: an exception here would be uncaught and
-        // end the process. Whatever the broker sent, it costs only this connection.
+        // This runs in the socket's 'data' handler (or holdPackets' setImmediate): an
+        // exception here would be uncaught and end the process. Whatever the broker sent, it costs only this connection.
         this.fail(
           error instanceof MQTTError
             ? error

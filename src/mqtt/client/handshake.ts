@@ -139,9 +139,11 @@ export function isFatalRefusal(error: unknown, version: 4 | 5): boolean {
  * - Clean Start 1 answered with Session Present 1 breaks [MQTT-3.2.2-2] (3.1.1:
  *   [MQTT-3.2.2-1]): the broker is broken.
  * - Session Present 1 when we hold no session state: [MQTT-3.2.2-4] says the client MUST close
- *   the Network Connection (3.1.1 lets the client choose; we choose the same). The broker may
- *   have flows we know nothing of (a PUBREL for a QoS 2 message we never recorded, an unacked
- *   PUBLISH we would never resend), so continuing would lose or duplicate messages silently.
+ *   the Network Connection (3.1.1 lets the client choose). The broker may have flows we know
+ *   nothing of (a PUBREL for a QoS 2 message we never recorded, an unacked PUBLISH we would
+ *   never resend). Which state counts is the client's call (see `hasSessionState` there): by
+ *   default `clean: false` alone holds an empty session, so this only fires with
+ *   `requireKnownSession`.
  * The converse — state here, Session Present 0 — is not an error: [MQTT-3.2.2-5] has the client
  * discard its session state and go on (Outbound, Inbound and Subscriptions do that).
  */
@@ -159,7 +161,7 @@ export function sessionPresentError(
   }
   if (hasSessionState) return undefined;
   return new MQTTError(
-    "the broker resumed a session this client holds no state for (MQTT-3.2.2-4); connect with clean: true to start a new session, or give the client the store that holds the old one",
+    "the broker resumed a session this client holds no state for (MQTT-3.2.2-4, requireKnownSession); connect with clean: true to start a new session, give the client the store that holds the old one, or drop requireKnownSession to resume it from empty state",
     { code: "MQTT_UNEXPECTED_SESSION" },
   );
 }

@@ -60,6 +60,18 @@ export interface MQTTClientOptions {
   clean?: boolean;
   /** MQTT 5: seconds the broker keeps the session after a disconnect (default 0). */
   sessionExpiryInterval?: number;
+  /**
+   * Refuse to resume a broker session this client holds no state for (default false).
+   *
+   * By default a client created with `clean: false` resumes whatever session the broker kept
+   * for its client id, starting from empty state (as MQTT.js, Paho and `mosquitto_sub -c` do):
+   * the messages queued while it was away are delivered. With `true`, Session Present 1 is
+   * accepted only when the client has a `store` or connected before in this session;
+   * otherwise `connect()` rejects with `MQTT_UNEXPECTED_SESSION` and closes the connection
+   * (MQTT 5 §3.2.2.1.1 [MQTT-3.2.2-4]) — for callers who must never continue flows that an
+   * earlier, stateless client left half-done.
+   */
+  requireKnownSession?: boolean;
   /** The Will message the broker publishes if the connection drops without a DISCONNECT. */
   will?: WillOptions;
   /** On by default; `false` turns automatic reconnection off. */

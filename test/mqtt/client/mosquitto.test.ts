@@ -16,7 +16,7 @@ import {
 } from "../../../src/mqtt/index.js";
 import { serverSkip } from "../../servers/common.js";
 import { type Mosquitto, startMosquitto } from "../../servers/mosquitto.js";
-import { clientPool, isMQTTError } from "../helpers.js";
+import { clientPool, isMQTTError, sleep, within } from "../helpers.js";
 
 let topicCounter = 0;
 /** A topic no other test uses. */
@@ -153,8 +153,8 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
         const pub = client({ protocolVersion });
         await pub.connect(broker.host, broker.port);
         await pub.publish(topic, "while you were away", { qos: 2 });
-        // Without the state, resuming is refused and the connection closed (MQTT-3.2.2-4).
-        const stateless = client({ ...options, clean: false });
+        // Asked to, a client without the state refuses to resume (MQTT-3.2.2-4) and closes.
+        const stateless = client({ ...options, clean: false, requireKnownSession: true });
         await assert.rejects(
           stateless.connect(broker.host, broker.port),
           isMQTTError("MQTT_UNEXPECTED_SESSION"),
@@ -166,6 +166,103 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
         const [message] = await received;
         assert.equal(message.text(), "while you were away");
         assert.equal(message.qos, 2);
+      });
+
+      it("a new client with clean: false collects what was queued while away: 50 QoS 1 and 50 QoS 2, QoS 2 once each", async () => {
+        const topic = uniqueTopic("queued");
+        // The reference's pattern, as users write it: the same options for both clients, no store.
+        const options: MQTTClientOptions = {
+          protocolVersion,
+          clientId: `mtaio-queued-${protocolVersion}-${process.pid}`,
+          clean: false,
+          sessionExpiryInterval: 3600,
+        };
+        const subscriber = client(options);
+        await subscriber.connect(broker.host, broker.port);
+        await subscriber.subscribe(topic, { qos: QoS.EXACTLY_ONCE });
+        await subscriber.disconnect();
+
+        const pub = client({ protocolVersion });
+        await pub.connect(broker.host, broker.port);
+        const published = Array.from({ length: 100 }, (_, i) => ({
+          text: `queued ${i}`,
+          qos: i % 2 === 0 ? QoS.AT_LEAST_ONCE : QoS.EXACTLY_ONCE,
+        }));
+        for (const m of published) await pub.publish(topic, m.text, { qos: m.qos });
+
+        const collector = client(options);
+        const got: MQTTMessage[] = [];
+        let endSeen: () => void = () => {};
+        const end = new Promise<void>((resolve) => {
+          endSeen = resolve;
+        });
+        collector.onMessage((message) => {
+          if (message.text() === "end") endSeen();
+          else got.push(message);
+        });
+        const result = await collector.connect(broker.host, broker.port);
+        assert.equal(result.sessionPresent, true);
+        // Wait for the queued messages, then publish a marker behind them on the same topic:
+        // once it arrives, any redelivery of an earlier message would have arrived too.
+        const deadline = Date.now() + 10_000;
+        while (got.length < 100 && Date.now() < deadline) await sleep(10);
+        await pub.publish(topic, "end", { qos: QoS.EXACTLY_ONCE });
+        await within(end, "the marker after the queued messages", 10_000);
+
+        const count = (qos: QoS) => {
+          const seen = new Map<string, number>();
+          for (const m of got) if (m.qos === qos) seen.set(m.text(), (seen.get(m.text()) ?? 0) + 1);
+          return seen;
+        };
+        const expected = (qos: QoS) => published.filter((m) => m.qos === qos).map((m) => m.text);
+        const once = count(QoS.EXACTLY_ONCE);
+        assert.deepEqual([...once.keys()].sort(), expected(QoS.EXACTLY_ONCE).sort());
+        assert.ok(
+          [...once.values()].every((n) => n === 1),
+          "every QoS 2 message exactly once",
+        );
+        const atLeastOnce = count(QoS.AT_LEAST_ONCE);
+        assert.deepEqual([...atLeastOnce.keys()].sort(), expected(QoS.AT_LEAST_ONCE).sort());
+        assert.equal(
+          got.length,
+          100 + [...atLeastOnce.values()].reduce((sum, n) => sum + n - 1, 0),
+          "nothing but the published messages",
+        );
+      });
+
+      it("a new client with clean: false feeds messages() attached right after connect()", async () => {
+        const topic = uniqueTopic("queued-iter");
+        const options: MQTTClientOptions = {
+          protocolVersion,
+          clientId: `mtaio-queued-iter-${protocolVersion}-${process.pid}`,
+          clean: false,
+          sessionExpiryInterval: 3600,
+        };
+        const subscriber = client(options);
+        await subscriber.connect(broker.host, broker.port);
+        await subscriber.subscribe(topic, { qos: QoS.AT_LEAST_ONCE });
+        await subscriber.disconnect();
+        const pub = client({ protocolVersion });
+        await pub.connect(broker.host, broker.port);
+        for (let i = 0; i < 20; i++) await pub.publish(topic, `m${i}`, { qos: 1 });
+
+        const collector = client(options);
+        await collector.connect(broker.host, broker.port);
+        const got: string[] = [];
+        await within(
+          (async () => {
+            for await (const message of collector.messages(topic)) {
+              got.push(message.text());
+              if (got.length === 20) break;
+            }
+          })(),
+          "the queued messages to reach the iterator",
+          10_000,
+        );
+        assert.deepEqual(
+          got,
+          Array.from({ length: 20 }, (_, i) => `m${i}`),
+        );
       });
 
       it("refuses a wrong password with MQTTError carrying the reason code", async () => {
@@ -306,6 +403,50 @@ describe("MQTT client against Mosquitto", { skip: serverSkip("mosquitto", "mosqu
     assert.equal(seen.length, 20);
     assert.equal(new Set(seen).size, 20);
   });
+
+  for (const protocolVersion of [5, 4] as const) {
+    it(`MQTT ${protocolVersion === 5 ? "5.0" : "3.1.1"}: three consumers of $share/group/topic each get a share, every message exactly one of them`, async () => {
+      const topic = uniqueTopic("shared3");
+      const control = uniqueTopic("shared3-sync");
+      const consumers = [
+        client({ protocolVersion }),
+        client({ protocolVersion }),
+        client({ protocolVersion }),
+      ];
+      const received = consumers.map(() => [] as string[]);
+      const synced = consumers.map(
+        (consumer, i) =>
+          new Promise<void>((resolve) => {
+            consumer.onMessage((m) => {
+              if (m.topic === control) resolve();
+              else received[i].push(m.text());
+            });
+          }),
+      );
+      for (const consumer of consumers) {
+        await consumer.connect(broker.host, broker.port);
+        const [granted] = await consumer.subscribe(`$share/workers/${topic}`, { qos: 1 });
+        assert.equal(granted.qos, 1);
+        // An ordinary subscription every consumer holds: the end-of-batch marker.
+        await consumer.subscribe(control, { qos: 1 });
+      }
+      const pub = client({ protocolVersion });
+      await pub.connect(broker.host, broker.port);
+      const jobs = Array.from({ length: 60 }, (_, i) => `job ${i}`);
+      for (const job of jobs) await pub.publish(topic, job, { qos: 1 });
+      // Mosquitto forwards one publisher's messages to a client in the order it received
+      // them, so a consumer that has the marker has every job it was given.
+      await pub.publish(control, "sync", { qos: 1 });
+      await within(Promise.all(synced), "every consumer to see the marker", 10_000);
+
+      const all = received.flat();
+      assert.equal(all.length, jobs.length, "no job delivered twice");
+      assert.deepEqual([...all].sort(), [...jobs].sort(), "every job delivered");
+      for (const [i, share] of received.entries()) {
+        assert.ok(share.length > 0, `consumer ${i} got a share of the load`);
+      }
+    });
+  }
 
   it("request() gets the response matched by correlation data (MQTT 5)", async () => {
     const service = client();

@@ -2,13 +2,35 @@
  * Session Present against the session state the client holds (MQTT 5 §3.2.2.1.1, 3.1.1
  * §3.2.2.2), scripted with the fake broker:
  * - [MQTT-3.2.2-2]: Clean Start 1 answered with Session Present 1 is a broken broker.
- * - [MQTT-3.2.2-4]: no session state here but Session Present 1 → close the connection.
+ * - `clean: false` holds an (empty) session from the start: a brand-new client resumes the
+ *   broker's session, gets what was queued, and answers a PUBREL it never saw with PUBCOMP.
+ * - [MQTT-3.2.2-4] with `requireKnownSession`: no session state here but Session Present 1 →
+ *   close the connection.
  * - [MQTT-3.2.2-5]: session state here but Session Present 0 → discard it and go on.
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
-import { MemoryStore } from "../../../src/mqtt/index.js";
+import { encodePacket, type Packet } from "../../../src/mqtt/codec/index.js";
+import { MemoryStore, type MQTTMessage } from "../../../src/mqtt/index.js";
+import type { FakePeer } from "../fake-broker.js";
 import { fakeBrokerSuite, isMQTTError, within } from "../helpers.js";
+
+/** What a broker resuming a session sends: CONNACK and the queued flows, in one write. */
+function resumeWith(peer: FakePeer, packets: Packet[]): void {
+  const connack: Packet = { type: "connack", sessionPresent: true, reasonCode: 0 };
+  peer.sendRaw(Buffer.concat([connack, ...packets].map((p) => encodePacket(p, peer.version))));
+}
+
+const queuedPublish = (packetId: number, qos: 1 | 2, text: string, dup = false): Packet => ({
+  type: "publish",
+  topic: "queued/while/away",
+  payload: new Uint8Array(Buffer.from(text)),
+  qos,
+  retain: false,
+  dup,
+  packetId,
+});
 
 const text = (payload: Uint8Array) => Buffer.from(payload).toString();
 
@@ -31,12 +53,90 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
   });
 
   for (const protocolVersion of [4, 5] as const) {
-    it(`MQTT ${protocolVersion === 5 ? "5" : "3.1.1"}: Session Present 1 without session state closes the connection (MQTT-3.2.2-4)`, async () => {
+    const name = protocolVersion === 5 ? "5" : "3.1.1";
+
+    it(`MQTT ${name}: a new client with clean: false resumes the session and gets what was queued`, async () => {
+      // The pattern users write first: handler, then connect, no store.
+      const c = client({
+        protocolVersion,
+        clientId: `resume-empty-${protocolVersion}`,
+        clean: false,
+        sessionExpiryInterval: 3600,
+      });
+      const delivered: string[] = [];
+      c.onMessage((m) => {
+        delivered.push(`${m.qos}:${m.text()}`);
+      });
+      const peerPromise = fake.broker.connection();
+      const connecting = c.connect("127.0.0.1", fake.broker.port);
+      const peer = await peerPromise;
+      const connect = await peer.expect("connect");
+      assert.equal(connect.clean, false);
+      resumeWith(peer, [
+        queuedPublish(1, 1, "one"),
+        queuedPublish(2, 2, "two"),
+        // The release of a QoS 2 message an earlier client received: nothing to deliver.
+        { type: "pubrel", packetId: 77 },
+      ]);
+      assert.equal((await connecting).sessionPresent, true);
+      assert.equal(c.connected, true);
+      assert.equal((await peer.expect("puback")).packetId, 1);
+      assert.equal((await peer.expect("pubrec")).packetId, 2);
+      const unknown = await peer.expect("pubcomp");
+      assert.equal(unknown.packetId, 77);
+      // MQTT 5: 0x92 Packet Identifier not found (§3.7.2.1); 3.1.1 has no reason codes.
+      assert.equal(unknown.reasonCode ?? 0, protocolVersion === 5 ? 0x92 : 0);
+      // The broker re-sends the QoS 2 PUBLISH before its PUBREL (§4.3.3): PUBREC again, no
+      // second delivery; then PUBREL completes it.
+      peer.send(queuedPublish(2, 2, "two", true));
+      assert.equal((await peer.expect("pubrec")).packetId, 2);
+      peer.send({ type: "pubrel", packetId: 2 });
+      const done = await peer.expect("pubcomp");
+      assert.equal(done.packetId, 2);
+      assert.equal(done.reasonCode ?? 0, 0);
+      assert.deepEqual(delivered, ["1:one", "2:two"]);
+      assert.equal(c.connected, true, "nothing in the resumed session ended the connection");
+    });
+
+    it(`MQTT ${name}: messages() attached right after connect() gets what came with CONNACK`, async () => {
+      const c = client({
+        protocolVersion,
+        clientId: `resume-iter-${protocolVersion}`,
+        clean: false,
+      });
+      const peerPromise = fake.broker.connection();
+      const connecting = c.connect("127.0.0.1", fake.broker.port);
+      const peer = await peerPromise;
+      await peer.expect("connect");
+      resumeWith(
+        peer,
+        Array.from({ length: 6 }, (_, i) => queuedPublish(i + 1, i % 2 ? 2 : 1, `m${i}`)),
+      );
+      await connecting;
+      const iterator = c.messages("queued/#");
+      const got: MQTTMessage[] = [];
+      await within(
+        (async () => {
+          for await (const message of iterator) {
+            got.push(message);
+            if (got.length === 6) break;
+          }
+        })(),
+        "the queued messages to reach the iterator",
+      );
+      assert.deepEqual(
+        got.map((m) => m.text()),
+        ["m0", "m1", "m2", "m3", "m4", "m5"],
+      );
+    });
+
+    it(`MQTT ${name}: requireKnownSession: Session Present 1 without session state closes the connection (MQTT-3.2.2-4)`, async () => {
       const c = client({
         protocolVersion,
         clientId: `no-state-${protocolVersion}`,
         clean: false,
         sessionExpiryInterval: protocolVersion === 5 ? 60 : undefined,
+        requireKnownSession: true,
       });
       let peerPromise = fake.broker.connection();
       const connecting = c.connect("127.0.0.1", fake.broker.port);
@@ -91,12 +191,13 @@ describe("MQTT client: Session Present vs. the session state it holds", () => {
     assert.deepEqual(store.load().outgoing, []);
   });
 
-  it("an empty store still counts as session state: Session Present 1 is accepted", async () => {
+  it("requireKnownSession: an empty store still counts as session state", async () => {
     const c = client({
       clientId: "empty-store",
       clean: false,
       sessionExpiryInterval: 60,
       store: new MemoryStore(),
+      requireKnownSession: true,
     });
     const peerPromise = fake.broker.connection();
     const connecting = c.connect("127.0.0.1", fake.broker.port);
