@@ -11,6 +11,7 @@ export {
   AccessLogMiddleware,
   type AccessLogOptions,
   type AccessLogSink,
+  type AccessLogStream,
   escapeLogField,
 } from "./middleware/access-log.js";
 export {

@@ -9,7 +9,13 @@ import { ASGIMiddleware } from "../middleware.js";
 import { headerValue, requestTarget } from "./shared.js";
 
 /** Where the lines go: a function, or anything with `write(text)` (a stream, a file). */
-export type AccessLogSink = ((line: string) => void) | { write(text: string): unknown };
+export type AccessLogSink = ((line: string) => void) | AccessLogStream;
+
+/** A stream-like sink, e.g. `process.stdout` or a file stream. */
+export interface AccessLogStream {
+  /** Gets each line with its trailing newline. */
+  write(text: string): unknown;
+}
 
 /** Options of {@link AccessLogMiddleware}. */
 export interface AccessLogOptions {
