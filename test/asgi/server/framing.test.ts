@@ -185,6 +185,24 @@ describe("framing and limits (raw sockets, pipelined canary)", () => {
       assert.deepEqual(seen, ["/upload"]);
     });
 
+    it("after a GET whose chunked body the app ignores", async () => {
+      const seen: string[] = [];
+      await using handle = await start(async (scope, _receive, send) => {
+        if (scope.type !== "http") throw new Error("no lifespan");
+        seen.push(scope.path);
+        await send({ type: "http.response.start", status: 200 });
+        await send({ type: "http.response.body", body: Buffer.from("ok") });
+      });
+      const text = await sendWithCanary(
+        handle.port,
+        "GET /get HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      );
+      // The response went out before the server saw the end of the body: it closes.
+      assert.deepEqual(statusLines(text), ["HTTP/1.1 200"], text);
+      assert.match(text, /connection: close/i);
+      assert.deepEqual(seen, ["/get"]);
+    });
+
     it("behind a request still in flight: the bad one waits its turn, the canary never runs", async () => {
       const seen: string[] = [];
       const release = gate();
