@@ -47,6 +47,11 @@ export interface ExchangeContext {
   readonly logger: ServerLogger;
   /** True once `close()` began: responses get `Connection: close`. */
   closing: boolean;
+  /**
+   * Called once per exchange, when its response is complete or abandoned (at the latest when
+   * the app returns): the connection may carry the next request.
+   */
+  responseDone(req: IncomingMessage, res: ServerResponse): void;
   /** Called when an exchange is over (app returned and response ended or aborted). */
   exchangeDone(): void;
 }
@@ -166,6 +171,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
   private waitingDrain: { resolve: () => void; reject: (error: ASGIError) => void } | null = null;
   private watchingBody = false;
   private watchingConnection = false;
+  private connectionReleased = false;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -251,7 +257,15 @@ export class Exchange implements DirectResponder, DirectReceiver {
 
   private finish(): void {
     this.response = RES_COMPLETE;
+    this.releaseConnection();
     this.context.exchangeDone();
+  }
+
+  /** The response is over: the next request on the connection may run (once). */
+  private releaseConnection(): void {
+    if (this.connectionReleased) return;
+    this.connectionReleased = true;
+    this.context.responseDone(this.req, this.res);
   }
 
   /** A 500 when nothing was written yet, otherwise cut the connection (the response is broken). */
@@ -262,6 +276,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
     } else {
       this.res.destroy();
     }
+    this.releaseConnection();
     this.wakeReceive(DISCONNECT);
   }
 
@@ -331,6 +346,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
     if (!this.res.headersSent) writeErrorResponse(this.res, 413, TOO_LARGE_BODY, true);
     else this.res.destroy();
     this.response = RES_COMPLETE;
+    this.releaseConnection();
     return this.markDisconnected();
   }
 
@@ -430,6 +446,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
       this.response = RES_COMPLETE;
       if (length === 0) res.end();
       else res.end(text, "utf8");
+      this.releaseConnection();
       this.wakeReceive(DISCONNECT);
       return SETTLED;
     } catch (error) {
@@ -482,6 +499,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
       if (size === 0) res.end();
       else if (size <= SMALL_BODY_AS_TEXT) res.end(latin1Text(bytes), "latin1");
       else res.end(bytes);
+      this.releaseConnection();
       this.wakeReceive(DISCONNECT);
       return SETTLED;
     }

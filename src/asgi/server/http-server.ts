@@ -12,12 +12,16 @@ import {
 } from "node:http";
 import { createServer as createHTTPSServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { SETTLED } from "../settled.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope } from "../types.js";
+import { handleClientError } from "./client-error.js";
 import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.js";
 import { ForwardedTrust } from "./forwarded.js";
+import { isValidHost } from "./host.js";
 import { ASGI_VERSION, Lifespan } from "./lifespan.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
 import { latin1Bytes, parseTarget } from "./path.js";
+import { admit, DROPPED, isLastRequest, QUEUED, release, type WaitingRequest } from "./pipeline.js";
 
 const BAD_REQUEST_BODY = Buffer.from("Bad Request");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
@@ -77,6 +81,8 @@ export class ASGIHTTPServer implements ExchangeContext {
   private readonly sockets = new Set<Socket>();
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<void> | null = null;
+  /** The last `Host` value found valid (see process()). */
+  private validHost = "";
 
   constructor(
     private readonly app: ASGIApp,
@@ -100,12 +106,21 @@ export class ASGIHTTPServer implements ExchangeContext {
         Math.min(1000, options.headersTimeout / 4 || 1000, options.requestTimeout / 4 || 1000),
       ),
       maxHeaderSize: options.maxHeaderSize,
+      // The Host checks are the server's own (process()): Node's own check answers a missing
+      // Host with a 400 without emitting 'request', so the server could not hold back the
+      // requests pipelined behind it (RFC 9112 §9.6).
+      requireHostHeader: false,
     };
     this.scheme = options.tls === undefined ? "http" : "https";
     this.server =
       options.tls === undefined
         ? createServer(serverOptions)
         : createHTTPSServer({ ...options.tls, ...serverOptions });
+    // Every header line reaches rawHeaders (maxHeaderSize still bounds the head). With Node's
+    // default cap, lines past it are dropped from rawHeaders while its parser still frames the
+    // message by them: a Content-Length or Transfer-Encoding hidden there would skip the body
+    // limit and the transfer-coding check.
+    this.server.maxHeadersCount = 0;
     // Connections are tracked (per connection, not per request) so that close() can cut the
     // ones that carry no request: Node stops enforcing headersTimeout once server.close() has
     // run, so a client trickling a request head would otherwise hold close() open for ever.
@@ -119,6 +134,9 @@ export class ASGIHTTPServer implements ExchangeContext {
         this.track(socket);
       });
     }
+    this.server.on("clientError", (error: Error, socket: Socket) =>
+      handleClientError(error, socket, this.onDropped),
+    );
     this.server.on("request", (req: IncomingMessage, res: ServerResponse) =>
       this.handle(req, res, false),
     );
@@ -214,7 +232,12 @@ export class ASGIHTTPServer implements ExchangeContext {
   }
 
   exchangeDone(): void {
-    this.inFlight--;
+    this.settle(1);
+  }
+
+  /** `count` admitted requests are over: their app returned, or they were never processed. */
+  private settle(count: number): void {
+    this.inFlight -= count;
     if (this.closing) {
       // The socket of a finished response is idle now; close it (after Node has detached it).
       setImmediate(() => this.server.closeIdleConnections());
@@ -224,6 +247,31 @@ export class ASGIHTTPServer implements ExchangeContext {
         for (const resolve of waiters) resolve();
       }
     }
+  }
+
+  private readonly onDropped = (count: number) => this.settle(count);
+
+  /**
+   * The response to `req` is complete (or abandoned): the next request pipelined on its
+   * connection may run (see pipeline.ts). It runs a microtask later, never inside the `send()`
+   * that completed this response, so that a long pipeline cannot nest app calls.
+   */
+  responseDone(req: IncomingMessage, res: ServerResponse): void {
+    const next = release(req, res, this.onDropped);
+    if (next !== null) SETTLED.then(() => this.runWaiting(next));
+  }
+
+  private runWaiting(next: WaitingRequest): void {
+    // The last request parsed before bytes the parser refused (client-error.ts) closes.
+    if (isLastRequest(next.req)) next.res.shouldKeepAlive = false;
+    this.process(next.req, next.res, next.expectContinue);
+  }
+
+  /** True when `host` is a valid Host value; remembers it then. */
+  private checkHost(host: string): boolean {
+    if (!isValidHost(host)) return false;
+    this.validHost = host;
+    return true;
   }
 
   /** One line per response, uvicorn-style: `client - "METHOD target HTTP/x" status`. */
@@ -241,11 +289,26 @@ export class ASGIHTTPServer implements ExchangeContext {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    const turn = admit(req, res, expectContinue);
+    // RFC 9112 §9.6: nothing after a response that closed the connection is processed.
+    if (turn === DROPPED) return;
+    this.inFlight++;
+    if (turn !== QUEUED) this.process(req, res, expectContinue);
+  }
+
+  /** Answers a request the app must not see; the connection closes after the response. */
+  private refuse(req: IncomingMessage, res: ServerResponse, status: number, body: Buffer): void {
+    writeErrorResponse(res, status, body, true);
+    this.responseDone(req, res);
+    this.settle(1);
+  }
+
+  private process(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
     if (this.closing) res.shouldKeepAlive = false;
     const target = parseTarget(req.url ?? "");
     if (target === null) {
       // Malformed request target or percent-encoding (RFC 3986 §2.1): refuse before the app.
-      writeErrorResponse(res, 400, BAD_REQUEST_BODY, true);
+      this.refuse(req, res, 400, BAD_REQUEST_BODY);
       return;
     }
     const raw = req.rawHeaders;
@@ -253,11 +316,18 @@ export class ASGIHTTPServer implements ExchangeContext {
     const headers: ASGIHeaders = new Array(count);
     let contentLength = 0;
     let unsupported = false;
+    let hosts = 0;
+    let host = "";
     for (let i = 0, j = 0; i < count; i++, j += 2) {
       const name = raw[j].toLowerCase();
       const value = raw[j + 1];
       headers[i] = [name, value];
-      if (name.length === 14 && name === "content-length") {
+      if (name.length === 4) {
+        if (name === "host") {
+          hosts++;
+          host = value;
+        }
+      } else if (name.length === 14 && name === "content-length") {
         // Node's parser has already rejected invalid or conflicting values.
         if (contentLength === 0) contentLength = Number(value);
       } else if (name.length === 17 && name === "transfer-encoding") {
@@ -267,13 +337,27 @@ export class ASGIHTTPServer implements ExchangeContext {
         if (value.trim().toLowerCase() !== "chunked") unsupported = true;
       }
     }
+    const http10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
+    // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host, any request at most one, and
+    // its value must be valid. The last valid value is remembered: most requests repeat it.
+    const hostAccepted =
+      hosts === 1 ? host === this.validHost || this.checkHost(host) : hosts === 0 && http10;
+    if (!hostAccepted) {
+      this.refuse(req, res, 400, BAD_REQUEST_BODY);
+      return;
+    }
+    if (contentLength < 0 && http10) {
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means its framing is faulty.
+      this.refuse(req, res, 400, BAD_REQUEST_BODY);
+      return;
+    }
     if (unsupported) {
-      writeErrorResponse(res, 501, NOT_IMPLEMENTED_BODY, true);
+      this.refuse(req, res, 501, NOT_IMPLEMENTED_BODY);
       return;
     }
     if (contentLength > this.bodyLimit) {
       // Refuse without reading the body; close so its bytes need not be read either.
-      writeErrorResponse(res, 413, TOO_LARGE_BODY, true);
+      this.refuse(req, res, 413, TOO_LARGE_BODY);
       return;
     }
     const addresses = addressesOf(req.socket as AddressedSocket);
@@ -299,7 +383,6 @@ export class ASGIHTTPServer implements ExchangeContext {
     }
     if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
     if (this.options.accessLog) this.logAccess(req, res, addresses.client);
-    this.inFlight++;
     const exchange = new Exchange(req, res, this, contentLength, expectContinue);
     exchange.run(this.app, scope);
   }
