@@ -17,11 +17,11 @@ import { MQTTError } from "../../errors.js";
 import { withDeadline } from "../../shared/deadline.js";
 import type { ConnackPacket, Packet, Properties } from "../codec/index.js";
 import { answerAuth, startReauthentication } from "./auth.js";
+import { brokerLimits } from "./broker-limits.js";
 import { closedError, deadlineError, notConnected } from "./client-errors.js";
 import { Connection } from "./connection.js";
 import { ClientEvents } from "./events.js";
 import {
-  brokerLimits,
   buildConnect,
   clamp,
   connackError,

@@ -5,9 +5,8 @@
 import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
 import type { ConnackPacket, ConnectPacket, Properties } from "../codec/index.js";
+import { toProperties } from "./message-properties.js";
 import type { ConnectOptions, Endpoint, MQTTClientOptions } from "./options.js";
-import { toProperties } from "./publisher.js";
-import type { QoS } from "./qos.js";
 import { assertTopicName } from "./topic-match.js";
 
 /** Our default Maximum Packet Size, inbound (MQTT 5 §3.1.2.11.4). */
@@ -78,31 +77,6 @@ export function buildConnect(
     };
   }
   return packet;
-}
-
-/** What the broker told us in CONNACK about itself (MQTT 5 §3.2.2.3). */
-export interface BrokerLimits {
-  maximumPacketSize: number;
-  topicAliasMaximum: number;
-  maximumQoS: QoS;
-  retainAvailable: boolean;
-}
-
-/** Before any CONNACK, and from a 3.1.1 broker (which announces nothing): no limits. */
-export const NO_LIMITS: BrokerLimits = Object.freeze({
-  maximumPacketSize: Number.POSITIVE_INFINITY,
-  topicAliasMaximum: 0,
-  maximumQoS: 2,
-  retainAvailable: true,
-});
-
-export function brokerLimits(p: Properties): BrokerLimits {
-  return {
-    maximumPacketSize: p.maximumPacketSize ?? Number.POSITIVE_INFINITY,
-    topicAliasMaximum: p.topicAliasMaximum ?? 0,
-    maximumQoS: p.maximumQoS ?? 2,
-    retainAvailable: p.retainAvailable ?? true,
-  };
 }
 
 /** Whether CONNACK refuses the connection (3.1.1 §3.2.2.3, MQTT 5 §3.2.2.2). */

@@ -5,10 +5,10 @@
  */
 import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
-import type { Properties, PublishPacket } from "../codec/index.js";
+import type { PublishPacket } from "../codec/index.js";
+import { type BrokerLimits, NO_LIMITS } from "./broker-limits.js";
 import type { Connection } from "./connection.js";
-import { type BrokerLimits, NO_LIMITS } from "./handshake.js";
-import type { MessageProperties } from "./message.js";
+import { toProperties } from "./message-properties.js";
 import type { PublishOptions, PublishResult } from "./options.js";
 import type { Flight, Outbound } from "./outbound.js";
 import { isQoS } from "./qos.js";
@@ -27,13 +27,6 @@ export interface PublisherHost {
 }
 
 const QOS0_RESULT: PublishResult = Object.freeze({ reasonCode: 0, messageId: undefined });
-
-/** Message properties as the codec takes them (subscription ids are inbound-only, §3.3.4). */
-export function toProperties(properties: MessageProperties | undefined): Properties | undefined {
-  if (!properties) return undefined;
-  const { subscriptionIdentifiers: _ignored, ...rest } = properties;
-  return rest as Properties;
-}
 
 export class Publisher {
   /** The broker's limits from the latest CONNACK. */
