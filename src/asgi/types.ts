@@ -55,6 +55,38 @@ export interface HTTPScope {
   extensions?: Record<string, Record<string, unknown>>;
 }
 
+/** `scope` for `type: "websocket"` (ASGI WebSocket spec 2.4): an HTTP/1.1 Upgrade request. */
+export interface WebSocketScope {
+  /** The scope type. */
+  type: "websocket";
+  /** ASGI and spec versions. */
+  asgi: ASGIVersion;
+  /** The HTTP version of the handshake request. */
+  http_version: "1.1";
+  /** `"wss"` when served over TLS (or a trusted proxy says so), else `"ws"`. */
+  scheme: "ws" | "wss";
+  /** Percent-decoded path (UTF-8), without the query string. */
+  path: string;
+  /** The path as it came on the wire, undecoded. */
+  raw_path: Uint8Array | null;
+  /** The query string without the leading `?`, undecoded. */
+  query_string: Uint8Array;
+  /** The path prefix the app is mounted under, default `""`. */
+  root_path: string;
+  /** The handshake's headers in order, names lower-case, values latin1 strings. */
+  headers: ASGIHeaders;
+  /** The client's address and port, or `null` when unknown. */
+  client: [host: string, port: number] | null;
+  /** The server's address and port, or `null` when unknown. */
+  server: [host: string, port: number | null] | null;
+  /** The subprotocols the client offered (`Sec-WebSocket-Protocol`), in its order. */
+  subprotocols: string[];
+  /** Copied from the lifespan state for each connection. */
+  state?: Record<string, unknown>;
+  /** Server extensions (`websocket.http.response` to refuse with an HTTP response). */
+  extensions?: Record<string, Record<string, unknown>>;
+}
+
 /** `scope` for `type: "lifespan"` (ASGI lifespan spec 2.0). */
 export interface LifespanScope {
   /** The scope type. */
@@ -65,8 +97,8 @@ export interface LifespanScope {
   state?: Record<string, unknown>;
 }
 
-/** Any ASGI scope this package serves: `http` or `lifespan`. */
-export type Scope = HTTPScope | LifespanScope;
+/** Any ASGI scope this package serves: `http`, `websocket` or `lifespan`. */
+export type Scope = HTTPScope | WebSocketScope | LifespanScope;
 
 // ---- HTTP events -------------------------------------------------------------------------
 
@@ -107,6 +139,77 @@ export interface HTTPResponseBodyEvent {
   /** The chunk (default empty). */
   body?: Uint8Array;
   /** `true` while more chunks follow (default `false`). */
+  more_body?: boolean;
+}
+
+// ---- WebSocket events --------------------------------------------------------------------
+
+/** The client asks to connect: answer `websocket.accept`, `websocket.close` or an HTTP response. */
+export interface WebSocketConnectEvent {
+  /** The event type. */
+  type: "websocket.connect";
+}
+/** A message from the client: `text` for a text frame, `bytes` for a binary one. */
+export interface WebSocketReceiveEvent {
+  /** The event type. */
+  type: "websocket.receive";
+  /** A binary message. */
+  bytes?: Uint8Array;
+  /** A text message. */
+  text?: string;
+}
+/** The connection closed (by the client, the server or the network). */
+export interface WebSocketDisconnectEvent {
+  /** The event type. */
+  type: "websocket.disconnect";
+  /** The close code (RFC 6455 §7.4; 1006 when the connection broke without a close frame). */
+  code: number;
+  /** The close reason, when the peer gave one. */
+  reason?: string;
+}
+/** Accepts the connection (completes the handshake). */
+export interface WebSocketAcceptEvent {
+  /** The event type. */
+  type: "websocket.accept";
+  /** One of `scope.subprotocols`, or none. */
+  subprotocol?: string | null;
+  /** Extra handshake response headers. */
+  headers?: ASGIHeaders;
+}
+/** Sends a message: `text` as a text frame, `bytes` as a binary one. */
+export interface WebSocketSendEvent {
+  /** The event type. */
+  type: "websocket.send";
+  /** A binary message. */
+  bytes?: Uint8Array;
+  /** A text message. */
+  text?: string;
+}
+/** Closes the connection; before accept, refuses the handshake with 403. */
+export interface WebSocketCloseEvent {
+  /** The event type. */
+  type: "websocket.close";
+  /** The close code (default 1000). */
+  code?: number;
+  /** The close reason (at most 123 bytes of UTF-8). */
+  reason?: string;
+}
+/** Refuses the handshake with an HTTP response (the `websocket.http.response` extension). */
+export interface WebSocketHTTPResponseStartEvent {
+  /** The event type. */
+  type: "websocket.http.response.start";
+  /** The HTTP status code. */
+  status: number;
+  /** Response headers. */
+  headers?: ASGIHeaders;
+}
+/** A chunk of that HTTP response's body. */
+export interface WebSocketHTTPResponseBodyEvent {
+  /** The event type. */
+  type: "websocket.http.response.body";
+  /** The chunk (default empty). */
+  body?: Uint8Array;
+  /** `true` while more chunks follow. */
   more_body?: boolean;
 }
 
@@ -153,6 +256,9 @@ export interface LifespanShutdownFailedEvent {
 export type ReceiveEvent =
   | HTTPRequestEvent
   | HTTPDisconnectEvent
+  | WebSocketConnectEvent
+  | WebSocketReceiveEvent
+  | WebSocketDisconnectEvent
   | LifespanStartupEvent
   | LifespanShutdownEvent;
 
@@ -160,6 +266,11 @@ export type ReceiveEvent =
 export type SendEvent =
   | HTTPResponseStartEvent
   | HTTPResponseBodyEvent
+  | WebSocketAcceptEvent
+  | WebSocketSendEvent
+  | WebSocketCloseEvent
+  | WebSocketHTTPResponseStartEvent
+  | WebSocketHTTPResponseBodyEvent
   | LifespanStartupCompleteEvent
   | LifespanStartupFailedEvent
   | LifespanShutdownCompleteEvent

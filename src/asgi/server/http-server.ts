@@ -12,8 +12,9 @@ import {
 } from "node:http";
 import { createServer as createHTTPSServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { SETTLED } from "../settled.js";
-import type { ASGIApp, ASGIHeaders, HTTPScope } from "../types.js";
+import type { ASGIApp, ASGIHeaders, HTTPScope, WebSocketScope } from "../types.js";
 import { handleClientError } from "./client-error.js";
 import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.js";
 import { ForwardedTrust } from "./forwarded.js";
@@ -22,6 +23,7 @@ import { ASGI_VERSION, Lifespan } from "./lifespan.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
 import { latin1Bytes, parseTarget } from "./path.js";
 import { admit, DROPPED, isLastRequest, QUEUED, release, type WaitingRequest } from "./pipeline.js";
+import { handshakeError, WebSocketSessions, writeHTTP } from "./websocket.js";
 
 const BAD_REQUEST_BODY = Buffer.from("Bad Request");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
@@ -79,6 +81,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   private readonly forwarded: ForwardedTrust | null;
   private inFlight = 0;
   private readonly sockets = new Set<Socket>();
+  private readonly websockets: WebSocketSessions;
   private idleWaiters: Array<() => void> = [];
   private closed: Promise<void> | null = null;
   /** The last `Host` value found valid (see process()). */
@@ -145,6 +148,76 @@ export class ASGIHTTPServer implements ExchangeContext {
     this.server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) =>
       this.handle(req, res, true),
     );
+    this.websockets = new WebSocketSessions(
+      {
+        maxMessageSize: options.websocketMaxMessageSize,
+        pingIntervalMs: options.websocketPingInterval,
+      },
+      this.logger,
+    );
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
+  }
+
+  /**
+   * An HTTP/1.1 Upgrade request: a WebSocket handshake becomes an ASGI `websocket` scope;
+   * anything else is refused. The socket has left Node's HTTP machinery, so it is no longer
+   * one of the connections `close()` cuts as idle: WebSockets are closed with 1001 instead.
+   */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.sockets.delete(socket as Socket);
+    const isWebSocket = (req.headers.upgrade ?? "").toLowerCase() === "websocket";
+    const problem = this.closing ? 503 : isWebSocket ? handshakeError(req) : 400;
+    const target = problem === null ? parseTarget(req.url ?? "") : null;
+    const raw = req.rawHeaders;
+    const headers: ASGIHeaders = [];
+    let hosts = 0;
+    let host = "";
+    for (let j = 0; j < raw.length; j += 2) {
+      const name = raw[j].toLowerCase();
+      headers.push([name, raw[j + 1]]);
+      if (name === "host") {
+        hosts++;
+        host = raw[j + 1];
+      }
+    }
+    const hostValid = hosts === 1 && (host === this.validHost || this.checkHost(host));
+    if (problem !== null || target === null || !hostValid) {
+      writeHTTP(socket, problem ?? 400, [], undefined, true);
+      return;
+    }
+    const addresses = addressesOf(req.socket as AddressedSocket);
+    const protocols = req.headers["sec-websocket-protocol"];
+    const scope: WebSocketScope = {
+      type: "websocket",
+      asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
+      http_version: "1.1",
+      scheme: this.scheme === "https" ? "wss" : "ws",
+      path: target.path,
+      raw_path: latin1Bytes(target.rawPath),
+      query_string: target.query.length === 0 ? EMPTY : latin1Bytes(target.query),
+      root_path: this.options.rootPath,
+      headers,
+      client: addresses.client,
+      server: addresses.server,
+      subprotocols: protocols
+        ? protocols
+            .split(",")
+            .map((p) => p.trim())
+            .filter((p) => p)
+        : [],
+      extensions: { "websocket.http.response": {} },
+    };
+    const forwarded = this.forwarded;
+    if (forwarded !== null && addresses.client !== null && forwarded.trusts(addresses.client[0])) {
+      const said = forwarded.read(headers);
+      if (said.client !== null) scope.client = said.client;
+      if (said.scheme !== null) scope.scheme = said.scheme === "https" ? "wss" : "ws";
+    }
+    if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
+    this.inFlight++;
+    this.websockets.run(this.app, scope, req, socket, head, () => this.settle(1));
   }
 
   /** Lifespan startup, then listen. Rejects on a startup failure or a listen error. */
@@ -187,6 +260,8 @@ export class ASGIHTTPServer implements ExchangeContext {
 
   private async shutdown(): Promise<void> {
     this.closing = true;
+    // RFC 6455 §7.4.1: 1001, the server is going away; their apps then see the disconnect.
+    this.websockets.closeAll();
     const server = this.server;
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();

@@ -59,6 +59,13 @@ export interface ServeOptions {
   forwardedAllowIps?: string[];
   /** Serve HTTPS with these TLS options (`key`, `cert`, …); `scope.scheme` is then `"https"`. */
   tls?: ServeTLSOptions;
+  /** Largest WebSocket message accepted; a larger one closes with 1009. Default 1 MiB. */
+  websocketMaxMessageSize?: number;
+  /**
+   * Milliseconds between WebSocket pings; a peer that has not answered the previous one by
+   * the next is dropped. Default 20 000; `0` sends none.
+   */
+  websocketPingInterval?: number;
 }
 
 /** What `serve()` resolves to once the server accepts connections. */
@@ -98,6 +105,8 @@ export interface ResolvedServeOptions {
   accessLog: boolean;
   tls: ServeTLSOptions | undefined;
   forwardedAllowIps: string[];
+  websocketMaxMessageSize: number;
+  websocketPingInterval: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -161,5 +170,11 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
     accessLog: options.accessLog === true,
     tls: options.tls,
     forwardedAllowIps: options.forwardedAllowIps ?? [],
+    websocketMaxMessageSize: positive(
+      "websocketMaxMessageSize",
+      options.websocketMaxMessageSize,
+      1024 * 1024,
+    ),
+    websocketPingInterval: positive("websocketPingInterval", options.websocketPingInterval, 20_000),
   };
 }
