@@ -1,10 +1,20 @@
+import { Buffer } from "node:buffer";
 import { HTTPError } from "../../errors.js";
 import { SETTLED } from "../settled.js";
-import type { ASGIApp, ASGIHeaders, HTTPScope, LifespanScope, Receive, Send } from "../types.js";
+import type {
+  ASGIApp,
+  ASGIHeaders,
+  HTTPScope,
+  LifespanScope,
+  Receive,
+  Send,
+  WebSocketScope,
+} from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
 import { type IncludeOptions, Router } from "./router.js";
+import { WebSocket, WebSocketDisconnect } from "./websocket.js";
 
 const NOT_FOUND = '{"detail":"Not Found"}';
 /** `Response.send` as the framework defines it (a subclass may override it). */
@@ -166,12 +176,44 @@ export class ASGIApplication {
         ? this.handleHTTP(scope, receive, send)
         : scope.type === "lifespan"
           ? this.handleLifespan(scope, receive, send)
-          : Promise.resolve();
+          : this.handleWebSocket(scope, receive, send);
     for (const { Class, options } of this.middleware) {
       const instance = new Class(app, options as never);
       app = instance.call.bind(instance);
     }
     return app;
+  }
+
+  /**
+   * A WebSocket connection: the first included router with a WebSocket route for the path
+   * handles it. Without one the app returns without accepting, which refuses it (403).
+   */
+  private async handleWebSocket(
+    scope: WebSocketScope,
+    receive: Receive,
+    send: Send,
+  ): Promise<void> {
+    const raw =
+      scope.raw_path === null
+        ? encodeURI(scope.path)
+        : Buffer.from(
+            scope.raw_path.buffer,
+            scope.raw_path.byteOffset,
+            scope.raw_path.length,
+          ).toString("latin1");
+    for (const router of this.routers) {
+      const found = router.resolveWebSocket(raw);
+      if (found === null) continue;
+      const websocket = new WebSocket(scope, receive, send);
+      websocket.params = found.params;
+      try {
+        await found.handler(websocket, found.params);
+      } catch (error) {
+        // The client leaving is the normal end of a connection, not an error of the app.
+        if (!(error instanceof WebSocketDisconnect)) throw error;
+      }
+      return;
+    }
   }
 
   /**

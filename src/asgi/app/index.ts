@@ -55,6 +55,13 @@ export {
   type PathParams,
   type RouteOptions,
   Router,
+  type WebSocketHandler,
 } from "./router.js";
 export { StaticFiles, type StaticFilesOptions } from "./static-files.js";
 export { TestClient, type TestRequestOptions, type TestResponse } from "./test-client.js";
+export {
+  WebSocket,
+  type WebSocketAcceptOptions,
+  WebSocketDisconnect,
+  type WebSocketMessage,
+} from "./websocket.js";

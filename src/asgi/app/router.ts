@@ -2,6 +2,7 @@ import { ASGIError, HTTPError } from "../../errors.js";
 import { decodePathSegment } from "../server/path.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
+import type { WebSocket } from "./websocket.js";
 
 /** `{id:int}` → number, `{rest:path}` / `{name}` → string, typed from the template. */
 type ParamValue<Spec extends string> = Spec extends `${string}:int` ? number : string;
@@ -29,6 +30,15 @@ export type Handler<P = Record<string, string | number>> = (
 ) => Response | Promise<Response>;
 
 /** Options of `router.route()`. */
+/** A WebSocket route's handler: the connection and the typed path parameters. */
+export type WebSocketHandler<P = Record<string, string | number>> = (
+  websocket: WebSocket,
+  params: P,
+) => Promise<void> | void;
+
+/** The method name WebSocket routes are filed under (never a real HTTP method). */
+const WEBSOCKET = "WEBSOCKET";
+
 export interface RouteOptions {
   /** Methods the handler answers (any case). Default `["GET"]`. */
   methods?: string[];
@@ -260,6 +270,39 @@ export class Router {
     if (restRoute === undefined && isPlainStatic(path)) this.addExact(path, route);
     if (options.name !== undefined) this.named.set(options.name, path);
     return this;
+  }
+
+  /**
+   * Adds a WebSocket route: `handler` gets a `WebSocket` (accept it, then receive and send)
+   * and the typed path parameters. An HTTP request to the same path gets 405.
+   *
+   * @example
+   * ```ts
+   * router.websocket("/ws/{room}", async (ws, { room }) => {
+   *   await ws.accept();
+   *   for await (const message of ws) await ws.sendText(`${room}: ${message.text ?? ""}`);
+   * });
+   * ```
+   */
+  websocket<T extends string>(
+    path: T,
+    handler: WebSocketHandler<PathParams<T>>,
+    options: { name?: string } = {},
+  ): this {
+    return this.route(path, handler as unknown as Handler<PathParams<T>>, {
+      ...options,
+      methods: [WEBSOCKET],
+    });
+  }
+
+  /** The WebSocket handler of a wire path and its parameters, or `null`. */
+  resolveWebSocket(
+    rawPath: string,
+  ): { handler: WebSocketHandler; params: Record<string, string | number> } | null {
+    const route = this.lookup(rawPath);
+    const handler = route?.handlers.get(WEBSOCKET);
+    if (route === null || route === undefined || handler === undefined) return null;
+    return { handler: handler as unknown as WebSocketHandler, params: paramsOf(route) };
   }
 
   /**
@@ -535,7 +578,11 @@ function handlerFor(route: Route, method: string): Handler {
   const handler =
     route.handlers.get(method) ?? (method === "HEAD" ? route.handlers.get("GET") : undefined);
   if (handler !== undefined) return handler;
-  const allow = [...route.handlers.keys()];
+  const allow = [...route.handlers.keys()].filter((name) => name !== WEBSOCKET);
+  if (allow.length === 0) {
+    // Only a WebSocket route here: for HTTP the path does not exist.
+    throw new HTTPError(404, "Not Found", { code: "HTTP_NOT_FOUND" });
+  }
   if (route.handlers.has("GET") && !route.handlers.has("HEAD")) allow.push("HEAD");
   throw new HTTPError(405, "Method Not Allowed", {
     code: "HTTP_METHOD_NOT_ALLOWED",
