@@ -107,6 +107,24 @@ function bodyOf(receive: Receive, abort: AbortController, bodyOver: () => void) 
   });
 }
 
+/** Fetch §2.2.1: the `Request` constructor throws for these methods. */
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const REASONS: Record<number, string> = { 400: "Bad Request", 405: "Method Not Allowed" };
+
+/** A plain-text answer given without calling the handler. */
+async function refuse(send: Send, status: 400 | 405): Promise<void> {
+  const body = new TextEncoder().encode(REASONS[status]);
+  await send({
+    type: "http.response.start",
+    status,
+    headers: [
+      ["content-type", "text/plain; charset=utf-8"],
+      ["content-length", String(body.byteLength)],
+    ],
+  });
+  await send({ type: "http.response.body", body });
+}
+
 /** The response head as ASGI pairs; each `Set-Cookie` stays a line of its own. */
 function headersOf(headers: Headers): ASGIHeaders {
   const pairs: ASGIHeaders = [];
@@ -161,18 +179,33 @@ export function fromFetchHandler(
       );
     };
     const headers = new Headers();
-    for (const [name, value] of scope.headers) headers.append(name, value);
-    const hasBody = scope.method !== "GET" && scope.method !== "HEAD";
+    for (const [name, value] of scope.headers) {
+      try {
+        headers.append(name, value);
+      } catch {
+        // Only a server that skipped header validation lets such a line through.
+        return refuse(send, 400);
+      }
+    }
+    const method = scope.method.toUpperCase();
+    const hasBody = method !== "GET" && method !== "HEAD";
     const init: RequestInit & { duplex?: "half" } = {
       method: scope.method,
       headers,
       signal: abort.signal,
     };
+    if (FORBIDDEN_METHODS.has(method)) return refuse(send, 405);
     if (hasBody) {
       init.body = bodyOf(receive, abort, watchDisconnect);
       init.duplex = "half"; // a streamed request body (Fetch: RequestInit.duplex)
     }
-    const request = new Request(urlOf(scope, strip), init);
+    let request: Request;
+    try {
+      request = new Request(urlOf(scope, strip), init);
+    } catch {
+      // A method that is not an HTTP token: only a server that skipped validation passes one.
+      return refuse(send, 400);
+    }
     if (!hasBody) {
       // The (empty) body of a GET or HEAD is read here, so the disconnect watch comes next.
       void receive().then(watchDisconnect, () => {});

@@ -159,6 +159,66 @@ describe("fromFetchHandler: a Hono app mounted in an mtaio app", () => {
   });
 });
 
+describe("fromFetchHandler: the client going away, and what fetch cannot carry", () => {
+  it("aborts the handler's request signal when the client disconnects mid-response", {
+    timeout: 10_000,
+  }, async () => {
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
+    const hono = new Hono().get("/endless", (c) => {
+      c.req.raw.signal.addEventListener("abort", () => aborted(), { once: true });
+      const body = new ReadableStream<Uint8Array>({
+        pull: async (controller) => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          controller.enqueue(new Uint8Array(1024));
+        },
+      });
+      return new globalThis.Response(body);
+    });
+    await using server = await start(fromFetchHandler(hono.fetch));
+    const client = new AbortController();
+    const response = await fetch(`${server.url}/endless`, { signal: client.signal });
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    assert.equal((await reader.read()).done, false);
+    client.abort();
+    await abortSeen; // the test times out if the signal never aborts
+  });
+
+  it("aborts the signal of a handler still waiting to answer (a long poll)", {
+    timeout: 10_000,
+  }, async () => {
+    let entered!: () => void;
+    const handlerEntered = new Promise<void>((resolve) => (entered = resolve));
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((resolve) => (aborted = resolve));
+    const hono = new Hono().get("/poll", async (c) => {
+      const signal = c.req.raw.signal;
+      entered();
+      await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
+      aborted();
+      return c.text("too late");
+    });
+    await using server = await start(fromFetchHandler(hono.fetch));
+    const client = new AbortController();
+    const request = fetch(`${server.url}/poll`, { signal: client.signal }).catch(() => null);
+    await handlerEntered;
+    client.abort();
+    assert.equal(await request, null);
+    await abortSeen; // the test times out if the signal never aborts
+  });
+
+  it("answers 405 for TRACE, which the fetch API cannot build a Request for", async () => {
+    let called = false;
+    const app = fromFetchHandler(() => {
+      called = true;
+      return new globalThis.Response("no");
+    });
+    const response = await new TestClient(app).request("TRACE", "/");
+    assert.equal(response.status, 405);
+    assert.equal(called, false);
+  });
+});
+
 describe("toFetchHandler: an ASGI app as a fetch handler", () => {
   it("answers byte-for-byte as serve() does: text, JSON, stream, POST echo, cookies, 204", async () => {
     const app = comparedApp();
