@@ -9,6 +9,7 @@
  */
 import { ASGIError } from "../../errors.js";
 import { clientDisconnected } from "../server/errors.js";
+import { Lifespan } from "../server/lifespan.js";
 import { decodePathSegment } from "../server/path.js";
 import type {
   ASGIApp,
@@ -19,8 +20,15 @@ import type {
   SendEvent,
 } from "../types.js";
 
-/** A fetch-style handler: what `Deno.serve`, `Bun.serve({ fetch })` and Workers call. */
-export type FetchHandler = (request: Request, context?: unknown) => Promise<Response>;
+/** A fetch-style handler (what `Deno.serve`, `Bun.serve({ fetch })` and Workers call). */
+export interface FetchHandler {
+  (request: Request, context?: unknown): Promise<Response>;
+  /**
+   * Runs lifespan shutdown when `lifespan: "lazy"` started it (a no-op otherwise): call it
+   * where the runtime lets you know it stops, if it does.
+   */
+  close(): Promise<void>;
+}
 
 /** Options of {@link toFetchHandler}. */
 export interface ToFetchHandlerOptions {
@@ -41,6 +49,13 @@ export interface ToFetchHandlerOptions {
    * a body that ends in an error). Default: `console.error`.
    */
   onError?: (error: unknown) => void;
+  /**
+   * `"off"` (default): the lifespan protocol is not run. `"lazy"`: lifespan startup runs once,
+   * at the first request, which waits for it; each scope then gets a copy of the lifespan
+   * state. An app that does not speak lifespan is served without it; one that reports
+   * `lifespan.startup.failed` gets every request answered 500. Shutdown runs on `close()`.
+   */
+  lifespan?: "off" | "lazy";
 }
 
 const EMPTY = new Uint8Array(0);
@@ -126,9 +141,9 @@ function headersOf(event: HTTPResponseStartEvent): Headers {
 }
 
 /**
- * Runs an ASGI app (or an `ASGIApplication`) as a fetch handler. The lifespan protocol is
- * not run: fetch runtimes have no start and stop events to drive it, so set up what the app
- * needs before serving (or at its first request).
+ * Runs an ASGI app (or an `ASGIApplication`) as a fetch handler. Fetch runtimes have no start
+ * and stop events to drive the lifespan protocol: by default it is not run, and with
+ * `lifespan: "lazy"` startup runs at the first request (see {@link ToFetchHandlerOptions}).
  *
  * @example
  * ```ts
@@ -143,17 +158,45 @@ export function toFetchHandler(
   const asgi = typeof app === "function" ? app : app.asgi;
   const highWaterMark = options.highWaterMark ?? 64 * 1024;
   const onError = options.onError ?? ((error: unknown) => console.error(error));
-  return (request, context) => {
-    const scope = scopeOf(request, context, options);
-    if (scope === null) return Promise.resolve(plainResponse(400, "Bad Request"));
-    return new Promise<Response>((resolve) => {
+  const lifespan =
+    options.lifespan === "lazy"
+      ? new Lifespan(asgi, "auto", {
+          error: (_message, error) => onError(error),
+          info: () => {},
+        })
+      : null;
+  let started: Promise<void> | undefined;
+  const run = (scope: HTTPScope, request: Request): Promise<Response> =>
+    new Promise<Response>((resolve) => {
+      if (lifespan?.supported) scope.state = { ...lifespan.state };
       const exchange = new FetchExchange(request, highWaterMark, resolve, onError);
       asgi(scope, exchange.receive, exchange.send).then(
         () => exchange.appReturned(),
         (error: unknown) => exchange.appFailed(error),
       );
     });
+  const handler = (request: Request, context?: unknown): Promise<Response> => {
+    const scope = scopeOf(request, context, options);
+    if (scope === null) return Promise.resolve(plainResponse(400, "Bad Request"));
+    if (lifespan === null) return run(scope, request);
+    started ??= lifespan.startup();
+    return started.then(
+      () => run(scope, request),
+      (error: unknown) => {
+        onError(error);
+        return plainResponse(500, "Internal Server Error");
+      },
+    );
   };
+  return Object.assign(handler, {
+    close: async () => {
+      if (started !== undefined)
+        await started.then(
+          () => lifespan?.shutdown(),
+          () => {},
+        );
+    },
+  });
 }
 
 /** Where the response is: no head yet, head out and body streaming, or over. */

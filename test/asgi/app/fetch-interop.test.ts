@@ -393,6 +393,64 @@ describe("toFetchHandler: an ASGI app as a fetch handler", () => {
     assert.equal((sendError as { code?: string }).code, "ASGI_CLIENT_DISCONNECTED");
   });
 
+  it('runs lifespan startup once at the first request with lifespan: "lazy", shutdown on close()', async () => {
+    const events: string[] = [];
+    const app: ASGIApp = async (scope, receive, send) => {
+      if (scope.type === "lifespan") {
+        for (;;) {
+          const event = await receive();
+          events.push(event.type);
+          if (event.type === "lifespan.startup") {
+            (scope.state as Record<string, unknown>).db = "ready";
+            await send({ type: "lifespan.startup.complete" });
+          } else if (event.type === "lifespan.shutdown") {
+            await send({ type: "lifespan.shutdown.complete" });
+            return;
+          }
+        }
+      }
+      const text = String(scope.state?.db ?? "no state");
+      await send({ type: "http.response.start", status: 200 });
+      await send({ type: "http.response.body", body: new TextEncoder().encode(text) });
+    };
+    const lazy = toFetchHandler(app, { lifespan: "lazy" });
+    const answers = await Promise.all([
+      lazy(new Request("http://x.test/1")),
+      lazy(new Request("http://x.test/2")),
+    ]);
+    assert.deepEqual(await Promise.all(answers.map((r) => r.text())), ["ready", "ready"]);
+    assert.deepEqual(events, ["lifespan.startup"]);
+    await lazy.close();
+    assert.deepEqual(events, ["lifespan.startup", "lifespan.shutdown"]);
+    // Default: no lifespan at all.
+    events.length = 0;
+    const plain = toFetchHandler(app);
+    assert.equal(await (await plain(new Request("http://x.test/"))).text(), "no state");
+    await plain.close();
+    assert.deepEqual(events, []);
+  });
+
+  it("answers 500 to every request when lazy lifespan startup fails", async () => {
+    const reported: unknown[] = [];
+    let requests = 0;
+    const app: ASGIApp = async (scope, receive, send) => {
+      if (scope.type === "lifespan") {
+        await receive();
+        await send({ type: "lifespan.startup.failed", message: "no database" });
+        return;
+      }
+      requests++;
+    };
+    const handler = toFetchHandler(app, {
+      lifespan: "lazy",
+      onError: (error) => reported.push(error),
+    });
+    assert.equal((await handler(new Request("http://x.test/"))).status, 500);
+    assert.equal((await handler(new Request("http://x.test/"))).status, 500);
+    assert.equal(requests, 0);
+    assert.equal((reported[0] as { code?: string }).code, "ASGI_LIFESPAN_STARTUP_FAILED");
+  });
+
   it("answers 500 when the app fails before its head, and reports the error", async () => {
     const reported: unknown[] = [];
     const handler = toFetchHandler(
