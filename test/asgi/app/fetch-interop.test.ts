@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { Hono } from "hono";
 import { setCookie } from "hono/cookie";
 import { stream } from "hono/streaming";
@@ -17,6 +18,7 @@ import {
   TestClient,
   toFetchHandler,
 } from "../../../src/asgi/app/index.js";
+import { decodePathSegment } from "../../../src/asgi/server/path.js";
 import type { ASGIApp, ReceiveEvent } from "../../../src/asgi/types.js";
 import { start } from "../server/helpers.js";
 
@@ -220,13 +222,14 @@ describe("fromFetchHandler: the client going away, and what fetch cannot carry",
 });
 
 describe("toFetchHandler: an ASGI app as a fetch handler", () => {
-  it("answers byte-for-byte as serve() does: text, JSON, stream, POST echo, cookies, 204", async () => {
+  it("answers byte-for-byte as serve() does: text, HEAD, JSON, stream, POST echo, cookies, 204", async () => {
     const app = comparedApp();
     const handler = toFetchHandler(app);
     await using server = await start(app.asgi);
     const body = Buffer.from("héllo body ✓\u0000\r\n", "utf8");
     const cases: Array<[string, RequestInit]> = [
       ["/plain", {}],
+      ["/plain", { method: "HEAD" }],
       ["/json?a=1&b=%C3%A9", {}],
       ["/stream", {}],
       ["/echo", { method: "POST", body, headers: { "content-type": "text/x-test" } }],
@@ -463,5 +466,57 @@ describe("toFetchHandler: an ASGI app as a fetch handler", () => {
     assert.equal(response.status, 500);
     assert.equal(await response.text(), "Internal Server Error");
     assert.equal((reported[0] as Error).message, "boom");
+  });
+});
+
+describe("toFetchHandler → mount → fromFetchHandler round trip (fuzzed)", () => {
+  it("the fetch app under the mount sees the URL the client asked for, minus the prefix", async () => {
+    const seen = (request: globalThis.Request) => {
+      const url = new URL(request.url);
+      return new globalThis.Response(`${url.pathname}${url.search}`);
+    };
+    const handler = toFetchHandler(mount("/hono", fromFetchHandler(seen)));
+    const pieces = fc.constantFrom(
+      "a",
+      "/",
+      "%",
+      "%2F",
+      "%2f",
+      "%C3%A9",
+      "%ff",
+      "%zz",
+      "é",
+      "あ",
+      "..",
+      ".",
+      " ",
+      "?",
+      "#",
+      "&",
+      "=",
+      "+",
+      "%00",
+      "\\",
+      ";",
+      "@",
+      ":",
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: pieces, maxLength: 10 }), async (rest) => {
+        const input = `http://x.test/hono/${rest}`;
+        const url = new URL(input);
+        const response = await handler(new Request(input));
+        const body = await response.text();
+        if (decodePathSegment(url.pathname) === null) {
+          assert.equal(response.status, 400, input);
+        } else if (url.pathname !== "/hono" && !url.pathname.startsWith("/hono/")) {
+          assert.equal(response.status, 404, input);
+        } else {
+          assert.equal(response.status, 200, input);
+          assert.equal(body, `${url.pathname.slice("/hono".length) || "/"}${url.search}`, input);
+        }
+      }),
+      { numRuns: 400 },
+    );
   });
 });
