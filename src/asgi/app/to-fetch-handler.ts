@@ -170,7 +170,14 @@ export function toFetchHandler(
     new Promise<Response>((resolve) => {
       if (lifespan?.supported) scope.state = { ...lifespan.state };
       const exchange = new FetchExchange(request, highWaterMark, resolve, onError);
-      asgi(scope, exchange.receive, exchange.send).then(
+      let result: Promise<void>;
+      try {
+        // Promise.resolve: a plain-JavaScript app may return nothing, or throw at once.
+        result = Promise.resolve(asgi(scope, exchange.receive, exchange.send));
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+      result.then(
         () => exchange.appReturned(),
         (error: unknown) => exchange.appFailed(error),
       );
@@ -183,7 +190,11 @@ export function toFetchHandler(
     return started.then(
       () => run(scope, request),
       (error: unknown) => {
-        onError(error);
+        try {
+          onError(error);
+        } catch {
+          // A failing reporter must not cost the client its response.
+        }
         return plainResponse(500, "Internal Server Error");
       },
     );

@@ -466,6 +466,15 @@ describe("toFetchHandler: an ASGI app as a fetch handler", () => {
     assert.equal(response.status, 500);
     assert.equal(await response.text(), "Internal Server Error");
     assert.equal((reported[0] as Error).message, "boom");
+    // A plain-JavaScript app that throws before returning a promise gets the same answer.
+    const sync = toFetchHandler(
+      (() => {
+        throw new Error("sync boom");
+      }) as unknown as ASGIApp,
+      { onError: (error) => reported.push(error) },
+    );
+    assert.equal((await sync(new Request("http://x.test/"))).status, 500);
+    assert.equal((reported[1] as Error).message, "sync boom");
   });
 });
 
