@@ -8,6 +8,11 @@ export {
 export type { CookieOptions } from "./cookie.js";
 export type { MultipartLimits, UploadedFile } from "./form.js";
 export {
+  type FetchStyleHandler,
+  type FromFetchHandlerOptions,
+  fromFetchHandler,
+} from "./from-fetch-handler.js";
+export {
   AccessLogMiddleware,
   type AccessLogOptions,
   type AccessLogSink,
@@ -59,6 +64,11 @@ export {
 } from "./router.js";
 export { StaticFiles, type StaticFilesOptions } from "./static-files.js";
 export { TestClient, type TestRequestOptions, type TestResponse } from "./test-client.js";
+export {
+  type FetchHandler,
+  type ToFetchHandlerOptions,
+  toFetchHandler,
+} from "./to-fetch-handler.js";
 export {
   WebSocket,
   type WebSocketAcceptOptions,
