@@ -72,6 +72,8 @@ export {
 export {
   WebSocket,
   type WebSocketAcceptOptions,
+  type WebSocketBinaryMessage,
   WebSocketDisconnect,
   type WebSocketMessage,
+  type WebSocketTextMessage,
 } from "./websocket.js";

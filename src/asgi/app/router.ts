@@ -29,7 +29,6 @@ export type Handler<P = Record<string, string | number>> = (
   params: P,
 ) => Response | Promise<Response>;
 
-/** Options of `router.route()`. */
 /** A WebSocket route's handler: the connection and the typed path parameters. */
 export type WebSocketHandler<P = Record<string, string | number>> = (
   websocket: WebSocket,
@@ -39,6 +38,7 @@ export type WebSocketHandler<P = Record<string, string | number>> = (
 /** The method name WebSocket routes are filed under (never a real HTTP method). */
 const WEBSOCKET = "WEBSOCKET";
 
+/** Options of `router.route()`. */
 export interface RouteOptions {
   /** Methods the handler answers (any case). Default `["GET"]`. */
   methods?: string[];
@@ -295,7 +295,12 @@ export class Router {
     });
   }
 
-  /** The WebSocket handler of a wire path and its parameters, or `null`. */
+  /**
+   * The WebSocket handler of a wire path and its parameters, or `null`.
+   *
+   * @property handler - the route's WebSocket handler.
+   * @property params - the path parameters, converted (`{id:int}` as a number).
+   */
   resolveWebSocket(
     rawPath: string,
   ): { handler: WebSocketHandler; params: Record<string, string | number> } | null {

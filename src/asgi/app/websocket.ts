@@ -16,11 +16,25 @@ export interface WebSocketAcceptOptions {
 }
 
 /** A message as `for await (const message of ws)` yields it. */
-export type WebSocketMessage =
-  | { text: string; bytes?: undefined }
-  | { bytes: Uint8Array; text?: undefined };
+export type WebSocketMessage = WebSocketTextMessage | WebSocketBinaryMessage;
 
-/** Thrown by the receive methods once the client has gone: its close code is `code`. */
+/** A text frame's message. */
+export interface WebSocketTextMessage {
+  /** The text. */
+  text: string;
+  /** Absent for a text message. */
+  bytes?: undefined;
+}
+
+/** A binary frame's message. */
+export interface WebSocketBinaryMessage {
+  /** The bytes. */
+  bytes: Uint8Array;
+  /** Absent for a binary message. */
+  text?: undefined;
+}
+
+/** Thrown by the receive methods once the client has gone: its close code is `closeCode`. */
 export class WebSocketDisconnect extends ASGIError {
   /** The close code (RFC 6455 §7.4; 1006 when the connection broke). */
   readonly closeCode: number;
