@@ -5,7 +5,7 @@
  * the other, and no QoS 1 message is lost.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, beforeEach, describe, it } from "node:test";
 import { MQTTError } from "../../../src/errors.js";
 import { parseServers } from "../../../src/mqtt/client/options.js";
 import { ServerList } from "../../../src/mqtt/client/servers.js";
@@ -176,17 +176,19 @@ describe("MQTT client: failover between fake brokers", () => {
 describe("MQTT client: failover between two Mosquittos", {
   skip: serverSkip("mosquitto", "mosquitto"),
 }, () => {
-  let a: Mosquitto;
-  let b: Mosquitto;
-  const clients: MQTTClient[] = [];
-  let aStopped = false;
+  // Fresh brokers for each test: each one stops its broker A.
+  let a: Mosquitto | undefined;
+  let b: Mosquitto | undefined;
+  let clients: MQTTClient[] = [];
 
-  before(async () => {
+  beforeEach(async () => {
     [a, b] = await Promise.all([startMosquitto(), startMosquitto()]);
   });
-  after(async () => {
+  afterEach(async () => {
     await Promise.all(clients.map((c) => c.close()));
-    await Promise.all([aStopped ? undefined : a?.stop(), b?.stop()]);
+    clients = [];
+    await Promise.all([a?.stop(), b?.stop()]);
+    a = b = undefined;
   });
 
   const newClient = (name: string, extra: ConstructorParameters<typeof MQTTClient>[0] = {}) => {
@@ -200,94 +202,99 @@ describe("MQTT client: failover between two Mosquittos", {
     return client;
   };
 
-  it("the broker in use stops mid-flow: the client moves on, no QoS 1 message is lost", async () => {
-    const topic = "failover/qos1";
-    const count = 3000;
-    const servers = [
-      { host: a.host, port: a.port },
-      { host: b.host, port: b.port },
-    ];
+  for (const qos of [QoS.AT_LEAST_ONCE, QoS.EXACTLY_ONCE]) {
+    it(`the broker in use stops mid-flow: the client moves on, no QoS ${qos} message is lost`, async () => {
+      assert.ok(a && b);
+      const [brokerA, brokerB] = [a, b];
+      const topic = `failover/qos${qos}`;
+      const count = 3000;
+      const servers = [
+        { host: brokerA.host, port: brokerA.port },
+        { host: brokerB.host, port: brokerB.port },
+      ];
 
-    // Witnesses: one plain subscriber on each broker. A message A acknowledged reached the
-    // witness on A (Mosquitto forwards before it answers PUBACK); any other must reach B.
-    const receivedOnA = new Set<string>();
-    const receivedOnB = new Set<string>();
-    const witnessA = newClient("witness-a");
-    const witnessB = newClient("witness-b");
-    witnessA.onMessage((m) => receivedOnA.add(m.text()));
-    witnessB.onMessage((m) => receivedOnB.add(m.text()));
-    await witnessA.connect(a.host, a.port);
-    await witnessB.connect(b.host, b.port);
-    await witnessA.subscribe(topic, { qos: QoS.AT_LEAST_ONCE });
-    await witnessB.subscribe(topic, { qos: QoS.AT_LEAST_ONCE });
+      // Witnesses: one plain subscriber on each broker. A message A completed (PUBACK, PUBCOMP)
+      // reached the witness on A (Mosquitto forwards it first); any other must reach B. QoS 2
+      // with a new member that lacks the session is at least once: duplicates are allowed.
+      const receivedOnA = new Set<string>();
+      const receivedOnB = new Set<string>();
+      const witnessA = newClient("witness-a");
+      const witnessB = newClient("witness-b");
+      witnessA.onMessage((m) => receivedOnA.add(m.text()));
+      witnessB.onMessage((m) => receivedOnB.add(m.text()));
+      await witnessA.connect(brokerA.host, brokerA.port);
+      await witnessB.connect(brokerB.host, brokerB.port);
+      await witnessA.subscribe(topic, { qos });
+      await witnessB.subscribe(topic, { qos });
 
-    // A failover subscriber: B has no session for it, so it subscribes there again.
-    const markers: string[] = [];
-    const subscriber = newClient("sub", {
-      reconnect: { initialDelay: 5, maxDelay: 80 },
-      clean: false,
-      sessionExpiryInterval: 300,
-    });
-    subscriber.onMessage((m) => {
-      if (m.topic === "failover/marker") markers.push(m.text());
-    });
-    await subscriber.connect({ servers });
-    await subscriber.subscribe("failover/marker", { qos: QoS.AT_LEAST_ONCE });
+      // A failover subscriber: B has no session for it, so it subscribes there again.
+      const markers: string[] = [];
+      const subscriber = newClient("sub", {
+        reconnect: { initialDelay: 5, maxDelay: 80 },
+        clean: false,
+        sessionExpiryInterval: 300,
+      });
+      subscriber.onMessage((m) => {
+        if (m.topic === "failover/marker") markers.push(m.text());
+      });
+      await subscriber.connect({ servers });
+      await subscriber.subscribe("failover/marker", { qos: QoS.AT_LEAST_ONCE });
 
-    const publisher = newClient("pub", {
-      reconnect: { initialDelay: 5, maxDelay: 80 },
-      clean: false,
-      sessionExpiryInterval: 300,
-      keepalive: 5,
-    });
-    const sessions: boolean[] = [];
-    publisher.on("connect", ({ sessionPresent }) => sessions.push(sessionPresent));
-    await publisher.connect({ servers });
-    assert.equal(publisher.server?.port, a.port);
+      const publisher = newClient("pub", {
+        reconnect: { initialDelay: 5, maxDelay: 80 },
+        clean: false,
+        sessionExpiryInterval: 300,
+        keepalive: 5,
+      });
+      const sessions: boolean[] = [];
+      publisher.on("connect", ({ sessionPresent }) => sessions.push(sessionPresent));
+      await publisher.connect({ servers });
+      assert.equal(publisher.server?.port, brokerA.port);
 
-    const failed: unknown[] = [];
-    const publishing = (async () => {
-      const window = 100;
-      const inFlight = new Set<Promise<unknown>>();
-      for (let i = 0; i < count; i++) {
-        const p = publisher
-          .publish(topic, `m${i}`, { qos: QoS.AT_LEAST_ONCE })
-          .catch((error: unknown) => failed.push(error))
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= window) await Promise.race(inFlight);
+      const failed: unknown[] = [];
+      const publishing = (async () => {
+        const window = 100;
+        const inFlight = new Set<Promise<unknown>>();
+        for (let i = 0; i < count; i++) {
+          const p = publisher
+            .publish(topic, `m${i}`, { qos })
+            .catch((error: unknown) => failed.push(error))
+            .finally(() => inFlight.delete(p));
+          inFlight.add(p);
+          if (inFlight.size >= window) await Promise.race(inFlight);
+        }
+        await Promise.all(inFlight);
+      })();
+
+      await waitFor(() => receivedOnA.size >= 500, "the flow through A to get going");
+      a = undefined; // stopped here, not again in afterEach
+      await brokerA.stop();
+      await publishing;
+
+      assert.deepEqual(failed, [], "every publish completed");
+      assert.equal(publisher.server?.port, brokerB.port, "the publisher moved to B");
+      assert.deepEqual(sessions, [false, false], "B had no session for the publisher");
+      assert.ok(receivedOnB.size > 0, "part of the flow went through B");
+      await waitFor(
+        () => new Set([...receivedOnA, ...receivedOnB]).size === count,
+        "every message on A or B",
+      ).catch(() => undefined); // the assertion below names what is missing
+      const missing = Array.from({ length: count }, (_, i) => `m${i}`).filter(
+        (k) => !receivedOnA.has(k) && !receivedOnB.has(k),
+      );
+      assert.deepEqual(missing, [], `no QoS ${qos} message lost`);
+
+      // The subscriber re-subscribed on B: a message published there reaches it.
+      await waitFor(
+        () => subscriber.connected && subscriber.server?.port === brokerB.port,
+        "subscriber on B",
+      );
+      // Its SUBSCRIBE to B races this publisher: publish markers until one arrives.
+      for (let i = 0; markers.length === 0; i++) {
+        assert.ok(i < 100, "the subscriber receives through B");
+        await publisher.publish("failover/marker", `after${i}`, { qos: QoS.AT_LEAST_ONCE });
+        await sleep(100);
       }
-      await Promise.all(inFlight);
-    })();
-
-    await waitFor(() => receivedOnA.size >= 500, "the flow through A to get going");
-    await a.stop();
-    aStopped = true;
-    await publishing;
-
-    assert.deepEqual(failed, [], "every publish completed");
-    assert.equal(publisher.server?.port, b.port, "the publisher moved to B");
-    assert.deepEqual(sessions, [false, false], "B had no session for the publisher");
-    assert.ok(receivedOnB.size > 0, "part of the flow went through B");
-    await waitFor(
-      () => new Set([...receivedOnA, ...receivedOnB]).size === count,
-      "every message on A or B",
-    );
-    const missing = Array.from({ length: count }, (_, i) => `m${i}`).filter(
-      (k) => !receivedOnA.has(k) && !receivedOnB.has(k),
-    );
-    assert.deepEqual(missing, [], "no QoS 1 message lost");
-
-    // The subscriber re-subscribed on B: a message published there reaches it.
-    await waitFor(
-      () => subscriber.connected && subscriber.server?.port === b.port,
-      "subscriber on B",
-    );
-    // Its SUBSCRIBE to B races this publisher: publish markers until one arrives.
-    for (let i = 0; markers.length === 0; i++) {
-      assert.ok(i < 100, "the subscriber receives through B");
-      await publisher.publish("failover/marker", `after${i}`, { qos: QoS.AT_LEAST_ONCE });
-      await sleep(100);
-    }
-  });
+    });
+  }
 });
