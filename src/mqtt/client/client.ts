@@ -42,6 +42,7 @@ import type {
   PublishOptions,
   PublishResult,
   RequestOptions,
+  ServerAddress,
   SubscribeOptions,
   SubscribeResult,
   UnsubscribeOptions,
@@ -239,9 +240,10 @@ export class MQTTClient {
 
   /**
    * The broker in use, or the one the next attempt goes to (with `connect({ servers })`,
-   * whichever member answered); undefined before `connect()`.
+   * whichever member answered), with its protocol and port filled in; undefined before
+   * `connect()`.
    */
-  get server(): { protocol: string; host: string; port: number } | undefined {
+  get server(): ServerAddress | undefined {
     const endpoint = this.session?.servers.current;
     return endpoint && { protocol: endpoint.protocol, host: endpoint.host, port: endpoint.port };
   }

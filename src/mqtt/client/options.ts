@@ -130,6 +130,7 @@ export interface ConnectOptions {
 
 /** One member of a broker list (`connect({ servers })`). */
 export interface ServerAddress {
+  /** Host name or IP address (or a URL, read as `connect(url)` reads one). */
   host: string;
   /** Default: the protocol's port (1883, 8883, 80, 443). */
   port?: number;
