@@ -12,7 +12,7 @@ import { ServerList } from "../../../src/mqtt/client/servers.js";
 import { MQTTClient, QoS } from "../../../src/mqtt/index.js";
 import { freePort, serverSkip } from "../../servers/common.js";
 import { type Mosquitto, startMosquitto } from "../../servers/mosquitto.js";
-import { FakeBroker } from "../fake-broker.js";
+import { FakeBroker, type FakePeer } from "../fake-broker.js";
 import { isMQTTError, sleep, within } from "../helpers.js";
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000) {
@@ -136,6 +136,25 @@ describe("MQTT client: failover between fake brokers", () => {
       );
     } finally {
       await live.close();
+    }
+  });
+
+  it("every member refusing alike rejects with that refusal's code and reason", async () => {
+    const refuse = async (peer: FakePeer) => {
+      await peer.expect("connect");
+      peer.send({ type: "connack", sessionPresent: false, reasonCode: 0x87 });
+    };
+    const [one, two] = await Promise.all([FakeBroker.start(refuse), FakeBroker.start(refuse)]);
+    try {
+      const c = new MQTTClient({ reconnect: false });
+      clients.push(c);
+      await assert.rejects(
+        c.connect({ servers: [one.url, two.url] }),
+        isMQTTError("MQTT_CONNECT_REFUSED", 0x87),
+      );
+      assert.equal(one.peers.length + two.peers.length, 2, "each member tried once");
+    } finally {
+      await Promise.all([one.close(), two.close()]);
     }
   });
 
