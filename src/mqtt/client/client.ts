@@ -36,21 +36,23 @@ import type {
   ConnectOptions,
   ConnectResult,
   DisconnectOptions,
-  Endpoint,
+  FailoverConnectOptions,
   MQTTClientEvents,
   MQTTClientOptions,
   PublishOptions,
   PublishResult,
   RequestOptions,
+  ServerAddress,
   SubscribeOptions,
   SubscribeResult,
   UnsubscribeOptions,
 } from "./options.js";
-import { parseEndpoint } from "./options.js";
+import { parseEndpoint, parseServers } from "./options.js";
 import { Outbound, PacketIds } from "./outbound.js";
 import { Publisher } from "./publisher.js";
 import { Reconnector } from "./reconnect.js";
 import { Requester } from "./request-response.js";
+import { ServerList } from "./servers.js";
 import { type MQTTStore, NoStore } from "./store.js";
 import { Subscriptions } from "./subscriptions.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
@@ -60,7 +62,8 @@ type State = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 export type { MessageHandler };
 
 interface Session {
-  endpoint: Endpoint;
+  /** One member, or several with failover (`connect({ servers })`). */
+  servers: ServerList;
   options: ConnectOptions;
 }
 
@@ -134,6 +137,7 @@ export class MQTTClient {
           return self.state === "reconnecting";
         },
         attempt: () => this.establish(!this.sessionOutlivesConnection),
+        nextServer: () => this.session?.servers.next() ?? true,
         scheduled: (info) => this.events.notify("reconnect", info),
         emitError: (error) => this.events.error(error),
         giveUp: (error) => this.giveUp(error),
@@ -234,6 +238,16 @@ export class MQTTClient {
     return this.state === "connected";
   }
 
+  /**
+   * The broker in use, or the one the next attempt goes to (with `connect({ servers })`,
+   * whichever member answered), with its protocol and port filled in; undefined before
+   * `connect()`.
+   */
+  get server(): ServerAddress | undefined {
+    const endpoint = this.session?.servers.current;
+    return endpoint && { protocol: endpoint.protocol, host: endpoint.host, port: endpoint.port };
+  }
+
   /** Outgoing messages not yet completely acknowledged (in flight plus queued). */
   get pendingCount(): number {
     return this.outbound.pending;
@@ -267,22 +281,39 @@ export class MQTTClient {
 
   // ─── connect / disconnect ───────────────────────────────────────────────────────────────
 
-  /** `connect(host, port?, options?)` or `connect(url, options?)` (mqtt, mqtts, ws, wss). */
-  async connect(
+  /**
+   * `connect(host, port?, options?)` or `connect(url, options?)` (mqtt, mqtts, ws, wss), or
+   * `connect({ servers: [...], serverOrder? })` for several brokers: each member is tried once
+   * and the first that accepts is used; a lost connection moves on to the next member.
+   */
+  connect(
     hostOrUrl: string,
     portOrOptions?: number | ConnectOptions,
     maybeOptions?: ConnectOptions,
+  ): Promise<ConnectResult>;
+  connect(options: FailoverConnectOptions): Promise<ConnectResult>;
+  async connect(
+    target: string | FailoverConnectOptions,
+    portOrOptions?: number | ConnectOptions,
+    maybeOptions?: ConnectOptions,
   ): Promise<ConnectResult> {
-    const port = typeof portOrOptions === "number" ? portOrOptions : undefined;
-    const options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
+    let servers: ServerList;
+    let options: ConnectOptions;
+    if (typeof target === "object" && target !== null) {
+      options = target;
+      servers = new ServerList(parseServers(target), target.serverOrder ?? "in-order");
+    } else {
+      const port = typeof portOrOptions === "number" ? portOrOptions : undefined;
+      options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
+      servers = new ServerList([parseEndpoint(target, port, options)]);
+    }
     if (this.state === "closed") throw closedError();
     if (this.state !== "idle") {
       throw new MQTTError("connect() called while already connected or connecting", {
         code: "MQTT_ALREADY_CONNECTED",
       });
     }
-    const endpoint = parseEndpoint(hostOrUrl, port, options);
-    this.session = { endpoint, options };
+    this.session = { servers, options };
     this.state = "connecting";
     this.takenOver = false;
     if (!this.storeLoaded) {
@@ -302,8 +333,7 @@ export class MQTTClient {
       }
     }
     try {
-      const result = await this.establish(this.options.clean ?? true, options.signal);
-      return result;
+      return await this.establishAny(servers, options.signal);
     } catch (error) {
       if (this.state === "connecting") {
         this.state = "idle";
@@ -465,11 +495,31 @@ export class MQTTClient {
     return this.options.timeout ?? 30_000;
   }
 
-  /** Opens a transport, sends CONNECT and waits for CONNACK. */
+  /**
+   * The first connection: each member once, in the round's order, until one accepts. Every
+   * failure moves on (a member may be down, busy or misconfigured while the others work);
+   * an abort or a `disconnect()` meanwhile stops at once.
+   */
+  private async establishAny(servers: ServerList, signal?: AbortSignal): Promise<ConnectResult> {
+    const failures: Array<{ server: string; error: Error }> = [];
+    for (;;) {
+      const { protocol, host, port } = servers.current;
+      try {
+        return await this.establish(this.options.clean ?? true, signal);
+      } catch (error) {
+        if (servers.size === 1 || signal?.aborted || this.state !== "connecting") throw error;
+        failures.push({ server: `${protocol}://${host}:${port}`, error: error as Error });
+        if (servers.next()) throw noServerAnswered(failures);
+      }
+    }
+  }
+
+  /** Opens a transport to the current member, sends CONNECT and waits for CONNACK. */
   private async establish(cleanStart: boolean, signal?: AbortSignal): Promise<ConnectResult> {
     const session = this.session;
     if (!session) throw new MQTTError("no endpoint", { code: "MQTT_NOT_CONNECTED" });
-    const { endpoint, options } = session;
+    const { options } = session;
+    const endpoint = session.servers.current;
     const timeout = options.timeout ?? this.defaultTimeout;
     const deadline = timeout > 0 ? Date.now() + timeout : 0;
     this.cleanStart = cleanStart;
@@ -605,6 +655,7 @@ export class MQTTClient {
     if (this.inbound.paused) connection.pause();
     this.state = "connected";
     this.reconnector.reset();
+    this.session?.servers.connected();
     const reconnected = this.connectedOnce;
     this.connectedOnce = true;
     // §3.2.2.1.1 [MQTT-3.2.2-5]: no session on the broker, so none here either.
@@ -781,4 +832,26 @@ export class MQTTClient {
     if (reasonCode === 0x8e) this.takenOver = true;
     connection.destroy();
   }
+}
+
+/**
+ * Every member failed: one error naming each member's failure. When all failed alike (every
+ * one refused with the same reason, say) the code and reason code are that failure's.
+ */
+function noServerAnswered(failures: Array<{ server: string; error: Error }>): MQTTError {
+  const errors = failures.map((f) => f.error);
+  const first = errors[0];
+  const alike =
+    first instanceof MQTTError &&
+    errors.every(
+      (e) => e instanceof MQTTError && e.code === first.code && e.reasonCode === first.reasonCode,
+    );
+  return new MQTTError(
+    `no server accepted the connection: ${failures.map((f) => `${f.server}: ${f.error.message}`).join("; ")}`,
+    {
+      code: alike ? first.code : "MQTT_CONNECTION_FAILED",
+      reasonCode: alike ? first.reasonCode : undefined,
+      cause: new AggregateError(errors, "every server failed"),
+    },
+  );
 }

@@ -128,6 +128,30 @@ export interface ConnectOptions {
   timeout?: number;
 }
 
+/** One member of a broker list (`connect({ servers })`). */
+export interface ServerAddress {
+  /** Host name or IP address (or a URL, read as `connect(url)` reads one). */
+  host: string;
+  /** Default: the protocol's port (1883, 8883, 80, 443). */
+  port?: number;
+  /** Default: the `protocol` of the connect options, else "mqtt" (or "mqtts" with `tls`). */
+  protocol?: TransportProtocol;
+  /** WebSocket path (default: the connect options' `path`, else "/mqtt"). */
+  path?: string;
+}
+
+/**
+ * Options of `connect({ servers })`: several brokers (a cluster, or a primary/backup pair).
+ * `connect()` tries each member once and resolves with the first that accepts; a lost
+ * connection moves on to the next member (see docs/mqtt.md, "Several brokers").
+ */
+export interface FailoverConnectOptions extends ConnectOptions {
+  /** The members, as `{ host, port?, protocol?, path? }` or URLs (`mqtt://b:1884`). */
+  servers: ReadonlyArray<ServerAddress | string>;
+  /** "in-order" (default): the list as given; "random": a new shuffle every round. */
+  serverOrder?: "in-order" | "random";
+}
+
 /** What `connect()` resolves to: the broker's CONNACK. */
 export interface ConnectResult {
   /** The broker still had a session for this client id (MQTT 5.0 §3.2.2.1.1). */
@@ -271,6 +295,29 @@ const PROTOCOLS: Record<string, TransportProtocol> = {
   "ws:": "ws",
   "wss:": "wss",
 };
+
+/** Reads the `servers` of `connect({ servers })`: one endpoint per member. */
+export function parseServers(options: FailoverConnectOptions): Endpoint[] {
+  const { servers } = options;
+  if (!Array.isArray(servers) || servers.length === 0) {
+    throw new MQTTError("connect({ servers }) needs at least one server", {
+      code: "MQTT_INVALID_ARGUMENT",
+    });
+  }
+  return servers.map((server: ServerAddress | string) => {
+    if (typeof server === "string") return parseEndpoint(server, undefined, options);
+    if (typeof server !== "object" || server === null) {
+      throw new MQTTError("each server is a URL or { host, port?, protocol? }", {
+        code: "MQTT_INVALID_ARGUMENT",
+      });
+    }
+    return parseEndpoint(server.host, server.port, {
+      ...options,
+      protocol: server.protocol ?? options.protocol,
+      path: server.path ?? options.path,
+    });
+  });
+}
 
 /** Reads `connect(host, port?, options?)` / `connect(url, options?)`. */
 export function parseEndpoint(

@@ -1,6 +1,8 @@
 /**
  * Reconnecting after a lost connection: exponential backoff with jitter (Backoff), a cap on
- * attempts, and no retry after a refusal that another attempt would only repeat.
+ * attempts, and no retry after a refusal that another attempt would only repeat. With several
+ * brokers each attempt goes to the next member, and the backoff delay comes before each round
+ * (every member tried once), not before each attempt.
  */
 import { MQTTError } from "../../errors.js";
 import { Backoff } from "./backoff.js";
@@ -14,6 +16,8 @@ export interface ReconnectHost {
   readonly reconnecting: boolean;
   /** One attempt: open a connection and wait for CONNACK. */
   attempt(): Promise<unknown>;
+  /** Moves to the next broker; true when that begins a new round (always, with one broker). */
+  nextServer(): boolean;
   scheduled(info: { attempt: number; delay: number }): void;
   emitError(error: unknown): void;
   /** No more attempts: fail whatever waits for a connection. */
@@ -60,7 +64,7 @@ export class Reconnector {
       );
       return;
     }
-    const delay = this.backoff.next();
+    const delay = host.nextServer() ? this.backoff.next() : 0;
     this.attempts++;
     host.scheduled({ attempt: this.attempts, delay });
     this.timer = setTimeout(() => {
