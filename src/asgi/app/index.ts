@@ -65,6 +65,11 @@ export {
 export { StaticFiles, type StaticFilesOptions } from "./static-files.js";
 export { TestClient, type TestRequestOptions, type TestResponse } from "./test-client.js";
 export {
+  TestWebSocket,
+  type TestWebSocketOptions,
+  TestWebSocketRefused,
+} from "./test-websocket.js";
+export {
   type FetchHandler,
   type ToFetchHandlerOptions,
   toFetchHandler,

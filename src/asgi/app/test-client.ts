@@ -8,6 +8,12 @@ import type {
   SendEvent,
 } from "../types.js";
 
+import {
+  connectTestWebSocket,
+  type TestWebSocket,
+  type TestWebSocketOptions,
+} from "./test-websocket.js";
+
 const encoder = new TextEncoder();
 const utf8 = new TextDecoder("utf-8");
 const DISCONNECT: ReceiveEvent = { type: "http.disconnect" };
@@ -168,6 +174,22 @@ export class TestClient {
   /** Sends a `DELETE` request (see {@link TestClient.request}). */
   delete(path: string, options?: TestRequestOptions) {
     return this.request("DELETE", path, options);
+  }
+
+  /**
+   * Opens an in-process WebSocket to `path`; resolves once the app accepts, rejects with
+   * `TestWebSocketRefused` (its `status`: 403, or the app's HTTP response) otherwise.
+   *
+   * @example
+   * ```ts
+   * const ws = await client.websocket("/rooms/lobby", { subprotocols: ["chat.v1"] });
+   * ws.sendText("hi");
+   * assert.equal(await ws.receiveText(), "lobby: hi");
+   * ws.close();
+   * ```
+   */
+  websocket(path: string, options: TestWebSocketOptions = {}): Promise<TestWebSocket> {
+    return connectTestWebSocket(this.app, path, options);
   }
 
   /**
