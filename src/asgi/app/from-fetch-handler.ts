@@ -9,6 +9,7 @@
  */
 import { ASGIError } from "../../errors.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope, Receive, Scope, Send } from "../types.js";
+import { answerLifespan, sendText } from "./plain-replies.js";
 
 /** A fetch-style handler as `fromFetchHandler` calls it (Hono's `app.fetch` is one). */
 export type FetchStyleHandler = (request: Request) => Response | Promise<Response>;
@@ -112,17 +113,8 @@ const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 const REASONS: Record<number, string> = { 400: "Bad Request", 405: "Method Not Allowed" };
 
 /** A plain-text answer given without calling the handler. */
-async function refuse(send: Send, status: 400 | 405): Promise<void> {
-  const body = new TextEncoder().encode(REASONS[status]);
-  await send({
-    type: "http.response.start",
-    status,
-    headers: [
-      ["content-type", "text/plain; charset=utf-8"],
-      ["content-length", String(body.byteLength)],
-    ],
-  });
-  await send({ type: "http.response.body", body });
+function refuse(send: Send, status: 400 | 405): Promise<void> {
+  return sendText(send, status, REASONS[status] as string);
 }
 
 /** The response head as ASGI pairs; each `Set-Cookie` stays a line of its own. */
@@ -133,18 +125,6 @@ function headersOf(headers: Headers): ASGIHeaders {
   }
   for (const cookie of headers.getSetCookie()) pairs.push(["set-cookie", cookie]);
   return pairs;
-}
-
-/** Lifespan without an app of its own behind it: answer each event so the server goes on. */
-async function lifespan(receive: Receive, send: Send): Promise<void> {
-  for (;;) {
-    const event = await receive();
-    if (event.type === "lifespan.startup") await send({ type: "lifespan.startup.complete" });
-    else if (event.type === "lifespan.shutdown") {
-      await send({ type: "lifespan.shutdown.complete" });
-      return;
-    }
-  }
 }
 
 /**
@@ -164,7 +144,7 @@ export function fromFetchHandler(
 ): ASGIApp {
   const strip = options.stripRootPath ?? true;
   return async (scope: Scope, receive: Receive, send: Send) => {
-    if (scope.type === "lifespan") return lifespan(receive, send);
+    if (scope.type === "lifespan") return answerLifespan(receive, send);
     if (scope.type !== "http") return;
     const abort = new AbortController();
     let responseDone = false;

@@ -10,6 +10,7 @@
 import { ASGIError } from "../../errors.js";
 import type { ASGIApp, HTTPScope, Receive, Scope, Send } from "../types.js";
 import { ASGIMiddleware } from "./middleware.js";
+import { answerLifespan, sendText } from "./plain-replies.js";
 
 /** Something `mount()` can run: an ASGI callable, or an object with one (`app.asgi`). */
 export type Mountable =
@@ -23,29 +24,10 @@ function callableOf(app: Mountable): ASGIApp {
   return typeof app === "function" ? app : app.asgi;
 }
 
-const NOT_FOUND = new TextEncoder().encode("Not Found");
-
 async function notFound(scope: Scope, receive: Receive, send: Send): Promise<void> {
-  if (scope.type === "lifespan") {
-    // No app behind the mount to start: answer the events so the server goes on.
-    for (;;) {
-      const event = await receive();
-      if (event.type === "lifespan.startup") await send({ type: "lifespan.startup.complete" });
-      else if (event.type === "lifespan.shutdown") {
-        await send({ type: "lifespan.shutdown.complete" });
-        return;
-      }
-    }
-  }
-  await send({
-    type: "http.response.start",
-    status: 404,
-    headers: [
-      ["content-type", "text/plain; charset=utf-8"],
-      ["content-length", String(NOT_FOUND.byteLength)],
-    ],
-  });
-  await send({ type: "http.response.body", body: NOT_FOUND });
+  // No app behind the mount to start: answer the lifespan events so the server goes on.
+  if (scope.type === "lifespan") return answerLifespan(receive, send);
+  return sendText(send, 404, "Not Found");
 }
 
 /**

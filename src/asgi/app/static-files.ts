@@ -7,6 +7,7 @@ import { type FileHandle, open, realpath, stat } from "node:fs/promises";
 import { basename, join, sep } from "node:path";
 import { ASGIError } from "../../errors.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope, Receive, Scope, Send } from "../types.js";
+import { answerLifespan, sendText } from "./plain-replies.js";
 import {
   contentTypeFor,
   entityTag,
@@ -43,7 +44,6 @@ export interface StaticFilesOptions {
 const DEFAULT_CHUNK = 64 * 1024;
 const ALLOW = "GET, HEAD";
 const NO_BODY = new Uint8Array(0);
-const encoder = new TextEncoder();
 
 /** A file found for a request: where it is and what the request asked of it. */
 interface Found extends Located {
@@ -65,36 +65,14 @@ function header(scope: HTTPScope, name: string): string | undefined {
 }
 
 /** A short plain-text answer (404, 405, 416, redirects); its body is left out for HEAD. */
-async function plain(
+function plain(
   scope: HTTPScope,
   send: Send,
   status: number,
   text: string,
   headers: ASGIHeaders = [],
-) {
-  const body = encoder.encode(text);
-  await send({
-    type: "http.response.start",
-    status,
-    headers: [
-      ["content-type", "text/plain; charset=utf-8"],
-      ["content-length", String(body.byteLength)],
-      ...headers,
-    ],
-  });
-  await send({ type: "http.response.body", body: scope.method === "HEAD" ? NO_BODY : body });
-}
-
-/** Lifespan: nothing to set up, but a server that sends the events gets its answers. */
-async function lifespan(receive: Receive, send: Send): Promise<void> {
-  for (;;) {
-    const event = await receive();
-    if (event.type === "lifespan.startup") await send({ type: "lifespan.startup.complete" });
-    else if (event.type === "lifespan.shutdown") {
-      await send({ type: "lifespan.shutdown.complete" });
-      return;
-    }
-  }
+): Promise<void> {
+  return sendText(send, status, text, headers, scope.method === "HEAD");
 }
 
 /**
@@ -143,7 +121,7 @@ export class StaticFiles {
   }
 
   private async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    if (scope.type === "lifespan") return lifespan(receive, send);
+    if (scope.type === "lifespan") return answerLifespan(receive, send);
     if (scope.type !== "http") return;
     if (scope.method !== "GET" && scope.method !== "HEAD") {
       return plain(scope, send, 405, "Method Not Allowed", [["allow", ALLOW]]);

@@ -4,7 +4,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ASGIError } from "../../../errors.js";
-import type { ASGIHeaders, Scope, Send } from "../../types.js";
+import type { ASGIHeaders, Scope } from "../../types.js";
 
 /** The first value of header `name` (lower-case), or `undefined`. */
 export function headerValue(headers: ASGIHeaders, name: string): string | undefined {
@@ -37,29 +37,11 @@ export function appendVary(headers: ASGIHeaders, field: string): void {
   headers.push(["vary", field]);
 }
 
+export { sendText } from "../plain-replies.js";
+
 /** The scope's type as a plain string: scopes this package does not type yet (websocket). */
 export function scopeType(scope: Scope): string {
   return (scope as { type: string }).type;
-}
-
-/** Sends a whole plain-text response: status, the given headers, and `text` as the body. */
-export async function sendText(
-  send: Send,
-  status: number,
-  text: string,
-  headers: ASGIHeaders = [],
-): Promise<void> {
-  const body = Buffer.from(text, "utf8");
-  await send({
-    type: "http.response.start",
-    status,
-    headers: [
-      ["content-type", "text/plain; charset=utf-8"],
-      ["content-length", String(body.byteLength)],
-      ...headers,
-    ],
-  });
-  await send({ type: "http.response.body", body, more_body: false });
 }
 
 /** A middleware option that cannot work: thrown when the middleware is built. */
