@@ -6,7 +6,7 @@
 import { Buffer } from "node:buffer";
 import { ASGIError } from "../../errors.js";
 import type { ASGIApp, ASGIHeaders, ReceiveEvent, SendEvent, WebSocketScope } from "../types.js";
-import type { WebSocketMessage } from "./websocket.js";
+import { messageBytes, messageText, type WebSocketMessage } from "./websocket.js";
 
 /** What `client.websocket(path, options)` sends with the handshake. */
 export interface TestWebSocketOptions {
@@ -83,14 +83,12 @@ export class TestWebSocket {
 
   /** The app's next message as text. */
   async receiveText(): Promise<string> {
-    const message = await this.receive();
-    return message.text ?? Buffer.from(message.bytes).toString("utf8");
+    return messageText(await this.receive());
   }
 
   /** The app's next message as bytes. */
   async receiveBytes(): Promise<Uint8Array> {
-    const message = await this.receive();
-    return message.bytes ?? Buffer.from(message.text, "utf8");
+    return messageBytes(await this.receive());
   }
 
   /** The app's next message parsed as JSON. */

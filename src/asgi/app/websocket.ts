@@ -34,6 +34,16 @@ export interface WebSocketBinaryMessage {
   text?: undefined;
 }
 
+/** A message's text (a binary message decoded as UTF-8). */
+export function messageText(message: WebSocketMessage): string {
+  return message.text ?? Buffer.from(message.bytes).toString("utf8");
+}
+
+/** A message's bytes (a text message as its UTF-8 bytes). */
+export function messageBytes(message: WebSocketMessage): Uint8Array {
+  return message.bytes ?? Buffer.from(message.text, "utf8");
+}
+
 /** Thrown by the receive methods once the client has gone: its close code is `closeCode`. */
 export class WebSocketDisconnect extends ASGIError {
   /** The close code (RFC 6455 §7.4; 1006 when the connection broke). */
@@ -123,14 +133,12 @@ export class WebSocket {
 
   /** The next text message (a binary one is decoded as UTF-8). */
   async receiveText(): Promise<string> {
-    const message = await this.receive();
-    return message.text ?? Buffer.from(message.bytes).toString("utf8");
+    return messageText(await this.receive());
   }
 
   /** The next binary message (a text one as its UTF-8 bytes). */
   async receiveBytes(): Promise<Uint8Array> {
-    const message = await this.receive();
-    return message.bytes ?? Buffer.from(message.text, "utf8");
+    return messageBytes(await this.receive());
   }
 
   /** The next message parsed as JSON; `ASGI_INVALID_JSON` when it is not JSON. */
