@@ -1,5 +1,5 @@
 import { ASGIError, HTTPError } from "../../errors.js";
-import { decodePathSegment } from "../server/path.js";
+import { decodePathSegment } from "../path-decode.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import type { WebSocket } from "./websocket.js";

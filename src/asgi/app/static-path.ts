@@ -10,7 +10,7 @@
  * nothing about which rule it hit.
  */
 import { Buffer } from "node:buffer";
-import { decodePathSegment } from "../server/path.js";
+import { decodePathSegment } from "../path-decode.js";
 import type { HTTPScope } from "../types.js";
 
 /** The path below the mount point, split into safe segments. */

@@ -8,9 +8,9 @@
  * consumer has room for the chunk).
  */
 import { ASGIError } from "../../errors.js";
+import { decodePathSegment } from "../path-decode.js";
 import { clientDisconnected } from "../server/errors.js";
 import { Lifespan } from "../server/lifespan.js";
-import { decodePathSegment } from "../server/path.js";
 import type {
   ASGIApp,
   ASGIHeaders,

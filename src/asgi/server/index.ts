@@ -1,4 +1,6 @@
 /** The ASGI server: `serve()` runs any ASGI 3.0 app on Node's HTTP server. */
+
+export { decodePathSegment } from "../path-decode.js";
 export { type ASGIAppProvider, loadApp, toASGIApp } from "./app-loader.js";
 export type {
   LifespanMode,
@@ -7,5 +9,4 @@ export type {
   ServerLogger,
   ServeTLSOptions,
 } from "./options.js";
-export { decodePathSegment } from "./path.js";
 export { serve } from "./serve.js";

@@ -18,7 +18,7 @@ import {
   TestClient,
   toFetchHandler,
 } from "../../../src/asgi/app/index.js";
-import { decodePathSegment } from "../../../src/asgi/server/path.js";
+import { decodePathSegment } from "../../../src/asgi/path-decode.js";
 import type { ASGIApp, ReceiveEvent } from "../../../src/asgi/types.js";
 import { start } from "../server/helpers.js";
 
