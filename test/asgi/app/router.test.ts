@@ -8,7 +8,7 @@ import {
   Router,
   TestClient,
 } from "../../../src/asgi/app/index.js";
-import { splitRawPath } from "../../../src/asgi/app/router.js";
+import { splitRawPath } from "../../../src/asgi/app/route-tree.js";
 
 function clientFor(router: Router): TestClient {
   return new TestClient(new ASGIApplication().include(router));
@@ -252,6 +252,23 @@ describe("Router", () => {
       ),
       { numRuns: 1000 },
     );
+  });
+
+  it("each lookup returns its own parameters: interleaved and nested lookups do not mix", async () => {
+    const inner = new Router().get("/v/{a}/{b}", () => Response.text("inner"));
+    const outer = new Router().get("/u/{id:int}", (request, params) => {
+      // A lookup in another router while this handler's parameters are in use.
+      const nested = inner.resolve("GET", "/v/x/y");
+      return Response.json({ params, nested: nested?.params, own: request.params });
+    });
+    const first = outer.resolve("GET", "/u/1");
+    const second = inner.resolve("GET", "/v/p/q");
+    const third = outer.resolve("GET", "/u/2");
+    assert.deepEqual(first?.params, { id: 1 });
+    assert.deepEqual(second?.params, { a: "p", b: "q" });
+    assert.deepEqual(third?.params, { id: 2 });
+    const res = await clientFor(outer).get("/u/7");
+    assert.deepEqual(res.json(), { params: { id: 7 }, nested: { a: "x", b: "y" }, own: { id: 7 } });
   });
 
   it("rejects a __proto__ or empty parameter name when the route is registered", () => {
