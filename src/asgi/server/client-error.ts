@@ -12,29 +12,10 @@
  * connection; a client retries what got no response).
  */
 import { Buffer } from "node:buffer";
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
+import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import { responseInFlight, stillParsing } from "./node-internals.js";
 import { admitNoMore, refuseFurther } from "./pipeline.js";
-
-/** Node's private link from a socket to the response being written on it (null when none). */
-interface ResponseSocket extends Socket {
-  _httpMessage?: ServerResponse | null;
-}
-
-/** Node's HTTP parser, as its server attaches it to each connection (not a public API). */
-interface ParsedSocket extends Socket {
-  parser?: { incoming?: IncomingMessage | null } | null;
-}
-
-/**
- * True while Node's parser has not finished reading `req`. (`req.complete` alone does not
- * tell: the server releases a request from the parser before Node marks it complete, see
- * releaseFromParser in exchange.ts; the parser only holds a request it is still reading or
- * that still has body bytes for the app.)
- */
-function stillParsing(req: IncomingMessage, socket: Socket): boolean {
-  return !req.complete && (socket as ParsedSocket).parser?.incoming === req;
-}
 
 const kHandled = Symbol("mtaio.clientErrorHandled");
 interface HandledSocket extends Socket {
@@ -73,7 +54,7 @@ export function handleClientError(
   // The parser reports its error again for every later chunk: act once.
   if (handled[kHandled] === true) return;
   handled[kHandled] = true;
-  const inFlight = (socket as ResponseSocket)._httpMessage;
+  const inFlight = responseInFlight(socket);
   // When the parser is still reading the request in flight, the error is in its own body (it
   // reads messages in order): that one cannot be answered, so the connection goes, as with Node.
   if (

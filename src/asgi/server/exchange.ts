@@ -37,6 +37,7 @@ import {
   isClientDisconnected,
   unexpectedMessage,
 } from "./errors.js";
+import { noteResponseHeaders, releaseFromParser } from "./node-internals.js";
 import type { ServerLogger } from "./options.js";
 
 /** What an exchange needs from its server. */
@@ -96,36 +97,6 @@ function latin1Text(bytes: Uint8Array): string {
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buffer.toString("latin1");
-}
-
-/** Node's HTTP parser, as its server attaches it to each connection (not a public API). */
-interface ParsedSocket {
-  parser?: { incoming?: IncomingMessage | null } | null;
-}
-
-/**
- * Lets Node's HTTP parser forget a request whose body nobody will read any more (it has none,
- * or it was read whole); false when the parser's internal field is not there (another Node,
- * another server).
- *
- * Node keeps the request it is parsing as `parser.incoming` and lets go of it (its
- * clearIncoming sets `parser.incoming = null`) only once the request has ended: after the
- * parser's message-complete callback pushed the end of the stream, something read it, 'end'
- * was emitted, and the request was destroyed and emitted 'close'. Done here, the parser skips
- * those end-of-stream steps, which nobody observes for an ASGI request: ~7 000 instructions of
- * a ~44 000-instruction GET (bench/http/instructions.ts). No byte is dropped: there is no body
- * left to parse, and a Content-Length message has no trailers.
- *
- * Without this, a request whose Content-Length body was read before the parser saw the end of
- * the message (over a socket its message-complete callback runs a turn later) would never
- * end, and each idle keep-alive connection would hold its last request, with all it
- * references, as `parser.incoming` until its next request (echo RSS 1.39× raw node:http).
- */
-function releaseFromParser(req: IncomingMessage): boolean {
-  const parser = (req.socket as ParsedSocket | null)?.parser;
-  if (parser == null || parser.incoming !== req) return false;
-  parser.incoming = null;
-  return true;
 }
 
 /** True when an ASCII letter in `name` is upper-case. */
@@ -573,7 +544,9 @@ export class Exchange implements DirectResponder, DirectReceiver {
     // (RFC 9112 §9.6: a server may close after responding instead of reading the body).
     if (this.context.closing || this.bodyStillArriving()) res.shouldKeepAlive = false;
     try {
-      res.writeHead(status, this.flatHeaders(length, status));
+      const flat = this.flatHeaders(length, status);
+      noteResponseHeaders(res, flat);
+      res.writeHead(status, flat);
     } catch (error) {
       this.response = RES_INITIAL; // the app may still send a valid response
       throw invalidHeader(error);

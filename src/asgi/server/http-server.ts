@@ -20,6 +20,12 @@ import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.j
 import { ForwardedTrust } from "./forwarded.js";
 import { isValidHost } from "./host.js";
 import { ASGI_VERSION, Lifespan } from "./lifespan.js";
+import {
+  probeNodeInternals,
+  responseInFlight,
+  trackResponse,
+  wrappedSocketOf,
+} from "./node-internals.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
 import { latin1Bytes, parseTarget } from "./path.js";
 import { admit, DROPPED, isLastRequest, QUEUED, release, type WaitingRequest } from "./pipeline.js";
@@ -37,16 +43,6 @@ interface AddressedSocket extends Socket {
     client: [string, number] | null;
     server: [string, number | null] | null;
   };
-}
-
-/** Node's private link from a socket to the response being written on it (null when none). */
-interface RequestSocket extends Socket {
-  _httpMessage?: ServerResponse | null;
-}
-
-/** A TLS socket over a raw TCP socket (Node's private link to the one it wraps). */
-interface WrappingSocket extends Socket {
-  _parent?: Socket | null;
 }
 
 function addressesOf(socket: AddressedSocket) {
@@ -91,6 +87,8 @@ export class ASGIHTTPServer implements ExchangeContext {
     private readonly app: ASGIApp,
     private readonly options: ResolvedServeOptions,
   ) {
+    // Which of Node's private fields the server may use, checked before the first request.
+    probeNodeInternals();
     this.bodyLimit = options.bodyLimit;
     this.writeTimeout = options.writeTimeout;
     this.logger = options.logger;
@@ -132,8 +130,9 @@ export class ASGIHTTPServer implements ExchangeContext {
     // then as the TLS socket that carries the requests.
     this.server.on("connection", (socket: Socket) => this.track(socket));
     if (options.tls !== undefined) {
-      this.server.on("secureConnection", (socket: WrappingSocket) => {
-        if (socket._parent != null) this.sockets.delete(socket._parent);
+      this.server.on("secureConnection", (socket: Socket) => {
+        const raw = wrappedSocketOf(socket, this.sockets);
+        if (raw !== null) this.sockets.delete(raw);
         this.track(socket);
       });
     }
@@ -290,14 +289,14 @@ export class ASGIHTTPServer implements ExchangeContext {
   }
 
   /**
-   * Destroys connections with no response attached: idle keep-alive ones and ones still
-   * sending a request head (no request has reached the app on them). Node attaches the
-   * `ServerResponse` to its socket as `_httpMessage` from the request until the response has
-   * been flushed, so a response in progress is never cut here.
+   * Destroys connections with no response in flight: idle keep-alive ones and ones still
+   * sending a request head (no request has reached the app on them). A response is in flight
+   * from its request until it has been flushed (see responseInFlight in node-internals.ts),
+   * so a response in progress is never cut here.
    */
   private closeRequestless(): void {
     for (const socket of this.sockets) {
-      if ((socket as RequestSocket)._httpMessage == null) socket.destroy();
+      if (responseInFlight(socket) === null) socket.destroy();
     }
   }
 
@@ -364,6 +363,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+    trackResponse(req.socket, res);
     const turn = admit(req, res, expectContinue);
     // RFC 9112 §9.6: nothing after a response that closed the connection is processed.
     if (turn === DROPPED) return;

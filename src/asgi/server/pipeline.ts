@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { closesConnection } from "./node-internals.js";
 
 /** A request that came while another was in flight on its connection. */
 export interface WaitingRequest {
@@ -38,11 +39,6 @@ const DRAINING = 3; // no request is admitted; those already waiting run, the la
 interface SequencedSocket extends Socket {
   [kTurn]?: number;
   [kWaiting]?: WaitingRequest[];
-}
-
-/** Node's private mark on a response that ends its connection (any `Connection: close`). */
-interface ClosingResponse extends ServerResponse {
-  _last?: boolean;
 }
 
 // What admit() decided.
@@ -68,11 +64,6 @@ export function admit(req: IncomingMessage, res: ServerResponse, expectContinue:
   if (waiting === undefined) socket[kWaiting] = [request];
   else waiting.push(request);
   return QUEUED;
-}
-
-/** True when the head of `res` says `Connection: close` (Node sets `_last` for any reason). */
-function closesConnection(res: ClosingResponse): boolean {
-  return res._last === true || !res.shouldKeepAlive;
 }
 
 /**
