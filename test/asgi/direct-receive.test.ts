@@ -1,6 +1,6 @@
 /**
  * The framework's body readers take events mtaio's server already holds without waiting on a
- * promise when the server's own receive() reaches them (src/asgi/direct.ts). These tests pin
+ * promise when the server's own receive() reaches them (src/asgi/fast-path.ts). These tests pin
  * down that the shortcut changes nothing but timing: the same body as through plain ASGI
  * events, a body split across reads still arrives whole, limits and disconnects come out as
  * before, and a wrapped receive() gets no shortcut.
@@ -14,7 +14,7 @@ import {
   Response,
   Router,
 } from "../../src/asgi/app/index.js";
-import { DIRECT_RECEIVE, type DirectReceive } from "../../src/asgi/direct.js";
+import { DIRECT_RECEIVE, type DirectReceive } from "../../src/asgi/fast-path.js";
 import type { Receive, ReceiveEvent, Scope, Send } from "../../src/asgi/types.js";
 import { gate, hasWholeResponse, RawClient, responseBody, sleep, start } from "./server/helpers.js";
 

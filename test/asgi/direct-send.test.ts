@@ -1,13 +1,13 @@
 /**
  * The framework hands mtaio's server a text body directly when the server's own send() reaches
- * it (src/asgi/direct.ts). These tests pin down that the shortcut is invisible: the same bytes
+ * it (src/asgi/fast-path.ts). These tests pin down that the shortcut is invisible: the same bytes
  * on the wire as through plain ASGI events, no stale text once the bytes were read, the same
  * outcome on errors, and no shortcut at all when a middleware stands between the two.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ASGIApplication, ASGIMiddleware, Response, Router } from "../../src/asgi/app/index.js";
-import { DIRECT_SEND, type DirectSend } from "../../src/asgi/direct.js";
+import { DIRECT_SEND, type DirectSend } from "../../src/asgi/fast-path.js";
 import type { Receive, Scope, Send, SendEvent } from "../../src/asgi/types.js";
 import { hasWholeResponse, RawClient, start } from "./server/helpers.js";
 

@@ -1,5 +1,5 @@
 // Diagnostic, not a contender: mtaio's server with the least app work it allows, answering
-// through the direct responder (src/asgi/direct.ts) as the framework does, with the same bytes
+// through the direct responder (src/asgi/fast-path.ts) as the framework does, with the same bytes
 // as the others (the routes profile's two headers added by the app, not by middleware). What
 // it costs over raw node:http is the server's own share (scope, exchange, checks); what the
 // framework (asgi-app) costs over it is the framework's share.
@@ -8,7 +8,7 @@ import {
   DIRECT_SEND,
   type DirectReceive,
   type DirectSend,
-} from "../../../src/asgi/direct.js";
+} from "../../../src/asgi/fast-path.js";
 import { serve } from "../../../src/asgi/server/index.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope } from "../../../src/asgi/types.js";
 import { HELLO_MESSAGE, isBenchRoute, MIDDLEWARE_HEADERS, parseArgs, ready } from "../common.js";

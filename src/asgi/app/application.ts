@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { HTTPError } from "../../errors.js";
-import { SETTLED } from "../settled.js";
+import { SETTLED } from "../fast-path.js";
 import type {
   ASGIApp,
   ASGIHeaders,
@@ -253,7 +253,7 @@ export class ASGIApplication {
    * An async handler's response, sent once it settles. A `then` rather than an async frame:
    * the same one microtask for the handler's promise, without a suspended frame to resume.
    * A fulfilled SETTLED is not returned (a promise resolved with a promise costs two more
-   * microtasks), see settled.ts.
+   * microtasks), see fast-path.ts.
    */
   private finish(pending: Promise<Response>, send: Send, scope: HTTPScope): Promise<void> {
     return pending.then(

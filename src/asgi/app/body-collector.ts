@@ -1,7 +1,7 @@
 /**
  * The request body gathered from its `http.request` events, within a size limit. Kept apart
  * from the reading loop so that the body can be gathered from events taken synchronously
- * (mtaio's own server, see ../direct.ts) and then, if some have yet to arrive, from awaited
+ * (mtaio's own server, see ../fast-path.ts) and then, if some have yet to arrive, from awaited
  * ones, without losing what was already taken.
  */
 import { HTTPError } from "../../errors.js";

@@ -1,6 +1,6 @@
 import { Buffer } from "node:buffer";
 import { HTTPError } from "../../errors.js";
-import { DIRECT_RECEIVE, type DirectReceive } from "../direct.js";
+import { directReceiver } from "../fast-path.js";
 import type { HTTPScope, Receive, ReceiveEvent } from "../types.js";
 import { BodyCollector, bodyTooLarge } from "./body-collector.js";
 import { parseCookieHeader } from "./cookie.js";
@@ -354,7 +354,7 @@ export class Request {
   /**
    * Begins reading the body, once: sets `bodyBytes` when it is whole without waiting, else
    * `bodyPromise`. From mtaio's own server, the events already buffered are taken at once (see
-   * ../direct.ts), so a body that came with the request head is whole before this returns.
+   * ../fast-path.ts), so a body that came with the request head is whole before this returns.
    */
   private startBody(): void {
     if (this.bodyBytes !== undefined || this.bodyPromise !== undefined) return; // started
@@ -365,7 +365,7 @@ export class Request {
       return;
     }
     const collector = new BodyCollector(limit, () => this.partGuard());
-    const direct = (this.receiveEvent as DirectReceive)[DIRECT_RECEIVE];
+    const direct = directReceiver(this.receiveEvent);
     if (direct !== undefined) {
       try {
         for (let event = direct.receiveNow(); event !== null; event = direct.receiveNow()) {

@@ -1,7 +1,6 @@
 import { Buffer } from "node:buffer";
 import { ASGIError } from "../../errors.js";
-import { DIRECT_SEND, type DirectSend } from "../direct.js";
-import { SETTLED } from "../settled.js";
+import { directResponder, SETTLED } from "../fast-path.js";
 import type { ASGIHeaders, HTTPResponseBodyEvent, Send } from "../types.js";
 import { type CookieOptions, serializeCookie } from "./cookie.js";
 
@@ -71,7 +70,7 @@ export class Response {
   /**
    * A text body not yet encoded: it becomes bytes when someone reads `body` (who may then
    * change them in place) or when it is sent as ASGI events; mtaio's own server can take it
-   * as it is (see direct.ts).
+   * as it is (see fast-path.ts).
    */
   private unencodedText: string | undefined;
   /** The UTF-8 byte length of `unencodedText`, once measured (-1 before). */
@@ -400,9 +399,9 @@ export class Response {
       this.lines === undefined
     ) {
       // Text no one has read as bytes, headers all the framework's own (ASCII): mtaio's server
-      // takes the text as it is when `send` is its own (direct.ts).
+      // takes the text as it is when `send` is its own (fast-path.ts).
       // sendText() reports every failure as a rejection, as send() does.
-      const direct = (send as DirectSend)[DIRECT_SEND];
+      const direct = directResponder(send);
       if (direct !== undefined) {
         return direct.sendText(this.statusCode, headers, text, this.measureText(text));
       }
@@ -414,7 +413,7 @@ export class Response {
 
   /**
    * Not async: when mtaio's server has taken the start event at once (`SETTLED`, see
-   * settled.ts), the body follows in the same turn and its `send()` result is handed back
+   * fast-path.ts), the body follows in the same turn and its `send()` result is handed back
    * as it is, so a plain response costs no microtask here. Errors still come as a rejection.
    */
   private sendWhole(

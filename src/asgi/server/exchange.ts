@@ -11,15 +11,7 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ASGIError } from "../../errors.js";
-import {
-  DIRECT_RECEIVE,
-  DIRECT_SEND,
-  type DirectReceive,
-  type DirectReceiver,
-  type DirectResponder,
-  type DirectSend,
-} from "../direct.js";
-import { SETTLED } from "../settled.js";
+import { type DirectReceiver, type DirectResponder, offerDirect, SETTLED } from "../fast-path.js";
 import type {
   ASGIApp,
   ASGIHeaders,
@@ -156,9 +148,8 @@ export class Exchange implements DirectResponder, DirectReceiver {
     // A request without a body is whole once its head is parsed: nobody will read it.
     if (contentLength === 0) releaseFromParser(req);
     // mtaio's framework may answer through sendText() and read through receiveNow() when it
-    // gets these very functions (see direct.ts).
-    (this.send as DirectSend)[DIRECT_SEND] = this;
-    (this.receive as DirectReceive)[DIRECT_RECEIVE] = this;
+    // gets these very functions (see fast-path.ts).
+    offerDirect(this.send, this.receive, this);
   }
 
   /**
@@ -187,7 +178,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
       return;
     }
     if (result === SETTLED) {
-      // The app's last send() was ours and had finished (see settled.ts): no hop needed.
+      // The app's last send() was ours and had finished (see fast-path.ts): no hop needed.
       this.appReturned();
     } else if (isThenable(result)) {
       result.then(
@@ -402,7 +393,7 @@ export class Exchange implements DirectResponder, DirectReceiver {
   }
 
   /**
-   * `http.response.start` + a whole body given as text (see direct.ts), with the checks and
+   * `http.response.start` + a whole body given as text (see fast-path.ts), with the checks and
    * the outcome of the two events. Node joins the head and a string body into one write, as
    * it does for the small-body path of sendBody(); a body too large for one write goes out in
    * slices as any whole body does.

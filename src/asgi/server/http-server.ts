@@ -13,7 +13,7 @@ import {
 import { createServer as createHTTPSServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { SETTLED } from "../settled.js";
+import { SETTLED } from "../fast-path.js";
 import type { ASGIApp, ASGIHeaders, HTTPScope, WebSocketScope } from "../types.js";
 import { handleClientError } from "./client-error.js";
 import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.js";

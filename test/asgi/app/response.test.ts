@@ -8,7 +8,7 @@ import {
   TestClient,
 } from "../../../src/asgi/app/index.js";
 import { frameEvent } from "../../../src/asgi/app/response.js";
-import { SETTLED } from "../../../src/asgi/settled.js";
+import { SETTLED } from "../../../src/asgi/fast-path.js";
 import type { SendEvent } from "../../../src/asgi/types.js";
 import { ASGIError } from "../../../src/errors.js";
 
@@ -94,7 +94,7 @@ describe("Response", () => {
   });
 
   it("after a send that returns the server's SETTLED, the body follows in the same turn", async () => {
-    // mtaio's server returns SETTLED from a send() it has finished with (settled.ts): the
+    // mtaio's server returns SETTLED from a send() it has finished with (fast-path.ts): the
     // framework skips the await, and hands the last send()'s SETTLED back to the server.
     const seen: string[] = [];
     const settledSend = (event: SendEvent) => {
