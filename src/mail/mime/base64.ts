@@ -3,8 +3,8 @@
  *
  * The alphabet work is done by Node's native encoder over a whole block at once; the result is
  * written at the end of its slot and then each 76-character line is moved down to its final
- * place with `copyWithin` and given its CRLF. That is 2–3× cheaper than encoding line by line or
- * copying lines out of a separate buffer, and allocates nothing but the output.
+ * place with `copyWithin` and given its CRLF. That makes one native call per block instead of
+ * one per line, copies no line out of a separate buffer, and allocates nothing but the output.
  */
 import { Buffer } from "node:buffer";
 
