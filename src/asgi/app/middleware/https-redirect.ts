@@ -3,16 +3,9 @@
  * same host, path and query. Behind a TLS-terminating proxy, serve with `forwardedAllowIps`
  * so the scope's scheme reflects `X-Forwarded-Proto`, or every request will loop.
  */
-import type { ASGIApp, HTTPScope, Receive, Scope, Send, SendEvent } from "../../types.js";
+import type { ASGIApp, HTTPScope, Receive, Scope, Send, WebSocketScope } from "../../types.js";
 import { ASGIMiddleware } from "../middleware.js";
-import {
-  invalidOption,
-  isSafeHeaderValue,
-  requestTarget,
-  scopeType,
-  sendText,
-  splitHost,
-} from "./shared.js";
+import { invalidOption, isSafeHeaderValue, requestTarget, sendText, splitHost } from "./shared.js";
 
 /** Options of {@link HTTPSRedirectMiddleware}. */
 export interface HTTPSRedirectOptions {
@@ -52,36 +45,38 @@ export class HTTPSRedirectMiddleware extends ASGIMiddleware<HTTPSRedirectOptions
   }
 
   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    const type = scopeType(scope);
-    const scheme = (scope as { scheme?: string }).scheme;
     const plain =
-      (type === "http" && scheme === "http") || (type === "websocket" && scheme === "ws");
+      (scope.type === "http" && scope.scheme === "http") ||
+      (scope.type === "websocket" && scope.scheme === "ws");
     if (!plain) return this.app(scope, receive, send);
-    const location = this.secureUrl(scope as HTTPScope, type === "http" ? "https" : "wss");
+    const location = this.secureUrl(scope, scope.type === "http" ? "https" : "wss");
     const status = this.options.statusCode ?? 307;
-    if (type === "http") {
+    if (scope.type === "http") {
       if (location === undefined) return sendText(send, 400, "Invalid host header");
       return sendText(send, status, "Redirecting to HTTPS", [["location", location]]);
     }
-    const extensions = (scope as HTTPScope).extensions ?? {};
+    const extensions = scope.extensions ?? {};
     if (location !== undefined && "websocket.http.response" in extensions) {
       // ASGI websocket "denial response" extension: an HTTP answer instead of the handshake.
       await send({
         type: "websocket.http.response.start",
         status,
         headers: [["location", location]],
-      } as unknown as SendEvent);
+      });
       return send({
         type: "websocket.http.response.body",
         body: new Uint8Array(0),
         more_body: false,
-      } as unknown as SendEvent);
+      });
     }
-    return send({ type: "websocket.close", code: 1008 } as unknown as SendEvent);
+    return send({ type: "websocket.close", code: 1008 });
   }
 
   /** The same URL over TLS, or `undefined` when the Host cannot go into a `Location`. */
-  private secureUrl(scope: HTTPScope, scheme: "https" | "wss"): string | undefined {
+  private secureUrl(
+    scope: HTTPScope | WebSocketScope,
+    scheme: "https" | "wss",
+  ): string | undefined {
     let { hostname, port } = splitHost(scope.headers);
     if (hostname.length === 0) {
       const server = scope.server;

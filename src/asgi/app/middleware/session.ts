@@ -7,10 +7,10 @@
 import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { ASGIError } from "../../../errors.js";
-import type { ASGIApp, HTTPScope, Receive, Scope, Send } from "../../types.js";
+import type { ASGIApp, Receive, Scope, Send } from "../../types.js";
 import { type CookieOptions, parseCookieHeader, serializeCookie } from "../cookie.js";
 import { ASGIMiddleware } from "../middleware.js";
-import { headerValue, invalidOption, scopeType } from "./shared.js";
+import { headerValue, invalidOption } from "./shared.js";
 
 /** A session: JSON-serialisable values by name. */
 export type SessionData = Record<string, unknown>;
@@ -116,15 +116,14 @@ export class SessionMiddleware extends ASGIMiddleware<SessionOptions> {
   }
 
   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    const type = scopeType(scope);
-    if (type !== "http" && type !== "websocket") return this.app(scope, receive, send);
-    const cookie = headerValue((scope as HTTPScope).headers, "cookie");
+    if (scope.type !== "http" && scope.type !== "websocket") return this.app(scope, receive, send);
+    const cookie = headerValue(scope.headers, "cookie");
     const sent = cookie === undefined ? undefined : parseCookieHeader(cookie)[this.cookieName];
     const loaded = sent === undefined ? undefined : this.decode(sent);
     const session: SessionData = loaded ?? {};
     const withSession = Object.assign({ ...scope }, { [SCOPE_KEY]: session }) as Scope;
     // A websocket reads the session of its handshake; it has no response to save one in.
-    if (type === "websocket") return this.app(withSession, receive, send);
+    if (scope.type === "websocket") return this.app(withSession, receive, send);
     await this.app(withSession, receive, (event) => {
       if (event.type !== "http.response.start") return send(event);
       let line: string | undefined;

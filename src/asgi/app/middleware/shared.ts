@@ -4,7 +4,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ASGIError } from "../../../errors.js";
-import type { ASGIHeaders, Scope } from "../../types.js";
+import type { ASGIHeaders } from "../../types.js";
 
 /** The first value of header `name` (lower-case), or `undefined`. */
 export function headerValue(headers: ASGIHeaders, name: string): string | undefined {
@@ -38,11 +38,6 @@ export function appendVary(headers: ASGIHeaders, field: string): void {
 }
 
 export { sendText } from "../plain-replies.js";
-
-/** The scope's type as a plain string: scopes this package does not type yet (websocket). */
-export function scopeType(scope: Scope): string {
-  return (scope as { type: string }).type;
-}
 
 /** A middleware option that cannot work: thrown when the middleware is built. */
 export function invalidOption(message: string): ASGIError {

@@ -3,16 +3,9 @@
  * names are refused before they reach the app, which guards against DNS-rebinding and
  * host-header injection into generated links (password-reset mails, redirects).
  */
-import type { ASGIApp, HTTPScope, Receive, Scope, Send, SendEvent } from "../../types.js";
+import type { ASGIApp, Receive, Scope, Send } from "../../types.js";
 import { ASGIMiddleware } from "../middleware.js";
-import {
-  invalidOption,
-  isSafeHeaderValue,
-  requestTarget,
-  scopeType,
-  sendText,
-  splitHost,
-} from "./shared.js";
+import { invalidOption, isSafeHeaderValue, requestTarget, sendText, splitHost } from "./shared.js";
 
 /** Options of {@link TrustedHostMiddleware} (Starlette's names in camelCase). */
 export interface TrustedHostOptions {
@@ -82,17 +75,17 @@ export class TrustedHostMiddleware extends ASGIMiddleware<TrustedHostOptions> {
   }
 
   override async call(scope: Scope, receive: Receive, send: Send): Promise<void> {
-    const type = scopeType(scope);
-    if ((type !== "http" && type !== "websocket") || this.allowAny) {
+    // Anything but http and websocket (lifespan, a type a newer server may send) passes.
+    if ((scope.type !== "http" && scope.type !== "websocket") || this.allowAny) {
       return this.app(scope, receive, send);
     }
-    const { hostname, port } = splitHost((scope as HTTPScope).headers);
+    const { hostname, port } = splitHost(scope.headers);
     if (this.isAllowed(hostname)) return this.app(scope, receive, send);
-    if (type === "websocket") {
+    if (scope.type === "websocket") {
       // ASGI websocket spec: a close before accept makes the server refuse the handshake.
-      return send({ type: "websocket.close", code: 1008 } as unknown as SendEvent);
+      return send({ type: "websocket.close", code: 1008 });
     }
-    const http = scope as HTTPScope;
+    const http = scope;
     const www = `www.${hostname}`;
     if (this.options.wwwRedirect !== false && hostname.length > 0 && this.exact.has(www)) {
       const location = `${http.scheme}://${www}${port}${requestTarget(http)}`;
