@@ -51,7 +51,7 @@ import { parseEndpoint, parseServers } from "./options.js";
 import { Outbound, PacketIds } from "./outbound.js";
 import { Publisher } from "./publisher.js";
 import { Reconnector } from "./reconnect.js";
-import { type ServerRedirect, serverRedirect } from "./redirect.js";
+import { DEFAULT_MAX_REDIRECTS, type ServerRedirect, serverRedirect } from "./redirect.js";
 import { Requester } from "./request-response.js";
 import { noServerAnswered, ServerList, serverLabel } from "./servers.js";
 import { type MQTTStore, NoStore } from "./store.js";
@@ -535,7 +535,7 @@ export class MQTTClient {
         const trying = this.state === "connecting" || this.state === "reconnecting";
         if (!servers || !trying || signal?.aborted) throw error;
         if (redirect) {
-          const loop = servers.redirect(redirect, this.options.maxRedirects ?? 5, { cause: error });
+          const loop = servers.redirect(redirect, this.maxRedirects, { cause: error });
           if (loop) throw loop;
         } else if (!servers.nextTarget()) {
           throw error;
@@ -838,10 +838,18 @@ export class MQTTClient {
     }
   }
 
+  /** How many redirections in a row are followed (`maxRedirects`, a whole number ≥ 0). */
+  private get maxRedirects(): number {
+    const limit = this.options.maxRedirects;
+    return Number.isInteger(limit) && (limit as number) >= 0
+      ? (limit as number)
+      : DEFAULT_MAX_REDIRECTS;
+  }
+
   /** The redirection a refusing CONNACK or a DISCONNECT asks for, when it may be followed. */
   private redirectOf(reasonCode: number, properties?: Properties): ServerRedirect | undefined {
     const endpoint = this.session?.servers.current;
-    if (!endpoint || this.options.maxRedirects === 0) return undefined;
+    if (!endpoint || this.maxRedirects === 0) return undefined;
     return serverRedirect(reasonCode, properties, this.protocolVersion, endpoint);
   }
 
@@ -870,7 +878,7 @@ export class MQTTClient {
         this.connackWaiter?.reject(error);
       } else if (redirect && this.session) {
         // §4.11: the reconnect goes to the server named, unless redirections run in a loop.
-        const loop = this.session.servers.redirect(redirect, this.options.maxRedirects ?? 5, {
+        const loop = this.session.servers.redirect(redirect, this.maxRedirects, {
           pending: true,
           cause: error,
         });

@@ -14,6 +14,9 @@ export const USE_ANOTHER_SERVER = 0x9c;
 /** Reason code 0x9D: the client should permanently use another server. */
 export const SERVER_MOVED = 0x9d;
 
+/** Redirections in a row followed when `maxRedirects` is not given. */
+export const DEFAULT_MAX_REDIRECTS = 5;
+
 /** How many servers one reference may name: a broker cannot make us try a thousand. */
 const MAX_TARGETS = 16;
 
@@ -62,9 +65,9 @@ export function parseServerReference(reference: string, from: Endpoint): Endpoin
 /** Host names and IP literals only: anything else could be a trick, never a server. */
 const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]+)?)$/;
 
+const SECURE = new Set(["mqtts", "wss"]);
+
 function parseOne(word: string, from: Endpoint): Endpoint | undefined {
-  let host: string;
-  let port: number | undefined;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(word)) {
     let url: Endpoint;
     try {
@@ -72,31 +75,23 @@ function parseOne(word: string, from: Endpoint): Endpoint | undefined {
     } catch {
       return undefined;
     }
+    // No way from TLS to plain text: the credentials would cross the network in the clear.
+    if (SECURE.has(from.protocol) && !SECURE.has(url.protocol)) return undefined;
+    if (!HOST.test(url.host)) return undefined;
     // Credentials stay ours: a broker does not choose what we log in with.
-    return HOST.test(url.host)
-      ? { ...url, username: from.username, password: from.password }
-      : undefined;
+    return { ...url, username: from.username, password: from.password };
   }
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(word);
-  if (bracketed) {
-    host = bracketed[1];
-    port = bracketed[2] === undefined ? undefined : Number(bracketed[2]);
-  } else if (word.indexOf(":") === word.lastIndexOf(":")) {
-    // `host` or `host:port`; more than one colon is a bare IPv6 address.
-    const colon = word.indexOf(":");
-    host = colon < 0 ? word : word.slice(0, colon);
-    port =
-      colon < 0
-        ? undefined
-        : /^\d+$/.test(word.slice(colon + 1))
-          ? Number(word.slice(colon + 1))
-          : Number.NaN;
-  } else {
-    host = word;
+  let host = word;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(word);
+  if (bracketed) [, host, portText] = bracketed;
+  else if (word.includes(":") && word.indexOf(":") === word.lastIndexOf(":")) {
+    // `host:port`; more than one colon is a bare IPv6 address, without a port.
+    [host, portText] = word.split(":");
   }
   if (!HOST.test(host)) return undefined;
-  if (port !== undefined && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-    return undefined;
-  }
-  return { ...from, host, port: port ?? from.port };
+  if (portText === undefined) return { ...from, host };
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) return undefined;
+  return { ...from, host, port };
 }

@@ -26,7 +26,7 @@ const from: Endpoint = {
 describe("MQTT client: reading a Server Reference", () => {
   it("reads host, host:port, [v6]:port, bare IPv6 and URLs; keeps transport and credentials", () => {
     const targets = parseServerReference(
-      "b.example  c.example:9000 [fe80::1]:1884 ::1 mqtt://d.example:1999",
+      "b.example  c.example:9000 [fe80::1]:1884 ::1 wss://d.example:1999/m",
       from,
     );
     assert.deepEqual(
@@ -36,7 +36,7 @@ describe("MQTT client: reading a Server Reference", () => {
         { protocol: "mqtts", host: "c.example", port: 9000, username: "u" },
         { protocol: "mqtts", host: "fe80::1", port: 1884, username: "u" },
         { protocol: "mqtts", host: "::1", port: 8883, username: "u" },
-        { protocol: "mqtt", host: "d.example", port: 1999, username: "u" },
+        { protocol: "wss", host: "d.example", port: 1999, username: "u" },
       ],
     );
   });
@@ -48,6 +48,15 @@ describe("MQTT client: reading a Server Reference", () => {
       ),
       ["e.example"],
     );
+    // From TLS, never to plain text (the credentials would travel in the clear).
+    assert.deepEqual(
+      parseServerReference("mqtt://plain.example ws://plain.example mqtts://tls.example", from).map(
+        (t) => `${t.protocol}://${t.host}`,
+      ),
+      ["mqtts://tls.example"],
+    );
+    const plain: Endpoint = { protocol: "mqtt", host: "a", port: 1883 };
+    assert.equal(parseServerReference("mqtts://up.example", plain)[0]?.protocol, "mqtts");
     assert.equal(serverRedirect(0x9c, { serverReference: "a/b" }, 5, from), undefined);
     assert.equal(serverRedirect(0x9c, {}, 5, from), undefined, "no reference");
     assert.equal(serverRedirect(0x87, { serverReference: "b" }, 5, from), undefined, "reason");
