@@ -244,8 +244,8 @@ export class MQTTClient {
 
   /**
    * The broker in use, or the one the next attempt goes to (with `connect({ servers })`,
-   * whichever member answered), with its protocol and port filled in; undefined before
-   * `connect()`.
+   * whichever member answered; after an MQTT 5 server redirection, the server it led to), with
+   * its protocol and port filled in; undefined before `connect()`.
    */
   get server(): ServerAddress | undefined {
     const endpoint = this.session?.servers.current;

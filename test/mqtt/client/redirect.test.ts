@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import fc from "fast-check";
 import { MQTTError } from "../../../src/errors.js";
 import type { Endpoint } from "../../../src/mqtt/client/options.js";
 import { parseServerReference, serverRedirect } from "../../../src/mqtt/client/redirect.js";
@@ -24,6 +25,30 @@ const from: Endpoint = {
 };
 
 describe("MQTT client: reading a Server Reference", () => {
+  it("any string gives at most 16 well-formed targets, never an exception (fuzz)", () => {
+    const word = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom("h", "h:1", "[::1]:2", "::1", "mqtts://x:3", "mqtt://y", "a:b:c", "[", "]:"),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(word, { maxLength: 30 }),
+        fc.constantFrom(" ", "  ", "\t", "\n"),
+        (words, gap) => {
+          const targets = parseServerReference(words.join(gap), from);
+          assert.ok(targets.length <= 16);
+          for (const t of targets) {
+            assert.match(t.host, /^[A-Za-z0-9_.:%-]+$/, t.host);
+            assert.ok(Number.isInteger(t.port) && t.port >= 1 && t.port <= 65535);
+            assert.ok(t.protocol === "mqtts" || t.protocol === "wss", "never down to plain text");
+            assert.equal(t.password, from.password);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("reads host, host:port, [v6]:port, bare IPv6 and URLs; keeps transport and credentials", () => {
     const targets = parseServerReference(
       "b.example  c.example:9000 [fe80::1]:1884 ::1 wss://d.example:1999/m",
@@ -227,6 +252,40 @@ describe("MQTT client: server redirection between fake brokers", () => {
     const d = client();
     await assert.rejects(d.connect(a.url), isMQTTError("MQTT_REDIRECT_LOOP", 0x9c));
     assert.equal(a.peers.length + b.peers.length, 4 + 6);
+  });
+
+  it("DISCONNECT redirections in a loop: MQTT_REDIRECT_LOOP, then the own list again", async () => {
+    const ports = { a: 0, b: 0 };
+    const bouncing = (to: () => number) => async (peer: FakePeer) => {
+      await peer.accept();
+      peer.send({
+        type: "disconnect",
+        reasonCode: 0x9c,
+        properties: { serverReference: `127.0.0.1:${to()}` },
+      });
+      peer.destroy();
+    };
+    const a = await broker(bouncing(() => ports.b));
+    const b = await broker(bouncing(() => ports.a));
+    ports.a = a.port;
+    ports.b = b.port;
+    const c = client({ maxRedirects: 2, reconnect: { initialDelay: 10, jitter: 0 } });
+    const loop = new Promise<MQTTError>((resolve) => {
+      c.on("error", (error) => {
+        if (error instanceof MQTTError && error.code === "MQTT_REDIRECT_LOOP") resolve(error);
+      });
+    });
+    const visited: Array<number | undefined> = [];
+    c.on("connect", () => visited.push(c.server?.port));
+    await c.connect(a.url);
+    const error = await within(loop, "the loop error");
+    assert.match(error.message, /more than 2 times/);
+    // A, then B and A through two redirections; the third is refused.
+    assert.deepEqual(visited.slice(0, 3), [a.port, b.port, a.port]);
+    const next = new Promise((resolve) => c.once("connect", resolve));
+    await within(next, "the reconnect after the loop");
+    assert.equal(visited[3], a.port, "back to the client's own list (A), not to B");
+    await c.disconnect();
   });
 
   it("maxRedirects 0 follows nothing: the refusal itself", async () => {
