@@ -50,9 +50,17 @@ Options:
   -h, --help                  show this help
 `;
 
+/**
+ * Exit statuses of `mtaio serve`. A usage error is 1 in every `mtaio` command, as in
+ * `mtaio mqtt` (whose 2 means "no connection") and mosquitto_pub; a server that cannot load its
+ * app or start (or stop) exits 3, uvicorn's status for a failed startup.
+ */
+const EXIT_USAGE = 1;
+const EXIT_SERVER_FAILED = 3;
+
 function fail(message: string): never {
   process.stderr.write(`mtaio: ${message}\n\n${USAGE}`);
-  process.exit(2);
+  process.exit(EXIT_USAGE);
 }
 
 function number(name: string, value: string | undefined): number | undefined {
@@ -138,7 +146,7 @@ async function main(argv: string[]): Promise<void> {
     }
   } catch (error) {
     process.stderr.write(`mtaio: ${(error as Error)?.message ?? String(error)}\n`);
-    process.exit(1);
+    process.exit(EXIT_SERVER_FAILED);
   }
   const plural = handle.workers === 1 ? "" : `${handle.workers} workers, `;
   process.stdout.write(`mtaio: serving ${specifier} on ${handle.url} (${plural}Ctrl-C to stop)\n`);
@@ -152,7 +160,7 @@ async function main(argv: string[]): Promise<void> {
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`mtaio: shutdown failed: ${String(error)}\n`);
-        process.exit(1);
+        process.exit(EXIT_SERVER_FAILED);
       },
     );
   };

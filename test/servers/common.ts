@@ -188,16 +188,24 @@ export interface TestCertificates {
   clientKeyFile: string;
 }
 
+/** The names a test server certificate is made for, unless a test asks for others. */
+const SERVER_NAMES = ["DNS:localhost", "IP:127.0.0.1", "IP:127.0.0.2", "IP:::1"];
+
 /**
  * Makes a throw-away CA and a server certificate for `localhost` / 127.0.0.1 / 127.0.0.2 / ::1
  * (plus a client certificate) with openssl, into `dir`. Made at test time, never committed.
+ * `serverNames` replaces the server certificate's names (subjectAltName entries such as
+ * `DNS:wrong.invalid`): a certificate that does not match the host a client dials.
  */
-export async function makeCertificates(dir: string): Promise<TestCertificates> {
+export async function makeCertificates(
+  dir: string,
+  serverNames: readonly string[] = SERVER_NAMES,
+): Promise<TestCertificates> {
   const p = (name: string) => join(dir, name);
   const openssl = (args: string[]) => execFileAsync("openssl", args, { cwd: dir });
   await writeFile(
     p("server.ext"),
-    "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:::1\nextendedKeyUsage=serverAuth\n",
+    `subjectAltName=${serverNames.join(",")}\nextendedKeyUsage=serverAuth\n`,
   );
   await writeFile(p("client.ext"), "extendedKeyUsage=clientAuth\n");
   await openssl([
@@ -220,7 +228,7 @@ export async function makeCertificates(dir: string): Promise<TestCertificates> {
     "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   for (const who of ["server", "client"]) {
-    const cn = who === "server" ? "localhost" : "mtaio test client";
+    const cn = who === "server" ? serverNames[0].replace(/^\w+:/, "") : "mtaio test client";
     await openssl([
       "req",
       "-newkey",

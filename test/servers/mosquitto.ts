@@ -32,6 +32,8 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
   /** Extra global config lines (e.g. `max_inflight_messages 100`). */
   extraConfig?: string[];
+  /** The server certificate's names (subjectAltName entries); default localhost and loopback. */
+  serverNames?: string[];
 }
 
 export interface Mosquitto {
@@ -52,7 +54,7 @@ export interface Mosquitto {
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = await tempDir("mosquitto");
-  const certificates = await makeCertificates(dir.path);
+  const certificates = await makeCertificates(dir.path, options.serverNames);
   const [port, tlsPort, mtlsPort, wsPort, wssPort, authPort] = await Promise.all(
     Array.from({ length: 6 }, () => freePort()),
   );

@@ -28,13 +28,22 @@ export interface WillConfig {
   retain: boolean;
 }
 
-/** What both tools need to connect. */
-export interface ConnectionConfig {
+/** One broker to connect to. */
+export interface BrokerAddress {
   protocol: TransportProtocol;
   host: string;
   port: number;
   /** WebSocket path (ws:// and wss:// URLs). */
   path?: string;
+}
+
+/** What both tools need to connect. */
+export interface ConnectionConfig {
+  /**
+   * The brokers, in the order they are tried (repeated -h / -L, or -h a,b): the first that
+   * accepts is used. Never empty.
+   */
+  servers: BrokerAddress[];
   clientId?: string;
   idPrefix?: string;
   username?: string;
@@ -89,9 +98,9 @@ export interface SubConfig extends ConnectionConfig {
 export type Parsed<T> = { help: true } | { help: false; config: T };
 
 const COMMON: OptionSpec[] = [
-  { long: "host", short: "h", kind: "value" },
+  { long: "host", short: "h", kind: "list" },
   { long: "port", short: "p", kind: "value" },
-  { long: "url", short: "L", kind: "value" },
+  { long: "url", short: "L", kind: "list" },
   { long: "id", short: "i", kind: "value" },
   { long: "id-prefix", short: "I", kind: "value" },
   { long: "username", short: "u", kind: "value" },
@@ -233,19 +242,27 @@ function connectionConfig(
   if (version === 4 && hasProperties(properties)) {
     throw usageError("-D properties need MQTT 5 (-V mqttv5)");
   }
-  const url = tokens.values.get("url");
-  if (url !== undefined && (tokens.values.has("host") || tokens.values.has("port"))) {
+  const urls = tokens.lists.get("url") ?? [];
+  const hosts = tokens.lists.get("host") ?? [];
+  if (urls.length > 0 && (hosts.length > 0 || tokens.values.has("port"))) {
     throw usageError("give either -L URL or -h/-p, not both");
   }
-  const target = url !== undefined ? parseBrokerUrl(url) : undefined;
+  const targets = urls.map(parseBrokerUrl);
   const tls = tlsConfig(tokens);
-  let protocol: TransportProtocol = target?.protocol ?? (tls ? "mqtts" : "mqtt");
-  if (tls && (protocol === "mqtt" || protocol === "ws")) {
-    if (target) throw usageError(`TLS options need an mqtts:// or wss:// URL, not ${url}`);
-    protocol = "mqtts";
+  if (tls) {
+    const plain = urls.find(
+      (_, i) => targets[i].protocol === "mqtt" || targets[i].protocol === "ws",
+    );
+    if (plain !== undefined) {
+      throw usageError(`TLS options need an mqtts:// or wss:// URL, not ${plain}`);
+    }
   }
-  const port =
-    integer(tokens, "port", 1, 65535) ?? target?.port ?? (protocol === "mqtts" ? 8883 : 1883);
+  const topics = new Set(targets.flatMap((t) => (t.topic === undefined ? [] : [t.topic])));
+  if (topics.size > 1) throw usageError("the -L URLs name different topics");
+  const servers: BrokerAddress[] =
+    targets.length > 0
+      ? targets.map(({ protocol, host, port, path }) => ({ protocol, host, port, path }))
+      : hostList(hosts, tls ? "mqtts" : "mqtt", integer(tokens, "port", 1, 65535));
 
   const clientId = tokens.values.get("id");
   const idPrefix = tokens.values.get("id-prefix");
@@ -269,20 +286,19 @@ function connectionConfig(
   if (!clean && version === 5) sessionExpiryInterval ??= 0xffffffff;
   const keepalive = integer(tokens, "keepalive", 0, 65535) ?? 60;
   const password = tokens.values.get("pw");
-  const username = tokens.values.get("username") ?? target?.username;
+  // With several -L URLs, the first that carries credentials gives them.
+  const credentials = targets.find((t) => t.username !== undefined);
+  const username = tokens.values.get("username") ?? credentials?.username;
   if (password !== undefined && username === undefined) {
     throw usageError("-P needs -u (MQTT sends no password without a user name)");
   }
   return {
     config: {
-      protocol,
-      host: tokens.values.get("host") ?? target?.host ?? "localhost",
-      port,
-      path: target?.path,
+      servers,
       clientId,
       idPrefix,
       username,
-      password: password ?? target?.password,
+      password: password ?? credentials?.password,
       keepalive,
       clean,
       protocolVersion: version,
@@ -293,8 +309,39 @@ function connectionConfig(
       qos: qos(tokens.values.get("qos"), "-q") ?? 0,
       quiet: tokens.flags.has("quiet"),
     },
-    urlTopic: target?.topic,
+    urlTopic: [...topics][0],
   };
+}
+
+/**
+ * The brokers of -h: each -h may list several, comma-separated, and each entry may carry its
+ * own port (`host:port`, `[v6]:port`; a bare IPv6 address has none). -p (or the default port
+ * of the transport) applies to the entries without one.
+ */
+function hostList(
+  values: readonly string[],
+  protocol: TransportProtocol,
+  port: number | undefined,
+): BrokerAddress[] {
+  const fallback = port ?? (protocol === "mqtts" ? 8883 : 1883);
+  const entries = values.flatMap((value) => value.split(",")).map((entry) => entry.trim());
+  if (entries.length === 0) return [{ protocol, host: "localhost", port: fallback }];
+  return entries.map((entry) => {
+    let host = entry;
+    let own: string | undefined;
+    const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(entry);
+    if (bracketed) [, host, own] = bracketed;
+    else if (entry.indexOf(":") === entry.lastIndexOf(":") && entry.includes(":")) {
+      [host, own] = entry.split(":");
+    }
+    if (host === "" || /[\s\u0000-\u001f\u007f/]/.test(host)) {
+      throw usageError(`-h: '${entry}' is not a host name, host:port or [IPv6]:port`);
+    }
+    if (own !== undefined && !(/^\d+$/.test(own) && Number(own) >= 1 && Number(own) <= 65535)) {
+      throw usageError(`-h: the port in '${entry}' must be a whole number from 1 to 65535`);
+    }
+    return { protocol, host, port: own === undefined ? fallback : Number(own) };
+  });
 }
 
 function protocolVersion(value: string | undefined): 4 | 5 {

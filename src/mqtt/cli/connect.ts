@@ -1,7 +1,7 @@
 /**
  * From a parsed command line to a connected MQTTClient: reads the TLS files, fills the client
  * and connect() options, and connects once (a command-line tool reports a failure rather than
- * retrying, so reconnection is off).
+ * retrying, so reconnection is off); with several brokers, the first that accepts.
  */
 import { readFile } from "node:fs/promises";
 import type { ConnectionOptions } from "node:tls";
@@ -85,9 +85,9 @@ export async function connectClient(
   const client = new MQTTClient(clientOptions(config));
   prepare?.(client);
   try {
-    await client.connect(config.host, config.port, {
-      protocol: config.protocol,
-      path: config.path,
+    // One broker or several: with several, each is tried in turn until one accepts.
+    await client.connect({
+      servers: config.servers,
       username: config.username,
       password: config.password,
       tls,

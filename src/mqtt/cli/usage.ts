@@ -1,10 +1,14 @@
 /** The help texts of `mtaio mqtt`, `mtaio mqtt pub` and `mtaio mqtt sub`. */
 
 const CONNECTION = `Connection:
-  -h, --host <host>          broker host (default localhost)
-  -p, --port <port>          broker port (default 1883; 8883 with TLS)
+  -h, --host <host>          broker host (default localhost); several brokers: repeat
+                             -h or list them (-h a,b:1884,[::1]:1885), tried in order
+                             until one accepts
+  -p, --port <port>          broker port (default 1883; 8883 with TLS), for every -h
+                             host that names none
   -L, --url <url>            mqtt://[user[:pass]@]host[:port]/topic, mqtts://…,
-                             ws://host[:port][/path], wss://… (instead of -h/-p)
+                             ws://host[:port][/path], wss://… (instead of -h/-p);
+                             repeat for several brokers
   -V, --protocol-version <v> mqttv5 (default) or mqttv311
   -i, --id <id>              client id (default: MQTT 5 lets the broker choose)
   -I, --id-prefix <prefix>   client id = prefix + process id

@@ -51,8 +51,9 @@ import { parseEndpoint, parseServers } from "./options.js";
 import { Outbound, PacketIds } from "./outbound.js";
 import { Publisher } from "./publisher.js";
 import { Reconnector } from "./reconnect.js";
+import { DEFAULT_MAX_REDIRECTS, type ServerRedirect, serverRedirect } from "./redirect.js";
 import { Requester } from "./request-response.js";
-import { ServerList } from "./servers.js";
+import { noServerAnswered, ServerList, serverLabel } from "./servers.js";
 import { type MQTTStore, NoStore } from "./store.js";
 import { Subscriptions } from "./subscriptions.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
@@ -112,6 +113,8 @@ export class MQTTClient {
   private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** The broker's Response Information (MQTT 5 §3.2.2.3.15), kept across reconnects. */
   private responseInformation: string | undefined;
+  /** Where the refusal of the attempt in progress redirects us (MQTT 5 §4.11), if anywhere. */
+  private redirect: ServerRedirect | undefined;
 
   constructor(options: MQTTClientOptions = {}) {
     this.options = { ...options };
@@ -138,6 +141,7 @@ export class MQTTClient {
         },
         attempt: () => this.establish(!this.sessionOutlivesConnection),
         nextServer: () => this.session?.servers.next() ?? true,
+        refused: (error) => (this.session ? this.session.servers.refuse(error) : error),
         scheduled: (info) => this.events.notify("reconnect", info),
         emitError: (error) => this.events.error(error),
         giveUp: (error) => this.giveUp(error),
@@ -240,8 +244,8 @@ export class MQTTClient {
 
   /**
    * The broker in use, or the one the next attempt goes to (with `connect({ servers })`,
-   * whichever member answered), with its protocol and port filled in; undefined before
-   * `connect()`.
+   * whichever member answered; after an MQTT 5 server redirection, the server it led to), with
+   * its protocol and port filled in; undefined before `connect()`.
    */
   get server(): ServerAddress | undefined {
     const endpoint = this.session?.servers.current;
@@ -503,19 +507,45 @@ export class MQTTClient {
   private async establishAny(servers: ServerList, signal?: AbortSignal): Promise<ConnectResult> {
     const failures: Array<{ server: string; error: Error }> = [];
     for (;;) {
-      const { protocol, host, port } = servers.current;
+      const member = serverLabel(servers.current);
       try {
         return await this.establish(this.options.clean ?? true, signal);
       } catch (error) {
         if (servers.size === 1 || signal?.aborted || this.state !== "connecting") throw error;
-        failures.push({ server: `${protocol}://${host}:${port}`, error: error as Error });
+        failures.push({ server: member, error: error as Error });
         if (servers.next()) throw noServerAnswered(failures);
       }
     }
   }
 
-  /** Opens a transport to the current member, sends CONNECT and waits for CONNACK. */
+  /**
+   * One attempt at the current member, following its server redirections (MQTT 5 §4.11): a
+   * refusal with a Server Reference sends the attempt on to the servers named there, each in
+   * turn, up to `maxRedirects` redirections in a row (then MQTT_REDIRECT_LOOP).
+   */
   private async establish(cleanStart: boolean, signal?: AbortSignal): Promise<ConnectResult> {
+    for (;;) {
+      this.redirect = undefined;
+      try {
+        return await this.establishOnce(cleanStart, signal);
+      } catch (error) {
+        const redirect = this.redirect;
+        this.redirect = undefined;
+        const servers = this.session?.servers;
+        const trying = this.state === "connecting" || this.state === "reconnecting";
+        if (!servers || !trying || signal?.aborted) throw error;
+        if (redirect) {
+          const loop = servers.redirect(redirect, this.maxRedirects, { cause: error });
+          if (loop) throw loop;
+        } else if (!servers.nextTarget()) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** Opens a transport to the current server, sends CONNECT and waits for CONNACK. */
+  private async establishOnce(cleanStart: boolean, signal?: AbortSignal): Promise<ConnectResult> {
     const session = this.session;
     if (!session) throw new MQTTError("no endpoint", { code: "MQTT_NOT_CONNECTED" });
     const { options } = session;
@@ -601,6 +631,7 @@ export class MQTTClient {
     const waiter = this.connackWaiter;
     if (!waiter) return;
     if (isRefusal(packet, this.protocolVersion)) {
+      this.redirect = this.redirectOf(packet.reasonCode, packet.properties);
       waiter.reject(connackError(packet, this.protocolVersion));
       return;
     }
@@ -807,6 +838,21 @@ export class MQTTClient {
     }
   }
 
+  /** How many redirections in a row are followed (`maxRedirects`, a whole number ≥ 0). */
+  private get maxRedirects(): number {
+    const limit = this.options.maxRedirects;
+    return Number.isInteger(limit) && (limit as number) >= 0
+      ? (limit as number)
+      : DEFAULT_MAX_REDIRECTS;
+  }
+
+  /** The redirection a refusing CONNACK or a DISCONNECT asks for, when it may be followed. */
+  private redirectOf(reasonCode: number, properties?: Properties): ServerRedirect | undefined {
+    const endpoint = this.session?.servers.current;
+    if (!endpoint || this.maxRedirects === 0) return undefined;
+    return serverRedirect(reasonCode, properties, this.protocolVersion, endpoint);
+  }
+
   private onAuth(connection: Connection, packet: Packet & { type: "auth" }): void {
     answerAuth(
       connection,
@@ -820,38 +866,28 @@ export class MQTTClient {
   private onDisconnect(connection: Connection, reasonCode: number, properties?: Properties): void {
     this.events.notify("disconnect", { reasonCode, properties: properties ?? {} });
     if (reasonCode >= 0x80) {
-      this.events.error(
-        new MQTTError(
-          `the broker disconnected us (reason 0x${reasonCode.toString(16)}${properties?.reasonString ? `: ${properties.reasonString}` : ""})`,
-          { code: "MQTT_DISCONNECTED_BY_BROKER", reasonCode },
-        ),
+      const error = new MQTTError(
+        `the broker disconnected us (reason 0x${reasonCode.toString(16)}${properties?.reasonString ? `: ${properties.reasonString}` : ""})`,
+        { code: "MQTT_DISCONNECTED_BY_BROKER", reasonCode },
       );
+      this.events.error(error);
+      const redirect = this.redirectOf(reasonCode, properties);
+      if (this.state !== "connected") {
+        // Instead of CONNACK: the attempt fails with this reason (and may follow a redirection).
+        this.redirect = redirect;
+        this.connackWaiter?.reject(error);
+      } else if (redirect && this.session) {
+        // §4.11: the reconnect goes to the server named, unless redirections run in a loop.
+        const loop = this.session.servers.redirect(redirect, this.maxRedirects, {
+          pending: true,
+          cause: error,
+        });
+        if (loop) this.events.error(loop);
+      }
     }
     // 0x8E: another connection with our client id took the session over; reconnecting would
     // only take it back and start a tug of war (MQTT 5 §3.1.4-3).
     if (reasonCode === 0x8e) this.takenOver = true;
     connection.destroy();
   }
-}
-
-/**
- * Every member failed: one error naming each member's failure. When all failed alike (every
- * one refused with the same reason, say) the code and reason code are that failure's.
- */
-function noServerAnswered(failures: Array<{ server: string; error: Error }>): MQTTError {
-  const errors = failures.map((f) => f.error);
-  const first = errors[0];
-  const alike =
-    first instanceof MQTTError &&
-    errors.every(
-      (e) => e instanceof MQTTError && e.code === first.code && e.reasonCode === first.reasonCode,
-    );
-  return new MQTTError(
-    `no server accepted the connection: ${failures.map((f) => `${f.server}: ${f.error.message}`).join("; ")}`,
-    {
-      code: alike ? first.code : "MQTT_CONNECTION_FAILED",
-      reasonCode: alike ? first.reasonCode : undefined,
-      cause: new AggregateError(errors, "every server failed"),
-    },
-  );
 }

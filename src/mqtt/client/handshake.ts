@@ -14,9 +14,14 @@ export const DEFAULT_MAXIMUM_PACKET_SIZE = 16 * 1024 * 1024;
 
 const EMPTY = new Uint8Array(0);
 
-/** 3.1.1 CONNACK return codes and MQTT 5 reason codes after which retrying cannot help. */
+/**
+ * 3.1.1 CONNACK return codes and MQTT 5 reason codes after which retrying the same server
+ * cannot help: unsupported version, client id not valid, bad credentials, not authorized,
+ * banned, bad authentication method, bad Will topic, and 0x9D Server moved (when its Server
+ * Reference could not be followed: the server will not take us back).
+ */
 const FATAL_CONNACK_V4 = new Set([1, 2, 4, 5]);
-const FATAL_CONNACK_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c, 0x90]);
+const FATAL_CONNACK_V5 = new Set([0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c, 0x90, 0x9d]);
 
 const CONNACK_TEXT_V4: Record<number, string> = {
   1: "unacceptable protocol version",
@@ -96,10 +101,14 @@ export function connackError(packet: ConnackPacket, version: 4 | 5): MQTTError {
   });
 }
 
-/** A refusal that another attempt would only repeat (bad credentials, banned, …). */
+/**
+ * A refusal that another attempt at the same server would only repeat (bad credentials,
+ * banned, …, or redirections that go round in a loop).
+ */
 export function isFatalRefusal(error: unknown, version: 4 | 5): boolean {
+  if (!(error instanceof MQTTError)) return false;
+  if (error.code === "MQTT_REDIRECT_LOOP") return true;
   return (
-    error instanceof MQTTError &&
     error.code === "MQTT_CONNECT_REFUSED" &&
     error.reasonCode !== undefined &&
     (version === 5 ? FATAL_CONNACK_V5 : FATAL_CONNACK_V4).has(error.reasonCode)

@@ -76,6 +76,12 @@ export interface MQTTClientOptions {
   will?: WillOptions;
   /** On by default; `false` turns automatic reconnection off. */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * MQTT 5 server redirection (§4.11): how many redirections in a row (CONNACK or DISCONNECT
+   * 0x9C Use another server / 0x9D Server moved with a Server Reference) the client follows
+   * before it fails with `MQTT_REDIRECT_LOOP` (default 5; 0 follows none).
+   */
+  maxRedirects?: number;
   /** Where in-flight QoS 1/2 state lives (default: memory; see FileStore). */
   store?: MQTTStore;
   /** MQTT 5: how many unacknowledged QoS 1/2 messages we accept at once (default 65535). */

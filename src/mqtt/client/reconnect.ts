@@ -1,8 +1,9 @@
 /**
  * Reconnecting after a lost connection: exponential backoff with jitter (Backoff), a cap on
- * attempts, and no retry after a refusal that another attempt would only repeat. With several
- * brokers each attempt goes to the next member, and the backoff delay comes before each round
- * (every member tried once), not before each attempt.
+ * attempts, and no retry at a server after a refusal that another attempt would only repeat.
+ * With several brokers each attempt goes to the next member, and the backoff delay comes
+ * before each round (every member tried once), not before each attempt; a member that refused
+ * for good is left out, and reconnection stops only when every member has.
  */
 import { MQTTError } from "../../errors.js";
 import { Backoff } from "./backoff.js";
@@ -18,6 +19,11 @@ export interface ReconnectHost {
   attempt(): Promise<unknown>;
   /** Moves to the next broker; true when that begins a new round (always, with one broker). */
   nextServer(): boolean;
+  /**
+   * The broker just tried refused for good: returns the error to give up with when no broker
+   * is left to try, else undefined (the next attempt skips this one).
+   */
+  refused(error: Error): Error | undefined;
   scheduled(info: { attempt: number; delay: number }): void;
   emitError(error: unknown): void;
   /** No more attempts: fail whatever waits for a connection. */
@@ -76,8 +82,11 @@ export class Reconnector {
           if (!host.reconnecting) return;
           host.emitError(error);
           if (isFatalRefusal(error, host.protocolVersion)) {
-            host.giveUp(error as Error);
-            return;
+            const final = host.refused(error as Error);
+            if (final) {
+              host.giveUp(final);
+              return;
+            }
           }
           this.schedule();
         },

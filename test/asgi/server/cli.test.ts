@@ -136,14 +136,15 @@ describe("mtaio serve (CLI)", () => {
     const unknown = mtaio("launch");
     const failing = mtaio("serve", fixture("failing-startup.mjs"), "--port", "0");
     const failingWorkers = mtaio("serve", fixture("failing-startup.mjs"), "--port", "0", "-w", "2");
-    assert.equal(await noApp.exit, 1);
+    // 1 is a usage error in every mtaio command (as in mtaio mqtt); 3 a server that cannot start.
+    assert.equal(await noApp.exit, 3);
     assert.match(noApp.stderr, /exports no ASGI app/);
-    assert.equal(await badPort.exit, 2);
+    assert.equal(await badPort.exit, 1);
     assert.match(badPort.stderr, /--port must be a number/);
-    assert.equal(await unknown.exit, 2);
+    assert.equal(await unknown.exit, 1);
     assert.match(unknown.stderr, /unknown command 'launch'/);
     for (const run of [failing, failingWorkers]) {
-      assert.equal(await run.exit, 1);
+      assert.equal(await run.exit, 3);
       assert.match(run.stderr, /lifespan startup failed: cannot reach the database/);
     }
   });

@@ -41,9 +41,7 @@ describe("mtaio mqtt pub arguments", () => {
       ...["-h", "broker", "-p", "1884", "-t", "a/b", "-m", "hello", "-q", "2", "-r"],
       ...["-i", "me", "-u", "user", "-P", "secret", "-k", "30", "-V", "mqttv311"],
     );
-    assert.equal(config.host, "broker");
-    assert.equal(config.port, 1884);
-    assert.equal(config.protocol, "mqtt");
+    assert.deepEqual(config.servers, [{ protocol: "mqtt", host: "broker", port: 1884 }]);
     assert.equal(config.topic, "a/b");
     assert.deepEqual(config.source, { kind: "message", text: "hello" });
     assert.equal(config.qos, 2);
@@ -58,8 +56,7 @@ describe("mtaio mqtt pub arguments", () => {
 
   it("has mosquitto's defaults: localhost:1883, QoS 0, MQTT 5 (mtaio's default)", () => {
     const config = pub("-t", "x", "-n");
-    assert.equal(config.host, "localhost");
-    assert.equal(config.port, 1883);
+    assert.deepEqual(config.servers, [{ protocol: "mqtt", host: "localhost", port: 1883 }]);
     assert.equal(config.qos, 0);
     assert.equal(config.protocolVersion, 5);
     assert.deepEqual(config.source, { kind: "null" });
@@ -117,8 +114,7 @@ describe("mtaio mqtt pub arguments", () => {
 
   it("turns TLS on with --cafile/--cert/--key and moves the default port to 8883", () => {
     const config = pub("-t", "x", "-n", "--cafile", "ca.pem", "--insecure");
-    assert.equal(config.protocol, "mqtts");
-    assert.equal(config.port, 8883);
+    assert.deepEqual(config.servers, [{ protocol: "mqtts", host: "localhost", port: 8883 }]);
     assert.deepEqual(config.tls, {
       caFile: "ca.pem",
       certFile: undefined,
@@ -134,15 +130,53 @@ describe("mtaio mqtt pub arguments", () => {
 
   it("takes the broker, credentials and topic from -L", () => {
     const config = pub("-L", "mqtts://al%40ice:pa%3Ass@example.com:8884/a/b", "-m", "x");
-    assert.equal(config.protocol, "mqtts");
-    assert.equal(config.host, "example.com");
-    assert.equal(config.port, 8884);
+    assert.deepEqual(config.servers, [
+      { protocol: "mqtts", host: "example.com", port: 8884, path: undefined },
+    ]);
     assert.equal(config.username, "al@ice");
     assert.equal(config.password, "pa:ss");
     assert.equal(config.topic, "a/b");
     assert.equal(pub("-L", "mqtt://h/u", "-t", "over", "-n").topic, "over");
     usage(() => pub("-L", "mqtt://h/x", "-h", "other", "-n"), /either -L URL or -h\/-p/);
     usage(() => pub("-t", "x", "-n", "-P", "secret"), /-P needs -u/);
+  });
+
+  it("takes several brokers: repeated -h, comma lists, host:port, repeated -L", () => {
+    const hosts = pub(
+      "-h",
+      "a,b:1999",
+      "-h",
+      "[::1]:2000",
+      "-h",
+      "fe80::2",
+      "-p",
+      "1884",
+      "-t",
+      "x",
+      "-n",
+    );
+    assert.deepEqual(hosts.servers, [
+      { protocol: "mqtt", host: "a", port: 1884 },
+      { protocol: "mqtt", host: "b", port: 1999 },
+      { protocol: "mqtt", host: "::1", port: 2000 },
+      { protocol: "mqtt", host: "fe80::2", port: 1884 },
+    ]);
+    const tls = pub("-h", "a,b", "--cafile", "ca.pem", "-t", "x", "-n");
+    assert.deepEqual(
+      tls.servers.map((s) => `${s.protocol}://${s.host}:${s.port}`),
+      ["mqtts://a:8883", "mqtts://b:8883"],
+    );
+    const urls = pub("-L", "mqtt://u:p@a:1/t", "-L", "ws://b:2/mqtt", "-m", "x");
+    assert.deepEqual(urls.servers, [
+      { protocol: "mqtt", host: "a", port: 1, path: undefined },
+      { protocol: "ws", host: "b", port: 2, path: "/mqtt" },
+    ]);
+    assert.equal(urls.topic, "t");
+    assert.equal(urls.username, "u");
+    usage(() => pub("-L", "mqtt://a/t1", "-L", "mqtt://b/t2", "-n"), /different topics/);
+    usage(() => pub("-h", "a,,b", "-t", "x", "-n"), /not a host name/);
+    usage(() => pub("-h", "a:0", "-t", "x", "-n"), /port in 'a:0'/);
+    usage(() => pub("-h", "a:x", "-t", "x", "-n"), /port in 'a:x'/);
   });
 
   it("reads MQTT 5 properties for publish, connect, will and disconnect", () => {
@@ -218,11 +252,11 @@ describe("mtaio mqtt sub arguments", () => {
   it("takes a filter from -L plus any -t, and a WebSocket path from ws:// URLs", () => {
     const config = sub("-L", "mqtt://h:1999/a/#", "-t", "b");
     assert.deepEqual(config.topics, ["a/#", "b"]);
-    assert.equal(config.port, 1999);
+    assert.equal(config.servers[0].port, 1999);
     const ws = sub("-L", "ws://[::1]:9001/custom/path", "-t", "b");
-    assert.equal(ws.protocol, "ws");
-    assert.equal(ws.host, "::1");
-    assert.equal(ws.path, "/custom/path");
+    assert.deepEqual(ws.servers, [
+      { protocol: "ws", host: "::1", port: 9001, path: "/custom/path" },
+    ]);
     assert.deepEqual(ws.topics, ["b"]);
   });
 
