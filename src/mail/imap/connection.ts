@@ -10,7 +10,7 @@
  * blocks it until its own answer. The client only addresses messages by UID, so EXPUNGEs
  * arriving mid-pipeline cannot shift what a later command refers to.
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
 import type { IMAPError } from "../../errors.js";
 import type { MailConnection } from "../net/index.js";
@@ -212,7 +212,8 @@ export class IMAPConnection {
       }
     });
     inflate.on("error", broken);
-    this.#input = (chunk) => inflate.write(chunk);
+    // The inflater reads its input later, and a received chunk may be a reused read buffer.
+    this.#input = (chunk) => inflate.write(Buffer.from(chunk));
     deflate.on("data", (chunk: Buffer) => socket.write(chunk));
     deflate.on("error", broken);
     this.#deflate = deflate;

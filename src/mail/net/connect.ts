@@ -3,6 +3,7 @@
  * (SMTP, RFC 3207) and STARTTLS (IMAP, RFC 9051 §6.2.1) share. Protocol-neutral: no commands
  * are sent here.
  */
+import { Buffer } from "node:buffer";
 import { isIP, type Socket, connect as tcpConnect } from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { withDeadline } from "../../shared/deadline.js";
@@ -37,12 +38,66 @@ function tlsSettings(host: string, tls: MailTLSOptions | undefined): ConnectionO
   };
 }
 
+/** Size of the one read buffer a plaintext socket reuses (Node's own reads are this size). */
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/** Where a plaintext socket's reads go once a raw receiver is installed; see `receiveInPlace`. */
+interface InPlaceReads {
+  receiver: ((chunk: Buffer) => void) | undefined;
+}
+const inPlaceReads = new WeakMap<Socket, InPlaceReads>();
+
+/**
+ * A plaintext TCP socket that reads into one reused buffer (Node's `onread` option) instead of
+ * a fresh Buffer per read. A large download otherwise leaves one garbage buffer behind per
+ * read, outside V8's heap, which the collector reclaims late. Until `receiveInPlace` installs
+ * a receiver, each read is copied and pushed into the socket's own readable side, so the
+ * socket behaves as any other (the line reader, STARTTLS: a TLS socket wrapping it reads
+ * through TLS instead and is unaffected).
+ */
+function plaintextSocket(host: string, port: number): Socket {
+  const reads: InPlaceReads = { receiver: undefined };
+  const socket: Socket = tcpConnect({
+    host,
+    port,
+    onread: {
+      buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
+      callback: (size: number, buffer: Uint8Array) => {
+        const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, size);
+        const receiver = reads.receiver;
+        if (receiver) {
+          receiver(chunk);
+          return true;
+        }
+        // False stops reading until the readable side is drained, as Node does itself.
+        return socket.push(Buffer.from(chunk));
+      },
+    },
+  });
+  inPlaceReads.set(socket, reads);
+  return socket;
+}
+
+/**
+ * Sends every later read of `socket` straight to `receiver`, as a view of the reused read
+ * buffer that is valid only during the call (the receiver copies what it keeps). Returns
+ * false, doing nothing, for a socket that does not read in place (TLS): use 'data' events.
+ * Chunks already pushed to the readable side still arrive as 'data' events, before any later
+ * read (they are emitted on the next tick, reads come from the event loop).
+ */
+export function receiveInPlace(socket: MailSocket, receiver: (chunk: Buffer) => void): boolean {
+  const reads = inPlaceReads.get(socket as Socket);
+  if (!reads) return false;
+  reads.receiver = receiver;
+  return true;
+}
+
 /** Opens a TCP (and, for implicit TLS, TLS) connection and resolves once it is usable. */
 export async function openConnection(options: OpenOptions): Promise<MailSocket> {
   const { host, port, error } = options;
   const socket: MailSocket = options.implicitTLS
     ? tlsConnect({ host, port, ...tlsSettings(host, options.tls) })
-    : tcpConnect({ host, port });
+    : plaintextSocket(host, port);
   const readyEvent = options.implicitTLS ? "secureConnect" : "connect";
   try {
     await withDeadline<void>(

@@ -410,6 +410,43 @@ describe("AsyncIMAPClient against a scripted server", () => {
     await imap.close();
   });
 
+  it("downloadPart hands out chunks of an unencoded part that stay intact once kept", async () => {
+    // The socket reads into one reused buffer: a part that needs no decoding must be copied.
+    const data = Buffer.alloc(1024 * 1024).map((_, i) => 0x20 + ((i * 7919) % 90));
+    const structure = `("application" "octet-stream" NIL NIL NIL "8bit" ${data.length})`;
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${CAPS}] hi`,
+      rules: [
+        ...LOGIN_RULES,
+        {
+          match: /BODYSTRUCTURE/,
+          reply: [`* 1 FETCH (UID 6 BODYSTRUCTURE ${structure})`, "{tag} OK done"],
+        },
+        {
+          match: /BODY\.PEEK\[1\]/,
+          reply: async (command, peer) => {
+            peer.write(`* 1 FETCH (UID 6 BODY[1] {${data.length}}\r\n`);
+            for (let at = 0; at < data.length; at += 10_007) {
+              peer.write(data.subarray(at, at + 10_007));
+              if (at % 100_070 === 0) await new Promise((resolve) => setImmediate(resolve));
+            }
+            peer.send([")", "{tag} OK done"], command.tag);
+          },
+        },
+      ],
+    });
+    const imap = await loggedIn(server);
+    const part = await imap.downloadPart(6, "1");
+    const kept: Buffer[] = [];
+    for await (const chunk of part) {
+      kept.push(chunk as Buffer);
+      if (kept.length % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(kept.length > 1);
+    assert.ok(Buffer.concat(kept).equals(data));
+    await imap.close();
+  });
+
   it("without LITERAL+, waits for the continuation before a literal, and a refusal fails the command", async () => {
     const caps = "IMAP4rev1 UIDPLUS AUTH=PLAIN";
     const server = await fake({
