@@ -60,6 +60,8 @@ export interface ConnectionOptions {
   limits: IMAPParserLimits;
   /** Untagged responses no command collected (mailbox updates, alerts, BYE). */
   onUnsolicited: (response: IMAPResponse) => void;
+  /** Sees the sequence number and UID of every FETCH response, whoever it goes to. */
+  observeFetch?: (seq: number, uid: number | undefined) => void;
   /** Asked for FETCH body literals: a sink streams one instead of buffering it. */
   streamLiteral?: (info: LiteralStreamInfo) => LiteralChunkSink | undefined;
   /** Called once when the connection has ended, with the reason. */
@@ -251,7 +253,11 @@ export class IMAPConnection {
       else this.fail(imapError("IMAP_PROTOCOL_ERROR", "unexpected continuation request"));
       return;
     }
-    if (response.kind === "status" && response.status === "BYE") this.#byeText = response.text;
+    if (response.kind === "fetch") {
+      this.#options.observeFetch?.(response.seq, response.attributes.uid);
+    } else if (response.kind === "status" && response.status === "BYE") {
+      this.#byeText = response.text;
+    }
     for (const running of this.#inFlight.values()) {
       const collects = running.spec.collects;
       if (collects?.includes(response.kind)) {

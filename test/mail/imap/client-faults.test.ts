@@ -447,6 +447,55 @@ describe("AsyncIMAPClient against a scripted server", () => {
     await imap.close();
   });
 
+  it("idle() reports an expunge with the UID of a message fetched before, shifting the rest", async () => {
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${CAPS}] hi`,
+      rules: [
+        ...LOGIN_RULES,
+        {
+          match: "UID FETCH",
+          reply: [
+            "* 2 FETCH (UID 6 FLAGS ())",
+            "* 3 FETCH (UID 7 FLAGS (\\Seen))",
+            "{tag} OK done",
+          ],
+        },
+        {
+          match: "IDLE",
+          reply: async (command, peer) => {
+            peer.send(["+ idling", "* 2 EXPUNGE", "* 1 EXPUNGE", "* 1 EXPUNGE"]);
+            assert.equal(await peer.line(), "DONE");
+            peer.send("{tag} OK idle done", command.tag);
+          },
+        },
+      ],
+    });
+    const imap = await loggedIn(server);
+    const fetched: number[] = [];
+    for await (const message of imap.streamMessages({
+      uids: [6, 7],
+      envelope: false,
+      internalDate: false,
+      size: false,
+    })) {
+      fetched.push(message.uid);
+    }
+    assert.deepEqual(fetched, [6, 7]);
+    const events = [];
+    for await (const event of imap.idle()) {
+      events.push(event);
+      if (events.length === 3) break;
+    }
+    // Seq 2 was UID 6; seq 1 was never fetched; then UID 7 had moved down to seq 1.
+    assert.deepEqual(events, [
+      { type: "expunge", seq: 2, uid: 6 },
+      { type: "expunge", seq: 1 },
+      { type: "expunge", seq: 1, uid: 7 },
+    ]);
+    assert.equal(imap.mailbox?.exists, 0);
+    await imap.close();
+  });
+
   it("without LITERAL+, waits for the continuation before a literal, and a refusal fails the command", async () => {
     const caps = "IMAP4rev1 UIDPLUS AUTH=PLAIN";
     const server = await fake({
