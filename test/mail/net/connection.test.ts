@@ -166,6 +166,16 @@ for (const opener of ["net.connect", "openConnection"] as const)
       connection.destroy();
     });
 
+    it("in line mode, reads a burst far past the high-water mark in order, none lost", async () => {
+      const { peer, connection } = await pair();
+      const lines = Array.from({ length: 20_000 }, (_, i) => `* ${i} FETCH (UID ${i + 1})`);
+      peer.write(`${lines.join("\r\n")}\r\n`);
+      await sleep(50); // the reader pauses the socket while nobody reads
+      for (const line of lines) assert.equal(await connection.readLine(1000), line);
+      assert.equal(connection.buffered, 0);
+      connection.destroy();
+    });
+
     it("in raw mode, delivers many reads intact and in order, whatever the read buffer", async () => {
       const { peer, connection } = await pair();
       const sent = Buffer.alloc(1024 * 1024 + 7).map((_, i) => (i * 2654435761) >>> 24);
