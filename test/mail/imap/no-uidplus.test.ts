@@ -6,10 +6,12 @@
  * the asked UIDs are expunged.
  */
 import assert from "node:assert/strict";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parseSequenceSet } from "../../../src/mail/imap/codec/index.js";
 import type { MailboxEvent } from "../../../src/mail/imap/types.js";
 import { AsyncIMAPClient } from "../../../src/mail/index.js";
+import { serverSkip } from "../../servers/common.js";
+import { type DovecotIMAP, startDovecotIMAP } from "../../servers/dovecot-imap.js";
 import { type FakeIMAPServer, type Rule, startFakeIMAPServer } from "./fake-server.js";
 
 const CAPS = "IMAP4rev1 LITERAL+ IDLE AUTH=PLAIN SASL-IR";
@@ -168,6 +170,48 @@ describe("deleting without UIDPLUS", () => {
     ]);
     assert.deepEqual(box.expunged, []);
     assert.deepEqual(box.deleted(), [1, 2]);
+    await imap.close();
+  });
+});
+
+describe("deleting on Dovecot announcing neither UIDPLUS nor MOVE", {
+  skip: serverSkip(["dovecot", "/usr/lib/dovecot/imap"], "dovecot-imapd dovecot-lmtpd"),
+}, () => {
+  let server: DovecotIMAP;
+  before(async () => {
+    server = await startDovecotIMAP(
+      { alice: "secret" },
+      { capabilities: "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE" },
+    );
+    const message = (i: number) =>
+      new TextEncoder().encode(
+        `From: a@example.test\r\nTo: alice@example.test\r\nSubject: message ${i}\r\n\r\nbody ${i}\r\n`,
+      );
+    server.seedMaildir("alice", [1, 2, 3, 4, 5, 6].map(message));
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it("expunges only the asked messages; another \\Deleted one stays marked", async () => {
+    const imap = new AsyncIMAPClient();
+    await imap.connect(server.host, server.imapPort, {
+      security: "none",
+      allowPlaintextAuth: true,
+    });
+    await imap.login("alice", "secret");
+    await imap.selectMailbox("INBOX");
+    assert.equal(imap.capabilities.has("UIDPLUS"), false);
+    assert.equal(imap.capabilities.has("MOVE"), false);
+    const uids = await imap.search("ALL");
+    assert.equal(uids.length, 6);
+    const [keep, ...rest] = uids;
+    await imap.addFlags([keep], ["\\Deleted"]);
+    await imap.deleteMessages([rest[1], rest[3]]);
+    await imap.moveMessages([rest[0]], "Trash");
+    assert.deepEqual(await imap.search("ALL"), [keep, rest[2], rest[4]]);
+    assert.deepEqual(await imap.search("DELETED"), [keep]);
+    assert.equal((await imap.mailboxStatus("Trash")).messages, 1);
     await imap.close();
   });
 });
