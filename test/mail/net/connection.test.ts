@@ -212,6 +212,87 @@ for (const opener of ["net.connect", "openConnection"] as const)
     });
   });
 
+describe("MailConnection over implicit TLS from openConnection (decrypted reads in place)", () => {
+  let server: Server;
+  let port = 0;
+  let accept: (s: TLSSocket) => void = () => {};
+  let dir: TempDir;
+  let certs: TestCertificates;
+
+  before(async () => {
+    dir = await tempDir("mail-net-tls");
+    certs = await makeCertificates(dir.path);
+    const secureContext = createSecureContext({ cert: certs.cert, key: certs.key });
+    server = createServer((raw) => {
+      const secure = new TLSSocket(raw, { isServer: true, secureContext });
+      secure.on("error", () => {});
+      secure.once("secure", () => accept(secure));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    port = typeof address === "object" && address ? address.port : 0;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await dir.remove();
+  });
+
+  async function pair(): Promise<{ peer: TLSSocket; connection: MailConnection }> {
+    const serverSide = new Promise<TLSSocket>((resolve) => {
+      accept = resolve;
+    });
+    const client = await openConnection({
+      host: "127.0.0.1",
+      port,
+      implicitTLS: true,
+      tls: { ca: certs.ca, servername: "localhost" },
+      timeoutMs: 5000,
+      error,
+    });
+    const peer = await serverSide;
+    const connection = new MailConnection(client, { secure: true, maxLineLength: 1000, error });
+    return { peer, connection };
+  }
+
+  it("reads a line, then hands many reads over intact, in order, through one buffer", async () => {
+    const { peer, connection } = await pair();
+    const sent = Buffer.alloc(1024 * 1024 + 3).map((_, i) => (i * 2654435761) >>> 24);
+    peer.write("* OK ready\r\n");
+    assert.equal(await connection.readLine(1000), "* OK ready");
+    const copies: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    let ended = false;
+    connection.takeData({
+      onData: (chunk) => {
+        buffers.add(chunk.buffer);
+        copies.push(Buffer.from(chunk));
+      },
+      onEnd: () => {
+        ended = true;
+      },
+    });
+    peer.end(sent);
+    await until(() => ended, "the end of the stream");
+    assert.ok(Buffer.concat(copies).equals(sent));
+    assert.ok(copies.length > 1);
+    assert.equal(buffers.size, 1, "every decrypted read lands in the same reused buffer");
+  });
+
+  it("applies backpressure in raw mode with pause() and resume()", async () => {
+    const { peer, connection } = await pair();
+    let received = 0;
+    connection.takeData({ onData: (chunk) => (received += chunk.length), onEnd: () => {} });
+    connection.pause();
+    await sleep(20);
+    peer.write(Buffer.alloc(256 * 1024));
+    await sleep(100);
+    assert.equal(received, 0);
+    connection.resume();
+    await until(() => received === 256 * 1024, "all bytes after resume()");
+    connection.destroy();
+  });
+});
+
 describe("resolveSecurity", () => {
   const invalid = (message: string) => new MailError(message, { code: "X_INVALID_ARGUMENT" });
 
