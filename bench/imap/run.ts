@@ -2,6 +2,7 @@
  * IMAP benchmark: mtaio vs imapflow vs a raw-socket floor against one Dovecot (plaintext
  * loopback, no compression), in one invocation.
  *   npx tsx bench/imap/run.ts [--rounds N] [--quick] [--json bench/results/imap.json]
+ *     [--scenarios envelope,bodies,attachment] [--clients imapflow,floor,mtaio] [--no-build]
  * Scenarios: `envelope` (ENVELOPE + FLAGS + UID of 10,000 ~2 KB messages), `bodies` (1,000
  * ~20 KB multipart messages fetched whole and parsed to text), `attachment` (a 100 MB
  * attachment downloaded as a stream). Each run is a fresh worker process; the clients take
@@ -36,12 +37,24 @@ const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : quick ? 1 : 5;
 const sizes = quick
   ? { envelope: 1000, bodies: 100, attachmentMb: 10 }
   : { envelope: 10_000, bodies: 1000, attachmentMb: 100 };
-const clients = ["imapflow", "floor", ...(mtaio ? ["mtaio"] : [])];
+/** `--scenarios a,b` and `--clients x,y` run a subset (e.g. while working on one scenario). */
+const listArg = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? new Set(args[at + 1].split(",")) : undefined;
+};
+const onlyScenarios = listArg("--scenarios");
+const onlyClients = listArg("--clients");
+const clients = ["imapflow", "floor", ...(mtaio ? ["mtaio"] : [])].filter(
+  (client) => onlyClients?.has(client) ?? true,
+);
 if (!mtaio) console.log("mtaio: not yet");
 
-// The mtaio client runs from dist/ (see mtaio.ts): build it from this tree first.
-const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
-if (build.status !== 0) throw new Error("npm run build failed");
+// The mtaio client runs from dist/ (see mtaio.ts): build it from this tree first, unless
+// `--no-build` says dist/ is already current.
+if (!args.includes("--no-build")) {
+  const build = spawnSync("npm", ["run", "build"], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("npm run build failed");
+}
 
 const USER = "bench";
 const PASSWORD = "bench-password";
@@ -78,7 +91,7 @@ server.seedMaildir(
 server.seedMaildir(USER, [attachmentMessage(sizes.attachmentMb * 1024 * 1024)], {
   mailbox: "bench-attachment",
 });
-scenarios.push(
+const allScenarios: typeof scenarios = [
   {
     name: "envelope",
     label: `ENVELOPE+FLAGS+UID of ${sizes.envelope} messages`,
@@ -94,7 +107,8 @@ scenarios.push(
     label: `${sizes.attachmentMb} MB attachment as a stream`,
     target: target("bench-attachment", 1),
   },
-);
+];
+scenarios.push(...allScenarios.filter((scenario) => onlyScenarios?.has(scenario.name) ?? true));
 
 /**
  * Dovecot parses every message on the first fetch and settles its cache over the next few;

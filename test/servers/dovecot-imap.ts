@@ -25,6 +25,11 @@ export interface DovecotIMAPOptions {
   sslRequired?: boolean;
   /** Offer COMPRESS=DEFLATE (default: when the imap_zlib plugin is installed). */
   compress?: boolean;
+  /**
+   * `imap_capability`: the capabilities announced after login instead of Dovecot's own, to
+   * play a server without some extension (the commands still work if sent anyway).
+   */
+  capabilities?: string;
 }
 
 export interface DovecotIMAP extends Dovecot {
@@ -83,6 +88,7 @@ protocol imap {
   # Tests and benchmarks open many connections at once for one user.
   mail_max_userip_connections = 100
   ${compress ? "mail_plugins = $mail_plugins imap_zlib" : ""}
+  ${options.capabilities ? `imap_capability = ${options.capabilities}` : ""}
 }
 namespace inbox {
   inbox = yes

@@ -346,7 +346,7 @@ export class AsyncIMAPClient {
 
   /**
    * Moves messages to another mailbox: MOVE (RFC 6851) when offered, else COPY, then
-   * \Deleted and UID EXPUNGE of exactly those messages (UIDPLUS, RFC 4315).
+   * `deleteMessages` of exactly those messages.
    */
   async moveMessages(
     uids: number[],
@@ -358,7 +358,9 @@ export class AsyncIMAPClient {
 
   /**
    * Deletes messages: \Deleted, then UID EXPUNGE of exactly these UIDs (UIDPLUS), so other
-   * messages that happen to be marked \Deleted are never expunged.
+   * messages that happen to be marked \Deleted are never expunged. Without UIDPLUS, the
+   * other \Deleted messages lose the flag during a plain EXPUNGE and get it back after it
+   * (see docs/mail-imap.md for what another client can do in between).
    */
   async deleteMessages(uids: number[], options: IMAPCallOptions = {}): Promise<void> {
     return deleteMessages(this.#selected(), uids, options);

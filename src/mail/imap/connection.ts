@@ -10,7 +10,7 @@
  * blocks it until its own answer. The client only addresses messages by UID, so EXPUNGEs
  * arriving mid-pipeline cannot shift what a later command refers to.
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw } from "node:zlib";
 import type { IMAPError } from "../../errors.js";
 import type { MailConnection } from "../net/index.js";
@@ -60,6 +60,8 @@ export interface ConnectionOptions {
   limits: IMAPParserLimits;
   /** Untagged responses no command collected (mailbox updates, alerts, BYE). */
   onUnsolicited: (response: IMAPResponse) => void;
+  /** Sees the sequence number and UID of every FETCH response, whoever it goes to. */
+  observeFetch?: (seq: number, uid: number | undefined) => void;
   /** Asked for FETCH body literals: a sink streams one instead of buffering it. */
   streamLiteral?: (info: LiteralStreamInfo) => LiteralChunkSink | undefined;
   /** Called once when the connection has ended, with the reason. */
@@ -212,7 +214,8 @@ export class IMAPConnection {
       }
     });
     inflate.on("error", broken);
-    this.#input = (chunk) => inflate.write(chunk);
+    // The inflater reads its input later, and a received chunk may be a reused read buffer.
+    this.#input = (chunk) => inflate.write(Buffer.from(chunk));
     deflate.on("data", (chunk: Buffer) => socket.write(chunk));
     deflate.on("error", broken);
     this.#deflate = deflate;
@@ -250,7 +253,11 @@ export class IMAPConnection {
       else this.fail(imapError("IMAP_PROTOCOL_ERROR", "unexpected continuation request"));
       return;
     }
-    if (response.kind === "status" && response.status === "BYE") this.#byeText = response.text;
+    if (response.kind === "fetch") {
+      this.#options.observeFetch?.(response.seq, response.attributes.uid);
+    } else if (response.kind === "status" && response.status === "BYE") {
+      this.#byeText = response.text;
+    }
     for (const running of this.#inFlight.values()) {
       const collects = running.spec.collects;
       if (collects?.includes(response.kind)) {

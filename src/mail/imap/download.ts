@@ -4,6 +4,7 @@
  * encoding is removed on the fly (or, when asked, by the server with BINARY, RFC 3516), and
  * reading from the socket pauses while the consumer is behind.
  */
+import { Buffer } from "node:buffer";
 import { Readable } from "node:stream";
 import { type ChunkDecoder, transferDecoder } from "../mime/transfer-stream.js";
 import type { BodyStructure } from "./codec/index.js";
@@ -83,6 +84,11 @@ export async function downloadPart(
   const push = (bytes: Uint8Array) => {
     if (bytes.length > 0 && !stream.push(bytes)) connection.pause();
   };
+  /** Decoded bytes the caller may keep: a chunk is a view of a reused read buffer. */
+  const decode = (chunk: Uint8Array) => {
+    const bytes = decoder.write(chunk);
+    return bytes.buffer === chunk.buffer ? Buffer.from(bytes) : bytes;
+  };
   session.literalSink = (info) => {
     if (info.item !== item) return undefined;
     streamed = true;
@@ -101,7 +107,7 @@ export async function downloadPart(
       if (chunk === null) {
         push(decoder.end());
         stream.push(null);
-      } else push(decoder.write(chunk));
+      } else push(decode(chunk));
     };
   };
   session

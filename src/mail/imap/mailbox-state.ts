@@ -5,6 +5,7 @@
  */
 import type { IMAPResponse } from "./codec/index.js";
 import { parseSequenceSet } from "./codec/index.js";
+import { SeqUidMap } from "./seq-uid-map.js";
 import type { MailboxEvent, MailboxInfo } from "./types.js";
 
 /** Receives mailbox events (see `AsyncIMAPClient.onMailboxEvent`). */
@@ -15,9 +16,12 @@ export class MailboxState {
   readonly #listeners = new Set<MailboxListener>();
   /** While SELECT runs, its EXISTS/FLAGS describe the mailbox; they are not changes. */
   #selecting = false;
+  /** UIDs by sequence number, from FETCH responses: an expunge event names its UID. */
+  readonly #uids = new SeqUidMap();
 
   /** A fresh, empty description for SELECT / EXAMINE to fill in. */
   begin(name: string, readOnly: boolean): MailboxInfo {
+    this.#uids.clear();
     this.info = {
       name,
       exists: 0,
@@ -39,6 +43,7 @@ export class MailboxState {
   }
 
   clear(): void {
+    this.#uids.clear();
     this.info = undefined;
     this.#selecting = false;
   }
@@ -46,6 +51,14 @@ export class MailboxState {
   listen(listener: MailboxListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Sees every FETCH response, solicited or not (one array store), so sequence numbers can
+   * be turned back into UIDs when messages are expunged.
+   */
+  observeFetch(seq: number, uid: number | undefined): void {
+    if (uid !== undefined && this.info) this.#uids.set(seq, uid);
   }
 
   /** Applies one untagged response; returns true when it was a mailbox update. */
@@ -61,15 +74,24 @@ export class MailboxState {
       case "recent":
         if (info) info.recent = response.count;
         return true;
-      case "expunge":
+      case "expunge": {
         if (info && info.exists > 0) info.exists--;
-        this.#emit({ type: "expunge", seq: response.seq });
+        const uid = this.#uids.expunge(response.seq);
+        this.#emit(
+          uid === undefined
+            ? { type: "expunge", seq: response.seq }
+            : { type: "expunge", seq: response.seq, uid },
+        );
         return true;
+      }
       case "vanished": {
         const uids = parseSequenceSet(response.uids);
         // VANISHED (EARLIER) reports what went before this session looked; the count only
         // shrinks for messages that were there (RFC 7162 §3.2.10).
-        if (info && !response.earlier) info.exists = Math.max(0, info.exists - uids.length);
+        if (info && !response.earlier) {
+          info.exists = Math.max(0, info.exists - uids.length);
+          this.#uids.vanish(uids);
+        }
         this.#emit({ type: "vanished", uids, earlier: response.earlier });
         return true;
       }

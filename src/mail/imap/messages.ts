@@ -1,7 +1,7 @@
 /**
  * Commands on messages, always by UID (RFC 9051 §6.4.9): SEARCH (ESEARCH when offered), STORE
  * (with UNCHANGEDSINCE, RFC 7162), COPY, MOVE (RFC 6851) and its fallback, UID EXPUNGE
- * (RFC 4315), APPEND. `AsyncIMAPClient` calls these with its session.
+ * (RFC 4315) or a guarded EXPUNGE without it, APPEND. `AsyncIMAPClient` calls these with its session.
  */
 import { MailMessage } from "../mime/message.js";
 import {
@@ -92,13 +92,15 @@ export async function moveMessages(
     });
     return moved.uidMap ? moved : copyResult(result.code);
   }
-  requireUidPlus(session, "moveMessages");
   const copied = await copyMessages(session, uids, mailbox, options);
   await deleteMessages(session, uids, options);
   return copied;
 }
 
-/** \Deleted, then UID EXPUNGE of exactly these UIDs. */
+/**
+ * \Deleted, then an expunge of exactly these UIDs: UID EXPUNGE (UIDPLUS, RFC 4315), or on a
+ * server without it, `expungeOnly`.
+ */
 export async function deleteMessages(
   session: IMAPSession,
   uids: number[],
@@ -106,9 +108,40 @@ export async function deleteMessages(
 ): Promise<void> {
   const set = uidSet(uids);
   if (set === undefined) return;
-  requireUidPlus(session, "deleteMessages");
   await store(session, uids, "+FLAGS.SILENT", ["\\Deleted"], options);
-  await session.run({ name: "UID EXPUNGE", args: [` ${set}`], signal: options.signal });
+  if (session.has("UIDPLUS")) {
+    await session.run({ name: "UID EXPUNGE", args: [` ${set}`], signal: options.signal });
+  } else {
+    await expungeOnly(session, uids, options);
+  }
+}
+
+/**
+ * A plain EXPUNGE removes every message marked \Deleted (RFC 9051 §6.4.3), not only ours.
+ * So the others marked \Deleted (UID SEARCH DELETED) lose the flag for the EXPUNGE and get
+ * it back afterwards, also when the EXPUNGE fails or the caller aborts. Other sessions can
+ * still interfere in between, which UID EXPUNGE would prevent: a message another client marks
+ * \Deleted after the search is expunged too, and the others show without \Deleted until
+ * the flag is back (for good, if the connection breaks before that).
+ */
+async function expungeOnly(
+  session: IMAPSession,
+  uids: readonly number[],
+  options: IMAPCallOptions,
+): Promise<void> {
+  const asked = new Set(uids);
+  const others = (await search(session, "DELETED", options)).filter((uid) => !asked.has(uid));
+  if (others.length === 0) {
+    await session.run({ name: "EXPUNGE", signal: options.signal });
+    return;
+  }
+  await store(session, others, "-FLAGS.SILENT", ["\\Deleted"], options);
+  try {
+    await session.run({ name: "EXPUNGE", signal: options.signal });
+  } finally {
+    // Without the caller's signal: an abort must not leave the others unmarked.
+    await store(session, others, "+FLAGS.SILENT", ["\\Deleted"], {});
+  }
 }
 
 /** APPEND with a literal: non-synchronizing under LITERAL+, or LITERAL- up to 4 KiB (RFC 7888). */
@@ -166,15 +199,6 @@ export async function store(
   return {
     modified: code?.name === "MODIFIED" && "set" in code ? parseSequenceSet(code.set) : [],
   };
-}
-
-function requireUidPlus(session: IMAPSession, what: string): void {
-  if (!session.has("UIDPLUS")) {
-    throw imapError(
-      "IMAP_UNSUPPORTED",
-      `${what} needs UID EXPUNGE (UIDPLUS, RFC 4315), which this server does not offer; a plain EXPUNGE could remove other messages marked \\Deleted`,
-    );
-  }
 }
 
 function uidSet(uids: readonly number[]): string | undefined {

@@ -119,6 +119,7 @@ export class IMAPSession {
     const connection = new IMAPConnection(mail, {
       limits,
       onUnsolicited: (response) => session?.onUnsolicited(response),
+      observeFetch: (seq, uid) => session?.mailbox.observeFetch(seq, uid),
       streamLiteral: (info) => session?.literalSink?.(info),
     });
     session = new IMAPSession(connection, settings);

@@ -218,7 +218,10 @@ export interface ExpungeEvent {
   type: "expunge";
   /** The expunged message's sequence number. */
   seq: number;
-  /** Its UID, when known. */
+  /**
+   * Its UID, when known: when this connection has fetched the message since selecting the
+   * mailbox (any FETCH that carried its UID, e.g. `streamMessages` or `fetchMessages`).
+   */
   uid?: number;
 }
 

@@ -41,24 +41,61 @@ class Base64Decoder implements ChunkDecoder {
   #carry: Buffer = Buffer.alloc(0);
 
   write(chunk: Uint8Array): Uint8Array {
-    const data = joined(this.#carry, chunk);
-    const lines = wholeLines(data);
-    const cut = lines ?? quantumCut(data);
-    this.#carry = Buffer.from(data.subarray(cut));
-    if (cut === 0) return EMPTY;
-    const padding = data.indexOf(0x3d);
-    if (lines !== undefined && (padding < 0 || padding >= cut)) {
-      // Node's decoder skips line ends and other characters outside the alphabet itself
-      // (RFC 2045 §6.8); only padding, which ends its decoding, needs the general path.
-      return Buffer.from(data.toString("latin1", 0, cut), "base64");
-    }
-    return decodeBase64Body(data.subarray(0, cut));
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    return this.#wholeLines(view) ?? this.#general(view);
   }
 
   end(): Uint8Array {
     const rest = this.#carry;
     this.#carry = Buffer.alloc(0);
     return rest.length === 0 ? EMPTY : decodeBase64Body(rest);
+  }
+
+  /**
+   * The common case: the carried bytes and the chunk up to its last line end are lines of
+   * whole quanta without padding (MIME writes 76 characters a line). They are decoded in two
+   * pieces (the carry with the chunk's first line, then the rest) into one output buffer,
+   * so the chunk is never joined to the carry by a copy. Undefined when it is not so.
+   */
+  #wholeLines(view: Buffer): Uint8Array | undefined {
+    const carry = this.#carry;
+    const last = view.lastIndexOf(0x0a);
+    if (last < 0) return undefined;
+    const first = view.indexOf(0x0a);
+    // The first line is the carry and the chunk up to `first`, less a CR before the LF.
+    const beforeLF = first > 0 ? view[first - 1] : carry[carry.length - 1];
+    const firstLength = carry.length + first - (beforeLF === 0x0d ? 1 : 0);
+    if (
+      firstLength % 4 !== 0 ||
+      // A carry from the general path may hold line ends: then it is not one line's start.
+      carry.indexOf(0x0a) >= 0 ||
+      carry.indexOf(0x3d) >= 0 ||
+      view.indexOf(0x3d) >= 0 ||
+      (last > first && wholeLines(view.subarray(first + 1, last + 1)) === undefined)
+    ) {
+      return undefined;
+    }
+    // Node's decoder skips line ends and other characters outside the alphabet itself.
+    const out = Buffer.allocUnsafe(((carry.length + last + 1) >> 2) * 3);
+    const head = carry.toString("latin1") + view.toString("latin1", 0, first + 1);
+    let n = out.write(head, 0, "base64");
+    if (last > first) n += out.write(view.toString("latin1", first + 1, last + 1), n, "base64");
+    this.#carry = Buffer.from(view.subarray(last + 1));
+    return out.subarray(0, n);
+  }
+
+  /** Anything else (padding, lines that are not whole quanta): joined, then decoded. */
+  #general(view: Buffer): Uint8Array {
+    const data = joined(this.#carry, view);
+    const lines = wholeLines(data);
+    const cut = lines ?? quantumCut(data);
+    this.#carry = Buffer.from(data.subarray(cut));
+    if (cut === 0) return EMPTY;
+    const padding = data.indexOf(0x3d);
+    if (lines !== undefined && (padding < 0 || padding >= cut)) {
+      return Buffer.from(data.toString("latin1", 0, cut), "base64");
+    }
+    return decodeBase64Body(data.subarray(0, cut));
   }
 }
 

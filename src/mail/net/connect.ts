@@ -3,7 +3,14 @@
  * (SMTP, RFC 3207) and STARTTLS (IMAP, RFC 9051 §6.2.1) share. Protocol-neutral: no commands
  * are sent here.
  */
-import { isIP, type Socket, connect as tcpConnect } from "node:net";
+import { Buffer } from "node:buffer";
+import {
+  type ConnectOpts,
+  isIP,
+  type OnReadOpts,
+  type Socket,
+  connect as tcpConnect,
+} from "node:net";
 import { type ConnectionOptions, type TLSSocket, connect as tlsConnect } from "node:tls";
 import { withDeadline } from "../../shared/deadline.js";
 import { deadlineError, type NetErrorFactory } from "./errors.js";
@@ -37,12 +44,71 @@ function tlsSettings(host: string, tls: MailTLSOptions | undefined): ConnectionO
   };
 }
 
+/** Size of the one read buffer a socket reuses (Node's own reads are this size). */
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/** Where a socket's reads go once a raw receiver is installed; see `receiveInPlace`. */
+interface InPlaceReads {
+  receiver: ((chunk: Buffer) => void) | undefined;
+}
+const inPlaceReads = new WeakMap<MailSocket, InPlaceReads>();
+
+/**
+ * A socket that reads into one reused buffer (Node's `onread` option, which `net.connect` and
+ * `tls.connect` both take; for TLS the buffer receives the decrypted bytes) instead of a fresh
+ * Buffer per read. A large download otherwise leaves one garbage buffer behind per read,
+ * outside V8's heap, which the collector reclaims late. Until `receiveInPlace` installs a
+ * receiver, each read is copied and pushed into the socket's own readable side, so the socket
+ * behaves as any other (the line reader; STARTTLS, whose TLS socket reads through TLS and
+ * does not read in place).
+ */
+function readingInPlace(open: (onread: OnReadOpts) => MailSocket): MailSocket {
+  const reads: InPlaceReads = { receiver: undefined };
+  const socket = open({
+    buffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
+    callback: (size: number, buffer: Uint8Array) => {
+      const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, size);
+      const receiver = reads.receiver;
+      if (receiver) {
+        receiver(chunk);
+        return true;
+      }
+      // False stops reading until the readable side is drained, as Node does itself.
+      return socket.push(Buffer.from(chunk));
+    },
+  });
+  inPlaceReads.set(socket, reads);
+  return socket;
+}
+
+/**
+ * Sends every later read of `socket` straight to `receiver`, as a view of the reused read
+ * buffer that is valid only during the call (the receiver copies what it keeps). Returns
+ * false, doing nothing, for a socket that does not read in place (the TLS socket of a
+ * STARTTLS upgrade): use 'data' events.
+ * Chunks already pushed to the readable side still arrive as 'data' events, before any later
+ * read (they are emitted on the next tick, reads come from the event loop).
+ */
+export function receiveInPlace(socket: MailSocket, receiver: (chunk: Buffer) => void): boolean {
+  const reads = inPlaceReads.get(socket);
+  if (!reads) return false;
+  reads.receiver = receiver;
+  return true;
+}
+
 /** Opens a TCP (and, for implicit TLS, TLS) connection and resolves once it is usable. */
 export async function openConnection(options: OpenOptions): Promise<MailSocket> {
   const { host, port, error } = options;
-  const socket: MailSocket = options.implicitTLS
-    ? tlsConnect({ host, port, ...tlsSettings(host, options.tls) })
-    : tcpConnect({ host, port });
+  const socket = readingInPlace((onread) => {
+    if (!options.implicitTLS) return tcpConnect({ host, port, onread });
+    const settings: ConnectionOptions & ConnectOpts = {
+      host,
+      port,
+      ...tlsSettings(host, options.tls),
+      onread,
+    };
+    return tlsConnect(settings);
+  });
   const readyEvent = options.implicitTLS ? "secureConnect" : "connect";
   try {
     await withDeadline<void>(

@@ -10,7 +10,7 @@
  * greeting and STARTTLS). Switching to raw mode is one-way.
  */
 import type { Socket } from "node:net";
-import { type MailSocket, type MailTLSOptions, upgradeToTLS } from "./connect.js";
+import { type MailSocket, type MailTLSOptions, receiveInPlace, upgradeToTLS } from "./connect.js";
 import type { NetErrorFactory } from "./errors.js";
 import { LineReader } from "./line-reader.js";
 import { writeWithBackpressure } from "./write.js";
@@ -39,7 +39,11 @@ export interface StartTLSOptions {
 
 /** Receivers of the raw byte stream; see `MailConnection.takeData`. */
 export interface DataHandlers {
-  /** Each chunk as it arrives; the first call carries what the line reader had buffered. */
+  /**
+   * Each chunk as it arrives; the first call carries what the line reader had buffered. A
+   * chunk may be a view of a read buffer that is reused once the call returns (plaintext
+   * sockets read in place): copy whatever must outlive the call.
+   */
   onData(chunk: Uint8Array): void;
   /** Called once, when the peer closes or the connection breaks, with the protocol's error. */
   onEnd(failure: Error): void;
@@ -165,7 +169,9 @@ export class MailConnection {
     }
     const socket = this.#socket;
     const { error } = this.#options;
-    const onData = (chunk: Uint8Array) => handlers.onData(chunk);
+    const onData = (chunk: Uint8Array) => {
+      if (!this.#rawFailure) handlers.onData(chunk);
+    };
     const end = (failure: Error) => {
       if (this.#rawFailure) return;
       this.#rawFailure = failure;
@@ -178,6 +184,9 @@ export class MailConnection {
     const onEnd = () => end(error("closed", "the server closed the connection"));
     const onError = (cause: Error) =>
       end(error("closed", `the connection broke: ${cause.message}`, cause));
+    // Reads go straight to the handler where the socket allows it; 'data' still carries
+    // what reached the socket's readable side before (and everything, on a TLS socket).
+    receiveInPlace(socket, onData);
     socket.on("data", onData);
     socket.on("end", onEnd);
     socket.on("close", onEnd);

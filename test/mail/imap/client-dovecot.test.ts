@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { IMAPError } from "../../../src/errors.js";
-import { AsyncIMAPClient, Attachment, MailMessage } from "../../../src/mail/index.js";
+import {
+  AsyncIMAPClient,
+  Attachment,
+  type MailboxEvent,
+  MailMessage,
+} from "../../../src/mail/index.js";
 import { serverSkip } from "../../servers/common.js";
 import { type DovecotIMAP, startDovecotIMAP } from "../../servers/dovecot-imap.js";
 
@@ -338,6 +343,26 @@ describe("AsyncIMAPClient against Dovecot", {
     assert.ok(
       events.includes(JSON.stringify({ type: "vanished", uids: [victim], earlier: false })),
       events.join(" "),
+    );
+  });
+
+  it("without QRESYNC, another session's expunge arrives with the UID of a fetched message", async () => {
+    const watcher = await client();
+    const seen: { seq: number; uid: number }[] = [];
+    for await (const message of watcher.streamMessages({ envelope: false })) {
+      seen.push({ seq: message.seq, uid: message.uid });
+    }
+    assert.ok(seen.length > 4);
+    const victim = seen[Math.floor(seen.length / 2)];
+    const events: MailboxEvent[] = [];
+    watcher.onMailboxEvent((event) => events.push(event));
+    const other = await client();
+    await other.deleteMessages([victim.uid]);
+    // Dovecot reports another session's expunge at the next command.
+    await watcher.noop();
+    assert.deepEqual(
+      events.filter((event) => event.type === "expunge"),
+      [{ type: "expunge", seq: victim.seq, uid: victim.uid }],
     );
   });
 

@@ -410,6 +410,92 @@ describe("AsyncIMAPClient against a scripted server", () => {
     await imap.close();
   });
 
+  it("downloadPart hands out chunks of an unencoded part that stay intact once kept", async () => {
+    // The socket reads into one reused buffer: a part that needs no decoding must be copied.
+    const data = Buffer.alloc(1024 * 1024).map((_, i) => 0x20 + ((i * 7919) % 90));
+    const structure = `("application" "octet-stream" NIL NIL NIL "8bit" ${data.length})`;
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${CAPS}] hi`,
+      rules: [
+        ...LOGIN_RULES,
+        {
+          match: /BODYSTRUCTURE/,
+          reply: [`* 1 FETCH (UID 6 BODYSTRUCTURE ${structure})`, "{tag} OK done"],
+        },
+        {
+          match: /BODY\.PEEK\[1\]/,
+          reply: async (command, peer) => {
+            peer.write(`* 1 FETCH (UID 6 BODY[1] {${data.length}}\r\n`);
+            for (let at = 0; at < data.length; at += 10_007) {
+              peer.write(data.subarray(at, at + 10_007));
+              if (at % 100_070 === 0) await new Promise((resolve) => setImmediate(resolve));
+            }
+            peer.send([")", "{tag} OK done"], command.tag);
+          },
+        },
+      ],
+    });
+    const imap = await loggedIn(server);
+    const part = await imap.downloadPart(6, "1");
+    const kept: Buffer[] = [];
+    for await (const chunk of part) {
+      kept.push(chunk as Buffer);
+      if (kept.length % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(kept.length > 1);
+    assert.ok(Buffer.concat(kept).equals(data));
+    await imap.close();
+  });
+
+  it("idle() reports an expunge with the UID of a message fetched before, shifting the rest", async () => {
+    const server = await fake({
+      greeting: `* OK [CAPABILITY ${CAPS}] hi`,
+      rules: [
+        ...LOGIN_RULES,
+        {
+          match: "UID FETCH",
+          reply: [
+            "* 2 FETCH (UID 6 FLAGS ())",
+            "* 3 FETCH (UID 7 FLAGS (\\Seen))",
+            "{tag} OK done",
+          ],
+        },
+        {
+          match: "IDLE",
+          reply: async (command, peer) => {
+            peer.send(["+ idling", "* 2 EXPUNGE", "* 1 EXPUNGE", "* 1 EXPUNGE"]);
+            assert.equal(await peer.line(), "DONE");
+            peer.send("{tag} OK idle done", command.tag);
+          },
+        },
+      ],
+    });
+    const imap = await loggedIn(server);
+    const fetched: number[] = [];
+    for await (const message of imap.streamMessages({
+      uids: [6, 7],
+      envelope: false,
+      internalDate: false,
+      size: false,
+    })) {
+      fetched.push(message.uid);
+    }
+    assert.deepEqual(fetched, [6, 7]);
+    const events = [];
+    for await (const event of imap.idle()) {
+      events.push(event);
+      if (events.length === 3) break;
+    }
+    // Seq 2 was UID 6; seq 1 was never fetched; then UID 7 had moved down to seq 1.
+    assert.deepEqual(events, [
+      { type: "expunge", seq: 2, uid: 6 },
+      { type: "expunge", seq: 1 },
+      { type: "expunge", seq: 1, uid: 7 },
+    ]);
+    assert.equal(imap.mailbox?.exists, 0);
+    await imap.close();
+  });
+
   it("without LITERAL+, waits for the continuation before a literal, and a refusal fails the command", async () => {
     const caps = "IMAP4rev1 UIDPLUS AUTH=PLAIN";
     const server = await fake({

@@ -65,6 +65,36 @@ describe("transferDecoder", () => {
     );
   });
 
+  it("base64 with line breaks anywhere (not whole quanta a line) under random splits", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 3000 }),
+        fc.array(fc.nat(), { maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (bytes, rawBreaks, rawCuts) => {
+          let text = Buffer.from(bytes).toString("base64");
+          const breaks = [...new Set(rawBreaks.map((b) => b % text.length))].sort((a, b) => b - a);
+          for (const at of breaks) text = `${text.slice(0, at)}\r\n${text.slice(at)}`;
+          const encoded = new TextEncoder().encode(text);
+          const cuts = rawCuts.map((c) => c % (encoded.length + 1));
+          assert.deepEqual(decodeInPieces("base64", encoded, cuts), Buffer.from(bytes));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("base64 chunks do not share memory with the input or with each other", () => {
+    const encoded = base64Lines(new Uint8Array(10_000).map((_, i) => i % 251));
+    const decoder = transferDecoder("base64");
+    const input = Buffer.from(encoded);
+    const first = decoder.write(input.subarray(0, 5000));
+    const second = decoder.write(input.subarray(5000));
+    assert.notEqual(first.buffer, input.buffer);
+    assert.notEqual(second.buffer, input.buffer);
+    assert.notEqual(first.buffer, second.buffer);
+  });
+
   it("a long quoted-printable stretch without line ends is decoded, not carried whole", () => {
     const decoder = transferDecoder("quoted-printable");
     const chunk = new TextEncoder().encode("a=3D".repeat(50_000));
