@@ -79,7 +79,13 @@ class Base64Decoder implements ChunkDecoder {
     const out = Buffer.allocUnsafe(((carry.length + last + 1) >> 2) * 3);
     const head = carry.toString("latin1") + view.toString("latin1", 0, first + 1);
     let n = out.write(head, 0, "base64");
+    // A space or other stray character inside a line (RFC 2045 §6.8: ignored) means its
+    // length no longer counts whole quanta; fewer bytes than the length promises tell.
+    if (n !== (firstLength >> 2) * 3) return undefined;
     if (last > first) n += out.write(view.toString("latin1", first + 1, last + 1), n, "base64");
+    if (n !== (lineContentLength(view, first + 1, last + 1) >> 2) * 3 + (firstLength >> 2) * 3) {
+      return undefined;
+    }
     this.#carry = Buffer.from(view.subarray(last + 1));
     return out.subarray(0, n);
   }
@@ -93,7 +99,12 @@ class Base64Decoder implements ChunkDecoder {
     if (cut === 0) return EMPTY;
     const padding = data.indexOf(0x3d);
     if (lines !== undefined && (padding < 0 || padding >= cut)) {
-      return Buffer.from(data.toString("latin1", 0, cut), "base64");
+      const decoded = Buffer.from(data.toString("latin1", 0, cut), "base64");
+      // Fewer bytes than the lines promise: a stray character inside a line (see above).
+      if (decoded.length === (lineContentLength(data, 0, cut) >> 2) * 3) return decoded;
+      const quanta = quantumCut(data);
+      this.#carry = Buffer.from(data.subarray(quanta));
+      return decodeBase64Body(data.subarray(0, quanta));
     }
     return decodeBase64Body(data.subarray(0, cut));
   }
@@ -114,6 +125,15 @@ function wholeLines(data: Buffer): number | undefined {
     start = lf + 1;
   }
   return cut;
+}
+
+/** The bytes of `data[start, end)` less its line ends (LF, or CR LF). */
+function lineContentLength(data: Buffer, start: number, end: number): number {
+  let length = end - start;
+  for (let lf = data.indexOf(0x0a, start); lf >= 0 && lf < end; lf = data.indexOf(0x0a, lf + 1)) {
+    length -= lf > start && data[lf - 1] === 0x0d ? 2 : 1;
+  }
+  return length;
 }
 
 /** Anything else: count the alphabet characters and cut after the last whole quantum. */

@@ -43,6 +43,32 @@ describe("transferDecoder", () => {
     }
   });
 
+  it("base64 lines padded with characters outside the alphabet, under random splits", () => {
+    // A line may hold spaces or other characters outside the alphabet (RFC 2045 §6.8: they
+    // are ignored), so a line whose length is a multiple of four need not hold whole quanta.
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 1500 }),
+        fc.integer({ min: 1, max: 80 }),
+        fc.constantFrom(" ", "\t", "!", "*"),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (bytes, width, stray, rawCuts) => {
+          const lines = Buffer.from(bytes)
+            .toString("base64")
+            .match(new RegExp(`.{1,${width}}`, "g"));
+          const padded = (lines ?? []).map(
+            (line) => line + stray.repeat((4 - (line.length % 4)) % 4),
+          );
+          const encoded = new TextEncoder().encode(padded.join("\r\n"));
+          const cuts = rawCuts.map((c) => c % (encoded.length + 1));
+          const whole = Buffer.from(decodeBase64Body(encoded));
+          assert.deepEqual(decodeInPieces("base64", encoded, cuts), whole);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it("base64 and quoted-printable under random splits", () => {
     fc.assert(
       fc.property(
