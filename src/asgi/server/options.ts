@@ -36,7 +36,8 @@ export interface ServeOptions {
   keepAliveTimeout?: number;
   /**
    * Milliseconds a streamed `send()` may wait for a client that reads nothing (no `drain`)
-   * before the connection is closed and `send()` rejects. Default 60 000.
+   * before the connection is closed and `send()` rejects; the same for a WebSocket send held
+   * back by a peer that reads nothing. Default 60 000.
    */
   writeTimeout?: number;
   /** Milliseconds `close()` waits for in-flight requests before cutting them off. Default 30 000. */

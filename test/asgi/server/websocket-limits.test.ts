@@ -11,7 +11,11 @@ import { connect, type Socket } from "node:net";
 import { after, describe, it } from "node:test";
 import WebSocket from "ws";
 import { serve } from "../../../src/asgi/server/index.js";
-import type { ServeOptions, ServerHandle } from "../../../src/asgi/server/options.js";
+import {
+  resolveOptions,
+  type ServeOptions,
+  type ServerHandle,
+} from "../../../src/asgi/server/options.js";
 import type { ASGIApp, ReceiveEvent } from "../../../src/asgi/types.js";
 
 const servers: ServerHandle[] = [];
@@ -130,6 +134,16 @@ after(async () => {
 });
 
 describe("serve(): WebSocket write limits", () => {
+  it("websocketMaxBufferedBytes defaults to 16 MiB, takes Infinity and refuses a negative", () => {
+    assert.equal(resolveOptions({}, 1).websocketMaxBufferedBytes, 16 * 1024 * 1024);
+    assert.equal(
+      resolveOptions({ websocketMaxBufferedBytes: Infinity }, 1).websocketMaxBufferedBytes,
+      Infinity,
+    );
+    assert.throws(() => resolveOptions({ websocketMaxBufferedBytes: -1 }, 1), RangeError);
+    assert.equal(resolveOptions({}, 1).websocketPerMessageDeflate, false);
+  });
+
   it("pauses an app that awaits its sends to a client that never reads, then drops it after writeTimeout", async () => {
     // 2 000 × 64 KiB = 125 MiB: far more than the kernel's socket buffers hold, so an app
     // that was not paused would get there.
