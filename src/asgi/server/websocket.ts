@@ -151,6 +151,8 @@ class Session {
   #pinger: NodeJS.Timeout | undefined;
   #disconnected = false;
   #corked = false;
+  /** Sends since the app last called `receive()`: a second one corks (see `#sendMessage`). */
+  #sendsSinceReceive = 0;
   /** Why the server dropped the connection, told to the app with its 1006. */
   #dropReason: string | undefined;
 
@@ -174,6 +176,7 @@ class Session {
   }
 
   readonly receive = (): Promise<ReceiveEvent> => {
+    this.#sendsSinceReceive = 0;
     const next = this.#queue.shift();
     if (next !== undefined) {
       if (this.#queue.length < RECEIVE_HIGH_WATER / 2) this.#ws?.resume();
@@ -311,7 +314,10 @@ class Session {
       this.#drop("write buffer limit exceeded");
       return Promise.reject(closedError("the peer does not read: write buffer limit exceeded"));
     }
-    this.#cork();
+    // Batch when more sends are likely to follow in this turn: messages already read are
+    // waiting (the app is answering a burst), or the app sends again without receiving. The
+    // answer to a lone message is written at once, without the cost of a deferred uncork.
+    if (this.#queue.length > 0 || this.#sendsSinceReceive++ > 0) this.#cork();
     const binary = event.bytes !== undefined;
     const size = typeof data === "string" ? data.length : data.byteLength;
     if (buffered + size < this.#socket.writableHighWaterMark) {
@@ -335,8 +341,8 @@ class Session {
   }
 
   /**
-   * Messages sent in one turn of the event loop (an app answering a burst of messages) go out
-   * in one write: the socket is corked until the turn's microtasks and ticks have run.
+   * Messages sent in the rest of this turn of the event loop go out in one write: the socket
+   * is corked until the turn's microtasks and ticks have run.
    */
   #cork(): void {
     if (this.#corked) return;
