@@ -319,6 +319,8 @@ class Session {
     // answer to a lone message is written at once, without the cost of a deferred uncork.
     if (this.#queue.length > 0 || this.#sendsSinceReceive++ > 0) this.#cork();
     const binary = event.bytes !== undefined;
+    // A string's length stands in for its UTF-8 size (at most three times it): it only picks
+    // the path, and the limits above count real bytes.
     const size = typeof data === "string" ? data.length : data.byteLength;
     if (buffered + size < this.#socket.writableHighWaterMark) {
       ws.send(data, binary ? BINARY : TEXT);
