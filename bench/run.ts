@@ -33,6 +33,12 @@ const BENCHMARKS: Array<{ protocol: string; script: string; full: string[]; quic
     quick: ["--duration", "2", "--rounds", "3", "--warmup", "1"],
   },
   {
+    protocol: "websocket",
+    script: "http/websocket.ts",
+    full: [],
+    quick: ["--duration", "2", "--rounds", "3"],
+  },
+  {
     protocol: "mqtt",
     script: "mqtt/run.ts",
     full: [],

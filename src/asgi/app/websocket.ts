@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { ASGIError } from "../../errors.js";
-import type { ASGIHeaders, Receive, Send, WebSocketScope } from "../types.js";
+import type { ASGIHeaders, Receive, ReceiveEvent, Send, WebSocketScope } from "../types.js";
 
 /** What `accept()` may send with the handshake. */
 export interface WebSocketAcceptOptions {
@@ -116,20 +116,26 @@ export class WebSocket {
   }
 
   /** The next message, text or bytes; throws `WebSocketDisconnect` once the client has gone. */
-  async receive(): Promise<WebSocketMessage> {
-    if (this.#state === "connecting") throw stateError("accept() before receiving");
-    for (;;) {
-      const event = await this.#receive();
-      if (event.type === "websocket.receive") {
-        if (event.text !== undefined) return { text: event.text };
-        return { bytes: event.bytes ?? new Uint8Array(0) };
-      }
-      if (event.type === "websocket.disconnect") {
-        this.#state = "closed";
-        throw new WebSocketDisconnect(event.code);
-      }
+  receive(): Promise<WebSocketMessage> {
+    if (this.#state === "connecting") {
+      return Promise.reject(stateError("accept() before receiving"));
     }
+    // A `then` rather than an async function: this runs once per message.
+    return this.#receive().then(this.#onEvent);
   }
+
+  /** One received event as a message; events of other types are skipped. */
+  readonly #onEvent = (event: ReceiveEvent): WebSocketMessage | Promise<WebSocketMessage> => {
+    if (event.type === "websocket.receive") {
+      if (event.text !== undefined) return { text: event.text };
+      return { bytes: event.bytes ?? new Uint8Array(0) };
+    }
+    if (event.type === "websocket.disconnect") {
+      this.#state = "closed";
+      throw new WebSocketDisconnect(event.code);
+    }
+    return this.#receive().then(this.#onEvent);
+  };
 
   /** The next text message (a binary one is decoded as UTF-8). */
   async receiveText(): Promise<string> {
@@ -178,15 +184,16 @@ export class WebSocket {
   }
 
   /** Messages until the client closes (the loop then ends; no exception). */
-  async *[Symbol.asyncIterator](): AsyncGenerator<WebSocketMessage> {
-    for (;;) {
-      try {
-        yield await this.receive();
-      } catch (error) {
-        if (error instanceof WebSocketDisconnect) return;
-        throw error;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterableIterator<WebSocketMessage> {
+    // Written out rather than an async generator, whose every step costs extra promise turns.
+    const next = (): Promise<IteratorResult<WebSocketMessage, undefined>> =>
+      this.receive().then(asYield, endOnDisconnect);
+    return {
+      next,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   async #awaitConnect(): Promise<void> {
@@ -207,6 +214,15 @@ export class WebSocket {
     if (this.#state !== "open") return Promise.reject(stateError("send only on an open WebSocket"));
     return this.#send(event);
   }
+}
+
+function asYield(value: WebSocketMessage): IteratorResult<WebSocketMessage, undefined> {
+  return { done: false, value };
+}
+
+function endOnDisconnect(error: unknown): IteratorResult<WebSocketMessage, undefined> {
+  if (error instanceof WebSocketDisconnect) return { done: true, value: undefined };
+  throw error;
 }
 
 function stateError(what: string): ASGIError {

@@ -151,6 +151,9 @@ export class ASGIHTTPServer implements ExchangeContext {
       {
         maxMessageSize: options.websocketMaxMessageSize,
         pingIntervalMs: options.websocketPingInterval,
+        maxBufferedBytes: options.websocketMaxBufferedBytes,
+        writeTimeoutMs: options.writeTimeout,
+        perMessageDeflate: options.websocketPerMessageDeflate,
       },
       this.logger,
     );

@@ -36,7 +36,8 @@ export interface ServeOptions {
   keepAliveTimeout?: number;
   /**
    * Milliseconds a streamed `send()` may wait for a client that reads nothing (no `drain`)
-   * before the connection is closed and `send()` rejects. Default 60 000.
+   * before the connection is closed and `send()` rejects; the same for a WebSocket send held
+   * back by a peer that reads nothing. Default 60 000.
    */
   writeTimeout?: number;
   /** Milliseconds `close()` waits for in-flight requests before cutting them off. Default 30 000. */
@@ -66,6 +67,21 @@ export interface ServeOptions {
    * the next is dropped. Default 20 000; `0` sends none.
    */
   websocketPingInterval?: number;
+  /**
+   * Bytes a WebSocket may hold unsent. An app that awaits its sends is paused by a peer that
+   * reads slowly (its send resolves once the data has reached the kernel) and never gets near
+   * this; an app that does not await, sending to a peer that does not read, does: the
+   * connection is then dropped (the app sees `websocket.disconnect` with 1006) and the send
+   * rejects with `ASGI_WEBSOCKET_CLOSED`. A send held back longer than `writeTimeout` does
+   * the same. Default 16 MiB; `Infinity` disables.
+   */
+  websocketMaxBufferedBytes?: number;
+  /**
+   * Negotiate permessage-deflate (RFC 7692) with clients that offer it: less traffic for
+   * compressible messages, more CPU and memory per connection. `websocketMaxMessageSize`
+   * applies to the inflated size. Default false.
+   */
+  websocketPerMessageDeflate?: boolean;
 }
 
 /** What `serve()` resolves to once the server accepts connections. */
@@ -107,6 +123,8 @@ export interface ResolvedServeOptions {
   forwardedAllowIps: string[];
   websocketMaxMessageSize: number;
   websocketPingInterval: number;
+  websocketMaxBufferedBytes: number;
+  websocketPerMessageDeflate: boolean;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -176,5 +194,11 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
       1024 * 1024,
     ),
     websocketPingInterval: positive("websocketPingInterval", options.websocketPingInterval, 20_000),
+    websocketMaxBufferedBytes: positive(
+      "websocketMaxBufferedBytes",
+      options.websocketMaxBufferedBytes,
+      16 * 1024 * 1024,
+    ),
+    websocketPerMessageDeflate: options.websocketPerMessageDeflate === true,
   };
 }

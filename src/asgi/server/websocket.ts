@@ -17,6 +17,15 @@ export interface WebSocketLimits {
   maxMessageSize: number;
   /** How often a ping checks the peer; one left unanswered until the next closes it (0: never). */
   pingIntervalMs: number;
+  /**
+   * Bytes the server may hold unsent for one connection: a send that finds more waiting drops
+   * the connection (an app that does not await its sends to a peer that does not read).
+   */
+  maxBufferedBytes: number;
+  /** How long a send held back by a peer that does not read may wait (0: for ever). */
+  writeTimeoutMs: number;
+  /** Negotiate permessage-deflate (RFC 7692) when the client offers it. */
+  perMessageDeflate: boolean;
 }
 
 interface Logger {
@@ -56,7 +65,9 @@ export class WebSocketSessions {
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
+      // ws applies maxPayload to the inflated size too: a small compressed bomb is refused.
       maxPayload: limits.maxMessageSize,
+      perMessageDeflate: limits.perMessageDeflate,
       handleProtocols: (_offered, req) => this.#accepted.get(req)?.subprotocol ?? false,
     });
     this.#wss.on("headers", (lines: string[], req: IncomingMessage) => {
@@ -119,8 +130,8 @@ export class WebSocketSessions {
     });
   }
 
-  get pingIntervalMs(): number {
-    return this.#limits.pingIntervalMs;
+  get limits(): WebSocketLimits {
+    return this.#limits;
   }
 }
 
@@ -139,6 +150,11 @@ class Session {
   #waiter: ((event: ReceiveEvent) => void) | undefined;
   #pinger: NodeJS.Timeout | undefined;
   #disconnected = false;
+  #corked = false;
+  /** Sends since the app last called `receive()`: a second one corks (see `#sendMessage`). */
+  #sendsSinceReceive = 0;
+  /** Why the server dropped the connection, told to the app with its 1006. */
+  #dropReason: string | undefined;
 
   constructor(
     sessions: WebSocketSessions,
@@ -160,6 +176,7 @@ class Session {
   }
 
   readonly receive = (): Promise<ReceiveEvent> => {
+    this.#sendsSinceReceive = 0;
     const next = this.#queue.shift();
     if (next !== undefined) {
       if (this.#queue.length < RECEIVE_HIGH_WATER / 2) this.#ws?.resume();
@@ -170,18 +187,25 @@ class Session {
     });
   };
 
-  readonly send = async (event: SendEvent): Promise<void> => {
+  readonly send = (event: SendEvent): Promise<void> => {
+    // The one event an open connection sends over and over takes the short way.
+    if (this.#state === "open" && event.type === "websocket.send") return this.#sendMessage(event);
+    return this.#sendOther(event);
+  };
+
+  async #sendOther(event: SendEvent): Promise<void> {
     switch (this.#state) {
       case "connecting":
         return this.#answerHandshake(event);
       case "responding":
         return this.#respondBody(event);
       case "open":
-        return this.#sendOpen(event);
+        return this.#closeOpen(event);
       default:
+        if (event.type === "websocket.send") throw closedError("the WebSocket is closed");
         throw unexpected(event, "the WebSocket is closed");
     }
-  };
+  }
 
   /** The app returned (with `error` when it threw). */
   appReturned(error: unknown): void {
@@ -270,30 +294,84 @@ class Session {
     }
   }
 
-  async #sendOpen(event: SendEvent): Promise<void> {
+  /**
+   * Hands one message to `ws`. While the connection keeps up, the send resolves at once; past
+   * the socket's high-water mark it resolves only once the message has reached the kernel, so
+   * an app that awaits its sends is paused by a slow reader (backpressure) instead of growing
+   * memory. An app that does not await meets `maxBufferedBytes`, and a peer that reads nothing
+   * for `writeTimeoutMs`: both drop the connection.
+   */
+  #sendMessage(event: Extract<SendEvent, { type: "websocket.send" }>): Promise<void> {
     const ws = this.#ws as WebSocket;
-    if (event.type === "websocket.send") {
-      const data = event.bytes ?? event.text;
-      if (data === undefined) throw unexpected(event, "websocket.send needs bytes or text");
-      // The callback fires once the frame is handed to the socket: waiting for it keeps a
-      // fast sender from queueing without bound behind a slow reader.
-      await new Promise<void>((resolve, reject) =>
-        ws.send(data, { binary: event.bytes !== undefined }, (error) =>
-          error
-            ? reject(
-                new ASGIError("the WebSocket closed while sending", {
-                  code: "ASGI_WEBSOCKET_CLOSED",
-                  cause: error,
-                }),
-              )
-            : resolve(),
-        ),
-      );
-      return;
+    const data = event.bytes ?? event.text;
+    if (data === undefined) {
+      return Promise.reject(unexpected(event, "websocket.send needs bytes or text"));
     }
+    if (ws.readyState !== ws.OPEN) return Promise.reject(closedError("the WebSocket is closed"));
+    const limits = this.#sessions.limits;
+    const buffered = ws.bufferedAmount;
+    if (buffered > limits.maxBufferedBytes) {
+      this.#drop("write buffer limit exceeded");
+      return Promise.reject(closedError("the peer does not read: write buffer limit exceeded"));
+    }
+    // Batch when more sends are likely to follow in this turn: messages already read are
+    // waiting (the app is answering a burst), or the app sends again without receiving. The
+    // answer to a lone message is written at once, without the cost of a deferred uncork.
+    if (this.#queue.length > 0 || this.#sendsSinceReceive++ > 0) this.#cork();
+    const binary = event.bytes !== undefined;
+    // A string's length stands in for its UTF-8 size (at most three times it): it only picks
+    // the path, and the limits above count real bytes.
+    const size = typeof data === "string" ? data.length : data.byteLength;
+    if (buffered + size < this.#socket.writableHighWaterMark) {
+      ws.send(data, binary ? BINARY : TEXT);
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const timer =
+        limits.writeTimeoutMs > 0
+          ? setTimeout(() => {
+              this.#drop("write timeout");
+              reject(closedError("the peer does not read: write timeout"));
+            }, limits.writeTimeoutMs)
+          : undefined;
+      ws.send(data, binary ? BINARY : TEXT, (error) => {
+        clearTimeout(timer);
+        if (error) reject(closedError("the WebSocket closed while sending", error));
+        else resolve();
+      });
+    });
+  }
+
+  /**
+   * Messages sent in the rest of this turn of the event loop go out in one write: the socket
+   * is corked until the turn's microtasks and ticks have run.
+   */
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    process.nextTick(uncork, this);
+  }
+
+  /** Called by `uncork()` at the end of the turn. */
+  flush(): void {
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
+  /**
+   * Fails the connection without a close handshake (RFC 6455 §7.1.7): a close frame could
+   * only wait behind the bytes the peer is not reading. The app sees 1006 with `reason`.
+   */
+  #drop(reason: string): void {
+    this.#dropReason = reason;
+    this.#ws?.terminate();
+  }
+
+  async #closeOpen(event: SendEvent): Promise<void> {
     if (event.type === "websocket.close") {
       this.#state = "closed";
-      ws.close(event.code ?? 1000, event.reason);
+      this.#ws?.close(event.code ?? 1000, event.reason);
       return;
     }
     throw unexpected(event, "expected websocket.send or websocket.close");
@@ -317,10 +395,10 @@ class Session {
     ws.on("close", (code: number, reason: Buffer) =>
       this.#disconnect(
         code === 1006 && closedWith !== undefined ? closedWith : code,
-        reason.toString("utf8") || undefined,
+        this.#dropReason ?? (reason.toString("utf8") || undefined),
       ),
     );
-    const interval = this.#sessions.pingIntervalMs;
+    const interval = this.#sessions.limits.pingIntervalMs;
     if (interval > 0) {
       let alive = true;
       ws.on("pong", () => {
@@ -337,6 +415,18 @@ class Session {
       this.#pinger.unref();
     }
   }
+}
+
+const RESOLVED = Promise.resolve();
+const TEXT = { binary: false };
+const BINARY = { binary: true };
+
+function uncork(session: Session): void {
+  session.flush();
+}
+
+function closedError(why: string, cause?: unknown): ASGIError {
+  return new ASGIError(why, { code: "ASGI_WEBSOCKET_CLOSED", cause });
 }
 
 /** RFC 6455 §7.4.1 codes for the errors `ws` closes a connection on. */
