@@ -134,7 +134,9 @@ describe("fromFetchHandler: a Hono app mounted in an mtaio app", () => {
   });
 
   it("streams a large Hono response: the first chunk arrives before the producer finishes", async () => {
-    const total = 4 * MiB;
+    // Far more than the socket buffers, undici's queue and the server's high-water mark hold
+    // together, so only backpressure (not scheduling luck) keeps the producer from finishing.
+    const total = 32 * MiB;
     const piece = new Uint8Array(64 * 1024).fill(1);
     let produced = 0;
     const hono = new Hono().get("/big", (c) =>
@@ -299,7 +301,9 @@ describe("toFetchHandler: an ASGI app as a fetch handler", () => {
   });
 
   it("streams a large response with backpressure: the first chunk comes before the producer ends", async () => {
-    const total = 4 * MiB;
+    // Far more than the socket buffers, undici's queue and the server's high-water mark hold
+    // together, so only backpressure (not scheduling luck) keeps the producer from finishing.
+    const total = 32 * MiB;
     const piece = new Uint8Array(64 * 1024).fill(2);
     let produced = 0;
     const app: ASGIApp = async (scope, _receive, send) => {
