@@ -13,6 +13,7 @@ import type {
 import type { MiddlewareClass } from "./middleware.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
+import { rawPathBelowRoot } from "./root-path.js";
 import { type IncludeOptions, Router } from "./router.js";
 import { WebSocket, WebSocketDisconnect } from "./websocket.js";
 
@@ -201,8 +202,10 @@ export class ASGIApplication {
             scope.raw_path.byteOffset,
             scope.raw_path.length,
           ).toString("latin1");
+    // Routes are matched below root_path, as HTTP routes are (Request.routePath).
+    const below = scope.root_path ? rawPathBelowRoot(raw, scope.root_path) : raw;
     for (const router of this.routers) {
-      const found = router.resolveWebSocket(raw);
+      const found = router.resolveWebSocket(below);
       if (found === null) continue;
       const websocket = new WebSocket(scope, receive, send);
       websocket.params = found.params;

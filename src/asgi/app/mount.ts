@@ -8,9 +8,12 @@
  * links with `root_path` in front.
  */
 import { ASGIError } from "../../errors.js";
-import type { ASGIApp, HTTPScope, Receive, Scope, Send } from "../types.js";
+import type { ASGIApp, HTTPScope, Receive, Scope, Send, WebSocketScope } from "../types.js";
 import { ASGIMiddleware } from "./middleware.js";
 import { answerLifespan, sendText } from "./plain-replies.js";
+import type { Request } from "./request.js";
+import { Response } from "./response.js";
+import { pathBelowRoot } from "./root-path.js";
 
 /** Something `mount()` can run: an ASGI callable, or an object with one (`app.asgi`). */
 export type Mountable =
@@ -20,13 +23,15 @@ export type Mountable =
       asgi: ASGIApp;
     };
 
-function callableOf(app: Mountable): ASGIApp {
+export function callableOf(app: Mountable): ASGIApp {
   return typeof app === "function" ? app : app.asgi;
 }
 
 async function notFound(scope: Scope, receive: Receive, send: Send): Promise<void> {
   // No app behind the mount to start: answer the lifespan events so the server goes on.
   if (scope.type === "lifespan") return answerLifespan(receive, send);
+  // A WebSocket nobody takes: returning without accepting refuses it (403).
+  if (scope.type === "websocket") return;
   return sendText(send, 404, "Not Found");
 }
 
@@ -34,7 +39,7 @@ async function notFound(scope: Scope, receive: Receive, send: Send): Promise<voi
  * Checks a mount prefix: `/` then static segments, no trailing `/`, nothing to decode.
  * Throws `ASGIError` `ASGI_INVALID_MOUNT` otherwise (a programming error, at startup).
  */
-function checkPrefix(prefix: string): string {
+export function checkPrefix(prefix: string): string {
   const ok =
     prefix.startsWith("/") &&
     !prefix.endsWith("/") &&
@@ -52,7 +57,7 @@ function checkPrefix(prefix: string): string {
 }
 
 /** `root_path` without a trailing `/`, so a prefix appends to it cleanly. */
-function rootOf(scope: HTTPScope): string {
+function rootOf(scope: HTTPScope | WebSocketScope): string {
   const root = scope.root_path;
   return root.endsWith("/") ? root.slice(0, -1) : root;
 }
@@ -61,9 +66,8 @@ function rootOf(scope: HTTPScope): string {
  * The path below the app's own mount point: `path` minus `root_path` when it starts with
  * it (the current spec), else `path` (a server that already stripped it).
  */
-function routePath(scope: HTTPScope): string {
-  const root = rootOf(scope);
-  return root !== "" && scope.path.startsWith(root) ? scope.path.slice(root.length) : scope.path;
+function routePath(scope: HTTPScope | WebSocketScope): string {
+  return pathBelowRoot(scope.path, scope.root_path ?? "");
 }
 
 /** True when `path` is `prefix` itself or below it (`/static` matches `/static/x`, not `/staticx`). */
@@ -72,7 +76,7 @@ function isUnder(path: string, prefix: string): boolean {
 }
 
 /**
- * An ASGI app that runs `app` for requests at or below `prefix`, with `root_path` extended
+ * An ASGI app that runs `app` for requests and WebSockets at or below `prefix`, with `root_path` extended
  * by the prefix, and `fallback` (default: a plain 404) for the rest and for lifespan events.
  * Mounted apps get no lifespan events of their own, as in Starlette.
  *
@@ -89,7 +93,10 @@ export function mount(prefix: string, app: Mountable, fallback?: Mountable): ASG
   const mounted = callableOf(app);
   const rest = fallback === undefined ? notFound : callableOf(fallback);
   return (scope, receive, send) => {
-    if (scope.type === "http" && isUnder(routePath(scope), prefix)) {
+    if (
+      (scope.type === "http" || scope.type === "websocket") &&
+      isUnder(routePath(scope), prefix)
+    ) {
       return mounted({ ...scope, root_path: rootOf(scope) + prefix }, receive, send);
     }
     return rest(scope, receive, send);
@@ -126,5 +133,40 @@ export class Mount extends ASGIMiddleware<MountOptions> {
 
   override call(scope: Scope, receive: Receive, send: Send): Promise<void> {
     return this.dispatch(scope, receive, send);
+  }
+}
+
+/**
+ * @internal What a `router.mount()` route answers: sending it runs the mounted app on the
+ * request, with `root_path` extended by the part of the path the route matched (the mount
+ * point), and the request's own `receive`. The mounted app writes the whole response; this
+ * object only notes when it has started (`started`), so an error after that is not answered.
+ */
+export class MountedResponse extends Response {
+  constructor(
+    private readonly app: ASGIApp,
+    private readonly request: Request,
+    /** The decoded path after the mount point and its "/" (`undefined` at the mount point). */
+    private readonly rest: string | undefined,
+  ) {
+    super();
+  }
+
+  override send(send: Send, _includeBody = true): Promise<void> {
+    // HEAD: the mounted app sees the method and answers it itself; the server sends no body.
+    const scope = this.request.scope;
+    const below = routePath(scope);
+    const rest = this.rest;
+    const mountPoint = rest === undefined ? below : below.slice(0, below.length - rest.length - 1);
+    const child: HTTPScope = { ...scope, root_path: rootOf(scope) + mountPoint };
+    const tracked: Send = (event) => {
+      if (event.type === "http.response.start") this.started = true;
+      return send(event);
+    };
+    try {
+      return Promise.resolve(this.app(child, () => this.request.receive(), tracked));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }

@@ -1,5 +1,6 @@
 import { ASGIError, HTTPError } from "../../errors.js";
 import { decodePathSegment } from "../server/path.js";
+import { callableOf, checkPrefix, type Mountable, MountedResponse } from "./mount.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import type { WebSocket } from "./websocket.js";
@@ -37,6 +38,10 @@ export type WebSocketHandler<P = Record<string, string | number>> = (
 
 /** The method name WebSocket routes are filed under (never a real HTTP method). */
 const WEBSOCKET = "WEBSOCKET";
+/** The method name of a handler that answers every HTTP method (a mount; never a real one). */
+const ANY_METHOD = "*";
+/** The parameter a mount's route keeps the rest of the path in. */
+const MOUNT_REST = "__mount_rest";
 
 /** Options of `router.route()`. */
 export interface RouteOptions {
@@ -358,6 +363,32 @@ export class Router {
   }
 
   /**
+   * Hands every HTTP request at or below `prefix` (`/static` and `/static/…`, any method) to
+   * another ASGI app: an `ASGIApplication`, a `StaticFiles`, `fromFetchHandler(…)`, any ASGI
+   * callable (Starlette's `Mount`). As the ASGI spec says, the app sees the full `path`, and
+   * `root_path` extended by the mount point; an `ASGIApplication`'s routes are matched below
+   * its `root_path`, so they are written without the prefix. A mount is a route like
+   * `prefix/{rest:path}`: a more specific route of this router wins, a parameter does not.
+   * Throws `ASGIError` `ASGI_INVALID_MOUNT` for a prefix that is not `/` and plain segments.
+   *
+   * @example
+   * ```ts
+   * const api = new ASGIApplication().include(new Router().get("/users", listUsers));
+   * const router = new Router()
+   *   .mount("/api", api) // GET /api/users → api's "/users", root_path "/api"
+   *   .mount("/static", new StaticFiles({ directory: "public" }));
+   * ```
+   */
+  mount(prefix: string, app: Mountable): this {
+    checkPrefix(prefix);
+    const asgi = callableOf(app);
+    const handler: Handler = (request, params) =>
+      new MountedResponse(asgi, request, params[MOUNT_REST] as string | undefined);
+    this.route(prefix, handler, { methods: [ANY_METHOD] });
+    return this.route(`${prefix}/{${MOUNT_REST}:path}`, handler, { methods: [ANY_METHOD] });
+  }
+
+  /**
    * Includes another router's routes under a static prefix (`router.include(api, { prefix:
    * "/api" })` serves api's `/users` at `/api/users`). The included router is consulted when
    * a request reaches the prefix and no route of this router matches; routes added to it
@@ -532,7 +563,7 @@ export class Router {
    * handler's own result, so a handler that answers synchronously costs no promise here.
    */
   dispatch(request: Request): Response | Promise<Response> | null {
-    const route = this.lookup(request.rawPath);
+    const route = this.lookup(request.routePath);
     if (route === null) return null;
     const handler = handlerFor(route, request.method);
     const params = paramsOf(route);
@@ -581,7 +612,9 @@ const NO_PARAMS: Record<string, string | number> = Object.freeze(
 
 function handlerFor(route: Route, method: string): Handler {
   const handler =
-    route.handlers.get(method) ?? (method === "HEAD" ? route.handlers.get("GET") : undefined);
+    route.handlers.get(method) ??
+    (method === "HEAD" ? route.handlers.get("GET") : undefined) ??
+    route.handlers.get(ANY_METHOD);
   if (handler !== undefined) return handler;
   const allow = [...route.handlers.keys()].filter((name) => name !== WEBSOCKET);
   if (allow.length === 0) {
