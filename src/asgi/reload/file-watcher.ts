@@ -14,6 +14,13 @@ export interface WatchPatterns {
   include: string[];
   /** Glob patterns on file and directory names (`node_modules`, `.*`); a match is ignored. */
   exclude: string[];
+  /**
+   * The user's own include patterns: a name they match is watched even when a default
+   * exclude pattern matches it too (`.env`, under `.*`).
+   */
+  explicit: string[];
+  /** The user's own exclude patterns: they win over everything. */
+  refused: string[];
 }
 
 /** Source files of a TypeScript or JavaScript project. */
@@ -36,14 +43,17 @@ export const DEFAULT_INCLUDE = [
 export const DEFAULT_EXCLUDE = [".*", "node_modules", "*~", "*.swp", "*.swx", "4913"];
 
 /**
- * The patterns in effect: the defaults plus the user's, where a pattern the user puts in one
- * list is taken out of the other's defaults (uvicorn's rule: `--reload-include .env` watches
- * `.env` even though `.*` is excluded by default only as a default).
+ * The patterns in effect: the defaults plus the user's. A pattern the user puts in one list
+ * is taken out of the other's defaults (uvicorn's rule), the user's includes win over the
+ * default excludes (`--reload-include .env` watches `.env` files), and the user's excludes
+ * win over everything.
  */
 export function resolvePatterns(include: string[], exclude: string[]): WatchPatterns {
   return {
     include: [...DEFAULT_INCLUDE.filter((p) => !exclude.includes(p)), ...include],
     exclude: [...DEFAULT_EXCLUDE.filter((p) => !include.includes(p)), ...exclude],
+    explicit: include,
+    refused: exclude,
   };
 }
 
@@ -58,11 +68,17 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`, "s");
 }
 
+function matches(patterns: RegExp[], name: string): boolean {
+  return patterns.some((pattern) => pattern.test(name));
+}
+
 /** Reports changed files under directories, debounced. */
 export class TreeWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
   private readonly include: RegExp[];
   private readonly exclude: RegExp[];
+  private readonly explicit: RegExp[];
+  private readonly refused: RegExp[];
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -83,6 +99,8 @@ export class TreeWatcher {
   ) {
     this.include = patterns.include.map(globToRegExp);
     this.exclude = patterns.exclude.map(globToRegExp);
+    this.explicit = patterns.explicit.map(globToRegExp);
+    this.refused = patterns.refused.map(globToRegExp);
     for (const root of roots) this.add(root);
   }
 
@@ -98,12 +116,15 @@ export class TreeWatcher {
     this.watchers.clear();
   }
 
+  /** True for a name (file or directory) the watcher ignores. */
   private excluded(name: string): boolean {
-    return this.exclude.some((pattern) => pattern.test(name));
+    if (matches(this.refused, name)) return true;
+    return matches(this.exclude, name) && !matches(this.explicit, name);
   }
 
+  /** True for a file name whose changes count. */
   private included(name: string): boolean {
-    return !this.excluded(name) && this.include.some((pattern) => pattern.test(name));
+    return !this.excluded(name) && matches(this.include, name);
   }
 
   /** Watches `dir` and the directories below it that are not excluded. */

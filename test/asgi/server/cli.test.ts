@@ -289,6 +289,23 @@ describe("mtaio serve (CLI)", () => {
     assert.equal(alive(lastChild), false, "the child stops with the reloader");
   });
 
+  it("--reload: the app's process does not outlive a reloader killed with SIGKILL", async () => {
+    const dir = tempDir();
+    const app = join(dir, "app.mjs");
+    writeApp(app, "orphan?");
+    const run = mtaio("serve", app, "--port", "0", "--reload", "--reload-dir", dir);
+    const url = await listening(run);
+    const child = Number((await fetch(url)).headers.get("x-pid"));
+    assert.ok(alive(child));
+    run.child.kill("SIGKILL");
+    await run.exit;
+    const deadline = Date.now() + 15_000;
+    while (alive(child) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(alive(child), false, "the child saw its IPC channel close and stopped");
+  });
+
   it("--reload refuses --workers and a missing directory", async () => {
     const withWorkers = mtaio("serve", fixture("app-object.mjs"), "--reload", "-w", "2");
     const missing = mtaio(
