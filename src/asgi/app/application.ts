@@ -11,6 +11,7 @@ import type {
   WebSocketScope,
 } from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
+import { mountedAppOf, mountedScope } from "./mount.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
 import { rawPathBelowRoot } from "./root-path.js";
@@ -207,6 +208,9 @@ export class ASGIApplication {
     for (const router of this.routers) {
       const found = router.resolveWebSocket(below);
       if (found === null) continue;
+      // A mounted app (router.mount) takes the connection as it is.
+      const mounted = mountedAppOf(found.handler);
+      if (mounted !== undefined) return mounted(mountedScope(scope, found.params), receive, send);
       const websocket = new WebSocket(scope, receive, send);
       websocket.params = found.params;
       try {

@@ -136,29 +136,63 @@ export class Mount extends ASGIMiddleware<MountOptions> {
   }
 }
 
+/** @internal The route parameter a `router.mount()` route keeps the rest of the path in. */
+export const MOUNT_REST = "__mount_rest";
+
+/**
+ * @internal The scope a `router.mount()` app gets: `root_path` extended by the part of the
+ * path the route matched (the mount point: the path below `root_path` minus the rest the
+ * route's `{rest:path}` took, itself decoded the same way, so the lengths agree).
+ */
+export function mountedScope<S extends HTTPScope | WebSocketScope>(
+  scope: S,
+  params: Record<string, string | number>,
+): S {
+  const below = routePath(scope);
+  const rest = params[MOUNT_REST] as string | undefined;
+  const mountPoint = rest === undefined ? below : below.slice(0, below.length - rest.length - 1);
+  return { ...scope, root_path: rootOf(scope) + mountPoint };
+}
+
+const kMountedApp = Symbol("mtaio.mountedApp");
+
+/**
+ * @internal The WebSocket route handler that stands for a mounted app: `ASGIApplication`
+ * recognises it (see `mountedAppOf`) and hands the connection's own scope, receive and send
+ * to the app instead of making a `WebSocket` for it.
+ */
+export function mountedWebSocketHandler(app: ASGIApp): () => never {
+  const handler = () => {
+    throw new ASGIError("A mounted app's WebSocket route is run by ASGIApplication only", {
+      code: "ASGI_INVALID_MOUNT",
+    });
+  };
+  return Object.assign(handler, { [kMountedApp]: app });
+}
+
+/** @internal The app behind a `mountedWebSocketHandler`, or `undefined` for a plain handler. */
+export function mountedAppOf(handler: unknown): ASGIApp | undefined {
+  return (handler as { [kMountedApp]?: ASGIApp })[kMountedApp];
+}
+
 /**
  * @internal What a `router.mount()` route answers: sending it runs the mounted app on the
- * request, with `root_path` extended by the part of the path the route matched (the mount
- * point), and the request's own `receive`. The mounted app writes the whole response; this
- * object only notes when it has started (`started`), so an error after that is not answered.
+ * request (see `mountedScope`), with the request's own `receive`. The mounted app writes the
+ * whole response; this object only notes when it has started (`started`), so an error after
+ * that is not answered.
  */
 export class MountedResponse extends Response {
   constructor(
     private readonly app: ASGIApp,
     private readonly request: Request,
-    /** The decoded path after the mount point and its "/" (`undefined` at the mount point). */
-    private readonly rest: string | undefined,
+    private readonly params: Record<string, string | number>,
   ) {
     super();
   }
 
   override send(send: Send, _includeBody = true): Promise<void> {
     // HEAD: the mounted app sees the method and answers it itself; the server sends no body.
-    const scope = this.request.scope;
-    const below = routePath(scope);
-    const rest = this.rest;
-    const mountPoint = rest === undefined ? below : below.slice(0, below.length - rest.length - 1);
-    const child: HTTPScope = { ...scope, root_path: rootOf(scope) + mountPoint };
+    const child = mountedScope(this.request.scope, this.params);
     const tracked: Send = (event) => {
       if (event.type === "http.response.start") this.started = true;
       return send(event);

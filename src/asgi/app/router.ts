@@ -1,6 +1,13 @@
 import { ASGIError, HTTPError } from "../../errors.js";
 import { decodePathSegment } from "../server/path.js";
-import { callableOf, checkPrefix, type Mountable, MountedResponse } from "./mount.js";
+import {
+  callableOf,
+  checkPrefix,
+  MOUNT_REST,
+  type Mountable,
+  MountedResponse,
+  mountedWebSocketHandler,
+} from "./mount.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import type { WebSocket } from "./websocket.js";
@@ -40,8 +47,6 @@ export type WebSocketHandler<P = Record<string, string | number>> = (
 const WEBSOCKET = "WEBSOCKET";
 /** The method name of a handler that answers every HTTP method (a mount; never a real one). */
 const ANY_METHOD = "*";
-/** The parameter a mount's route keeps the rest of the path in. */
-const MOUNT_REST = "__mount_rest";
 
 /** Options of `router.route()`. */
 export interface RouteOptions {
@@ -363,9 +368,9 @@ export class Router {
   }
 
   /**
-   * Hands every HTTP request at or below `prefix` (`/static` and `/static/…`, any method) to
-   * another ASGI app: an `ASGIApplication`, a `StaticFiles`, `fromFetchHandler(…)`, any ASGI
-   * callable (Starlette's `Mount`). As the ASGI spec says, the app sees the full `path`, and
+   * Hands every HTTP request (any method) and WebSocket at or below `prefix` (`/static` and
+   * `/static/…`) to another ASGI app: an `ASGIApplication`, a `StaticFiles`,
+   * `fromFetchHandler(…)`, any ASGI callable (Starlette's `Mount`). As the ASGI spec says, the app sees the full `path`, and
    * `root_path` extended by the mount point; an `ASGIApplication`'s routes are matched below
    * its `root_path`, so they are written without the prefix. A mount is a route like
    * `prefix/{rest:path}`: a more specific route of this router wins, a parameter does not.
@@ -382,10 +387,13 @@ export class Router {
   mount(prefix: string, app: Mountable): this {
     checkPrefix(prefix);
     const asgi = callableOf(app);
-    const handler: Handler = (request, params) =>
-      new MountedResponse(asgi, request, params[MOUNT_REST] as string | undefined);
-    this.route(prefix, handler, { methods: [ANY_METHOD] });
-    return this.route(`${prefix}/{${MOUNT_REST}:path}`, handler, { methods: [ANY_METHOD] });
+    const handler: Handler = (request, params) => new MountedResponse(asgi, request, params);
+    const websocket = mountedWebSocketHandler(asgi) as unknown as Handler;
+    for (const template of [prefix, `${prefix}/{${MOUNT_REST}:path}`]) {
+      this.route(template, handler, { methods: [ANY_METHOD] });
+      this.route(template, websocket, { methods: [WEBSOCKET] });
+    }
+    return this;
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
+import WebSocket from "ws";
 import {
   ASGIApplication,
   fromFetchHandler,
@@ -165,7 +166,7 @@ describe("router.mount()", () => {
     }
   });
 
-  it("routes a mounted application's WebSockets below its root_path too", async () => {
+  it("hands WebSockets to the mounted app, whose routes match below root_path", async () => {
     const chat = new ASGIApplication().include(
       new Router().websocket("/ws/{room}", async (ws, { room }) => {
         await ws.accept();
@@ -173,9 +174,21 @@ describe("router.mount()", () => {
         await ws.close();
       }),
     );
-    const client = new TestClient(mount("/chat", chat));
-    const ws = await client.websocket("/chat/ws/lobby");
-    assert.equal(await ws.receiveText(), "lobby at /chat");
+    // With mount() (an ASGI app) and with router.mount() inside an application.
+    const viaMount = new TestClient(mount("/chat", chat));
+    const first = await viaMount.websocket("/chat/ws/lobby");
+    assert.equal(await first.receiveText(), "lobby at /chat");
+    const outer = new ASGIApplication().include(
+      new Router().websocket("/ws/{room}", async (ws) => ws.close(1008)).mount("/chat", chat),
+      { prefix: "/v2" },
+    );
+    const viaRouter = new TestClient(outer);
+    const second = await viaRouter.websocket("/v2/chat/ws/kitchen");
+    assert.equal(await second.receiveText(), "kitchen at /v2/chat");
+    // The outer router's own WebSocket route is untouched, and a path the mounted app has
+    // no route for is refused by it (403).
+    await assert.rejects(viaRouter.websocket("/v2/ws/x"), { status: 403 });
+    await assert.rejects(viaRouter.websocket("/v2/chat/nothing"), { status: 403 });
   });
 
   it("matches below the server's root_path, with the prefix in path or stripped by a proxy", async () => {
@@ -201,7 +214,17 @@ describe("router.mount()", () => {
       new Router()
         .get("/", () => Response.text("outer"))
         .mount("/api", subApplication())
-        .mount("/raw", recorder("raw")),
+        .mount("/raw", recorder("raw"))
+        .mount(
+          "/chat",
+          new ASGIApplication().include(
+            new Router().websocket("/ws/{room}", async (ws, { room }) => {
+              await ws.accept();
+              await ws.sendText(`${room} at ${ws.scope.root_path}`);
+              await ws.close();
+            }),
+          ),
+        ),
     );
     const server = await serve(app, { port: 0, logger: { error: () => {}, info: () => {} } });
     try {
@@ -220,6 +243,13 @@ describe("router.mount()", () => {
       assert.equal(raw.method, "PUT");
       assert.equal(raw.root_path, "/raw");
       assert.equal(raw.body, "b");
+      const ws = new WebSocket(`${server.url.replace("http", "ws")}/chat/ws/den`);
+      const message = await new Promise<string>((resolve, reject) => {
+        ws.once("message", (data) => resolve(String(data)));
+        ws.once("error", reject);
+      });
+      assert.equal(message, "den at /chat");
+      ws.close();
     } finally {
       await server.close();
     }
