@@ -3,12 +3,16 @@
  * The `mtaio` command. `mtaio serve ./app.js [--host H] [--port P] [--workers N|auto]` serves
  * the module's default export (or its `app` export): an `ASGIApplication` instance or a bare
  * ASGI callable. Ctrl-C (SIGINT) or SIGTERM closes gracefully; a second one exits at once.
+ * With `--reload` this process only supervises: it runs `mtaio serve` again as a child and
+ * restarts it when a source file changes (src/asgi/reload/).
  * `mtaio mqtt pub|sub …` is the MQTT command line (src/mqtt/cli/), loaded only when asked for.
  */
 import cluster from "node:cluster";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { freePort, RELOAD_CHILD_ENV, superviseWithReload } from "./asgi/reload/supervisor.js";
 import { loadApp } from "./asgi/server/app-loader.js";
 import { runPrimary } from "./asgi/server/cluster.js";
 import {
@@ -29,8 +33,16 @@ named after the colon), either an ASGIApplication instance or an async
 Options:
   --host <host>               interface to bind (default 127.0.0.1)
   --port <port>, -p           TCP port, 0 for any free one (default 8000)
+  --uds <path>                listen on this Unix domain socket instead of TCP
+  --reload                    restart when a source file changes (development)
+  --reload-dir <dir>          directory to watch, repeatable (default: the current one)
+  --reload-include <glob>     also watch file names matching this, repeatable
+                              (default *.ts *.mts *.cts *.tsx *.js *.mjs *.cjs *.jsx *.json)
+  --reload-exclude <glob>     ignore names matching this, repeatable
+                              (default .* node_modules *~ *.swp *.swx)
   --workers <n|auto>, -w      worker processes; "auto" = one per core (default 1)
   --body-limit <bytes>        largest request body accepted (default 1048576)
+  --limit-concurrency <n>     answer 503 beyond n requests and WebSockets at once
   --lifespan <mode>           auto | on | off (default auto)
   --root-path <path>          ASGI root_path, when mounted below a prefix
   --access-log                print one line per response
@@ -111,6 +123,8 @@ async function main(argv: string[]): Promise<void> {
   const options: ServeOptions = {
     host: values.host,
     port: number("port", values.port),
+    uds: values.uds,
+    limitConcurrency: number("limit-concurrency", values["limit-concurrency"]),
     workers: workers as number | "auto" | undefined,
     bodyLimit: number("body-limit", values["body-limit"]),
     lifespan,
@@ -135,6 +149,27 @@ async function main(argv: string[]): Promise<void> {
   } catch (error) {
     fail((error as Error).message); // an option out of range is a usage error
   }
+  const reloadChild = process.env[RELOAD_CHILD_ENV] === "1";
+  if (values.reload && !reloadChild) {
+    if (resolved.workers > 1) fail("--reload and --workers do not go together");
+    const dirs = (values["reload-dir"] ?? ["."]).map((dir) => resolve(dir));
+    for (const dir of dirs) {
+      if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+        fail(`--reload-dir ${dir} is not a directory`);
+      }
+    }
+    // A port picked once, so that every restarted child listens on the same one.
+    const port =
+      resolved.uds === undefined && resolved.port === 0 ? await freePort(resolved.host) : null;
+    await superviseWithReload({
+      args: port === null ? argv : [...argv, "--port", String(port)],
+      dirs,
+      include: values["reload-include"] ?? [],
+      exclude: values["reload-exclude"] ?? [],
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
+    process.exit(0);
+  }
   let handle: ServerHandle;
   try {
     if (resolved.workers > 1 && cluster.isPrimary) {
@@ -149,13 +184,14 @@ async function main(argv: string[]): Promise<void> {
     process.exit(EXIT_SERVER_FAILED);
   }
   const plural = handle.workers === 1 ? "" : `${handle.workers} workers, `;
-  process.stdout.write(`mtaio: serving ${specifier} on ${handle.url} (${plural}Ctrl-C to stop)\n`);
+  const where = resolved.uds === undefined ? handle.url : `unix socket ${resolved.uds}`;
+  process.stdout.write(`mtaio: serving ${specifier} on ${where} (${plural}Ctrl-C to stop)\n`);
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (reason: string) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stdout.write(`mtaio: ${signal}, shutting down\n`);
+    process.stdout.write(`mtaio: ${reason}, shutting down\n`);
     handle.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -166,6 +202,15 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  if (reloadChild && process.connected) {
+    // The reloader closes the IPC channel to ask for a graceful stop (a restart), and the
+    // channel also closes if the reloader dies: either way this child must not outlive it.
+    delete process.env[RELOAD_CHILD_ENV];
+    process.channel?.unref();
+    process.once("disconnect", () => {
+      if (!stopping) stop("asked by the reloader");
+    });
+  }
 }
 
 function parseCommandLine(argv: string[]) {
@@ -176,6 +221,12 @@ function parseCommandLine(argv: string[]) {
     options: {
       host: { type: "string" },
       port: { type: "string", short: "p" },
+      uds: { type: "string" },
+      reload: { type: "boolean" },
+      "reload-dir": { type: "string", multiple: true },
+      "reload-include": { type: "string", multiple: true },
+      "reload-exclude": { type: "string", multiple: true },
+      "limit-concurrency": { type: "string" },
       workers: { type: "string", short: "w" },
       "body-limit": { type: "string" },
       lifespan: { type: "string" },

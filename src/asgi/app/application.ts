@@ -11,8 +11,10 @@ import type {
   WebSocketScope,
 } from "../types.js";
 import type { MiddlewareClass } from "./middleware.js";
+import { mountedAppOf, mountedScope } from "./mount.js";
 import { Request, type RequestOptions } from "./request.js";
 import { Response } from "./response.js";
+import { rawPathBelowRoot } from "./root-path.js";
 import { type IncludeOptions, Router } from "./router.js";
 import { WebSocket, WebSocketDisconnect } from "./websocket.js";
 
@@ -201,9 +203,14 @@ export class ASGIApplication {
             scope.raw_path.byteOffset,
             scope.raw_path.length,
           ).toString("latin1");
+    // Routes are matched below root_path, as HTTP routes are (Request.routePath).
+    const below = scope.root_path ? rawPathBelowRoot(raw, scope.root_path) : raw;
     for (const router of this.routers) {
-      const found = router.resolveWebSocket(raw);
+      const found = router.resolveWebSocket(below);
       if (found === null) continue;
+      // A mounted app (router.mount) takes the connection as it is.
+      const mounted = mountedAppOf(found.handler);
+      if (mounted !== undefined) return mounted(mountedScope(scope, found.params), receive, send);
       const websocket = new WebSocket(scope, receive, send);
       websocket.params = found.params;
       try {

@@ -14,6 +14,7 @@ import {
   type UploadedFile,
 } from "./form.js";
 import { type SessionData, sessionOf } from "./middleware/session.js";
+import { rawPathBelowRoot } from "./root-path.js";
 
 /** Limits on what a `Request` reads from its body (given to `new ASGIApplication(options)`). */
 export interface RequestOptions {
@@ -221,6 +222,17 @@ export class Request {
             : latin1(raw);
     }
     return this.cachedRawPath;
+  }
+
+  /**
+   * The wire path below `scope.root_path`, which the router matches: an app mounted at
+   * `/api` (root_path `"/api"`) routes `GET /api/users` as `/users`. It is `rawPath` itself
+   * when `root_path` is empty or the path does not start with it (see root-path.ts).
+   */
+  get routePath(): string {
+    const root = this.scope.root_path;
+    // `!root`: also a scope from a server that leaves out root_path (optional before ASGI 2.x).
+    return !root ? this.rawPath : rawPathBelowRoot(this.rawPath, root);
   }
 
   /**

@@ -3,6 +3,14 @@
  * handlers and typed parameters out, named routes and included routers.
  */
 import { ASGIError, HTTPError } from "../../errors.js";
+import {
+  callableOf,
+  checkPrefix,
+  MOUNT_REST,
+  type Mountable,
+  MountedResponse,
+  mountedWebSocketHandler,
+} from "./mount.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";
 import { invalidRoute, type Route, RouteTree } from "./route-tree.js";
@@ -36,6 +44,8 @@ export type WebSocketHandler<P = Record<string, string | number>> = (
 
 /** The method name WebSocket routes are filed under (never a real HTTP method). */
 const WEBSOCKET = "WEBSOCKET";
+/** The method name of a handler that answers every HTTP method (a mount; never a real one). */
+const ANY_METHOD = "*";
 
 /** Options of `router.route()`. */
 export interface RouteOptions {
@@ -181,6 +191,35 @@ export class Router {
   }
 
   /**
+   * Hands every HTTP request (any method) and WebSocket at or below `prefix` (`/static` and
+   * `/static/…`) to another ASGI app: an `ASGIApplication`, a `StaticFiles`,
+   * `fromFetchHandler(…)`, any ASGI callable (Starlette's `Mount`). As the ASGI spec says, the app sees the full `path`, and
+   * `root_path` extended by the mount point; an `ASGIApplication`'s routes are matched below
+   * its `root_path`, so they are written without the prefix. A mount is a route like
+   * `prefix/{rest:path}`: a more specific route of this router wins, a parameter does not.
+   * Throws `ASGIError` `ASGI_INVALID_MOUNT` for a prefix that is not `/` and plain segments.
+   *
+   * @example
+   * ```ts
+   * const api = new ASGIApplication().include(new Router().get("/users", listUsers));
+   * const router = new Router()
+   *   .mount("/api", api) // GET /api/users → api's "/users", root_path "/api"
+   *   .mount("/static", new StaticFiles({ directory: "public" }));
+   * ```
+   */
+  mount(prefix: string, app: Mountable): this {
+    checkPrefix(prefix);
+    const asgi = callableOf(app);
+    const handler: Handler = (request, params) => new MountedResponse(asgi, request, params);
+    const websocket = mountedWebSocketHandler(asgi) as unknown as Handler;
+    for (const template of [prefix, `${prefix}/{${MOUNT_REST}:path}`]) {
+      this.route(template, handler, { methods: [ANY_METHOD] });
+      this.route(template, websocket, { methods: [WEBSOCKET] });
+    }
+    return this;
+  }
+
+  /**
    * Includes another router's routes under a static prefix (`router.include(api, { prefix:
    * "/api" })` serves api's `/users` at `/api/users`). The included router is consulted when
    * a request reaches the prefix and no route of this router matches; routes added to it
@@ -221,7 +260,7 @@ export class Router {
    * handler's own result, so a handler that answers synchronously costs no promise here.
    */
   dispatch(request: Request): Response | Promise<Response> | null {
-    const match = this.tree.lookup(request.rawPath);
+    const match = this.tree.lookup(request.routePath);
     if (match === null) return null;
     const handler = handlerFor(match.route, request.method);
     const params = match.params;
@@ -260,7 +299,9 @@ export class Router {
 
 function handlerFor(route: Route<Handler>, method: string): Handler {
   const handler =
-    route.handlers.get(method) ?? (method === "HEAD" ? route.handlers.get("GET") : undefined);
+    route.handlers.get(method) ??
+    (method === "HEAD" ? route.handlers.get("GET") : undefined) ??
+    route.handlers.get(ANY_METHOD);
   if (handler !== undefined) return handler;
   const allow = [...route.handlers.keys()].filter((name) => name !== WEBSOCKET);
   if (allow.length === 0) {

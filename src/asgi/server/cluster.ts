@@ -6,8 +6,9 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import { ASGIError } from "../../errors.js";
-import { type ASGIHTTPServer, formatURL } from "./http-server.js";
+import { type ASGIHTTPServer, formatURL, unixSocketURL } from "./http-server.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
+import { claimSocketPath } from "./unix-socket.js";
 
 type WorkerMessage =
   | { mtaio: "ready"; port: number }
@@ -80,6 +81,9 @@ export async function runPrimary(options: ResolvedServeOptions): Promise<ServerH
     return Promise.all(exits).then(() => undefined);
   };
 
+  // The primary holds the listening socket the workers share: it claims the path once, before
+  // any worker asks for it (a worker would find the socket the first one bound in use).
+  if (options.uds !== undefined) await claimSocketPath(options.uds);
   try {
     const ports = await Promise.all(Array.from({ length: options.workers }, fork));
     port = ports[0];
@@ -92,10 +96,12 @@ export async function runPrimary(options: ResolvedServeOptions): Promise<ServerH
     closed ??= stopAll();
     return closed;
   };
+  const scheme = options.tls === undefined ? "http" : "https";
+  const uds = options.uds;
   return {
-    host: options.host,
-    port,
-    url: formatURL(options.host, port, options.tls === undefined ? "http" : "https"),
+    host: uds ?? options.host,
+    port: uds === undefined ? port : 0,
+    url: uds === undefined ? formatURL(options.host, port, scheme) : unixSocketURL(uds, scheme),
     workers: options.workers,
     close,
     [Symbol.asyncDispose]: close,

@@ -3,6 +3,7 @@
  * limits, timeouts against slow clients and a graceful close.
  */
 import { Buffer } from "node:buffer";
+import cluster from "node:cluster";
 import {
   createServer,
   type IncomingMessage,
@@ -29,11 +30,13 @@ import {
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
 import { latin1Bytes, parseTarget } from "./path.js";
 import { admit, DROPPED, isLastRequest, QUEUED, release, type WaitingRequest } from "./pipeline.js";
+import { claimSocketPath } from "./unix-socket.js";
 import { handshakeError, WebSocketSessions, writeHTTP } from "./websocket.js";
 
 const BAD_REQUEST_BODY = Buffer.from("Bad Request");
 const TOO_LARGE_BODY = Buffer.from("Payload Too Large");
 const NOT_IMPLEMENTED_BODY = Buffer.from("Not Implemented");
+const UNAVAILABLE_BODY = Buffer.from("Service Unavailable");
 const EMPTY = Buffer.alloc(0);
 
 /** The client/server address pair, computed once per connection. */
@@ -45,14 +48,18 @@ interface AddressedSocket extends Socket {
   };
 }
 
-function addressesOf(socket: AddressedSocket) {
+/**
+ * `unixServer`: `[path, null]` when serving on a Unix socket, whose connections have no
+ * addresses; ASGI's `scope.server` is then the socket path (HTTP spec, "server").
+ */
+function addressesOf(socket: AddressedSocket, unixServer: [string, null] | null) {
   let addresses = socket[kAddresses];
   if (addresses === undefined) {
     const remote = socket.remoteAddress;
     const local = socket.localAddress;
     addresses = {
       client: remote === undefined ? null : [remote, socket.remotePort ?? 0],
-      server: local === undefined ? null : [local, socket.localPort ?? null],
+      server: local === undefined ? unixServer : [local, socket.localPort ?? null],
     };
     socket[kAddresses] = addresses;
   }
@@ -63,6 +70,11 @@ function addressesOf(socket: AddressedSocket) {
 export function formatURL(host: string, port: number, scheme: "http" | "https" = "http"): string {
   const shown = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
   return `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+}
+
+/** A Unix socket as a URL, the `http+unix://` form curl-like tools and requests-unixsocket use. */
+export function unixSocketURL(path: string, scheme: "http" | "https" = "http"): string {
+  return `${scheme}+unix://${encodeURIComponent(path)}`;
 }
 
 export class ASGIHTTPServer implements ExchangeContext {
@@ -76,6 +88,10 @@ export class ASGIHTTPServer implements ExchangeContext {
   private readonly lifespan: Lifespan;
   private readonly forwarded: ForwardedTrust | null;
   private inFlight = 0;
+  /** Requests whose app is running, and open WebSockets: what `limitConcurrency` bounds. */
+  private active = 0;
+  private readonly limitConcurrency: number;
+  private readonly unixServer: [string, null] | null;
   private readonly sockets = new Set<Socket>();
   private readonly websockets: WebSocketSessions;
   private idleWaiters: Array<() => void> = [];
@@ -92,6 +108,8 @@ export class ASGIHTTPServer implements ExchangeContext {
     this.bodyLimit = options.bodyLimit;
     this.writeTimeout = options.writeTimeout;
     this.logger = options.logger;
+    this.limitConcurrency = options.limitConcurrency;
+    this.unixServer = options.uds === undefined ? null : [options.uds, null];
     this.lifespan = new Lifespan(app, options.lifespan, options.logger);
     this.forwarded =
       options.forwardedAllowIps.length > 0 ? new ForwardedTrust(options.forwardedAllowIps) : null;
@@ -189,7 +207,11 @@ export class ASGIHTTPServer implements ExchangeContext {
       writeHTTP(socket, problem ?? 400, [], undefined, true);
       return;
     }
-    const addresses = addressesOf(req.socket as AddressedSocket);
+    if (this.active >= this.limitConcurrency) {
+      writeHTTP(socket, 503, [], UNAVAILABLE_BODY, true);
+      return;
+    }
+    const addresses = addressesOf(req.socket as AddressedSocket, this.unixServer);
     const protocols = req.headers["sec-websocket-protocol"];
     const scope: WebSocketScope = {
       type: "websocket",
@@ -219,11 +241,18 @@ export class ASGIHTTPServer implements ExchangeContext {
     }
     if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
     this.inFlight++;
-    this.websockets.run(this.app, scope, req, socket, head, () => this.settle(1));
+    this.active++;
+    this.websockets.run(this.app, scope, req, socket, head, () => {
+      this.active--;
+      this.settle(1);
+    });
   }
 
   /** Lifespan startup, then listen. Rejects on a startup failure or a listen error. */
   async start(): Promise<ServerHandle> {
+    const uds = this.options.uds;
+    // In a cluster worker the primary has claimed the path and holds the listening socket.
+    if (uds !== undefined && !cluster.isWorker) await claimSocketPath(uds);
     await this.lifespan.startup();
     try {
       await new Promise<void>((resolve, reject) => {
@@ -238,7 +267,8 @@ export class ASGIHTTPServer implements ExchangeContext {
         };
         server.once("error", onError);
         server.once("listening", onListening);
-        server.listen(this.options.port, this.options.host);
+        if (uds === undefined) server.listen(this.options.port, this.options.host);
+        else server.listen(uds);
       });
     } catch (error) {
       await this.lifespan.shutdown();
@@ -246,11 +276,16 @@ export class ASGIHTTPServer implements ExchangeContext {
     }
     // After listen, a server error (e.g. EMFILE on accept) is logged, never a crash.
     this.server.on("error", (error) => this.logger.error("HTTP server error", error));
+    const close = () => this.close();
+    if (uds !== undefined) {
+      // Node removes the socket file when the server closes.
+      const url = unixSocketURL(uds, this.scheme);
+      return { host: uds, port: 0, url, workers: 1, close, [Symbol.asyncDispose]: close };
+    }
     const address = this.server.address() as AddressInfo;
     const host = this.options.host;
     const port = address.port;
     const url = formatURL(host, port, this.scheme);
-    const close = () => this.close();
     return { host, port, url, workers: 1, close, [Symbol.asyncDispose]: close };
   }
 
@@ -309,6 +344,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   }
 
   exchangeDone(): void {
+    this.active--;
     this.settle(1);
   }
 
@@ -438,7 +474,12 @@ export class ASGIHTTPServer implements ExchangeContext {
       this.refuse(req, res, 413, TOO_LARGE_BODY);
       return;
     }
-    const addresses = addressesOf(req.socket as AddressedSocket);
+    if (this.active >= this.limitConcurrency) {
+      // uvicorn's answer past --limit-concurrency; the connection closes after it.
+      this.refuse(req, res, 503, UNAVAILABLE_BODY);
+      return;
+    }
+    const addresses = addressesOf(req.socket as AddressedSocket, this.unixServer);
     const scope: HTTPScope = {
       type: "http",
       asgi: { version: ASGI_VERSION.version, spec_version: ASGI_VERSION.spec_version },
@@ -461,6 +502,7 @@ export class ASGIHTTPServer implements ExchangeContext {
     }
     if (this.lifespan.supported) scope.state = { ...this.lifespan.state };
     if (this.options.accessLog) this.logAccess(req, res, addresses.client);
+    this.active++;
     const exchange = new Exchange(req, res, this, contentLength, expectContinue);
     exchange.run(this.app, scope);
   }

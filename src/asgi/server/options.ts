@@ -19,6 +19,14 @@ export type LifespanMode = "auto" | "on" | "off";
 export interface ServeOptions {
   /** Interface to bind. Default `"127.0.0.1"`. */
   host?: string;
+  /**
+   * Listen on this Unix domain socket path instead of a TCP port (`host` and `port` are then
+   * unused; uvicorn's `--uds`). A socket file left behind by a server that is gone is
+   * replaced; a path that exists and is not a socket, or a socket another server still
+   * listens on, is refused (`ASGIError` `ASGI_UDS_NOT_SOCKET` / `ASGI_UDS_IN_USE`). The file
+   * is removed on `close()`. Its permissions follow the process umask.
+   */
+  uds?: string;
   /** TCP port; `0` picks a free one (read it back from the handle). Default `8000`. */
   port?: number;
   /**
@@ -60,6 +68,12 @@ export interface ServeOptions {
   forwardedAllowIps?: string[];
   /** Serve HTTPS with these TLS options (`key`, `cert`, …); `scope.scheme` is then `"https"`. */
   tls?: ServeTLSOptions;
+  /**
+   * At most this many HTTP requests and WebSocket connections are handled at once; one more
+   * is answered `503 Service Unavailable` with `Connection: close` without reaching the app
+   * (uvicorn's `--limit-concurrency`). Default: no limit.
+   */
+  limitConcurrency?: number;
   /** Largest WebSocket message accepted; a larger one closes with 1009. Default 1 MiB. */
   websocketMaxMessageSize?: number;
   /**
@@ -86,11 +100,14 @@ export interface ServeOptions {
 
 /** What `serve()` resolves to once the server accepts connections. */
 export interface ServerHandle {
-  /** The bound host. */
+  /** The bound host (the socket path when serving on a Unix socket, `uds`). */
   readonly host: string;
-  /** The bound port (the real one when `port: 0` was asked for). */
+  /** The bound port (the real one when `port: 0` was asked for; `0` with `uds`). */
   readonly port: number;
-  /** `http://host:port` (or `https://`), ready to print or fetch. */
+  /**
+   * `http://host:port` (or `https://`), ready to print or fetch; with `uds`,
+   * `http+unix://` and the percent-encoded socket path.
+   */
   readonly url: string;
   /** Worker processes serving (1 when serving in-process). */
   readonly workers: number;
@@ -106,6 +123,7 @@ export interface ServerHandle {
 /** Options with every default filled in. */
 export interface ResolvedServeOptions {
   host: string;
+  uds: string | undefined;
   port: number;
   workers: number;
   bodyLimit: number;
@@ -121,6 +139,7 @@ export interface ResolvedServeOptions {
   accessLog: boolean;
   tls: ServeTLSOptions | undefined;
   forwardedAllowIps: string[];
+  limitConcurrency: number;
   websocketMaxMessageSize: number;
   websocketPingInterval: number;
   websocketMaxBufferedBytes: number;
@@ -171,8 +190,20 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
     }
     headersTimeout = requestTimeout;
   }
+  const limitConcurrency = positive("limitConcurrency", options.limitConcurrency, Infinity);
+  if (
+    limitConcurrency !== Infinity &&
+    (!Number.isInteger(limitConcurrency) || limitConcurrency < 1)
+  ) {
+    throw new RangeError(`serve(): limitConcurrency must be a positive integer`);
+  }
+  const uds = options.uds;
+  if (uds !== undefined && (typeof uds !== "string" || uds === "" || uds.includes("\0"))) {
+    throw new RangeError(`serve(): uds must be a file path`);
+  }
   return {
     host: options.host ?? "127.0.0.1",
+    uds,
     port,
     workers,
     bodyLimit: positive("bodyLimit", options.bodyLimit, DEFAULT_BODY_LIMIT),
@@ -188,6 +219,7 @@ export function resolveOptions(options: ServeOptions, cores: number): ResolvedSe
     accessLog: options.accessLog === true,
     tls: options.tls,
     forwardedAllowIps: options.forwardedAllowIps ?? [],
+    limitConcurrency,
     websocketMaxMessageSize: positive(
       "websocketMaxMessageSize",
       options.websocketMaxMessageSize,

@@ -465,6 +465,7 @@ const REASONS: Record<number, string> = {
   403: "Forbidden",
   426: "Upgrade Required",
   500: "Internal Server Error",
+  503: "Service Unavailable",
 };
 
 /** A plain HTTP/1.1 response on the upgrade socket (it has left Node's HTTP machinery). */

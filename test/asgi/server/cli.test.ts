@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, lstatSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -54,6 +58,72 @@ async function listening(run: Run): Promise<string> {
     if (Date.now() > deadline) throw new Error(`mtaio did not start: ${run.stdout}${run.stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** Resolves once `pattern` shows up in the CLI's output (or fails when it exits first). */
+async function printed(run: Run, pattern: RegExp): Promise<RegExpExecArray> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const match = pattern.exec(run.stdout);
+    if (match) return match;
+    if (run.child.exitCode !== null) throw new Error(`mtaio exited: ${run.stdout}${run.stderr}`);
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in: ${run.stdout}${run.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** GET over a Unix domain socket. */
+function getUnix(socketPath: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, headers: { host: "localhost" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** The body at `url` once it is not `previous` (the reloaded app answers differently). */
+async function changedAnswer(url: string, previous: string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const text = await (await fetch(url, { headers: { connection: "close" } })).text();
+      if (text !== previous) return text;
+    } catch {
+      // Between two children nobody listens for a moment.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} still answers ${previous}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "mtaio-cli-"));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** An app module that answers every request with `text`. */
+function writeApp(file: string, text: string): void {
+  writeFileSync(
+    file,
+    `export default async function app(scope, _receive, send) {
+  if (scope.type !== "http") throw new Error("no lifespan");
+  await send({ type: "http.response.start", status: 200, headers: [["x-pid", String(process.pid)]] });
+  await send({ type: "http.response.body", body: Buffer.from(${JSON.stringify(text)}) });
+}
+`,
+  );
 }
 
 function alive(pid: number): boolean {
@@ -147,5 +217,108 @@ describe("mtaio serve (CLI)", () => {
       assert.equal(await run.exit, 3);
       assert.match(run.stderr, /lifespan startup failed: cannot reach the database/);
     }
+  });
+
+  it("--uds serves on a Unix socket, with workers too, and removes it on exit", async () => {
+    const dir = tempDir();
+    for (const workers of ["1", "2"]) {
+      const path = join(dir, `app-${workers}.sock`);
+      const run = mtaio("serve", fixture("gated-app.mjs"), "--uds", path, "-w", workers);
+      await printed(run, /on unix socket (\S+) \(/);
+      assert.ok(lstatSync(path).isSocket());
+      const { status, body } = await getUnix(path, "/hi");
+      assert.equal(status, 200);
+      assert.match(body, /^\/hi \d+$/);
+      run.child.kill("SIGTERM");
+      assert.equal(await run.exit, 0);
+      assert.equal(existsSync(path), false, `socket file removed (${workers} worker(s))`);
+    }
+    const notSocket = join(dir, "file");
+    writeFileSync(notSocket, "x");
+    const refused = mtaio("serve", fixture("gated-app.mjs"), "--uds", notSocket);
+    assert.equal(await refused.exit, 1);
+    assert.match(refused.stderr, /exists and is not a socket/);
+  });
+
+  it("--limit-concurrency answers 503 beyond N requests in the app", async () => {
+    const run = mtaio("serve", fixture("gated-app.mjs"), "--port", "0", "--limit-concurrency", "2");
+    const url = await listening(run);
+    const slow = [fetch(`${url}/slow`), fetch(`${url}/slow`)];
+    // Wait until both are in the app: a third request is refused from then on.
+    let refused: Response;
+    for (;;) {
+      refused = await fetch(`${url}/third`);
+      if (refused.status === 503) break;
+      await refused.text();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(refused.headers.get("connection"), "close");
+    assert.equal(await refused.text(), "Service Unavailable");
+    run.child.kill("SIGUSR2"); // the app lets the slow requests finish
+    for (const response of await Promise.all(slow)) assert.equal(response.status, 200);
+    run.child.kill("SIGTERM");
+    assert.equal(await run.exit, 0);
+  });
+
+  it("--reload restarts the app when a watched source file changes", async () => {
+    const dir = tempDir();
+    const app = join(dir, "app.mjs");
+    writeApp(app, "first");
+    const run = mtaio("serve", app, "--port", "0", "--reload", "--reload-dir", dir);
+    const url = await listening(run);
+    assert.equal(await (await fetch(url)).text(), "first");
+    const firstChild = Number((await fetch(url)).headers.get("x-pid"));
+    assert.notEqual(firstChild, run.child.pid, "the app runs in a child process");
+
+    writeApp(app, "second");
+    assert.equal(await changedAnswer(url, "first"), "second", "same URL, new code");
+    assert.match(run.stdout, /app\.mjs changed, restarting/);
+
+    // A file that is not watched (not a source file name) restarts nothing.
+    writeFileSync(join(dir, "notes.txt"), "ignored");
+    // A syntax error: the child exits, the reloader waits; fixing the file brings it back.
+    writeFileSync(app, "export default {{{");
+    await printed(run, /the app stopped \(1\); waiting for a change/);
+    writeApp(app, "third");
+    assert.equal(await changedAnswer(url, "second"), "third");
+    assert.doesNotMatch(run.stdout, /notes\.txt/);
+
+    const lastChild = Number((await fetch(url)).headers.get("x-pid"));
+    assert.equal(alive(firstChild), false, "the replaced child exited");
+    run.child.kill("SIGTERM");
+    assert.equal(await run.exit, 0);
+    assert.equal(alive(lastChild), false, "the child stops with the reloader");
+  });
+
+  it("--reload: the app's process does not outlive a reloader killed with SIGKILL", async () => {
+    const dir = tempDir();
+    const app = join(dir, "app.mjs");
+    writeApp(app, "orphan?");
+    const run = mtaio("serve", app, "--port", "0", "--reload", "--reload-dir", dir);
+    const url = await listening(run);
+    const child = Number((await fetch(url)).headers.get("x-pid"));
+    assert.ok(alive(child));
+    run.child.kill("SIGKILL");
+    await run.exit;
+    const deadline = Date.now() + 15_000;
+    while (alive(child) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(alive(child), false, "the child saw its IPC channel close and stopped");
+  });
+
+  it("--reload refuses --workers and a missing directory", async () => {
+    const withWorkers = mtaio("serve", fixture("app-object.mjs"), "--reload", "-w", "2");
+    const missing = mtaio(
+      "serve",
+      fixture("app-object.mjs"),
+      "--reload",
+      "--reload-dir",
+      "/nope/x",
+    );
+    assert.equal(await withWorkers.exit, 2);
+    assert.match(withWorkers.stderr, /--reload and --workers do not go together/);
+    assert.equal(await missing.exit, 2);
+    assert.match(missing.stderr, /is not a directory/);
   });
 });

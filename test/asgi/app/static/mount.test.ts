@@ -83,10 +83,10 @@ describe("mount()", () => {
   });
 
   it("answers 404 without a fallback, and takes apps with an asgi property", async () => {
-    // The framework's Router matches the whole path, so a mounted application's routes
-    // carry the prefix (see docs/asgi.md, "Static files and mounting").
+    // The framework's Router matches below root_path, so a mounted application's routes
+    // are written without the prefix (see docs/asgi.md, "Static files and mounting").
     const app = new ASGIApplication().include(
-      new Router().get("/app/x", (request) => Response.text(request.scope.root_path)),
+      new Router().get("/x", (request) => Response.text(request.scope.root_path)),
     );
     const client = new TestClient(mount("/app", app));
     const res = await client.get("/app/x");
