@@ -727,7 +727,7 @@ if (cluster.isPrimary) {
       assert.equal(await guard(run.exit, 10_000, "the CLI's exit"), 0, run.output());
       assert.equal(await refused(port), true);
 
-      // An option out of range is a usage error (exit 2), before anything binds.
+      // An option out of range is a usage error (exit 1), before anything binds.
       const bad = spawnNode([
         distCLI,
         "serve",
@@ -737,7 +737,7 @@ if (cluster.isPrimary) {
         "--request-timeout",
         "100",
       ]);
-      assert.equal(await guard(bad.exit, 10_000, "the CLI's exit"), 2);
+      assert.equal(await guard(bad.exit, 10_000, "the CLI's exit"), 1);
       assert.match(bad.output(), /headersTimeout \(5000\) must not exceed requestTimeout/);
 
       // --workers 2: two processes answer on the one port; SIGTERM takes them all down.

@@ -236,7 +236,8 @@ describe("mtaio serve (CLI)", () => {
     const notSocket = join(dir, "file");
     writeFileSync(notSocket, "x");
     const refused = mtaio("serve", fixture("gated-app.mjs"), "--uds", notSocket);
-    assert.equal(await refused.exit, 1);
+    // A failed startup: exit 3, as uvicorn's.
+    assert.equal(await refused.exit, 3);
     assert.match(refused.stderr, /exists and is not a socket/);
   });
 
@@ -278,7 +279,7 @@ describe("mtaio serve (CLI)", () => {
     writeFileSync(join(dir, "notes.txt"), "ignored");
     // A syntax error: the child exits, the reloader waits; fixing the file brings it back.
     writeFileSync(app, "export default {{{");
-    await printed(run, /the app stopped \(1\); waiting for a change/);
+    await printed(run, /the app stopped \(3\); waiting for a change/);
     writeApp(app, "third");
     assert.equal(await changedAnswer(url, "second"), "third");
     assert.doesNotMatch(run.stdout, /notes\.txt/);
@@ -316,9 +317,10 @@ describe("mtaio serve (CLI)", () => {
       "--reload-dir",
       "/nope/x",
     );
-    assert.equal(await withWorkers.exit, 2);
+    // Usage errors: exit 1, as mosquitto_pub's and `mtaio mqtt`'s.
+    assert.equal(await withWorkers.exit, 1);
     assert.match(withWorkers.stderr, /--reload and --workers do not go together/);
-    assert.equal(await missing.exit, 2);
+    assert.equal(await missing.exit, 1);
     assert.match(missing.stderr, /is not a directory/);
   });
 });
