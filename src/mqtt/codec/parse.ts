@@ -5,6 +5,7 @@
  */
 import { MQTTError } from "../../errors.js";
 import { CodecErrorCode, malformed, protocolError } from "./errors.js";
+import { ownedCopy } from "./owned-bytes.js";
 import type {
   ConnectPacket,
   Packet,
@@ -40,7 +41,8 @@ const TYPES: (PacketType | undefined)[] = [
 
 /**
  * `buf[start..end)` is the packet body (variable header + payload), `first` the first byte of
- * the fixed header. Binary fields are views into `buf` (PUBLISH payload) or copies (others).
+ * the fixed header. Binary fields are copies, except the PUBLISH payload: a view into `buf`,
+ * or a copy when `copyPayload` is set (the caller will overwrite `buf`).
  */
 export function parsePacket(
   first: number,
@@ -48,6 +50,7 @@ export function parsePacket(
   start: number,
   end: number,
   version: ProtocolVersion,
+  copyPayload = false,
 ): Packet {
   const code = first >> 4;
   const flags = first & 0x0f;
@@ -56,7 +59,7 @@ export function parsePacket(
   if (type === undefined || (type === "auth" && version === 4)) {
     throw malformed(`reserved control packet type ${code}`);
   }
-  if (type === "publish") return parsePublish(flags, buf, start, end, version);
+  if (type === "publish") return parsePublish(flags, buf, start, end, version, copyPayload);
   // §2.1.3 (3.1.1 §2.2.2): PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags 0b0010, all others 0.
   const expected = type === "pubrel" || type === "subscribe" || type === "unsubscribe" ? 2 : 0;
   if (flags !== expected) throw malformed(`reserved flag bits of ${type} are ${flags}`);
@@ -142,6 +145,7 @@ function parsePublish(
   start: number,
   end: number,
   version: ProtocolVersion,
+  copyPayload: boolean,
 ): PublishPacket {
   const qos = ((flags >> 1) & 3) as QoSLevel | 3;
   // [MQTT-3.3.1-4]: QoS 3 is a Malformed Packet.
@@ -173,7 +177,7 @@ function parsePublish(
   } else if (topic.includes("+") || topic.includes("#")) {
     throw invalidTopic(`PUBLISH topic ${JSON.stringify(topic)} contains a wildcard`);
   }
-  packet.payload = r.bytes(r.remaining());
+  packet.payload = copyPayload ? ownedCopy(buf, r.pos, end) : r.bytes(r.remaining());
   return packet;
 }
 
