@@ -15,6 +15,7 @@
  * fields are always copies. The decoder never writes into pushed chunks.
  */
 import { malformed, packetTooLarge } from "./errors.js";
+import { uninitialized } from "./owned-bytes.js";
 import { MAX_PACKET_SIZE, type Packet, type ProtocolVersion } from "./packets.js";
 import { parsePacket } from "./parse.js";
 
@@ -168,7 +169,7 @@ export class PacketDecoder {
   /** The incomplete packet's size is known (`needed`): copy its first bytes into its buffer. */
   private startAssembly(first: Uint8Array): void {
     this.neededHeader = this.needed - this.lastBodyLength;
-    this.assembly = new Uint8Array(
+    this.assembly = uninitialized(
       Math.min(this.needed, Math.max(FIRST_ASSEMBLY_SIZE, first.length)),
     );
     this.assembly.set(first, 0);
@@ -179,7 +180,7 @@ export class PacketDecoder {
   private reserve(bytes: number): void {
     const current = this.assembly as Uint8Array;
     if (bytes <= current.length) return;
-    const grown = new Uint8Array(Math.min(this.needed, Math.max(bytes, current.length * 2)));
+    const grown = uninitialized(Math.min(this.needed, Math.max(bytes, current.length * 2)));
     grown.set(current.subarray(0, this.filled), 0);
     this.assembly = grown;
   }
