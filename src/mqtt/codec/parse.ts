@@ -154,7 +154,12 @@ function parsePublish(
   // [MQTT-3.3.1-2]: DUP must be 0 for QoS 0.
   if (dup && qos === 0) throw malformed("QoS 0 PUBLISH with DUP set");
   const r = new Reader(buf, start, end);
-  const topic = r.string();
+  const known = repeatedTopic(buf, start, end);
+  let topic: string;
+  if (known !== undefined) {
+    topic = known;
+    r.pos = start + 2 + known.length;
+  } else topic = r.string();
   const packet: PublishPacket = {
     type: "publish",
     topic,
@@ -174,14 +179,43 @@ function parsePublish(
       if (version === 5) throw protocolError("PUBLISH with an empty topic and no topic alias");
       throw invalidTopic("PUBLISH with an empty topic name");
     }
-  } else if (topic.includes("+") || topic.includes("#")) {
-    throw invalidTopic(`PUBLISH topic ${JSON.stringify(topic)} contains a wildcard`);
+  } else if (known === undefined) {
+    if (topic.includes("+") || topic.includes("#")) {
+      throw invalidTopic(`PUBLISH topic ${JSON.stringify(topic)} contains a wildcard`);
+    }
+    // The topic passed every check: the next PUBLISH with the same bytes may reuse it.
+    rememberTopic(topic, buf, start);
   }
   packet.payload = copyPayload ? ownedCopy(buf, r.pos, end) : r.bytes(r.remaining());
   return packet;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The last valid PUBLISH topic decoded (ASCII only, so its bytes are its character codes).
+ * Messages usually come in runs on one topic; comparing the bytes with it is cheaper than
+ * decoding and checking the same string again.
+ */
+let lastTopic = "";
+
+/** `lastTopic` when the topic field at `buf[start]` holds exactly its bytes. */
+function repeatedTopic(buf: Uint8Array, start: number, end: number): string | undefined {
+  const topic = lastTopic;
+  const length = topic.length;
+  if (length === 0 || start + 2 + length > end) return undefined;
+  if (buf[start] !== length >> 8 || buf[start + 1] !== (length & 0xff)) return undefined;
+  const from = start + 2;
+  for (let i = 0; i < length; i++) if (buf[from + i] !== topic.charCodeAt(i)) return undefined;
+  return topic;
+}
+
+function rememberTopic(topic: string, buf: Uint8Array, start: number): void {
+  // Same number of bytes as UTF-16 code units only when every character is ASCII.
+  if (topic.length === ((buf[start] << 8) | buf[start + 1]) && topic.length <= 256) {
+    lastTopic = topic;
+  }
+}
 
 function invalidTopic(message: string): MQTTError {
   return new MQTTError(`Invalid MQTT topic: ${message}`, {
