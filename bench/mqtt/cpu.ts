@@ -186,6 +186,8 @@ async function main(): Promise<void> {
           const count = Math.max(1000, Math.round(COUNTS[scenario][size] * SCALE));
           const order = CLIENTS.map((_, i) => CLIENTS[(i + round) % CLIENTS.length]);
           for (const client of order) {
+            // The floor clients only subscribe (floor.ts).
+            if (client.startsWith("floor") && scenario !== "inbound") continue;
             const r = await runWorker(client, scenario, size, count, broker.port);
             const key = `${scenario} ${size} ${client}`;
             results.set(key, [...(results.get(key) ?? []), r]);
