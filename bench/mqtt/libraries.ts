@@ -4,6 +4,7 @@
  */
 import mqtt from "mqtt";
 import { MQTTClient } from "../../src/mqtt/index.js";
+import { connectFloor } from "./floor.js";
 
 export type QoSLevel = 0 | 1 | 2;
 
@@ -14,7 +15,8 @@ export interface BenchClient {
   close(): Promise<void>;
 }
 
-export type LibraryName = "mtaio" | "mqtt.js";
+/** The "floor" clients (floor.ts) only subscribe: for the inbound scenario. */
+export type LibraryName = "mtaio" | "mqtt.js" | "floor" | "floor-onread" | "floor-copy";
 
 export async function connectClient(
   library: LibraryName,
@@ -31,6 +33,15 @@ export async function connectClient(
         client.onMessage(handler);
       },
       close: () => client.close(),
+    };
+  }
+  if (library.startsWith("floor")) {
+    const floor = await connectFloor(port, clientId, library !== "floor", library === "floor-copy");
+    return {
+      publish: () => Promise.reject(new Error(`${library} only subscribes`)),
+      subscribe: (topic) => floor.subscribe(topic),
+      onMessage: (handler) => floor.onMessage(handler),
+      close: () => floor.close(),
     };
   }
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {

@@ -48,12 +48,14 @@ export class Connection {
     private readonly events: ConnectionEvents,
   ) {
     this.version = version;
-    this.decoder = new PacketDecoder({ version, maximumPacketSize });
+    // Until a transport says otherwise, assume its chunks are overwritten after each read.
+    this.decoder = new PacketDecoder({ version, maximumPacketSize, reusedChunks: true });
   }
 
   /** Attach the transport once it is open. */
   attach(transport: Transport): void {
     this.transport = transport;
+    this.decoder.reusedChunks = transport.reusesReadBuffer;
     if (this.closed) transport.destroy();
   }
 

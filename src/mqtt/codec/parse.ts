@@ -5,6 +5,7 @@
  */
 import { MQTTError } from "../../errors.js";
 import { CodecErrorCode, malformed, protocolError } from "./errors.js";
+import { ownedCopy } from "./owned-bytes.js";
 import type {
   ConnectPacket,
   Packet,
@@ -40,7 +41,8 @@ const TYPES: (PacketType | undefined)[] = [
 
 /**
  * `buf[start..end)` is the packet body (variable header + payload), `first` the first byte of
- * the fixed header. Binary fields are views into `buf` (PUBLISH payload) or copies (others).
+ * the fixed header. Binary fields are copies, except the PUBLISH payload: a view into `buf`,
+ * or a copy when `copyPayload` is set (the caller will overwrite `buf`).
  */
 export function parsePacket(
   first: number,
@@ -48,6 +50,7 @@ export function parsePacket(
   start: number,
   end: number,
   version: ProtocolVersion,
+  copyPayload = false,
 ): Packet {
   const code = first >> 4;
   const flags = first & 0x0f;
@@ -56,7 +59,7 @@ export function parsePacket(
   if (type === undefined || (type === "auth" && version === 4)) {
     throw malformed(`reserved control packet type ${code}`);
   }
-  if (type === "publish") return parsePublish(flags, buf, start, end, version);
+  if (type === "publish") return parsePublish(flags, buf, start, end, version, copyPayload);
   // §2.1.3 (3.1.1 §2.2.2): PUBREL, SUBSCRIBE and UNSUBSCRIBE have flags 0b0010, all others 0.
   const expected = type === "pubrel" || type === "subscribe" || type === "unsubscribe" ? 2 : 0;
   if (flags !== expected) throw malformed(`reserved flag bits of ${type} are ${flags}`);
@@ -142,6 +145,7 @@ function parsePublish(
   start: number,
   end: number,
   version: ProtocolVersion,
+  copyPayload: boolean,
 ): PublishPacket {
   const qos = ((flags >> 1) & 3) as QoSLevel | 3;
   // [MQTT-3.3.1-4]: QoS 3 is a Malformed Packet.
@@ -150,7 +154,12 @@ function parsePublish(
   // [MQTT-3.3.1-2]: DUP must be 0 for QoS 0.
   if (dup && qos === 0) throw malformed("QoS 0 PUBLISH with DUP set");
   const r = new Reader(buf, start, end);
-  const topic = r.string();
+  const known = repeatedTopic(buf, start, end);
+  let topic: string;
+  if (known !== undefined) {
+    topic = known;
+    r.pos = start + 2 + known.length;
+  } else topic = r.string();
   const packet: PublishPacket = {
     type: "publish",
     topic,
@@ -170,14 +179,43 @@ function parsePublish(
       if (version === 5) throw protocolError("PUBLISH with an empty topic and no topic alias");
       throw invalidTopic("PUBLISH with an empty topic name");
     }
-  } else if (topic.includes("+") || topic.includes("#")) {
-    throw invalidTopic(`PUBLISH topic ${JSON.stringify(topic)} contains a wildcard`);
+  } else if (known === undefined) {
+    if (topic.includes("+") || topic.includes("#")) {
+      throw invalidTopic(`PUBLISH topic ${JSON.stringify(topic)} contains a wildcard`);
+    }
+    // The topic passed every check: the next PUBLISH with the same bytes may reuse it.
+    rememberTopic(topic, buf, start);
   }
-  packet.payload = r.bytes(r.remaining());
+  packet.payload = copyPayload ? ownedCopy(buf, r.pos, end) : r.bytes(r.remaining());
   return packet;
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The last valid PUBLISH topic decoded (ASCII only, so its bytes are its character codes).
+ * Messages usually come in runs on one topic; comparing the bytes with it is cheaper than
+ * decoding and checking the same string again.
+ */
+let lastTopic = "";
+
+/** `lastTopic` when the topic field at `buf[start]` holds exactly its bytes. */
+function repeatedTopic(buf: Uint8Array, start: number, end: number): string | undefined {
+  const topic = lastTopic;
+  const length = topic.length;
+  if (length === 0 || start + 2 + length > end) return undefined;
+  if (buf[start] !== length >> 8 || buf[start + 1] !== (length & 0xff)) return undefined;
+  const from = start + 2;
+  for (let i = 0; i < length; i++) if (buf[from + i] !== topic.charCodeAt(i)) return undefined;
+  return topic;
+}
+
+function rememberTopic(topic: string, buf: Uint8Array, start: number): void {
+  // Same number of bytes as UTF-16 code units only when every character is ASCII.
+  if (topic.length === ((buf[start] << 8) | buf[start + 1]) && topic.length <= 256) {
+    lastTopic = topic;
+  }
+}
 
 function invalidTopic(message: string): MQTTError {
   return new MQTTError(`Invalid MQTT topic: ${message}`, {
