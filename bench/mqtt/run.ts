@@ -253,7 +253,8 @@ async function main(): Promise<void> {
             if (!previous || rate(r) > rate(previous)) best.set(key, r);
             console.error(
               `round ${round} ${scenario.padEnd(7)} ${sizeLabel(size).padStart(6)} ${library.padEnd(7)} ` +
-                `${fmt(rate(r)).padStart(9)} msg/s  ${cpuPerMessage(r).toFixed(1).padStart(6)} µs CPU/msg  ` +
+                `${fmt(rate(r)).padStart(9)} msg/s  ${cpuPerMessage(r).toFixed(1).padStart(6)} µs CPU/msg ` +
+                `(user ${(r.userMicros / r.received).toFixed(1)} + sys ${(r.systemMicros / r.received).toFixed(1)})  ` +
                 `Mosquitto ${brokerCpuPerMessage(r).toFixed(1).padStart(5)} µs/msg  ${mb(r.peakRssBytes)} MB RSS`,
             );
           }

@@ -19,6 +19,9 @@ export interface WorkerResult {
   received: number;
   seconds: number;
   cpuMicros: number;
+  /** The user and system (kernel) parts of cpuMicros. */
+  userMicros: number;
+  systemMicros: number;
   peakRssBytes: number;
   /** RSS after 10 %, 50 % and 100 % of the messages (soak only). */
   rssCheckpoints?: number[];
@@ -141,6 +144,8 @@ async function main(): Promise<void> {
     received,
     seconds,
     cpuMicros: used.user + used.system,
+    userMicros: used.user,
+    systemMicros: used.system,
     peakRssBytes: peakRss,
     ...(scenario === "soak" ? { rssCheckpoints } : {}),
   };

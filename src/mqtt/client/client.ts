@@ -18,9 +18,9 @@ import { withDeadline } from "../../shared/deadline.js";
 import type { ConnackPacket, Packet, Properties } from "../codec/index.js";
 import { answerAuth, startReauthentication } from "./auth.js";
 import { brokerLimits } from "./broker-limits.js";
-import { closedError, deadlineError, notConnected } from "./client-errors.js";
+import { closedError, deadlineError } from "./client-errors.js";
 import { Connection } from "./connection.js";
-import { ClientEvents } from "./events.js";
+import { SessionContext } from "./context.js";
 import {
   buildConnect,
   clamp,
@@ -48,16 +48,14 @@ import type {
   UnsubscribeOptions,
 } from "./options.js";
 import { parseEndpoint, parseServers } from "./options.js";
-import { Outbound, PacketIds } from "./outbound.js";
+import { Outbound } from "./outbound.js";
 import { Publisher } from "./publisher.js";
 import { Reconnector } from "./reconnect.js";
 import { Requester } from "./request-response.js";
 import { ServerList } from "./servers.js";
-import { type MQTTStore, NoStore } from "./store.js";
+import { NoStore } from "./store.js";
 import { Subscriptions } from "./subscriptions.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
-
-type State = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
 export type { MessageHandler };
 
@@ -85,22 +83,18 @@ interface Session {
  * ```
  */
 export class MQTTClient {
+  /** What every part of the client reads: state, connection, limits, store, ids, events. */
+  private readonly ctx: SessionContext;
   private readonly options: MQTTClientOptions;
   /** 4 for MQTT 3.1.1, 5 for MQTT 5.0 (from the options; default 5). */
   readonly protocolVersion: 4 | 5;
-  private id: string;
-  private state: State = "idle";
-  private readonly events = new ClientEvents();
-  private store: MQTTStore;
   private storeLoaded = false;
-  private readonly ids = new PacketIds();
   private readonly outbound: Outbound;
   private readonly inbound: Inbound;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscriptions;
   private readonly requester: Requester;
   private readonly reconnector: Reconnector;
-  private connection: Connection | undefined;
   private session: Session | undefined;
   private connectedOnce = false;
   /** The Clean Start flag of the CONNECT awaiting its CONNACK. */
@@ -109,9 +103,6 @@ export class MQTTClient {
   private connackWaiter:
     | { resolve: (result: ConnectResult) => void; reject: (e: Error) => void }
     | undefined;
-  private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-  /** The broker's Response Information (MQTT 5 §3.2.2.3.15), kept across reconnects. */
-  private responseInformation: string | undefined;
 
   constructor(options: MQTTClientOptions = {}) {
     this.options = { ...options };
@@ -122,9 +113,13 @@ export class MQTTClient {
       });
     }
     this.protocolVersion = version;
-    this.id = options.clientId ?? (version === 5 ? "" : `mtaio_${randomBytes(8).toString("hex")}`);
-    this.store = options.store ?? new NoStore();
-    const self = this;
+    const ctx = new SessionContext(
+      version,
+      this.options,
+      options.clientId ?? (version === 5 ? "" : `mtaio_${randomBytes(8).toString("hex")}`),
+      options.store ?? new NoStore(),
+    );
+    this.ctx = ctx;
     this.reconnector = new Reconnector(
       options.reconnect === false
         ? false
@@ -134,108 +129,41 @@ export class MQTTClient {
       {
         protocolVersion: version,
         get reconnecting() {
-          return self.state === "reconnecting";
+          return ctx.state === "reconnecting";
         },
         attempt: () => this.establish(!this.sessionOutlivesConnection),
         nextServer: () => this.session?.servers.next() ?? true,
-        scheduled: (info) => this.events.notify("reconnect", info),
-        emitError: (error) => this.events.error(error),
+        scheduled: (info) => ctx.events.notify("reconnect", info),
+        emitError: (error) => ctx.emitError(error),
         giveUp: (error) => this.giveUp(error),
       },
     );
     this.outbound = new Outbound(
-      {
-        get connected() {
-          return self.state === "connected";
-        },
-        get writable() {
-          return self.connection?.writable ?? true;
-        },
-        whenWritable: (callback) => {
-          if (this.connection) this.connection.whenWritable(callback);
-          else callback();
-        },
-        writePublish: (packet) => this.publisher.write(packet),
-        write: (packet) => this.connection?.send(packet),
-        protocolError: (error) => this.protocolError(error),
-      },
-      this.ids,
-      this.store,
+      ctx,
       options.queueLimit ?? 10_000,
+      options.outgoingTopicAliases ?? false,
     );
     this.inbound = new Inbound(
-      {
-        send: (packet) => this.connection?.send(packet),
-        fail: (error) => this.protocolError(error),
-        emitError: (error) => this.events.error(error),
-        pause: () => this.connection?.pause(),
-        resume: () => this.connection?.resume(),
-        get store() {
-          return self.store;
-        },
-      },
+      ctx,
       clamp(options.topicAliasMaximum ?? 64, 0, 65535),
       clamp(options.receiveMaximum ?? 65535, 1, 65535),
       options.dedupeRedeliveries ?? true,
     );
-    this.publisher = new Publisher(
-      {
-        protocolVersion: version,
-        get connected() {
-          return self.state === "connected";
-        },
-        get connection() {
-          return self.connection;
-        },
-        outbound: this.outbound,
-        get defaultTimeout() {
-          return self.defaultTimeout;
-        },
-        assertSession: () => {
-          if (this.state === "closed") throw closedError();
-          if (this.state === "idle") throw notConnected();
-        },
-      },
-      options.outgoingTopicAliases ?? false,
-    );
-    this.subscriptions = new Subscriptions({
-      protocolVersion: version,
-      get defaultTimeout() {
-        return self.defaultTimeout;
-      },
-      ids: this.ids,
-      send: (packet) => this.connection?.send(packet),
-      whenConnected: (start, reject) => this.whenConnected(start, reject),
-      protocolError: (error) => this.protocolError(error),
-      emitError: (error) => this.events.error(error),
-    });
-    this.requester = new Requester({
-      protocolVersion: version,
-      get defaultTimeout() {
-        return self.defaultTimeout;
-      },
-      get clientId() {
-        return self.id;
-      },
-      get responseInformation() {
-        return self.responseInformation;
-      },
-      inbound: this.inbound,
-      publish: (topic, payload, options) => this.publish(topic, payload, options),
-      subscribe: (topic, options) => this.subscribe(topic, options),
-    });
+    this.publisher = new Publisher(ctx, this.outbound);
+    this.subscriptions = new Subscriptions(ctx);
+    this.requester = new Requester(ctx, this.inbound, this.publisher, this.subscriptions);
   }
 
   // ─── public state ───────────────────────────────────────────────────────────────────────
 
   /** The client identifier in use (the broker's choice when it assigned one). */
   get clientId(): string {
-    return this.id;
+    return this.ctx.clientId;
   }
 
   /** True while a connection is up and CONNACK accepted it. */
   get connected(): boolean {
-    return this.state === "connected";
+    return this.ctx.state === "connected";
   }
 
   /**
@@ -266,7 +194,7 @@ export class MQTTClient {
     event: K,
     listener: (value: MQTTClientEvents[K]) => void,
   ): () => void {
-    return this.events.on(event, listener);
+    return this.ctx.events.on(event, listener);
   }
 
   /**
@@ -276,7 +204,7 @@ export class MQTTClient {
     event: K,
     listener: (value: MQTTClientEvents[K]) => void,
   ): () => void {
-    return this.events.once(event, listener);
+    return this.ctx.events.once(event, listener);
   }
 
   // ─── connect / disconnect ───────────────────────────────────────────────────────────────
@@ -307,23 +235,23 @@ export class MQTTClient {
       options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
       servers = new ServerList([parseEndpoint(target, port, options)]);
     }
-    if (this.state === "closed") throw closedError();
-    if (this.state !== "idle") {
+    if (this.ctx.state === "closed") throw closedError();
+    if (this.ctx.state !== "idle") {
       throw new MQTTError("connect() called while already connected or connecting", {
         code: "MQTT_ALREADY_CONNECTED",
       });
     }
     this.session = { servers, options };
-    this.state = "connecting";
+    this.ctx.state = "connecting";
     this.takenOver = false;
     if (!this.storeLoaded) {
       this.storeLoaded = true;
       try {
-        const saved = await this.store.load();
+        const saved = await this.ctx.store.load();
         this.outbound.restore(saved.outgoing);
         for (const id of saved.incoming) this.inbound.incoming.set(id, undefined);
       } catch (error) {
-        this.state = "idle";
+        this.ctx.state = "idle";
         throw error instanceof MQTTError
           ? error
           : new MQTTError("cannot load the session store", {
@@ -335,8 +263,8 @@ export class MQTTClient {
     try {
       return await this.establishAny(servers, options.signal);
     } catch (error) {
-      if (this.state === "connecting") {
-        this.state = "idle";
+      if (this.ctx.state === "connecting") {
+        this.ctx.state = "idle";
         // Whatever was queued for this connection cannot go out now.
         this.failWaiters(error as Error);
       }
@@ -346,11 +274,11 @@ export class MQTTClient {
 
   /** Sends DISCONNECT and closes the connection; no reconnect. The client can connect again. */
   async disconnect(options: DisconnectOptions = {}): Promise<void> {
-    if (this.state === "closed" || this.state === "idle") return;
+    if (this.ctx.state === "closed" || this.ctx.state === "idle") return;
     this.reconnector.cancel();
-    const connection = this.connection;
-    this.state = "idle";
-    this.connection = undefined;
+    const connection = this.ctx.connection;
+    this.ctx.state = "idle";
+    this.ctx.connection = undefined;
     // A connect() still waiting for CONNACK ends now rather than at its timeout.
     this.connackWaiter?.reject(
       new MQTTError("the client disconnected while connecting", {
@@ -370,7 +298,7 @@ export class MQTTClient {
           properties: this.protocolVersion === 5 ? properties : undefined,
         });
       } catch (error) {
-        this.events.error(error);
+        this.ctx.events.error(error);
       }
       connection.end();
     }
@@ -378,17 +306,17 @@ export class MQTTClient {
     this.failWaiters(
       new MQTTError("the client disconnected", { code: "MQTT_CLIENT_DISCONNECTED" }),
     );
-    this.events.notify("close", undefined);
+    this.ctx.events.notify("close", undefined);
   }
 
   /** Disconnects, ends every `messages()` iterator and closes the store. Final. */
   async close(): Promise<void> {
-    if (this.state === "closed") return;
+    if (this.ctx.state === "closed") return;
     await this.disconnect();
-    this.state = "closed";
+    this.ctx.state = "closed";
     this.publisher.stop();
     for (const stream of [...this.inbound.streams]) stream.end();
-    await this.store.close();
+    await this.ctx.store.close();
   }
 
   /** `await using client = new MQTTClient()` runs `close()` at the end of the scope. */
@@ -454,7 +382,7 @@ export class MQTTClient {
       this.inbound.streamHost,
       options.signal,
     );
-    if (this.state === "closed") stream.end();
+    if (this.ctx.state === "closed") stream.end();
     else this.inbound.streams.add(stream);
     return stream;
   }
@@ -486,14 +414,10 @@ export class MQTTClient {
 
   /** Starts re-authentication (AUTH 0x19) with the configured `auth` method. */
   async reauthenticate(data?: Uint8Array): Promise<void> {
-    startReauthentication(this.connection, this.options.auth, this.protocolVersion, data);
+    startReauthentication(this.ctx.connection, this.options.auth, this.protocolVersion, data);
   }
 
   // ─── the connection lifecycle ───────────────────────────────────────────────────────────
-
-  private get defaultTimeout(): number {
-    return this.options.timeout ?? 30_000;
-  }
 
   /**
    * The first connection: each member once, in the round's order, until one accepts. Every
@@ -507,7 +431,7 @@ export class MQTTClient {
       try {
         return await this.establish(this.options.clean ?? true, signal);
       } catch (error) {
-        if (servers.size === 1 || signal?.aborted || this.state !== "connecting") throw error;
+        if (servers.size === 1 || signal?.aborted || this.ctx.state !== "connecting") throw error;
         failures.push({ server: `${protocol}://${host}:${port}`, error: error as Error });
         if (servers.next()) throw noServerAnswered(failures);
       }
@@ -520,7 +444,7 @@ export class MQTTClient {
     if (!session) throw new MQTTError("no endpoint", { code: "MQTT_NOT_CONNECTED" });
     const { options } = session;
     const endpoint = session.servers.current;
-    const timeout = options.timeout ?? this.defaultTimeout;
+    const timeout = options.timeout ?? this.ctx.defaultTimeout;
     const deadline = timeout > 0 ? Date.now() + timeout : 0;
     this.cleanStart = cleanStart;
     const connection = new Connection(
@@ -529,13 +453,13 @@ export class MQTTClient {
       {
         packet: (packet) => this.onPacket(connection, packet),
         failed: (error) => {
-          if (this.connection === connection) this.events.error(error);
+          if (this.ctx.connection === connection) this.ctx.events.error(error);
           this.connackWaiter?.reject(error);
         },
-        beforeWrite: () => this.store.flush?.(),
+        beforeWrite: () => this.ctx.store.flush?.(),
       },
     );
-    this.connection = connection;
+    this.ctx.connection = connection;
     const transportOptions: TransportOptions = {
       protocol: endpoint.protocol,
       host: endpoint.host,
@@ -557,11 +481,11 @@ export class MQTTClient {
         },
       });
     } catch (error) {
-      if (this.connection === connection) this.connection = undefined;
+      if (this.ctx.connection === connection) this.ctx.connection = undefined;
       connection.destroy();
       throw error;
     }
-    if (this.connection !== connection) {
+    if (this.ctx.connection !== connection) {
       transport.destroy();
       throw new MQTTError("connect cancelled", { code: "MQTT_CLIENT_DISCONNECTED" });
     }
@@ -581,7 +505,14 @@ export class MQTTClient {
     );
     try {
       connection.send(
-        buildConnect(this.protocolVersion, this.id, this.options, cleanStart, endpoint, options),
+        buildConnect(
+          this.protocolVersion,
+          this.ctx.clientId,
+          this.options,
+          cleanStart,
+          endpoint,
+          options,
+        ),
       );
     } catch (error) {
       connection.destroy();
@@ -590,7 +521,7 @@ export class MQTTClient {
     try {
       return await connack;
     } catch (error) {
-      if (this.connection === connection) this.connection = undefined;
+      if (this.ctx.connection === connection) this.ctx.connection = undefined;
       connection.destroy();
       throw error;
     }
@@ -621,7 +552,7 @@ export class MQTTClient {
     }
     // A resumed session's queued messages follow CONNACK at once; let the caller of connect()
     // attach its iterators first (a reconnect has no caller waiting).
-    if (packet.sessionPresent && this.state === "connecting") connection.holdPackets();
+    if (packet.sessionPresent && this.ctx.state === "connecting") connection.holdPackets();
     waiter.resolve(this.onConnack(connection, packet));
   }
 
@@ -644,16 +575,16 @@ export class MQTTClient {
 
   private onConnack(connection: Connection, packet: ConnackPacket): ConnectResult {
     const p = packet.properties ?? {};
-    if (p.assignedClientIdentifier) this.id = p.assignedClientIdentifier;
-    this.publisher.connected(brokerLimits(p));
-    this.responseInformation = p.responseInformation ?? this.responseInformation;
+    if (p.assignedClientIdentifier) this.ctx.clientId = p.assignedClientIdentifier;
+    this.ctx.limits = brokerLimits(p);
+    this.ctx.responseInformation = p.responseInformation ?? this.ctx.responseInformation;
     const keepalive = p.serverKeepAlive ?? this.options.keepalive ?? 60;
     connection.startKeepalive(
       keepalive,
       Math.min(this.options.pingTimeout ?? 10_000, Math.max(1000, keepalive * 1000)),
     );
     if (this.inbound.paused) connection.pause();
-    this.state = "connected";
+    this.ctx.state = "connected";
     this.reconnector.reset();
     this.session?.servers.connected();
     const reconnected = this.connectedOnce;
@@ -667,20 +598,18 @@ export class MQTTClient {
     const result: ConnectResult = {
       sessionPresent: packet.sessionPresent,
       reasonCode: packet.reasonCode,
-      clientId: this.id,
+      clientId: this.ctx.clientId,
       properties: p,
     };
-    this.events.notify("connect", result);
-    const waiters = this.connectWaiters;
-    this.connectWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    this.ctx.events.notify("connect", result);
+    this.ctx.releaseConnectWaiters();
     return result;
   }
 
   private onClosed(connection: Connection, error: Error | undefined): void {
-    if (this.connection !== connection) return;
-    this.connection = undefined;
-    const wasConnected = this.state === "connected";
+    if (this.ctx.connection !== connection) return;
+    this.ctx.connection = undefined;
+    const wasConnected = this.ctx.state === "connected";
     this.outbound.disconnected();
     this.connackWaiter?.reject(
       error instanceof MQTTError
@@ -691,16 +620,16 @@ export class MQTTClient {
           }),
     );
     if (!wasConnected) return;
-    this.events.notify("offline", { error });
+    this.ctx.events.notify("offline", { error });
     if (this.reconnector.enabled && this.session && !this.takenOver) {
-      this.state = "reconnecting";
+      this.ctx.state = "reconnecting";
       this.reconnector.schedule();
     } else {
-      this.state = "idle";
+      this.ctx.state = "idle";
       this.failWaiters(
         new MQTTError("the connection was lost", { code: "MQTT_CONNECTION_LOST", cause: error }),
       );
-      this.events.notify("close", undefined);
+      this.ctx.events.notify("close", undefined);
     }
   }
 
@@ -712,39 +641,23 @@ export class MQTTClient {
   }
 
   private giveUp(error: Error): void {
-    this.state = "idle";
+    this.ctx.state = "idle";
     this.failWaiters(error);
-    this.events.notify("close", undefined);
-  }
-
-  /** Runs `start` once connected (now or after a reconnect); rejects if that cannot happen. */
-  private whenConnected(start: () => void, reject: (error: Error) => void): void {
-    if (this.state === "connected") start();
-    else if (this.state === "connecting" || this.state === "reconnecting")
-      this.connectWaiters.push({ resolve: start, reject });
-    else reject(this.state === "closed" ? closedError() : notConnected());
+    this.ctx.events.notify("close", undefined);
   }
 
   private failWaiters(error: Error): void {
-    const waiters = this.connectWaiters;
-    this.connectWaiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    this.ctx.rejectConnectWaiters(error);
     this.subscriptions.rejectAll(error);
     this.outbound.rejectAll(error);
     this.requester.rejectAll(error);
   }
 
-  private protocolError(error: MQTTError): void {
-    const connection = this.connection;
-    if (connection) connection.fail(error);
-    else this.events.error(error);
-  }
-
   // ─── incoming packets ───────────────────────────────────────────────────────────────────
 
   private onPacket(connection: Connection, packet: Packet): void {
-    if (this.connection !== connection) return;
-    if (this.state !== "connected") {
+    if (this.ctx.connection !== connection) return;
+    if (this.ctx.state !== "connected") {
       // Before CONNACK only CONNACK, AUTH and DISCONNECT may come (§3.1.4, §4.12).
       if (packet.type === "connack") this.handleConnack(connection, packet);
       else if (packet.type === "auth") this.onAuth(connection, packet);
@@ -813,14 +726,14 @@ export class MQTTClient {
       this.options.auth,
       packet.reasonCode ?? 0,
       packet.properties,
-      () => this.connection === connection,
+      () => this.ctx.connection === connection,
     );
   }
 
   private onDisconnect(connection: Connection, reasonCode: number, properties?: Properties): void {
-    this.events.notify("disconnect", { reasonCode, properties: properties ?? {} });
+    this.ctx.events.notify("disconnect", { reasonCode, properties: properties ?? {} });
     if (reasonCode >= 0x80) {
-      this.events.error(
+      this.ctx.events.error(
         new MQTTError(
           `the broker disconnected us (reason 0x${reasonCode.toString(16)}${properties?.reasonString ? `: ${properties.reasonString}` : ""})`,
           { code: "MQTT_DISCONNECTED_BY_BROKER", reasonCode },
