@@ -330,6 +330,10 @@ export class MQTTClient {
    * Publishes a message. Resolves when its QoS flow completes: at once for QoS 0 (once the
    * socket accepted it), on PUBACK for QoS 1, on PUBCOMP for QoS 2. A refusing reason code
    * (≥ 0x80) rejects with MQTTError `MQTT_PUBLISH_REFUSED` carrying it.
+   *
+   * A large Uint8Array payload is sent from the caller's buffer, without a copy: leave it
+   * unchanged until the promise settles (a QoS 0 publish of one settles once the socket has
+   * written it). After that the buffer is the caller's again.
    */
   publish(
     topic: string,

@@ -37,6 +37,8 @@ export class Connection {
   private flushScheduled = false;
   private needDrain = false;
   private drainWaiters: Array<() => void> = [];
+  /** Callbacks for when the packets queued before them are written (`whenSent`). */
+  private sentWaiters: Array<() => void> = [];
   private closed = false;
   private paused = false;
   /** Packets `holdPackets()` keeps back until the next turn of the event loop. */
@@ -140,8 +142,10 @@ export class Connection {
   }
 
   /**
-   * Queue a PUBLISH given by its fields (no packet object per message). Throws MQTTError, and
-   * queues nothing, when it cannot be encoded or is larger than `maximumPacketSize`.
+   * Queue a PUBLISH given by its fields (no packet object per message). Returns true when the
+   * payload is queued as it is, not copied (a large one): it must not change until `whenSent`
+   * says it was written. Throws MQTTError, and queues nothing, when it cannot be encoded or is
+   * larger than `maximumPacketSize`.
    */
   publish(
     topic: string,
@@ -152,10 +156,20 @@ export class Connection {
     packetId: number | undefined,
     properties: Properties | undefined,
     maximumPacketSize: number,
-  ): void {
-    if (this.closed) return;
-    this.batch.publish(topic, payload, qos, retain, dup, packetId, properties, maximumPacketSize);
+  ): boolean {
+    if (this.closed) return false;
+    const kept = this.batch.publish(
+      topic,
+      payload,
+      qos,
+      retain,
+      dup,
+      packetId,
+      properties,
+      maximumPacketSize,
+    );
     this.scheduleFlush();
+    return kept;
   }
 
   private scheduleFlush(): void {
@@ -170,6 +184,15 @@ export class Connection {
     return !this.needDrain && this.batch.byteLength < BATCH_LIMIT && !this.closed;
   }
 
+  /**
+   * Calls `callback` once everything queued so far has been written by the transport (handed
+   * to the kernel for TCP), or the connection closed.
+   */
+  whenSent(callback: () => void): void {
+    if (this.closed) callback();
+    else this.sentWaiters.push(callback);
+  }
+
   /** Calls `callback` once the batch is flushed and the transport has room (or it closed). */
   whenWritable(callback: () => void): void {
     if (this.closed) {
@@ -182,13 +205,17 @@ export class Connection {
 
   readonly flush = (): void => {
     this.flushScheduled = false;
-    if (this.batch.byteLength === 0 || this.closed || !this.transport) return;
+    if (this.batch.byteLength === 0 || this.closed || !this.transport) {
+      if (this.sentWaiters.length > 0 && this.batch.byteLength === 0) this.releaseSentWaiters();
+      return;
+    }
     try {
       this.events.beforeWrite();
     } catch (cause) {
       // The store could not record what these packets depend on: sending them would break
       // the delivery guarantees, so the connection ends instead (the state stays consistent).
       this.batch.clear();
+      this.releaseSentWaiters();
       this.fail(
         new MQTTError("the session store failed to save in-flight state", {
           code: "MQTT_STORE_ERROR",
@@ -199,7 +226,15 @@ export class Connection {
     }
     const chunks = this.batch.take();
     this.lastWrite = Date.now();
-    if (!this.transport.write(chunks)) this.needDrain = true;
+    let sent: (() => void) | undefined;
+    if (this.sentWaiters.length > 0) {
+      const waiters = this.sentWaiters;
+      this.sentWaiters = [];
+      sent = () => {
+        for (const waiter of waiters) waiter();
+      };
+    }
+    if (!this.transport.write(chunks, sent)) this.needDrain = true;
     else if (this.drainWaiters.length > 0) this.releaseDrainWaiters();
   };
 
@@ -207,6 +242,12 @@ export class Connection {
   drained(): void {
     this.needDrain = false;
     this.releaseDrainWaiters();
+  }
+
+  private releaseSentWaiters(): void {
+    const waiters = this.sentWaiters;
+    this.sentWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   private releaseDrainWaiters(): void {
@@ -295,6 +336,7 @@ export class Connection {
     clearTimeout(this.keepaliveTimer);
     this.transport?.end();
     this.releaseDrainWaiters();
+    this.releaseSentWaiters();
   }
 
   destroy(): void {
@@ -304,6 +346,7 @@ export class Connection {
     this.batch.clear();
     this.transport?.destroy();
     this.releaseDrainWaiters();
+    this.releaseSentWaiters();
   }
 
   get isClosed(): boolean {

@@ -107,16 +107,17 @@ export class Outbound {
   }
 
   /**
-   * QoS 0 on a live connection with nothing queued: written at once, no flow to track. Throws
-   * MQTTError when the message cannot be sent (too large for the broker, say).
+   * QoS 0 on a live connection with nothing queued: written at once, no flow to track. Returns
+   * true when the payload is sent from the caller's buffer, not a copy (see Connection.publish).
+   * Throws MQTTError when the message cannot be sent (too large for the broker, say).
    */
   sendNow(
     topic: string,
     payload: Uint8Array,
     retain: boolean,
     properties: Properties | undefined,
-  ): void {
-    this.write(topic, payload, 0, retain, false, undefined, properties);
+  ): boolean {
+    return this.write(topic, payload, 0, retain, false, undefined, properties);
   }
 
   /** Starts a publish. The caller has validated the arguments. */
@@ -144,8 +145,9 @@ export class Outbound {
   }
 
   private sendQoS0(flight: Flight): void {
+    let kept: boolean;
     try {
-      this.write(
+      kept = this.write(
         flight.topic,
         flight.payload,
         0,
@@ -158,15 +160,21 @@ export class Outbound {
       this.settle(flight, error as Error);
       return;
     }
-    // Resolve at once while the socket keeps up; otherwise when it drains (backpressure).
     const connection = this.ctx.connection;
-    if (!connection || connection.writable) this.settle(flight, undefined, QOS0_RESULT);
-    else connection.whenWritable(() => this.settle(flight, undefined, QOS0_RESULT));
+    const sent = () => this.settle(flight, undefined, QOS0_RESULT);
+    // The caller may reuse its payload once the promise settles: one sent without a copy
+    // settles when the socket has written it. Otherwise at once while the socket keeps up,
+    // or when it drains (backpressure).
+    if (!connection) sent();
+    else if (kept) connection.whenSent(sent);
+    else if (connection.writable) sent();
+    else connection.whenWritable(sent);
   }
 
   /**
    * Writes a PUBLISH on the current connection: with a topic alias when enabled (§3.3.2.3.4),
    * refused above the broker's Maximum Packet Size (MQTT_PACKET_TOO_LARGE, nothing written).
+   * Returns true when the payload went into the batch without a copy.
    */
   private write(
     topic: string,
@@ -176,16 +184,15 @@ export class Outbound {
     dup: boolean,
     packetId: number | undefined,
     properties: Properties | undefined,
-  ): void {
+  ): boolean {
     const connection = this.ctx.connection;
-    if (!connection) return;
+    if (!connection) return false;
     const limits = this.ctx.limits;
     if (this.topicAliases && limits.topicAliasMaximum > 0) {
-      this.writeAliased(topic, payload, qos, retain, dup, packetId, properties);
-      return;
+      return this.writeAliased(topic, payload, qos, retain, dup, packetId, properties);
     }
     try {
-      connection.publish(
+      return connection.publish(
         topic,
         payload,
         qos,
@@ -209,26 +216,27 @@ export class Outbound {
     dup: boolean,
     packetId: number | undefined,
     properties: Properties | undefined,
-  ): void {
+  ): boolean {
     const connection = this.ctx.connection;
-    if (!connection) return;
+    if (!connection) return false;
     const max = this.ctx.limits.maximumPacketSize;
     const known = this.aliases.get(topic);
     const alias =
       known ?? (this.aliases.size < this.ctx.limits.topicAliasMaximum ? this.aliases.size + 1 : 0);
+    let kept: boolean;
     try {
       if (alias === 0) {
-        connection.publish(topic, payload, qos, retain, dup, packetId, properties, max);
-        return;
+        return connection.publish(topic, payload, qos, retain, dup, packetId, properties, max);
       }
       const withAlias = { ...properties, topicAlias: alias };
       const wireTopic = known === undefined ? topic : "";
-      connection.publish(wireTopic, payload, qos, retain, dup, packetId, withAlias, max);
+      kept = connection.publish(wireTopic, payload, qos, retain, dup, packetId, withAlias, max);
     } catch (error) {
       throw tooLargeForBroker(error, topic, max);
     }
     // Only once the packet that sets it is written does the broker know the alias.
     if (known === undefined) this.aliases.set(topic, alias);
+    return kept;
   }
 
   /** Assigns a packet id, records the flow and sends the PUBLISH. */

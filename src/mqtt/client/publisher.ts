@@ -88,9 +88,10 @@ export class Publisher {
     payload: string | Uint8Array,
     options: PublishOptions,
   ): Promise<PublishResult> {
+    let kept: boolean;
     try {
       this.check(topic, payload, 0, options);
-      this.outbound.sendNow(
+      kept = this.outbound.sendNow(
         topic,
         typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
         options.retain ?? false,
@@ -100,7 +101,11 @@ export class Publisher {
       return Promise.reject(error);
     }
     const connection = this.ctx.connection;
-    if (!connection || connection.writable) return QOS0_SENT;
+    if (!connection) return QOS0_SENT;
+    // A large payload is written from the caller's buffer, not a copy: settle once the socket
+    // has written it, so that the caller may reuse the buffer after `await publish()`.
+    if (kept) return new Promise((resolve) => connection.whenSent(() => resolve(QOS0_RESULT)));
+    if (connection.writable) return QOS0_SENT;
     // Backpressure: resolve once the socket has room again.
     return new Promise((resolve) => connection.whenWritable(() => resolve(QOS0_RESULT)));
   }

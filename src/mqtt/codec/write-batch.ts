@@ -62,9 +62,10 @@ export class WriteBatch {
   }
 
   /**
-   * Encodes a PUBLISH (§3.3) from its fields and returns its size. Throws MQTTError
-   * (MQTT_INVALID_PACKET, MQTT_INVALID_TOPIC, MQTT_PACKET_TOO_LARGE above `maximumPacketSize`)
-   * before adding anything.
+   * Encodes a PUBLISH (§3.3) from its fields. Returns true when the batch keeps `payload` itself
+   * rather than a copy (`ZERO_COPY_MIN` bytes or more): its bytes must stay unchanged until
+   * the transport has written them. Throws MQTTError (MQTT_INVALID_PACKET, MQTT_INVALID_TOPIC,
+   * MQTT_PACKET_TOO_LARGE above `maximumPacketSize`) before adding anything.
    */
   publish(
     topic: string,
@@ -75,7 +76,7 @@ export class WriteBatch {
     packetId: number | undefined,
     properties: Properties | undefined,
     maximumPacketSize = Number.POSITIVE_INFINITY,
-  ): number {
+  ): boolean {
     const version = this.version;
     const remaining = measurePublish(topic, payload, qos, dup, packetId, properties, version);
     const size = packetSize(remaining, maximumPacketSize);
@@ -90,7 +91,7 @@ export class WriteBatch {
       this.chunks.push(payload);
     }
     this.bytes += size;
-    return size;
+    return !copy;
   }
 
   /** Adds bytes already encoded (copied when small, kept as they are when large). */
