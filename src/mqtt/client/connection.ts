@@ -172,6 +172,13 @@ export class Connection {
     return kept;
   }
 
+  /** Queue a PUBACK, PUBREC, PUBREL or PUBCOMP of success without properties. */
+  acknowledge(type: "puback" | "pubrec" | "pubrel" | "pubcomp", packetId: number): void {
+    if (this.closed) return;
+    this.batch.acknowledge(type, packetId);
+    this.scheduleFlush();
+  }
+
   private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;

@@ -27,6 +27,8 @@ const SLAB_SIZE = 64 * 1024;
 export const ZERO_COPY_MIN = 8 * 1024;
 
 const EMPTY = Buffer.alloc(0);
+/** Type and flags of each acknowledgement's fixed header (§3.6.1: PUBREL's flags are 0b0010). */
+const ACK_FIRST_BYTE = { puback: 0x40, pubrec: 0x50, pubrel: 0x62, pubcomp: 0x70 } as const;
 
 export class WriteBatch {
   /** Writes into the current slab; `writer.pos` is where the next packet goes. */
@@ -92,6 +94,23 @@ export class WriteBatch {
     }
     this.bytes += size;
     return !copy;
+  }
+
+  /**
+   * Encodes a PUBACK, PUBREC, PUBREL or PUBCOMP of success without properties: the four bytes
+   * both versions share (MQTT 5 §3.4.2.1 lets the reason code and properties be left out).
+   */
+  acknowledge(type: "puback" | "pubrec" | "pubrel" | "pubcomp", packetId: number): void {
+    // §2.2.1: a Packet Identifier is a non-zero 16-bit integer.
+    if (!Number.isInteger(packetId) || packetId < 1 || packetId > 0xffff) {
+      this.append(encodePacket({ type, packetId }, this.version)); // throws the codec's error
+      return;
+    }
+    const w = this.room(4);
+    w.u8(ACK_FIRST_BYTE[type]);
+    w.u8(2);
+    w.u16(packetId);
+    this.bytes += 4;
   }
 
   /** Adds bytes already encoded (copied when small, kept as they are when large). */

@@ -102,6 +102,27 @@ describe("WriteBatch", () => {
     for (const { chunk, copy } of handedOut) assert.deepEqual(chunk, copy);
   });
 
+  it("acknowledge() writes the same bytes as encodePacket, and checks the packet id", () => {
+    for (const version of [4, 5] as const) {
+      for (const type of ["puback", "pubrec", "pubrel", "pubcomp"] as const) {
+        for (const packetId of [1, 0x1234, 65535]) {
+          const batch = new WriteBatch(version);
+          batch.acknowledge(type, packetId);
+          assert.deepEqual(
+            concat(batch.take()),
+            concat([encodePacket({ type, packetId }, version)]),
+            `${type} ${packetId} (MQTT ${version})`,
+          );
+        }
+        for (const bad of [0, 65536, 1.5, Number.NaN]) {
+          const batch = new WriteBatch(version);
+          assert.throws(() => batch.acknowledge(type, bad), { code: "MQTT_INVALID_PACKET" });
+          assert.equal(batch.byteLength, 0);
+        }
+      }
+    }
+  });
+
   it("clear() drops what was added since the last take", () => {
     const batch = new WriteBatch(5);
     batch.add(publish(10));
