@@ -20,7 +20,8 @@ import { answerAuth, startReauthentication } from "./auth.js";
 import { brokerLimits } from "./broker-limits.js";
 import { closedError, deadlineError } from "./client-errors.js";
 import { Connection } from "./connection.js";
-import { SessionContext } from "./context.js";
+import { SessionContext, type SessionState } from "./context.js";
+import type { ClientEvents } from "./events.js";
 import {
   buildConnect,
   clamp,
@@ -53,7 +54,7 @@ import { Publisher } from "./publisher.js";
 import { Reconnector } from "./reconnect.js";
 import { Requester } from "./request-response.js";
 import { ServerList } from "./servers.js";
-import { NoStore } from "./store.js";
+import { type MQTTStore, NoStore } from "./store.js";
 import { Subscriptions } from "./subscriptions.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
 
@@ -120,6 +121,7 @@ export class MQTTClient {
       options.store ?? new NoStore(),
     );
     this.ctx = ctx;
+    const self = this;
     this.reconnector = new Reconnector(
       options.reconnect === false
         ? false
@@ -129,12 +131,12 @@ export class MQTTClient {
       {
         protocolVersion: version,
         get reconnecting() {
-          return ctx.state === "reconnecting";
+          return self.state === "reconnecting";
         },
         attempt: () => this.establish(!this.sessionOutlivesConnection),
         nextServer: () => this.session?.servers.next() ?? true,
-        scheduled: (info) => ctx.events.notify("reconnect", info),
-        emitError: (error) => ctx.emitError(error),
+        scheduled: (info) => this.events.notify("reconnect", info),
+        emitError: (error) => this.events.error(error),
         giveUp: (error) => this.giveUp(error),
       },
     );
@@ -154,16 +156,48 @@ export class MQTTClient {
     this.requester = new Requester(ctx, this.inbound, this.publisher, this.subscriptions);
   }
 
+  // The session context holds these; the lifecycle code below reads and sets them here.
+  private get state(): SessionState {
+    return this.ctx.state;
+  }
+  private set state(state: SessionState) {
+    this.ctx.state = state;
+  }
+  private get connection(): Connection | undefined {
+    return this.ctx.connection;
+  }
+  private set connection(connection: Connection | undefined) {
+    this.ctx.connection = connection;
+  }
+  private get id(): string {
+    return this.ctx.clientId;
+  }
+  private set id(id: string) {
+    this.ctx.clientId = id;
+  }
+  private get responseInformation(): string | undefined {
+    return this.ctx.responseInformation;
+  }
+  private set responseInformation(information: string | undefined) {
+    this.ctx.responseInformation = information;
+  }
+  private get events(): ClientEvents {
+    return this.ctx.events;
+  }
+  private get store(): MQTTStore {
+    return this.ctx.store;
+  }
+
   // ─── public state ───────────────────────────────────────────────────────────────────────
 
   /** The client identifier in use (the broker's choice when it assigned one). */
   get clientId(): string {
-    return this.ctx.clientId;
+    return this.id;
   }
 
   /** True while a connection is up and CONNACK accepted it. */
   get connected(): boolean {
-    return this.ctx.state === "connected";
+    return this.state === "connected";
   }
 
   /**
@@ -194,7 +228,7 @@ export class MQTTClient {
     event: K,
     listener: (value: MQTTClientEvents[K]) => void,
   ): () => void {
-    return this.ctx.events.on(event, listener);
+    return this.events.on(event, listener);
   }
 
   /**
@@ -204,7 +238,7 @@ export class MQTTClient {
     event: K,
     listener: (value: MQTTClientEvents[K]) => void,
   ): () => void {
-    return this.ctx.events.once(event, listener);
+    return this.events.once(event, listener);
   }
 
   // ─── connect / disconnect ───────────────────────────────────────────────────────────────
@@ -235,23 +269,23 @@ export class MQTTClient {
       options = (typeof portOrOptions === "object" ? portOrOptions : maybeOptions) ?? {};
       servers = new ServerList([parseEndpoint(target, port, options)]);
     }
-    if (this.ctx.state === "closed") throw closedError();
-    if (this.ctx.state !== "idle") {
+    if (this.state === "closed") throw closedError();
+    if (this.state !== "idle") {
       throw new MQTTError("connect() called while already connected or connecting", {
         code: "MQTT_ALREADY_CONNECTED",
       });
     }
     this.session = { servers, options };
-    this.ctx.state = "connecting";
+    this.state = "connecting";
     this.takenOver = false;
     if (!this.storeLoaded) {
       this.storeLoaded = true;
       try {
-        const saved = await this.ctx.store.load();
+        const saved = await this.store.load();
         this.outbound.restore(saved.outgoing);
         for (const id of saved.incoming) this.inbound.incoming.set(id, undefined);
       } catch (error) {
-        this.ctx.state = "idle";
+        this.state = "idle";
         throw error instanceof MQTTError
           ? error
           : new MQTTError("cannot load the session store", {
@@ -263,8 +297,8 @@ export class MQTTClient {
     try {
       return await this.establishAny(servers, options.signal);
     } catch (error) {
-      if (this.ctx.state === "connecting") {
-        this.ctx.state = "idle";
+      if (this.state === "connecting") {
+        this.state = "idle";
         // Whatever was queued for this connection cannot go out now.
         this.failWaiters(error as Error);
       }
@@ -274,11 +308,11 @@ export class MQTTClient {
 
   /** Sends DISCONNECT and closes the connection; no reconnect. The client can connect again. */
   async disconnect(options: DisconnectOptions = {}): Promise<void> {
-    if (this.ctx.state === "closed" || this.ctx.state === "idle") return;
+    if (this.state === "closed" || this.state === "idle") return;
     this.reconnector.cancel();
-    const connection = this.ctx.connection;
-    this.ctx.state = "idle";
-    this.ctx.connection = undefined;
+    const connection = this.connection;
+    this.state = "idle";
+    this.connection = undefined;
     // A connect() still waiting for CONNACK ends now rather than at its timeout.
     this.connackWaiter?.reject(
       new MQTTError("the client disconnected while connecting", {
@@ -298,7 +332,7 @@ export class MQTTClient {
           properties: this.protocolVersion === 5 ? properties : undefined,
         });
       } catch (error) {
-        this.ctx.events.error(error);
+        this.events.error(error);
       }
       connection.end();
     }
@@ -306,17 +340,17 @@ export class MQTTClient {
     this.failWaiters(
       new MQTTError("the client disconnected", { code: "MQTT_CLIENT_DISCONNECTED" }),
     );
-    this.ctx.events.notify("close", undefined);
+    this.events.notify("close", undefined);
   }
 
   /** Disconnects, ends every `messages()` iterator and closes the store. Final. */
   async close(): Promise<void> {
-    if (this.ctx.state === "closed") return;
+    if (this.state === "closed") return;
     await this.disconnect();
-    this.ctx.state = "closed";
+    this.state = "closed";
     this.publisher.stop();
     for (const stream of [...this.inbound.streams]) stream.end();
-    await this.ctx.store.close();
+    await this.store.close();
   }
 
   /** `await using client = new MQTTClient()` runs `close()` at the end of the scope. */
@@ -386,7 +420,7 @@ export class MQTTClient {
       this.inbound.streamHost,
       options.signal,
     );
-    if (this.ctx.state === "closed") stream.end();
+    if (this.state === "closed") stream.end();
     else this.inbound.streams.add(stream);
     return stream;
   }
@@ -418,7 +452,7 @@ export class MQTTClient {
 
   /** Starts re-authentication (AUTH 0x19) with the configured `auth` method. */
   async reauthenticate(data?: Uint8Array): Promise<void> {
-    startReauthentication(this.ctx.connection, this.options.auth, this.protocolVersion, data);
+    startReauthentication(this.connection, this.options.auth, this.protocolVersion, data);
   }
 
   // ─── the connection lifecycle ───────────────────────────────────────────────────────────
@@ -435,7 +469,7 @@ export class MQTTClient {
       try {
         return await this.establish(this.options.clean ?? true, signal);
       } catch (error) {
-        if (servers.size === 1 || signal?.aborted || this.ctx.state !== "connecting") throw error;
+        if (servers.size === 1 || signal?.aborted || this.state !== "connecting") throw error;
         failures.push({ server: `${protocol}://${host}:${port}`, error: error as Error });
         if (servers.next()) throw noServerAnswered(failures);
       }
@@ -457,13 +491,13 @@ export class MQTTClient {
       {
         packet: (packet) => this.onPacket(connection, packet),
         failed: (error) => {
-          if (this.ctx.connection === connection) this.ctx.events.error(error);
+          if (this.connection === connection) this.events.error(error);
           this.connackWaiter?.reject(error);
         },
-        beforeWrite: () => this.ctx.store.flush?.(),
+        beforeWrite: () => this.store.flush?.(),
       },
     );
-    this.ctx.connection = connection;
+    this.connection = connection;
     const transportOptions: TransportOptions = {
       protocol: endpoint.protocol,
       host: endpoint.host,
@@ -485,11 +519,11 @@ export class MQTTClient {
         },
       });
     } catch (error) {
-      if (this.ctx.connection === connection) this.ctx.connection = undefined;
+      if (this.connection === connection) this.connection = undefined;
       connection.destroy();
       throw error;
     }
-    if (this.ctx.connection !== connection) {
+    if (this.connection !== connection) {
       transport.destroy();
       throw new MQTTError("connect cancelled", { code: "MQTT_CLIENT_DISCONNECTED" });
     }
@@ -509,14 +543,7 @@ export class MQTTClient {
     );
     try {
       connection.send(
-        buildConnect(
-          this.protocolVersion,
-          this.ctx.clientId,
-          this.options,
-          cleanStart,
-          endpoint,
-          options,
-        ),
+        buildConnect(this.protocolVersion, this.id, this.options, cleanStart, endpoint, options),
       );
     } catch (error) {
       connection.destroy();
@@ -525,7 +552,7 @@ export class MQTTClient {
     try {
       return await connack;
     } catch (error) {
-      if (this.ctx.connection === connection) this.ctx.connection = undefined;
+      if (this.connection === connection) this.connection = undefined;
       connection.destroy();
       throw error;
     }
@@ -556,7 +583,7 @@ export class MQTTClient {
     }
     // A resumed session's queued messages follow CONNACK at once; let the caller of connect()
     // attach its iterators first (a reconnect has no caller waiting).
-    if (packet.sessionPresent && this.ctx.state === "connecting") connection.holdPackets();
+    if (packet.sessionPresent && this.state === "connecting") connection.holdPackets();
     waiter.resolve(this.onConnack(connection, packet));
   }
 
@@ -579,16 +606,16 @@ export class MQTTClient {
 
   private onConnack(connection: Connection, packet: ConnackPacket): ConnectResult {
     const p = packet.properties ?? {};
-    if (p.assignedClientIdentifier) this.ctx.clientId = p.assignedClientIdentifier;
+    if (p.assignedClientIdentifier) this.id = p.assignedClientIdentifier;
     this.ctx.limits = brokerLimits(p);
-    this.ctx.responseInformation = p.responseInformation ?? this.ctx.responseInformation;
+    this.responseInformation = p.responseInformation ?? this.responseInformation;
     const keepalive = p.serverKeepAlive ?? this.options.keepalive ?? 60;
     connection.startKeepalive(
       keepalive,
       Math.min(this.options.pingTimeout ?? 10_000, Math.max(1000, keepalive * 1000)),
     );
     if (this.inbound.paused) connection.pause();
-    this.ctx.state = "connected";
+    this.state = "connected";
     this.reconnector.reset();
     this.session?.servers.connected();
     const reconnected = this.connectedOnce;
@@ -602,18 +629,18 @@ export class MQTTClient {
     const result: ConnectResult = {
       sessionPresent: packet.sessionPresent,
       reasonCode: packet.reasonCode,
-      clientId: this.ctx.clientId,
+      clientId: this.id,
       properties: p,
     };
-    this.ctx.events.notify("connect", result);
+    this.events.notify("connect", result);
     this.ctx.releaseConnectWaiters();
     return result;
   }
 
   private onClosed(connection: Connection, error: Error | undefined): void {
-    if (this.ctx.connection !== connection) return;
-    this.ctx.connection = undefined;
-    const wasConnected = this.ctx.state === "connected";
+    if (this.connection !== connection) return;
+    this.connection = undefined;
+    const wasConnected = this.state === "connected";
     this.outbound.disconnected();
     this.connackWaiter?.reject(
       error instanceof MQTTError
@@ -624,16 +651,16 @@ export class MQTTClient {
           }),
     );
     if (!wasConnected) return;
-    this.ctx.events.notify("offline", { error });
+    this.events.notify("offline", { error });
     if (this.reconnector.enabled && this.session && !this.takenOver) {
-      this.ctx.state = "reconnecting";
+      this.state = "reconnecting";
       this.reconnector.schedule();
     } else {
-      this.ctx.state = "idle";
+      this.state = "idle";
       this.failWaiters(
         new MQTTError("the connection was lost", { code: "MQTT_CONNECTION_LOST", cause: error }),
       );
-      this.ctx.events.notify("close", undefined);
+      this.events.notify("close", undefined);
     }
   }
 
@@ -645,9 +672,9 @@ export class MQTTClient {
   }
 
   private giveUp(error: Error): void {
-    this.ctx.state = "idle";
+    this.state = "idle";
     this.failWaiters(error);
-    this.ctx.events.notify("close", undefined);
+    this.events.notify("close", undefined);
   }
 
   private failWaiters(error: Error): void {
@@ -660,8 +687,8 @@ export class MQTTClient {
   // ─── incoming packets ───────────────────────────────────────────────────────────────────
 
   private onPacket(connection: Connection, packet: Packet): void {
-    if (this.ctx.connection !== connection) return;
-    if (this.ctx.state !== "connected") {
+    if (this.connection !== connection) return;
+    if (this.state !== "connected") {
       // Before CONNACK only CONNACK, AUTH and DISCONNECT may come (§3.1.4, §4.12).
       if (packet.type === "connack") this.handleConnack(connection, packet);
       else if (packet.type === "auth") this.onAuth(connection, packet);
@@ -730,14 +757,14 @@ export class MQTTClient {
       this.options.auth,
       packet.reasonCode ?? 0,
       packet.properties,
-      () => this.ctx.connection === connection,
+      () => this.connection === connection,
     );
   }
 
   private onDisconnect(connection: Connection, reasonCode: number, properties?: Properties): void {
-    this.ctx.events.notify("disconnect", { reasonCode, properties: properties ?? {} });
+    this.events.notify("disconnect", { reasonCode, properties: properties ?? {} });
     if (reasonCode >= 0x80) {
-      this.ctx.events.error(
+      this.events.error(
         new MQTTError(
           `the broker disconnected us (reason 0x${reasonCode.toString(16)}${properties?.reasonString ? `: ${properties.reasonString}` : ""})`,
           { code: "MQTT_DISCONNECTED_BY_BROKER", reasonCode },
