@@ -70,6 +70,11 @@ export class SessionContext {
     this.connection?.send(packet);
   }
 
+  /** Writes a PUBACK, PUBREC, PUBREL or PUBCOMP of success, without building a packet. */
+  acknowledge(type: "puback" | "pubrec" | "pubrel" | "pubcomp", packetId: number): void {
+    this.connection?.acknowledge(type, packetId);
+  }
+
   /** The broker broke the protocol: disconnect with this error's reason code. */
   protocolError(error: MQTTError): void {
     const connection = this.connection;

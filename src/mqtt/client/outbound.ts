@@ -298,7 +298,7 @@ export class Outbound {
         if (flight.state === "queued" || this.inflight.get(flight.packetId) !== flight) continue;
         flight.sent = true;
         this.sentCount++;
-        if (flight.state === "pubrel") ctx.connection?.acknowledge("pubrel", flight.packetId);
+        if (flight.state === "pubrel") ctx.acknowledge("pubrel", flight.packetId);
         else {
           try {
             this.writeFlight(flight);
@@ -401,7 +401,7 @@ export class Outbound {
       flight.state = "pubrel";
       if (this.recording) this.ctx.store.releaseOutgoing(packetId);
     }
-    this.ctx.connection?.acknowledge("pubrel", packetId);
+    this.ctx.acknowledge("pubrel", packetId);
   }
 
   /** PUBCOMP (§3.7): the QoS 2 flow is done. */
