@@ -262,7 +262,7 @@ async function main(): Promise<void> {
             console.error(
               `round ${round} ${scenario.padEnd(7)} ${sizeLabel(size).padStart(6)} ${library.padEnd(7)} ` +
                 `${fmt(rate(r)).padStart(9)} msg/s  ${cpuPerMessage(r).toFixed(1).padStart(6)} µs CPU/msg ` +
-                `(user ${(r.userMicros / r.received).toFixed(1)} + sys ${(r.systemMicros / r.received).toFixed(1)})  ` +
+                `(user ${((r.userMicros ?? 0) / r.received).toFixed(1)} + sys ${((r.systemMicros ?? 0) / r.received).toFixed(1)})  ` +
                 `Mosquitto ${brokerCpuPerMessage(r).toFixed(1).padStart(5)} µs/msg  ${mb(r.peakRssBytes)} MB RSS`,
             );
           }

@@ -20,8 +20,8 @@ export interface WorkerResult {
   seconds: number;
   cpuMicros: number;
   /** The user and system (kernel) parts of cpuMicros. */
-  userMicros: number;
-  systemMicros: number;
+  userMicros?: number;
+  systemMicros?: number;
   peakRssBytes: number;
   /** RSS after 10 %, 50 % and 100 % of the messages (soak only). */
   rssCheckpoints?: number[];

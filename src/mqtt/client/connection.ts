@@ -56,9 +56,9 @@ export class Connection {
     maximumPacketSize: number,
     private readonly events: ConnectionEvents,
   ) {
+    this.batch = new WriteBatch(version);
     this.version = version;
     this.decoder = new PacketDecoder({ version, maximumPacketSize });
-    this.batch = new WriteBatch(version);
   }
 
   /** Attach the transport once it is open. */
