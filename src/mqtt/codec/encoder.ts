@@ -174,8 +174,9 @@ function encodePublish(p: PublishPacket, version: ProtocolVersion, max: number):
  */
 let checkedTopic: string | undefined;
 let checkedTopicLength = 0;
-/** The properties length measured by the latest measurePublish (read by writePublishHeader). */
+/** What the latest measurePublish learnt, for writePublishHeader. */
 let measuredPropertiesLength = 0;
+let measuredTopicIsAscii = false;
 
 /**
  * Checks the fields of a PUBLISH and returns its Remaining Length (§3.3.1.4). Throws MQTTError
@@ -206,6 +207,8 @@ export function measurePublish(
       checkedTopicLength = topicLength;
     }
   }
+  // As many UTF-8 bytes as UTF-16 units only when every character is ASCII.
+  measuredTopicIsAscii = topicLength === topic.length;
   let remaining = 2 + topicLength + payload.length;
   if (qos > 0) {
     checkPacketId(packetId, "PUBLISH");
@@ -236,7 +239,8 @@ export function writePublishHeader(
   properties: Properties | undefined,
   version: ProtocolVersion,
 ): void {
-  w.string(topic);
+  if (measuredTopicIsAscii) w.asciiString(topic);
+  else w.string(topic);
   if (qos > 0) w.u16(packetId as number);
   if (version === 5) writePropsBlock(w, properties, measuredPropertiesLength);
 }

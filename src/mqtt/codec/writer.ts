@@ -78,6 +78,17 @@ export class Writer {
     this.pos += written;
   }
 
+  /** A string known to be all ASCII (its UTF-8 length is its length), already validated. */
+  asciiString(s: string): void {
+    const n = s.length;
+    const buf = this.buf;
+    let at = this.pos;
+    buf[at++] = n >>> 8;
+    buf[at++] = n & 0xff;
+    for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    this.pos = at + n;
+  }
+
   binary(b: Uint8Array): void {
     this.u16(b.length);
     this.raw(b);
