@@ -18,9 +18,10 @@ import { withDeadline } from "../../shared/deadline.js";
 import type { ConnackPacket, Packet, Properties } from "../codec/index.js";
 import { answerAuth, startReauthentication } from "./auth.js";
 import { brokerLimits } from "./broker-limits.js";
-import { closedError, deadlineError, notConnected } from "./client-errors.js";
+import { closedError, deadlineError } from "./client-errors.js";
 import { Connection } from "./connection.js";
-import { ClientEvents } from "./events.js";
+import { SessionContext, type SessionState } from "./context.js";
+import type { ClientEvents } from "./events.js";
 import {
   buildConnect,
   clamp,
@@ -48,7 +49,7 @@ import type {
   UnsubscribeOptions,
 } from "./options.js";
 import { parseEndpoint, parseServers } from "./options.js";
-import { Outbound, PacketIds } from "./outbound.js";
+import { Outbound } from "./outbound.js";
 import { Publisher } from "./publisher.js";
 import { Reconnector } from "./reconnect.js";
 import { DEFAULT_MAX_REDIRECTS, type ServerRedirect, serverRedirect } from "./redirect.js";
@@ -57,8 +58,6 @@ import { noServerAnswered, ServerList, serverLabel } from "./servers.js";
 import { type MQTTStore, NoStore } from "./store.js";
 import { Subscriptions } from "./subscriptions.js";
 import { openTransport, type Transport, type TransportOptions } from "./transport.js";
-
-type State = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
 export type { MessageHandler };
 
@@ -86,22 +85,18 @@ interface Session {
  * ```
  */
 export class MQTTClient {
+  /** What every part of the client reads: state, connection, limits, store, ids, events. */
+  private readonly ctx: SessionContext;
   private readonly options: MQTTClientOptions;
   /** 4 for MQTT 3.1.1, 5 for MQTT 5.0 (from the options; default 5). */
   readonly protocolVersion: 4 | 5;
-  private id: string;
-  private state: State = "idle";
-  private readonly events = new ClientEvents();
-  private store: MQTTStore;
   private storeLoaded = false;
-  private readonly ids = new PacketIds();
   private readonly outbound: Outbound;
   private readonly inbound: Inbound;
   private readonly publisher: Publisher;
   private readonly subscriptions: Subscriptions;
   private readonly requester: Requester;
   private readonly reconnector: Reconnector;
-  private connection: Connection | undefined;
   private session: Session | undefined;
   private connectedOnce = false;
   /** The Clean Start flag of the CONNECT awaiting its CONNACK. */
@@ -110,9 +105,6 @@ export class MQTTClient {
   private connackWaiter:
     | { resolve: (result: ConnectResult) => void; reject: (e: Error) => void }
     | undefined;
-  private connectWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
-  /** The broker's Response Information (MQTT 5 §3.2.2.3.15), kept across reconnects. */
-  private responseInformation: string | undefined;
   /** Where the refusal of the attempt in progress redirects us (MQTT 5 §4.11), if anywhere. */
   private redirect: ServerRedirect | undefined;
 
@@ -125,8 +117,13 @@ export class MQTTClient {
       });
     }
     this.protocolVersion = version;
-    this.id = options.clientId ?? (version === 5 ? "" : `mtaio_${randomBytes(8).toString("hex")}`);
-    this.store = options.store ?? new NoStore();
+    const ctx = new SessionContext(
+      version,
+      this.options,
+      options.clientId ?? (version === 5 ? "" : `mtaio_${randomBytes(8).toString("hex")}`),
+      options.store ?? new NoStore(),
+    );
+    this.ctx = ctx;
     const self = this;
     this.reconnector = new Reconnector(
       options.reconnect === false
@@ -148,86 +145,51 @@ export class MQTTClient {
       },
     );
     this.outbound = new Outbound(
-      {
-        get connected() {
-          return self.state === "connected";
-        },
-        get writable() {
-          return self.connection?.writable ?? true;
-        },
-        whenWritable: (callback) => {
-          if (this.connection) this.connection.whenWritable(callback);
-          else callback();
-        },
-        writePublish: (packet) => this.publisher.write(packet),
-        write: (packet) => this.connection?.send(packet),
-        protocolError: (error) => this.protocolError(error),
-      },
-      this.ids,
-      this.store,
+      ctx,
       options.queueLimit ?? 10_000,
+      options.outgoingTopicAliases ?? false,
     );
     this.inbound = new Inbound(
-      {
-        send: (packet) => this.connection?.send(packet),
-        fail: (error) => this.protocolError(error),
-        emitError: (error) => this.events.error(error),
-        pause: () => this.connection?.pause(),
-        resume: () => this.connection?.resume(),
-        get store() {
-          return self.store;
-        },
-      },
+      ctx,
       clamp(options.topicAliasMaximum ?? 64, 0, 65535),
       clamp(options.receiveMaximum ?? 65535, 1, 65535),
       options.dedupeRedeliveries ?? true,
     );
-    this.publisher = new Publisher(
-      {
-        protocolVersion: version,
-        get connected() {
-          return self.state === "connected";
-        },
-        get connection() {
-          return self.connection;
-        },
-        outbound: this.outbound,
-        get defaultTimeout() {
-          return self.defaultTimeout;
-        },
-        assertSession: () => {
-          if (this.state === "closed") throw closedError();
-          if (this.state === "idle") throw notConnected();
-        },
-      },
-      options.outgoingTopicAliases ?? false,
-    );
-    this.subscriptions = new Subscriptions({
-      protocolVersion: version,
-      get defaultTimeout() {
-        return self.defaultTimeout;
-      },
-      ids: this.ids,
-      send: (packet) => this.connection?.send(packet),
-      whenConnected: (start, reject) => this.whenConnected(start, reject),
-      protocolError: (error) => this.protocolError(error),
-      emitError: (error) => this.events.error(error),
-    });
-    this.requester = new Requester({
-      protocolVersion: version,
-      get defaultTimeout() {
-        return self.defaultTimeout;
-      },
-      get clientId() {
-        return self.id;
-      },
-      get responseInformation() {
-        return self.responseInformation;
-      },
-      inbound: this.inbound,
-      publish: (topic, payload, options) => this.publish(topic, payload, options),
-      subscribe: (topic, options) => this.subscribe(topic, options),
-    });
+    this.publisher = new Publisher(ctx, this.outbound);
+    this.subscriptions = new Subscriptions(ctx);
+    this.requester = new Requester(ctx, this.inbound, this.publisher, this.subscriptions);
+  }
+
+  // The session context holds these; the lifecycle code below reads and sets them here.
+  private get state(): SessionState {
+    return this.ctx.state;
+  }
+  private set state(state: SessionState) {
+    this.ctx.state = state;
+  }
+  private get connection(): Connection | undefined {
+    return this.ctx.connection;
+  }
+  private set connection(connection: Connection | undefined) {
+    this.ctx.connection = connection;
+  }
+  private get id(): string {
+    return this.ctx.clientId;
+  }
+  private set id(id: string) {
+    this.ctx.clientId = id;
+  }
+  private get responseInformation(): string | undefined {
+    return this.ctx.responseInformation;
+  }
+  private set responseInformation(information: string | undefined) {
+    this.ctx.responseInformation = information;
+  }
+  private get events(): ClientEvents {
+    return this.ctx.events;
+  }
+  private get store(): MQTTStore {
+    return this.ctx.store;
   }
 
   // ─── public state ───────────────────────────────────────────────────────────────────────
@@ -406,6 +368,10 @@ export class MQTTClient {
    * Publishes a message. Resolves when its QoS flow completes: at once for QoS 0 (once the
    * socket accepted it), on PUBACK for QoS 1, on PUBCOMP for QoS 2. A refusing reason code
    * (≥ 0x80) rejects with MQTTError `MQTT_PUBLISH_REFUSED` carrying it.
+   *
+   * A large Uint8Array payload is sent from the caller's buffer, without a copy: leave it
+   * unchanged until the promise settles (a QoS 0 publish of one settles once the socket has
+   * written it). After that the buffer is the caller's again.
    */
   publish(
     topic: string,
@@ -495,10 +461,6 @@ export class MQTTClient {
 
   // ─── the connection lifecycle ───────────────────────────────────────────────────────────
 
-  private get defaultTimeout(): number {
-    return this.options.timeout ?? 30_000;
-  }
-
   /**
    * The first connection: each member once, in the round's order, until one accepts. Every
    * failure moves on (a member may be down, busy or misconfigured while the others work);
@@ -550,7 +512,7 @@ export class MQTTClient {
     if (!session) throw new MQTTError("no endpoint", { code: "MQTT_NOT_CONNECTED" });
     const { options } = session;
     const endpoint = session.servers.current;
-    const timeout = options.timeout ?? this.defaultTimeout;
+    const timeout = options.timeout ?? this.ctx.defaultTimeout;
     const deadline = timeout > 0 ? Date.now() + timeout : 0;
     this.cleanStart = cleanStart;
     const connection = new Connection(
@@ -676,7 +638,7 @@ export class MQTTClient {
   private onConnack(connection: Connection, packet: ConnackPacket): ConnectResult {
     const p = packet.properties ?? {};
     if (p.assignedClientIdentifier) this.id = p.assignedClientIdentifier;
-    this.publisher.connected(brokerLimits(p));
+    this.ctx.limits = brokerLimits(p);
     this.responseInformation = p.responseInformation ?? this.responseInformation;
     const keepalive = p.serverKeepAlive ?? this.options.keepalive ?? 60;
     connection.startKeepalive(
@@ -702,9 +664,7 @@ export class MQTTClient {
       properties: p,
     };
     this.events.notify("connect", result);
-    const waiters = this.connectWaiters;
-    this.connectWaiters = [];
-    for (const waiter of waiters) waiter.resolve();
+    this.ctx.releaseConnectWaiters();
     return result;
   }
 
@@ -748,27 +708,11 @@ export class MQTTClient {
     this.events.notify("close", undefined);
   }
 
-  /** Runs `start` once connected (now or after a reconnect); rejects if that cannot happen. */
-  private whenConnected(start: () => void, reject: (error: Error) => void): void {
-    if (this.state === "connected") start();
-    else if (this.state === "connecting" || this.state === "reconnecting")
-      this.connectWaiters.push({ resolve: start, reject });
-    else reject(this.state === "closed" ? closedError() : notConnected());
-  }
-
   private failWaiters(error: Error): void {
-    const waiters = this.connectWaiters;
-    this.connectWaiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    this.ctx.rejectConnectWaiters(error);
     this.subscriptions.rejectAll(error);
     this.outbound.rejectAll(error);
     this.requester.rejectAll(error);
-  }
-
-  private protocolError(error: MQTTError): void {
-    const connection = this.connection;
-    if (connection) connection.fail(error);
-    else this.events.error(error);
   }
 
   // ─── incoming packets ───────────────────────────────────────────────────────────────────

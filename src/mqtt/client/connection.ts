@@ -3,11 +3,19 @@
  * keep-alive timer. It knows nothing about QoS flows or subscriptions — it turns packets into
  * bytes and bytes into packets, and reports when the connection dies.
  *
- * Writes are batched: packets encoded in the same tick go to the transport in one call (one
- * syscall for TCP via cork/uncork, one frame for WebSocket) right before the tick ends.
+ * Writes are batched: packets sent in the same tick are encoded back to back into a WriteBatch
+ * and go to the transport in one call (one syscall for TCP, one frame for WebSocket) right
+ * before the tick ends.
  */
 import { MQTTError } from "../../errors.js";
-import { encodePacket, type Packet, PacketDecoder, type ProtocolVersion } from "../codec/index.js";
+import {
+  type Packet,
+  PacketDecoder,
+  type Properties,
+  type ProtocolVersion,
+  type QoSLevel,
+} from "../codec/index.js";
+import { WriteBatch } from "../codec/write-batch.js";
 import type { Transport } from "./transport.js";
 
 export interface ConnectionEvents {
@@ -25,11 +33,12 @@ export class Connection {
   readonly version: ProtocolVersion;
   private transport: Transport | undefined;
   private readonly decoder: PacketDecoder;
-  private batch: Uint8Array[] = [];
-  private batchBytes = 0;
+  private readonly batch: WriteBatch;
   private flushScheduled = false;
   private needDrain = false;
   private drainWaiters: Array<() => void> = [];
+  /** Callbacks for when the packets queued before them are written (`whenSent`). */
+  private sentWaiters: Array<() => void> = [];
   private closed = false;
   private paused = false;
   /** Packets `holdPackets()` keeps back until the next turn of the event loop. */
@@ -47,6 +56,7 @@ export class Connection {
     maximumPacketSize: number,
     private readonly events: ConnectionEvents,
   ) {
+    this.batch = new WriteBatch(version);
     this.version = version;
     // Until a transport says otherwise, assume its chunks are overwritten after each read.
     this.decoder = new PacketDecoder({ version, maximumPacketSize, reusedChunks: true });
@@ -129,25 +139,49 @@ export class Connection {
   /** Queue a packet for this tick's batch. Throws MQTTError when it cannot be encoded. */
   send(packet: Packet): void {
     if (this.closed) return;
-    const bytes = encodePacket(packet, this.version);
-    this.batch.push(bytes);
-    this.batchBytes += bytes.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      process.nextTick(this.flush);
-    }
+    this.batch.add(packet);
+    this.scheduleFlush();
   }
 
-  /** Encoded size of a packet (for the broker's Maximum Packet Size check). */
-  encode(packet: Packet): Uint8Array {
-    return encodePacket(packet, this.version);
+  /**
+   * Queue a PUBLISH given by its fields (no packet object per message). Returns true when the
+   * payload is queued as it is, not copied (a large one): it must not change until `whenSent`
+   * says it was written. Throws MQTTError, and queues nothing, when it cannot be encoded or is
+   * larger than `maximumPacketSize`.
+   */
+  publish(
+    topic: string,
+    payload: Uint8Array,
+    qos: QoSLevel,
+    retain: boolean,
+    dup: boolean,
+    packetId: number | undefined,
+    properties: Properties | undefined,
+    maximumPacketSize: number,
+  ): boolean {
+    if (this.closed) return false;
+    const kept = this.batch.publish(
+      topic,
+      payload,
+      qos,
+      retain,
+      dup,
+      packetId,
+      properties,
+      maximumPacketSize,
+    );
+    this.scheduleFlush();
+    return kept;
   }
 
-  /** Queue already-encoded bytes. */
-  sendEncoded(bytes: Uint8Array): void {
+  /** Queue a PUBACK, PUBREC, PUBREL or PUBCOMP of success without properties. */
+  acknowledge(type: "puback" | "pubrec" | "pubrel" | "pubcomp", packetId: number): void {
     if (this.closed) return;
-    this.batch.push(bytes);
-    this.batchBytes += bytes.length;
+    this.batch.acknowledge(type, packetId);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
@@ -156,7 +190,16 @@ export class Connection {
 
   /** False when the caller should wait (`whenWritable`) before queueing more QoS 0 data. */
   get writable(): boolean {
-    return !this.needDrain && this.batchBytes < BATCH_LIMIT && !this.closed;
+    return !this.needDrain && this.batch.byteLength < BATCH_LIMIT && !this.closed;
+  }
+
+  /**
+   * Calls `callback` once everything queued so far has been written by the transport (handed
+   * to the kernel for TCP), or the connection closed.
+   */
+  whenSent(callback: () => void): void {
+    if (this.closed) callback();
+    else this.sentWaiters.push(callback);
   }
 
   /** Calls `callback` once the batch is flushed and the transport has room (or it closed). */
@@ -171,14 +214,17 @@ export class Connection {
 
   readonly flush = (): void => {
     this.flushScheduled = false;
-    if (this.batch.length === 0 || this.closed || !this.transport) return;
+    if (this.batch.byteLength === 0 || this.closed || !this.transport) {
+      if (this.sentWaiters.length > 0 && this.batch.byteLength === 0) this.releaseSentWaiters();
+      return;
+    }
     try {
       this.events.beforeWrite();
     } catch (cause) {
       // The store could not record what these packets depend on: sending them would break
       // the delivery guarantees, so the connection ends instead (the state stays consistent).
-      this.batch = [];
-      this.batchBytes = 0;
+      this.batch.clear();
+      this.releaseSentWaiters();
       this.fail(
         new MQTTError("the session store failed to save in-flight state", {
           code: "MQTT_STORE_ERROR",
@@ -187,11 +233,17 @@ export class Connection {
       );
       return;
     }
-    const batch = this.batch;
-    this.batch = [];
-    this.batchBytes = 0;
+    const chunks = this.batch.take();
     this.lastWrite = Date.now();
-    if (!this.transport.write(batch)) this.needDrain = true;
+    let sent: (() => void) | undefined;
+    if (this.sentWaiters.length > 0) {
+      const waiters = this.sentWaiters;
+      this.sentWaiters = [];
+      sent = () => {
+        for (const waiter of waiters) waiter();
+      };
+    }
+    if (!this.transport.write(chunks, sent)) this.needDrain = true;
     else if (this.drainWaiters.length > 0) this.releaseDrainWaiters();
   };
 
@@ -199,6 +251,12 @@ export class Connection {
   drained(): void {
     this.needDrain = false;
     this.releaseDrainWaiters();
+  }
+
+  private releaseSentWaiters(): void {
+    const waiters = this.sentWaiters;
+    this.sentWaiters = [];
+    for (const waiter of waiters) waiter();
   }
 
   private releaseDrainWaiters(): void {
@@ -287,15 +345,17 @@ export class Connection {
     clearTimeout(this.keepaliveTimer);
     this.transport?.end();
     this.releaseDrainWaiters();
+    this.releaseSentWaiters();
   }
 
   destroy(): void {
     if (this.closed && !this.transport) return;
     this.closed = true;
     clearTimeout(this.keepaliveTimer);
-    this.batch = [];
+    this.batch.clear();
     this.transport?.destroy();
     this.releaseDrainWaiters();
+    this.releaseSentWaiters();
   }
 
   get isClosed(): boolean {

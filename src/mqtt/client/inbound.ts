@@ -17,10 +17,10 @@
  */
 import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
-import type { Packet, PublishPacket } from "../codec/index.js";
+import type { PublishPacket } from "../codec/index.js";
+import type { SessionContext } from "./context.js";
 import { type MessageProperties, MQTTMessage } from "./message.js";
 import type { MessageStream, MessageStreamHost } from "./message-stream.js";
-import type { MQTTStore } from "./store.js";
 
 /**
  * A listener for `client.onMessage()`. It may be async: a throw or a rejection is reported as
@@ -28,16 +28,11 @@ import type { MQTTStore } from "./store.js";
  */
 export type MessageHandler = (message: MQTTMessage) => unknown;
 
-export interface InboundHost {
-  send(packet: Packet): void;
-  /** The broker broke the protocol: disconnect with this error's reason code. */
-  fail(error: MQTTError): void;
-  /** A handler failed; report it without touching the connection. */
-  emitError(error: unknown): void;
-  pause(): void;
-  resume(): void;
-  readonly store: MQTTStore;
-}
+/** The part of the session context incoming flows use. */
+export type InboundContext = Pick<
+  SessionContext,
+  "send" | "protocolError" | "emitError" | "pause" | "resume" | "store"
+>;
 
 interface Received {
   topic: string;
@@ -67,7 +62,7 @@ export class Inbound {
   >();
 
   constructor(
-    private readonly host: InboundHost,
+    private readonly host: InboundContext,
     private readonly topicAliasMaximum: number,
     private readonly receiveMaximum: number,
     private readonly dedupeRedeliveries = true,
@@ -106,7 +101,7 @@ export class Inbound {
     if (alias !== undefined) {
       // §3.3.2.3.4: 0 or above our Topic Alias Maximum is a protocol error (0x94).
       if (alias === 0 || alias > this.topicAliasMaximum) {
-        this.host.fail(
+        this.host.protocolError(
           new MQTTError(
             `the broker used topic alias ${alias} (maximum ${this.topicAliasMaximum})`,
             { code: "MQTT_TOPIC_ALIAS_INVALID", reasonCode: 0x94 },
@@ -118,7 +113,7 @@ export class Inbound {
       else {
         const known = this.aliases.get(alias);
         if (known === undefined) {
-          this.host.fail(
+          this.host.protocolError(
             new MQTTError(`the broker used topic alias ${alias} before setting it`, {
               code: "MQTT_PROTOCOL_ERROR",
               reasonCode: 0x82,
@@ -129,7 +124,7 @@ export class Inbound {
         topic = known;
       }
     } else if (topic.length === 0) {
-      this.host.fail(
+      this.host.protocolError(
         new MQTTError("the broker sent a PUBLISH without a topic", {
           code: "MQTT_PROTOCOL_ERROR",
           reasonCode: 0x82,
@@ -163,7 +158,7 @@ export class Inbound {
           }
         }
         if (this.incoming.size >= this.receiveMaximum) {
-          this.host.fail(
+          this.host.protocolError(
             new MQTTError("the broker exceeded our Receive Maximum", {
               code: "MQTT_RECEIVE_MAXIMUM_EXCEEDED",
               reasonCode: 0x93,

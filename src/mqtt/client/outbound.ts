@@ -12,13 +12,18 @@
  *   unfinished message is published again as a new one — at least once, since exactly once
  *   needs the broker's half of the session.
  * Every state change goes to the store before the packet that depends on it is written.
+ *
+ * Outbound is also where every PUBLISH meets the connection: outgoing topic aliases
+ * (§3.3.2.3.4) and the broker's Maximum Packet Size (§3.2.2.3.6) are applied here, and the
+ * fields go to the connection's write batch without a packet object in between.
  */
 import { MQTTError } from "../../errors.js";
-import type { Packet, Properties, PublishPacket } from "../codec/index.js";
+import type { Properties } from "../codec/index.js";
+import type { SessionContext } from "./context.js";
 import { Deque } from "./deque.js";
 import type { PublishResult } from "./options.js";
 import type { QoS } from "./qos.js";
-import type { MQTTStore, StoredPublish } from "./store.js";
+import { NoStore, type StoredPublish } from "./store.js";
 
 export interface Flight {
   topic: string;
@@ -41,46 +46,8 @@ export interface Flight {
   cleanup: (() => void) | undefined;
 }
 
-/** The part of the client the flows talk to. */
-export interface OutboundHost {
-  readonly connected: boolean;
-  /** Write a packet; throws MQTTError when it cannot be encoded or exceeds the broker's size. */
-  writePublish(packet: PublishPacket): void;
-  write(packet: Packet): void;
-  protocolError(error: MQTTError): void;
-  /** True when QoS 0 writes should wait (socket buffer full). */
-  readonly writable: boolean;
-  whenWritable(callback: () => void): void;
-}
-
 const noop = () => {};
 const QOS0_RESULT: PublishResult = Object.freeze({ reasonCode: 0, messageId: undefined });
-
-export class PacketIds {
-  private next = 1;
-  readonly used = new Set<number>();
-
-  /** A free identifier (1…65535), or 0 when all are in use. */
-  allocate(): number {
-    if (this.used.size >= 65535) return 0;
-    for (;;) {
-      const id = this.next;
-      this.next = id === 65535 ? 1 : id + 1;
-      if (!this.used.has(id)) {
-        this.used.add(id);
-        return id;
-      }
-    }
-  }
-
-  reserve(id: number): void {
-    this.used.add(id);
-  }
-
-  release(id: number): void {
-    this.used.delete(id);
-  }
-}
 
 export class Outbound {
   /** Open QoS 1/2 flows by packet id, in the order they started (Map keeps insertion order). */
@@ -92,13 +59,19 @@ export class Outbound {
   private sentCount = 0;
   private window = 65535;
   private pumping = false;
+  /** Our topic aliases towards the broker (§3.3.2.3.4); they die with the connection. */
+  private aliases = new Map<string, number>();
+  /** False with the default NoStore, which records nothing: the per-message record is skipped. */
+  private readonly recording: boolean;
 
   constructor(
-    private readonly host: OutboundHost,
-    private readonly ids: PacketIds,
-    private readonly store: MQTTStore,
+    private readonly ctx: SessionContext,
     private readonly queueLimit: number,
-  ) {}
+    /** Whether to set topic aliases when the broker allows them (`outgoingTopicAliases`). */
+    private readonly topicAliases: boolean,
+  ) {
+    this.recording = !(ctx.store instanceof NoStore);
+  }
 
   /** Nothing waits to be sent, so a new message may go straight out. */
   get idle(): boolean {
@@ -113,7 +86,7 @@ export class Outbound {
   restore(stored: StoredPublish[]): void {
     for (const s of stored) {
       if (this.inflight.has(s.packetId)) continue;
-      this.ids.reserve(s.packetId);
+      this.ctx.ids.reserve(s.packetId);
       this.inflight.set(s.packetId, {
         topic: s.topic,
         payload: s.payload,
@@ -133,10 +106,23 @@ export class Outbound {
     }
   }
 
+  /**
+   * QoS 0 on a live connection with nothing queued: written at once, no flow to track. Returns
+   * true when the payload is sent from the caller's buffer, not a copy (see Connection.publish).
+   * Throws MQTTError when the message cannot be sent (too large for the broker, say).
+   */
+  sendNow(
+    topic: string,
+    payload: Uint8Array,
+    retain: boolean,
+    properties: Properties | undefined,
+  ): boolean {
+    return this.write(topic, payload, 0, retain, false, undefined, properties);
+  }
+
   /** Starts a publish. The caller has validated the arguments. */
   publish(flight: Flight): void {
-    const host = this.host;
-    if (host.connected && this.queue.length === 0 && this.resend.length === 0) {
+    if (this.ctx.connected && this.queue.length === 0 && this.resend.length === 0) {
       if (flight.qos === 0) {
         this.sendQoS0(flight);
         return;
@@ -159,28 +145,104 @@ export class Outbound {
   }
 
   private sendQoS0(flight: Flight): void {
+    let kept: boolean;
     try {
-      this.host.writePublish({
-        type: "publish",
-        topic: flight.topic,
-        payload: flight.payload,
-        qos: 0,
-        retain: flight.retain,
-        dup: false,
-        properties: flight.properties,
-      });
+      kept = this.write(
+        flight.topic,
+        flight.payload,
+        0,
+        flight.retain,
+        false,
+        undefined,
+        flight.properties,
+      );
     } catch (error) {
       this.settle(flight, error as Error);
       return;
     }
-    // Resolve at once while the socket keeps up; otherwise when it drains (backpressure).
-    if (this.host.writable) this.settle(flight, undefined, QOS0_RESULT);
-    else this.host.whenWritable(() => this.settle(flight, undefined, QOS0_RESULT));
+    const connection = this.ctx.connection;
+    const sent = () => this.settle(flight, undefined, QOS0_RESULT);
+    // The caller may reuse its payload once the promise settles: one sent without a copy
+    // settles when the socket has written it. Otherwise at once while the socket keeps up,
+    // or when it drains (backpressure).
+    if (!connection) sent();
+    else if (kept) connection.whenSent(sent);
+    else if (connection.writable) sent();
+    else connection.whenWritable(sent);
+  }
+
+  /**
+   * Writes a PUBLISH on the current connection: with a topic alias when enabled (§3.3.2.3.4),
+   * refused above the broker's Maximum Packet Size (MQTT_PACKET_TOO_LARGE, nothing written).
+   * Returns true when the payload went into the batch without a copy.
+   */
+  private write(
+    topic: string,
+    payload: Uint8Array,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    packetId: number | undefined,
+    properties: Properties | undefined,
+  ): boolean {
+    const connection = this.ctx.connection;
+    if (!connection) return false;
+    const limits = this.ctx.limits;
+    if (this.topicAliases && limits.topicAliasMaximum > 0) {
+      return this.writeAliased(topic, payload, qos, retain, dup, packetId, properties);
+    }
+    try {
+      return connection.publish(
+        topic,
+        payload,
+        qos,
+        retain,
+        dup,
+        packetId,
+        properties,
+        limits.maximumPacketSize,
+      );
+    } catch (error) {
+      throw tooLargeForBroker(error, topic, limits.maximumPacketSize);
+    }
+  }
+
+  /** §3.3.2.3.4: the first use of a topic sets an alias, later ones send only the alias. */
+  private writeAliased(
+    topic: string,
+    payload: Uint8Array,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    packetId: number | undefined,
+    properties: Properties | undefined,
+  ): boolean {
+    const connection = this.ctx.connection;
+    if (!connection) return false;
+    const max = this.ctx.limits.maximumPacketSize;
+    const known = this.aliases.get(topic);
+    const alias =
+      known ?? (this.aliases.size < this.ctx.limits.topicAliasMaximum ? this.aliases.size + 1 : 0);
+    let kept: boolean;
+    try {
+      if (alias === 0) {
+        return connection.publish(topic, payload, qos, retain, dup, packetId, properties, max);
+      }
+      const withAlias = { ...properties, topicAlias: alias };
+      const wireTopic = known === undefined ? topic : "";
+      kept = connection.publish(wireTopic, payload, qos, retain, dup, packetId, withAlias, max);
+    } catch (error) {
+      throw tooLargeForBroker(error, topic, max);
+    }
+    // Only once the packet that sets it is written does the broker know the alias.
+    if (known === undefined) this.aliases.set(topic, alias);
+    return kept;
   }
 
   /** Assigns a packet id, records the flow and sends the PUBLISH. */
   private start(flight: Flight): void {
-    const id = this.ids.allocate();
+    const ids = this.ctx.ids;
+    const id = ids.allocate();
     if (id === 0) {
       this.queue.unshift(flight);
       return;
@@ -188,38 +250,40 @@ export class Outbound {
     flight.packetId = id;
     flight.state = "publish";
     try {
-      this.host.writePublish(this.packetOf(flight));
+      this.writeFlight(flight);
     } catch (error) {
-      this.ids.release(id);
+      ids.release(id);
       this.settle(flight, error as Error);
       return;
     }
     this.inflight.set(id, flight);
-    this.store.putOutgoing({
-      packetId: id,
-      topic: flight.topic,
-      payload: flight.payload,
-      qos: flight.qos as 1 | 2,
-      retain: flight.retain,
-      properties: flight.properties,
-      state: "publish",
-    });
+    if (this.recording) {
+      this.ctx.store.putOutgoing({
+        packetId: id,
+        topic: flight.topic,
+        payload: flight.payload,
+        qos: flight.qos as 1 | 2,
+        retain: flight.retain,
+        properties: flight.properties,
+        state: "publish",
+      });
+    }
     flight.sent = true;
     flight.everSent = true;
     this.sentCount++;
   }
 
-  private packetOf(flight: Flight): PublishPacket {
-    return {
-      type: "publish",
-      topic: flight.topic,
-      payload: flight.payload,
-      qos: flight.qos,
-      retain: flight.retain,
-      dup: flight.everSent,
-      packetId: flight.packetId,
-      properties: flight.properties,
-    };
+  /** The PUBLISH of an open flow; a resend carries DUP=1 (§3.3.1.1). */
+  private writeFlight(flight: Flight): void {
+    this.write(
+      flight.topic,
+      flight.payload,
+      flight.qos,
+      flight.retain,
+      flight.everSent,
+      flight.packetId,
+      flight.properties,
+    );
   }
 
   /** Sends what the window allows: resends first, then the queue. */
@@ -227,23 +291,23 @@ export class Outbound {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      const host = this.host;
-      while (host.connected && this.sentCount < this.window) {
+      const ctx = this.ctx;
+      while (ctx.connected && this.sentCount < this.window) {
         const flight = this.resend.shift();
         if (!flight) break;
         if (flight.state === "queued" || this.inflight.get(flight.packetId) !== flight) continue;
         flight.sent = true;
         this.sentCount++;
-        if (flight.state === "pubrel") host.write({ type: "pubrel", packetId: flight.packetId });
+        if (flight.state === "pubrel") ctx.acknowledge("pubrel", flight.packetId);
         else {
           try {
-            host.writePublish(this.packetOf(flight));
+            this.writeFlight(flight);
           } catch (error) {
             this.finish(flight, error as Error);
           }
         }
       }
-      while (host.connected && this.resend.length === 0) {
+      while (ctx.connected && this.resend.length === 0) {
         const flight = this.queue.peek();
         if (!flight) break;
         if (flight.qos > 0 && this.sentCount >= this.window) break;
@@ -264,13 +328,14 @@ export class Outbound {
   connected(sessionPresent: boolean, window: number): void {
     this.window = window;
     this.sentCount = 0;
+    this.aliases = new Map();
     this.resend.clear();
-    if (!sessionPresent) this.store.clear();
+    if (!sessionPresent) this.ctx.store.clear();
     if (!sessionPresent && this.inflight.size > 0) {
       const flights = [...this.inflight.values()];
       this.inflight.clear();
       for (const flight of flights) {
-        this.ids.release(flight.packetId);
+        this.ctx.ids.release(flight.packetId);
         // Even past PUBREC: brokers such as Mosquitto hold a QoS 2 message until PUBREL, so a
         // lost session loses it. Publishing again prefers a possible duplicate to a loss.
         flight.state = "queued";
@@ -302,7 +367,7 @@ export class Outbound {
   puback(packetId: number, reasonCode: number, properties: Properties | undefined): void {
     const flight = this.inflight.get(packetId);
     if (flight?.qos !== 1) {
-      this.host.protocolError(unknownId("PUBACK", packetId));
+      this.ctx.protocolError(unknownId("PUBACK", packetId));
       return;
     }
     this.complete(flight, reasonCode, properties);
@@ -320,7 +385,7 @@ export class Outbound {
       // MQTT 5 §4.3.3 / §3.6.2.1: answer an unknown id with PUBREL "Packet Identifier not
       // found". MQTT 3.1.1 PUBREL has no reason code (§3.6): a plain PUBREL lets the broker
       // drop its state for the id all the same.
-      this.host.write(
+      this.ctx.send(
         version === 5
           ? { type: "pubrel", packetId, reasonCode: 0x92 }
           : { type: "pubrel", packetId },
@@ -334,16 +399,16 @@ export class Outbound {
     }
     if (flight.state !== "pubrel") {
       flight.state = "pubrel";
-      this.store.releaseOutgoing(packetId);
+      if (this.recording) this.ctx.store.releaseOutgoing(packetId);
     }
-    this.host.write({ type: "pubrel", packetId });
+    this.ctx.acknowledge("pubrel", packetId);
   }
 
   /** PUBCOMP (§3.7): the QoS 2 flow is done. */
   pubcomp(packetId: number, reasonCode: number, properties: Properties | undefined): void {
     const flight = this.inflight.get(packetId);
     if (flight?.state !== "pubrel") {
-      this.host.protocolError(unknownId("PUBCOMP", packetId));
+      this.ctx.protocolError(unknownId("PUBCOMP", packetId));
       return;
     }
     // 0x92 means the broker had already forgotten the id: the message was delivered anyway.
@@ -352,8 +417,8 @@ export class Outbound {
 
   private complete(flight: Flight, reasonCode: number, properties: Properties | undefined): void {
     this.inflight.delete(flight.packetId);
-    this.store.deleteOutgoing(flight.packetId);
-    this.ids.release(flight.packetId);
+    if (this.recording) this.ctx.store.deleteOutgoing(flight.packetId);
+    this.ctx.ids.release(flight.packetId);
     if (flight.sent) this.sentCount--;
     if (reasonCode >= 0x80) {
       this.settle(
@@ -372,8 +437,8 @@ export class Outbound {
   /** Drops an open flow that can never complete (e.g. it became too large for the broker). */
   private finish(flight: Flight, error: Error): void {
     this.inflight.delete(flight.packetId);
-    this.store.deleteOutgoing(flight.packetId);
-    this.ids.release(flight.packetId);
+    if (this.recording) this.ctx.store.deleteOutgoing(flight.packetId);
+    this.ctx.ids.release(flight.packetId);
     if (flight.sent) this.sentCount--;
     this.settle(flight, error);
   }
@@ -421,5 +486,14 @@ function timeoutError(flight: Flight): MQTTError {
   return new MQTTError(
     `publish to "${flight.topic}" did not complete in time${flight.state === "queued" ? " (never sent)" : " (the flow continues)"}`,
     { code: "MQTT_TIMEOUT" },
+  );
+}
+
+/** The codec's MQTT_PACKET_TOO_LARGE, told in the caller's terms; any other error as it is. */
+function tooLargeForBroker(error: unknown, topic: string, maximum: number): unknown {
+  if (!(error instanceof MQTTError) || error.code !== "MQTT_PACKET_TOO_LARGE") return error;
+  return new MQTTError(
+    `the message on "${topic}" is larger than the broker accepts (Maximum Packet Size ${maximum} bytes)`,
+    { code: "MQTT_PACKET_TOO_LARGE", reasonCode: 0x95, cause: error },
   );
 }

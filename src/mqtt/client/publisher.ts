@@ -1,60 +1,43 @@
 /**
  * The publish API: argument checks against the broker's limits (MQTT 5 §3.2.2.3), the QoS 0
- * fast path, Flight records for QoS 1/2 (handed to Outbound), outbound topic aliases
- * (§3.3.2.3.4), the Maximum Packet Size check, and the timer that times out waiting callers.
+ * fast path, Flight records for QoS 1/2 (handed to Outbound), and the timer that times out
+ * waiting callers. Everything goes one way: Publisher → Outbound → the connection.
  */
 import { Buffer } from "node:buffer";
 import { MQTTError } from "../../errors.js";
-import type { PublishPacket } from "../codec/index.js";
-import { type BrokerLimits, NO_LIMITS } from "./broker-limits.js";
-import type { Connection } from "./connection.js";
+import type { SessionContext } from "./context.js";
 import { toProperties } from "./message-properties.js";
 import type { PublishOptions, PublishResult } from "./options.js";
 import type { Flight, Outbound } from "./outbound.js";
 import { isQoS } from "./qos.js";
 import { assertTopicName } from "./topic-match.js";
 
-/** The part of the client the publisher needs. */
-export interface PublisherHost {
-  readonly protocolVersion: 4 | 5;
-  /** True only between CONNACK and the loss of the connection. */
-  readonly connected: boolean;
-  readonly connection: Connection | undefined;
-  readonly outbound: Outbound;
-  readonly defaultTimeout: number;
-  /** Throws when the client is closed or was never connected (publishing needs a session). */
-  assertSession(): void;
-}
-
 const QOS0_RESULT: PublishResult = Object.freeze({ reasonCode: 0, messageId: undefined });
+/**
+ * What a QoS 0 publish that went straight out returns. A settled promise is immutable, so one
+ * serves every such call and a burst of QoS 0 messages allocates no promise each.
+ */
+const QOS0_SENT: Promise<PublishResult> = Promise.resolve(QOS0_RESULT);
+const NO_OPTIONS: PublishOptions = Object.freeze({});
 
 export class Publisher {
-  /** The broker's limits from the latest CONNACK. */
-  private limits: BrokerLimits = NO_LIMITS;
-  /** Our topic aliases towards the broker (§3.3.2.3.4); they die with the connection. */
-  private aliases = new Map<string, number>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The topic name that passed `assertTopicName` last (strings are immutable). */
+  private checkedTopic: string | undefined;
 
   constructor(
-    private readonly host: PublisherHost,
-    private readonly outgoingTopicAliases: boolean,
+    private readonly ctx: SessionContext,
+    private readonly outbound: Outbound,
   ) {}
-
-  /** A new connection: the broker's limits may have changed and aliases start afresh. */
-  connected(limits: BrokerLimits): void {
-    this.limits = limits;
-    this.aliases = new Map();
-  }
 
   /** See MQTTClient.publish. */
   publish(
     topic: string,
     payload: string | Uint8Array,
-    options: PublishOptions = {},
+    options: PublishOptions = NO_OPTIONS,
   ): Promise<PublishResult> {
-    const host = this.host;
     const qos = options.qos ?? 0;
-    if (qos === 0 && host.connected && host.outbound.idle && !options.signal) {
+    if (qos === 0 && this.ctx.connected && this.outbound.idle && !options.signal) {
       return this.publishNow(topic, payload, options);
     }
     return new Promise<PublishResult>((resolve, reject) => {
@@ -64,13 +47,15 @@ export class Publisher {
         reject(error);
         return;
       }
-      const timeout = options.timeout ?? host.defaultTimeout;
+      const ctx = this.ctx;
+      const outbound = this.outbound;
+      const timeout = options.timeout ?? ctx.defaultTimeout;
       const flight: Flight = {
         topic,
         payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
         qos,
         retain: options.retain ?? false,
-        properties: host.protocolVersion === 5 ? toProperties(options.properties) : undefined,
+        properties: ctx.protocolVersion === 5 ? toProperties(options.properties) : undefined,
         packetId: 0,
         state: "queued",
         sent: false,
@@ -84,7 +69,7 @@ export class Publisher {
       const signal = options.signal;
       if (signal) {
         const onAbort = () =>
-          host.outbound.abandon(
+          outbound.abandon(
             flight,
             new MQTTError("publish aborted", { code: "MQTT_ABORTED", cause: signal.reason }),
           );
@@ -93,7 +78,7 @@ export class Publisher {
         flight.cleanup = () => signal.removeEventListener("abort", onAbort);
       }
       if (flight.deadline) this.ensureSweep();
-      host.outbound.publish(flight);
+      outbound.publish(flight);
     });
   }
 
@@ -103,22 +88,24 @@ export class Publisher {
     payload: string | Uint8Array,
     options: PublishOptions,
   ): Promise<PublishResult> {
+    let kept: boolean;
     try {
       this.check(topic, payload, 0, options);
-      this.write({
-        type: "publish",
+      kept = this.outbound.sendNow(
         topic,
-        payload: typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
-        qos: 0,
-        retain: options.retain ?? false,
-        dup: false,
-        properties: this.host.protocolVersion === 5 ? toProperties(options.properties) : undefined,
-      });
+        typeof payload === "string" ? Buffer.from(payload, "utf8") : payload,
+        options.retain ?? false,
+        this.ctx.protocolVersion === 5 ? toProperties(options.properties) : undefined,
+      );
     } catch (error) {
       return Promise.reject(error);
     }
-    const connection = this.host.connection;
-    if (!connection || connection.writable) return Promise.resolve(QOS0_RESULT);
+    const connection = this.ctx.connection;
+    if (!connection) return QOS0_SENT;
+    // A large payload is written from the caller's buffer, not a copy: settle once the socket
+    // has written it, so that the caller may reuse the buffer after `await publish()`.
+    if (kept) return new Promise((resolve) => connection.whenSent(() => resolve(QOS0_RESULT)));
+    if (connection.writable) return QOS0_SENT;
     // Backpressure: resolve once the socket has room again.
     return new Promise((resolve) => connection.whenWritable(() => resolve(QOS0_RESULT)));
   }
@@ -129,8 +116,11 @@ export class Publisher {
     qos: number,
     options: PublishOptions,
   ): void {
-    this.host.assertSession();
-    assertTopicName(topic);
+    this.ctx.assertSession();
+    if (topic !== this.checkedTopic || this.checkedTopic === undefined) {
+      assertTopicName(topic);
+      this.checkedTopic = topic;
+    }
     if (typeof payload !== "string" && !(payload instanceof Uint8Array)) {
       throw new MQTTError("payload must be a string or a Uint8Array", {
         code: "MQTT_INVALID_ARGUMENT",
@@ -141,13 +131,14 @@ export class Publisher {
         code: "MQTT_INVALID_ARGUMENT",
       });
     }
-    if (qos > this.limits.maximumQoS) {
-      throw new MQTTError(`the broker supports QoS up to ${this.limits.maximumQoS}`, {
+    const limits = this.ctx.limits;
+    if (qos > limits.maximumQoS) {
+      throw new MQTTError(`the broker supports QoS up to ${limits.maximumQoS}`, {
         code: "MQTT_QOS_NOT_SUPPORTED",
         reasonCode: 0x9b,
       });
     }
-    if (options.retain && !this.limits.retainAvailable) {
+    if (options.retain && !limits.retainAvailable) {
       throw new MQTTError("the broker does not support retained messages", {
         code: "MQTT_RETAIN_NOT_SUPPORTED",
         reasonCode: 0x9a,
@@ -155,42 +146,10 @@ export class Publisher {
     }
   }
 
-  /** Encodes a PUBLISH for the current connection (topic alias, size limit) and queues it. */
-  write(packet: PublishPacket): void {
-    const connection = this.host.connection;
-    if (!connection) return;
-    let wire = packet;
-    if (this.limits.topicAliasMaximum > 0 && this.outgoingTopicAliases) {
-      wire = this.applyAlias(packet);
-    }
-    const bytes = connection.encode(wire);
-    if (bytes.length > this.limits.maximumPacketSize) {
-      throw new MQTTError(
-        `the message on "${packet.topic}" is ${bytes.length} bytes; the broker accepts at most ${this.limits.maximumPacketSize}`,
-        { code: "MQTT_PACKET_TOO_LARGE", reasonCode: 0x95 },
-      );
-    }
-    connection.sendEncoded(bytes);
-  }
-
-  /** §3.3.2.3.4: the first use of a topic sets an alias, later ones send only the alias. */
-  private applyAlias(packet: PublishPacket): PublishPacket {
-    const alias = this.aliases.get(packet.topic);
-    if (alias !== undefined) {
-      return { ...packet, topic: "", properties: { ...packet.properties, topicAlias: alias } };
-    }
-    if (this.aliases.size < this.limits.topicAliasMaximum) {
-      const next = this.aliases.size + 1;
-      this.aliases.set(packet.topic, next);
-      return { ...packet, properties: { ...packet.properties, topicAlias: next } };
-    }
-    return packet;
-  }
-
   /** Times out callers whose flows outlive their deadline (checked once a second). */
   private ensureSweep(): void {
     if (this.sweepTimer) return;
-    const outbound = this.host.outbound;
+    const outbound = this.outbound;
     this.sweepTimer = setInterval(() => {
       outbound.sweep(Date.now());
       if (outbound.pending === 0) this.stop();

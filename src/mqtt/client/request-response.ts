@@ -7,36 +7,28 @@ import { randomBytes } from "node:crypto";
 import { MQTTError } from "../../errors.js";
 import { withDeadline } from "../../shared/deadline.js";
 import { deadlineError } from "./client-errors.js";
+import type { SessionContext } from "./context.js";
 import type { Inbound } from "./inbound.js";
 import type { MessageProperties, MQTTMessage } from "./message.js";
-import type {
-  PublishOptions,
-  PublishResult,
-  RequestOptions,
-  SubscribeOptions,
-  SubscribeResult,
-} from "./options.js";
+import type { PublishOptions, PublishResult, RequestOptions } from "./options.js";
+import type { Publisher } from "./publisher.js";
+import type { Subscriptions } from "./subscriptions.js";
 
-/** The part of the client requests go through. */
-export interface RequesterHost {
-  readonly protocolVersion: 4 | 5;
-  readonly defaultTimeout: number;
-  readonly clientId: string;
-  /** The broker's Response Information from CONNACK (§3.2.2.3.15), if any. */
-  readonly responseInformation: string | undefined;
-  readonly inbound: Inbound;
-  publish(
-    topic: string,
-    payload: string | Uint8Array,
-    options: PublishOptions,
-  ): Promise<PublishResult>;
-  subscribe(topic: string, options: SubscribeOptions): Promise<SubscribeResult[]>;
-}
+/** The part of the session context requests read. */
+export type RequesterContext = Pick<
+  SessionContext,
+  "protocolVersion" | "defaultTimeout" | "clientId" | "responseInformation"
+>;
 
 export class Requester {
   private responseSubscription: Promise<unknown> | undefined;
 
-  constructor(private readonly host: RequesterHost) {}
+  constructor(
+    private readonly host: RequesterContext,
+    private readonly inbound: Inbound,
+    private readonly publisher: Pick<Publisher, "publish">,
+    private readonly subscriptions: Pick<Subscriptions, "subscribe">,
+  ) {}
 
   /** See MQTTClient.request. */
   async request(
@@ -57,17 +49,17 @@ export class Requester {
       options.signal,
       deadlineError("request", timeout),
       (resolve, reject) => {
-        host.inbound.responses.set(key, { resolve, reject });
-        return () => host.inbound.responses.delete(key);
+        this.inbound.responses.set(key, { resolve, reject });
+        return () => this.inbound.responses.delete(key);
       },
     );
     try {
-      await host.publish(topic, payload, {
+      await this.publisher.publish(topic, payload, {
         ...options,
         properties: { ...options.properties, responseTopic, correlationData: correlation },
       });
     } catch (error) {
-      host.inbound.responses.get(key)?.reject(error as Error);
+      this.inbound.responses.get(key)?.reject(error as Error);
     }
     return response;
   }
@@ -89,18 +81,18 @@ export class Requester {
     const properties: MessageProperties = { ...options.properties };
     if (requestMessage.properties.correlationData)
       properties.correlationData = requestMessage.properties.correlationData;
-    return this.host.publish(responseTopic, payload, { ...options, properties });
+    return this.publisher.publish(responseTopic, payload, { ...options, properties });
   }
 
   /** One response topic per client, subscribed on first use. */
   private ensureResponseTopic(options: RequestOptions): Promise<string> {
     const host = this.host;
-    if (!host.inbound.responseTopic) {
+    if (!this.inbound.responseTopic) {
       const base = host.responseInformation ?? "mtaio/responses";
-      host.inbound.responseTopic = `${base}/${host.clientId || "client"}/${randomBytes(6).toString("hex")}`;
+      this.inbound.responseTopic = `${base}/${host.clientId || "client"}/${randomBytes(6).toString("hex")}`;
     }
-    const topic = host.inbound.responseTopic;
-    this.responseSubscription ??= host
+    const topic = this.inbound.responseTopic;
+    this.responseSubscription ??= this.subscriptions
       .subscribe(topic, { qos: 1, noLocal: true, signal: options.signal })
       .catch((error) => {
         this.responseSubscription = undefined;
@@ -111,8 +103,8 @@ export class Requester {
 
   /** Every waiting request fails; the response topic is subscribed again on next use. */
   rejectAll(error: Error): void {
-    for (const pending of this.host.inbound.responses.values()) pending.reject(error);
-    this.host.inbound.responses.clear();
+    for (const pending of this.inbound.responses.values()) pending.reject(error);
+    this.inbound.responses.clear();
     this.responseSubscription = undefined;
   }
 }

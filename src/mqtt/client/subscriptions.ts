@@ -13,8 +13,8 @@ import type {
   UnsubackPacket,
 } from "../codec/index.js";
 import { deadlineError } from "./client-errors.js";
+import type { SessionContext } from "./context.js";
 import type { SubscribeOptions, SubscribeResult, UnsubscribeOptions } from "./options.js";
-import type { PacketIds } from "./outbound.js";
 import { isQoS } from "./qos.js";
 import { assertTopicFilter } from "./topic-match.js";
 
@@ -27,18 +27,17 @@ interface PendingRequest {
   reject: (error: Error) => void;
 }
 
-/** The part of the client the subscriptions need. */
-export interface SubscriptionsHost {
-  readonly protocolVersion: 4 | 5;
-  readonly defaultTimeout: number;
-  readonly ids: PacketIds;
-  /** Writes on the current connection, if any. */
-  send(packet: Packet): void;
-  /** Runs `start` once connected (now or after a reconnect); rejects if that cannot happen. */
-  whenConnected(start: () => void, reject: (error: Error) => void): void;
-  protocolError(error: MQTTError): void;
-  emitError(error: unknown): void;
-}
+/** The part of the session context the subscriptions read. */
+export type SubscriptionsContext = Pick<
+  SessionContext,
+  | "protocolVersion"
+  | "defaultTimeout"
+  | "ids"
+  | "send"
+  | "whenConnected"
+  | "protocolError"
+  | "emitError"
+>;
 
 /** Subscriptions sent again after a lost session, at most this many per SUBSCRIBE. */
 const RESUBSCRIBE_BATCH = 100;
@@ -48,7 +47,7 @@ export class Subscriptions {
   /** Granted subscriptions, resubscribed when a reconnect finds no session. */
   private readonly granted = new Map<string, Subscription & { identifier?: number }>();
 
-  constructor(private readonly host: SubscriptionsHost) {}
+  constructor(private readonly host: SubscriptionsContext) {}
 
   /** See MQTTClient.subscribe. */
   async subscribe(

@@ -26,8 +26,11 @@ export interface TransportHandlers {
 export interface Transport {
   /** Whether `data` chunks live in one read buffer that every read overwrites. */
   readonly reusesReadBuffer: boolean;
-  /** Writes a batch of encoded packets; false when the caller should wait for `drain`. */
-  write(chunks: Uint8Array[]): boolean;
+  /**
+   * Writes a batch of encoded packets; false when the caller should wait for `drain`.
+   * `written` runs once the transport is done with the chunks' bytes (or failed).
+   */
+  write(chunks: Uint8Array[], written?: () => void): boolean;
   /** Stops reading from the network (backpressure from a slow consumer). */
   pause(): void;
   resume(): void;
@@ -170,15 +173,19 @@ function openSocket(options: TransportOptions, handlers: TransportHandlers): Pro
       socket.once("close", () => handlers.close(failure));
       settle(undefined, {
         reusesReadBuffer: readBuffer !== undefined,
-        write(chunks) {
-          if (chunks.length === 1) return socket.write(chunks[0]);
+        write(chunks, written) {
+          const last = chunks.length - 1;
+          if (last === 0) return socket.write(chunks[0], written);
           let bytes = 0;
           for (const chunk of chunks) bytes += chunk.length;
-          // Small packets: one copy into one buffer beats a writev with thousands of entries.
-          // Large ones: a writev (cork/uncork) of the packets as they are, without copying.
-          if (bytes < chunks.length * 2048) return socket.write(Buffer.concat(chunks, bytes));
+          // Many small chunks: one copy into one buffer beats a writev with many entries.
+          // Large ones: a writev (cork/uncork) of the chunks as they are, without copying.
+          if (bytes < chunks.length * 2048) {
+            return socket.write(Buffer.concat(chunks, bytes), written);
+          }
           socket.cork();
-          for (const chunk of chunks) socket.write(chunk);
+          for (let i = 0; i < last; i++) socket.write(chunks[i]);
+          socket.write(chunks[last], written);
           socket.uncork();
           return !socket.writableNeedDrain;
         },
@@ -234,10 +241,19 @@ function openWebSocket(options: TransportOptions, handlers: TransportHandlers): 
       };
       settle(undefined, {
         reusesReadBuffer: false,
-        write(chunks) {
+        write(chunks, written) {
           // One WebSocket message per batch: MQTT packets may span or share frames (§6).
           const data = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-          ws.send(data, { binary: true }, afterSend);
+          ws.send(
+            data,
+            { binary: true },
+            written
+              ? (error?: Error) => {
+                  afterSend(error);
+                  written();
+                }
+              : afterSend,
+          );
           if (ws.bufferedAmount >= HIGH_WATER_MARK) needDrain = true;
           return !needDrain;
         },

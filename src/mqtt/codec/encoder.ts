@@ -4,6 +4,7 @@
  * value MQTT cannot carry throws MQTTError (MQTT_INVALID_PACKET, MQTT_INVALID_TOPIC or
  * MQTT_PACKET_TOO_LARGE) rather than producing bytes the peer would reject.
  */
+import { Buffer } from "node:buffer";
 import { invalidPacket, packetTooLarge } from "./errors.js";
 import {
   type AuthPacket,
@@ -12,8 +13,10 @@ import {
   type DisconnectPacket,
   MAX_REMAINING_LENGTH,
   type Packet,
+  type Properties,
   type ProtocolVersion,
   type PublishPacket,
+  type QoSLevel,
   type SubackPacket,
   type SubscribePacket,
   type UnsubackPacket,
@@ -82,13 +85,21 @@ export function encodePacket(
 
 /** Allocates the packet and writes the fixed header (§2.1.1): type/flags then Remaining Length. */
 function start(firstByte: number, remaining: number, max: number): Writer {
-  if (remaining > MAX_REMAINING_LENGTH) packetTooLargeThrow(remaining + 5, max);
-  const size = 1 + varintLength(remaining) + remaining;
-  if (size > max) packetTooLargeThrow(size, max);
-  const w = new Writer(size);
+  const w = new Writer(Buffer.allocUnsafe(packetSize(remaining, max)));
   w.u8(firstByte);
   w.varint(remaining);
   return w;
+}
+
+/**
+ * The whole size of a packet with this Remaining Length (§2.1.4); throws MQTT_PACKET_TOO_LARGE
+ * above `max` or above what a Remaining Length can express.
+ */
+export function packetSize(remaining: number, max: number): number {
+  if (remaining > MAX_REMAINING_LENGTH) packetTooLargeThrow(remaining + 5, max);
+  const size = 1 + varintLength(remaining) + remaining;
+  if (size > max) packetTooLargeThrow(size, max);
+  return size;
 }
 
 function packetTooLargeThrow(size: number, max: number): never {
@@ -141,30 +152,97 @@ function writePropsBlock(
 // --- PUBLISH (§3.3) ---------------------------------------------------------------------------
 
 function encodePublish(p: PublishPacket, version: ProtocolVersion, max: number): Uint8Array {
-  checkQoS(p.qos, "PUBLISH");
-  const payload = checkBytes(p.payload, "PUBLISH payload");
+  const remaining = measurePublish(
+    p.topic,
+    p.payload,
+    p.qos,
+    p.dup,
+    p.packetId,
+    p.properties,
+    version,
+  );
+  const w = start(publishFirstByte(p.qos, p.retain, p.dup), remaining, max);
+  writePublishHeader(w, p.topic, p.qos, p.packetId, p.properties, version);
+  w.raw(p.payload);
+  return w.buf;
+}
+
+/**
+ * The topic name that passed the checks last, and its length in bytes: a client publishing
+ * many messages to one topic checks and measures it once (strings are immutable, so a string
+ * equal to this one is as valid).
+ */
+let checkedTopic: string | undefined;
+let checkedTopicLength = 0;
+/** What the latest measurePublish learnt, for writePublishHeader. */
+let measuredPropertiesLength = 0;
+let measuredTopicIsAscii = false;
+
+/**
+ * Checks the fields of a PUBLISH and returns its Remaining Length (§3.3.1.4). Throws MQTTError
+ * (MQTT_INVALID_PACKET, MQTT_INVALID_TOPIC) for anything MQTT cannot carry. The fields come one
+ * by one rather than as a packet object so that a publisher need not build one per message.
+ */
+export function measurePublish(
+  topic: string,
+  payload: Uint8Array,
+  qos: QoSLevel,
+  dup: boolean,
+  packetId: number | undefined,
+  properties: Properties | undefined,
+  version: ProtocolVersion,
+): number {
+  checkQoS(qos, "PUBLISH");
+  checkBytes(payload, "PUBLISH payload");
   // [MQTT-3.3.1-2]: DUP must be 0 for QoS 0.
-  if (p.dup && p.qos === 0) throw invalidPacket("a QoS 0 PUBLISH must not have DUP set");
-  const props = version === 5 ? p.properties : undefined;
-  // §3.3.2.1 / §3.3.2.3.4: an empty topic name is only valid together with a topic alias.
-  if (!(p.topic === "" && props?.topicAlias !== undefined)) assertTopicName(p.topic);
-  const topicLength = stringByteLength(p.topic, "topic");
+  if (dup && qos === 0) throw invalidPacket("a QoS 0 PUBLISH must not have DUP set");
+  const props = version === 5 ? properties : undefined;
+  let topicLength = checkedTopicLength;
+  if (topic !== checkedTopic || checkedTopic === undefined) {
+    // §3.3.2.1 / §3.3.2.3.4: an empty topic name is only valid together with a topic alias.
+    if (!(topic === "" && props?.topicAlias !== undefined)) assertTopicName(topic);
+    topicLength = stringByteLength(topic, "topic");
+    if (topic !== "") {
+      checkedTopic = topic;
+      checkedTopicLength = topicLength;
+    }
+  }
+  // As many UTF-8 bytes as UTF-16 units only when every character is ASCII.
+  measuredTopicIsAscii = topicLength === topic.length;
   let remaining = 2 + topicLength + payload.length;
-  if (p.qos > 0) {
-    checkPacketId(p.packetId, "PUBLISH");
+  if (qos > 0) {
+    checkPacketId(packetId, "PUBLISH");
     remaining += 2;
   }
-  let propsLength = 0;
+  measuredPropertiesLength = 0;
   if (version === 5) {
-    propsLength = propertiesLength(props, "publish");
-    remaining += varintLength(propsLength) + propsLength;
+    measuredPropertiesLength = propertiesLength(props, "publish");
+    remaining += varintLength(measuredPropertiesLength) + measuredPropertiesLength;
   }
-  const w = start(0x30 | (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), remaining, max);
-  w.string(p.topic);
-  if (p.qos > 0) w.u16(p.packetId!);
-  if (version === 5) writePropsBlock(w, props, propsLength);
-  w.raw(payload);
-  return w.buf;
+  return remaining;
+}
+
+/** The fixed header's first byte of a PUBLISH (§3.3.1): type 3, DUP, QoS, RETAIN. */
+export function publishFirstByte(qos: QoSLevel, retain: boolean, dup: boolean): number {
+  return 0x30 | (dup ? 8 : 0) | (qos << 1) | (retain ? 1 : 0);
+}
+
+/**
+ * Writes a PUBLISH's variable header (§3.3.2) after its fixed header; the payload follows.
+ * Call right after measurePublish with the same fields.
+ */
+export function writePublishHeader(
+  w: Writer,
+  topic: string,
+  qos: QoSLevel,
+  packetId: number | undefined,
+  properties: Properties | undefined,
+  version: ProtocolVersion,
+): void {
+  if (measuredTopicIsAscii) w.asciiString(topic);
+  else w.string(topic);
+  if (qos > 0) w.u16(packetId as number);
+  if (version === 5) writePropsBlock(w, properties, measuredPropertiesLength);
 }
 
 // --- PUBACK, PUBREC, PUBREL, PUBCOMP (§3.4–3.7) ------------------------------------------------

@@ -1,6 +1,7 @@
 /**
- * Writes into one pre-sized buffer. The encoder measures a packet first (stringByteLength,
- * varintLength, …), allocates once, then writes; the writer does no bounds checks of its own.
+ * Writes into a buffer with room for what is written: one pre-sized packet buffer, or the slab
+ * of a WriteBatch. The encoder measures a packet first (stringByteLength, varintLength, …),
+ * makes room once, then writes; the writer does no bounds checks of its own.
  */
 import { Buffer } from "node:buffer";
 import { invalidPacket } from "./errors.js";
@@ -35,11 +36,12 @@ export function stringByteLength(value: unknown, what: string): number {
 }
 
 export class Writer {
-  readonly buf: Buffer;
-  pos = 0;
+  buf: Buffer;
+  pos: number;
 
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  constructor(buf: Buffer, pos = 0) {
+    this.buf = buf;
+    this.pos = pos;
   }
 
   u8(v: number): void {
@@ -74,6 +76,17 @@ export class Writer {
     this.buf[lengthAt] = written >>> 8;
     this.buf[lengthAt + 1] = written & 0xff;
     this.pos += written;
+  }
+
+  /** A string known to be all ASCII (its UTF-8 length is its length), already validated. */
+  asciiString(s: string): void {
+    const n = s.length;
+    const buf = this.buf;
+    let at = this.pos;
+    buf[at++] = n >>> 8;
+    buf[at++] = n & 0xff;
+    for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    this.pos = at + n;
   }
 
   binary(b: Uint8Array): void {

@@ -8,7 +8,7 @@ import { Backoff } from "../../../src/mqtt/client/backoff.js";
 import { Connection } from "../../../src/mqtt/client/connection.js";
 import { Deque } from "../../../src/mqtt/client/deque.js";
 import { parseEndpoint } from "../../../src/mqtt/client/options.js";
-import { PacketIds } from "../../../src/mqtt/client/outbound.js";
+import { PacketIds } from "../../../src/mqtt/client/packet-ids.js";
 import { MQTTMessage, QoS, topicMatches } from "../../../src/mqtt/index.js";
 
 describe("Backoff", () => {
