@@ -17,6 +17,9 @@ const ATTRIBUTE_CHAR = /[!#$&+\-.^_`|~0-9A-Za-z]/;
 const SEGMENT = 72;
 
 const utf8 = new TextEncoder();
+const BACKSLASH = 0x5c;
+const DQUOTE = 0x22;
+const SEMICOLON = 0x3b;
 
 /**
  * True for an RFC 2045 token of at most 127 characters, the longest type or subtype name
@@ -108,25 +111,21 @@ export interface ParsedParameterized {
   params: Record<string, string>;
 }
 
-/** Splits at `;` outside quoted strings. */
+/** Splits at `;` outside quoted strings (a backslash in quotes escapes the next character). */
 function splitParams(text: string): string[] {
   const out: string[] = [];
-  let current = "";
+  let start = 0;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === "\\" && i + 1 < text.length) {
-      current += c + text[i + 1];
-      i++;
-      continue;
+    const c = text.charCodeAt(i);
+    if (quoted && c === BACKSLASH && i + 1 < text.length) i++;
+    else if (c === DQUOTE) quoted = !quoted;
+    else if (c === SEMICOLON && !quoted) {
+      out.push(text.slice(start, i));
+      start = i + 1;
     }
-    if (c === '"') quoted = !quoted;
-    if (c === ";" && !quoted) {
-      out.push(current);
-      current = "";
-    } else current += c;
   }
-  out.push(current);
+  out.push(text.slice(start));
   return out;
 }
 
