@@ -1,7 +1,8 @@
 /**
  * IMAP benchmark: mtaio vs imapflow vs a raw-socket floor against one Dovecot (plaintext
  * loopback, no compression), in one invocation.
- *   npx tsx bench/imap/run.ts [--rounds N] [--quick] [--json bench/results/imap.json]
+ *   npx tsx bench/imap/run.ts [--rounds N] [--quick] [--only envelope,bodies]
+ *     [--json bench/results/imap.json]
  * Scenarios: `envelope` (ENVELOPE + FLAGS + UID of 10,000 ~2 KB messages), `bodies` (1,000
  * ~20 KB multipart messages fetched whole and parsed to text), `attachment` (a 100 MB
  * attachment downloaded as a stream). Each run is a fresh worker process; the clients take
@@ -33,6 +34,11 @@ const jsonIndex = args.indexOf("--json");
 const jsonPath = jsonIndex >= 0 ? args[jsonIndex + 1] : undefined;
 const roundsAt = args.indexOf("--rounds");
 const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : quick ? 1 : 5;
+/** `--only a,b` runs only those scenarios (for looking at one; the JSON wants all three). */
+const onlyAt = args.indexOf("--only");
+const only = onlyAt >= 0 ? new Set(args[onlyAt + 1].split(",")) : undefined;
+const wanted = (name: ScenarioName) => only === undefined || only.has(name);
+if (only && jsonPath) throw new Error("--only and --json do not go together");
 const sizes = quick
   ? { envelope: 1000, bodies: 100, attachmentMb: 10 }
   : { envelope: 10_000, bodies: 1000, attachmentMb: 100 };
@@ -59,26 +65,27 @@ const target = (mailbox: string, messages: number): BenchTarget => ({
   attachmentBytes: sizes.attachmentMb * 1024 * 1024,
 });
 const seen = (i: number) => (i % 3 === 0 ? [] : ["\\Seen"]);
-server.seedMaildir(
-  USER,
-  Array.from({ length: sizes.envelope }, (_, i) => smallMessage(i)),
-  {
-    mailbox: "bench-envelope",
-    flags: seen,
-  },
-);
-server.seedMaildir(
-  USER,
-  Array.from({ length: sizes.bodies }, (_, i) => multipartMessage(i)),
-  {
-    mailbox: "bench-bodies",
-    flags: seen,
-  },
-);
-server.seedMaildir(USER, [attachmentMessage(sizes.attachmentMb * 1024 * 1024)], {
-  mailbox: "bench-attachment",
-});
-scenarios.push(
+if (wanted("envelope")) {
+  server.seedMaildir(
+    USER,
+    Array.from({ length: sizes.envelope }, (_, i) => smallMessage(i)),
+    { mailbox: "bench-envelope", flags: seen },
+  );
+}
+if (wanted("bodies")) {
+  server.seedMaildir(
+    USER,
+    Array.from({ length: sizes.bodies }, (_, i) => multipartMessage(i)),
+    { mailbox: "bench-bodies", flags: seen },
+  );
+}
+if (wanted("attachment")) {
+  server.seedMaildir(USER, [attachmentMessage(sizes.attachmentMb * 1024 * 1024)], {
+    mailbox: "bench-attachment",
+  });
+}
+const all: typeof scenarios = [];
+all.push(
   {
     name: "envelope",
     label: `ENVELOPE+FLAGS+UID of ${sizes.envelope} messages`,
@@ -95,6 +102,7 @@ scenarios.push(
     target: target("bench-attachment", 1),
   },
 );
+scenarios.push(...all.filter((scenario) => wanted(scenario.name)));
 
 /**
  * Dovecot parses every message on the first fetch and settles its cache over the next few;
