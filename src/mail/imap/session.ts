@@ -120,6 +120,8 @@ export class IMAPSession {
       limits,
       onUnsolicited: (response) => session?.onUnsolicited(response),
       streamLiteral: (info) => session?.literalSink?.(info),
+      // Only a running download takes literals: otherwise they are not even looked at.
+      streaming: () => session?.literalSink !== undefined,
     });
     session = new IMAPSession(connection, settings);
     session.authenticated = start.preauth;

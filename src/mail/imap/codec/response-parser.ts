@@ -38,6 +38,11 @@ export interface ResponseParserOptions {
    * undefined buffers it as usual.
    */
   streamLiteral?: (info: LiteralStreamInfo) => LiteralChunkSink | undefined;
+  /**
+   * Whether streamLiteral may want a literal at the moment (a download is running); when it
+   * says no, literals are buffered without reading their FETCH item to ask. Default: always.
+   */
+  streaming?: () => boolean;
 }
 
 /** An exception thrown by the caller's callback: passed through unchanged. */
@@ -66,6 +71,7 @@ export class ResponseParser {
   private readonly limits: IMAPParserLimits;
   private readonly onResponse: (response: IMAPResponse) => void;
   private readonly streamLiteral: ResponseParserOptions["streamLiteral"];
+  private readonly streaming: () => boolean;
   private dead: unknown = null;
   private failed = false;
 
@@ -87,6 +93,7 @@ export class ResponseParser {
     this.limits = resolveLimits(options.limits);
     this.onResponse = options.onResponse;
     this.streamLiteral = options.streamLiteral;
+    this.streaming = options.streaming ?? (() => true);
   }
 
   /** Bytes held: the partial response (line and buffered literals) waiting for more input. */
@@ -154,7 +161,8 @@ export class ResponseParser {
         from = pos;
         continue;
       }
-      const sink = this.streamLiteral === undefined ? undefined : this.askSink(buf, from, lf, size);
+      const ask = this.streamLiteral !== undefined && this.streaming();
+      const sink = ask ? this.askSink(buf, from, lf, size) : undefined;
       this.lineLength = 0;
       if (sink !== undefined) {
         this.hold(buf, from, pos);
