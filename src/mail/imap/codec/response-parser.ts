@@ -180,7 +180,10 @@ export class ResponseParser {
       }
       if (held + size > maxResponseSize) throw this.responseTooLarge();
       this.literalLeft = size;
-      if (size >= SMALL_PIECE && size <= RESERVE_MAX) {
+      // Only when what is held so far is no bigger than the literal: the bytes moved into
+      // each new buffer are then paid for by that literal, so many literals in one response
+      // cost linear copying, not quadratic.
+      if (size >= SMALL_PIECE && size <= RESERVE_MAX && held <= size) {
         this.reserve(buf, from, pos, held + size + RESERVE_TAIL);
         from = pos;
       }

@@ -379,6 +379,24 @@ describe("IMAP response parser: framing", () => {
     }
   });
 
+  it("many big literals in one response come out whole", () => {
+    // After the first, what is held outweighs each next literal: those are held as pieces.
+    const parts: Buffer[] = [Buffer.from("* 3 FETCH (UID 3")];
+    for (let k = 1; k <= 6; k++) {
+      parts.push(Buffer.from(` BODY[${k}] {2000}\r\n`), Buffer.alloc(2000, 0x40 + k));
+    }
+    parts.push(Buffer.from(")\r\n"));
+    const bytes = Buffer.concat(parts);
+    const whole = parseChunks(bytes);
+    const sections = as(whole[0], "fetch").attributes.sections!;
+    for (let k = 1; k <= 6; k++) {
+      assert.deepEqual(sections[`BODY[${k}]`], new Uint8Array(2000).fill(0x40 + k));
+    }
+    for (let cut = 0; cut <= bytes.length; cut += 61) {
+      assert.deepEqual(parseChunks(bytes, [cut, cut + 1500, cut + 4100]), whole, `cut ${cut}`);
+    }
+  });
+
   it("a grammar error is an IMAP_PARSE_ERROR, and the parser stays dead", () => {
     const parser = new ResponseParser({ onResponse: () => {} });
     const bad = () => parser.push(Buffer.from("* 1 FETCH (UID x)\r\n"));
