@@ -79,10 +79,14 @@ async function mtaioAt(tree: string): Promise<MailMessageClass> {
 /** The sources of git revision `rev` in a temporary directory. */
 function checkoutBase(rev: string): string {
   const dir = tempDir("mtaio-mime-base-");
-  const tar = execFileSync("git", [
-    ...["-C", root, "archive", "--format=tar", rev],
-    ...["src", "tsconfig.json", "tsconfig.build.json"],
-  ]);
+  const tar = execFileSync(
+    "git",
+    [
+      ...["-C", root, "archive", "--format=tar", rev],
+      ...["src", "tsconfig.json", "tsconfig.build.json"],
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   execFileSync("tar", ["-x", "-C", dir], { input: tar });
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
   writeFileSync(join(dir, "package.json"), '{ "type": "module" }\n');

@@ -64,6 +64,8 @@ export interface ConnectionOptions {
   observeFetch?: (seq: number, uid: number | undefined) => void;
   /** Asked for FETCH body literals: a sink streams one instead of buffering it. */
   streamLiteral?: (info: LiteralStreamInfo) => LiteralChunkSink | undefined;
+  /** Whether streamLiteral may want a literal now (see ResponseParserOptions.streaming). */
+  streaming?: () => boolean;
   /** Called once when the connection has ended, with the reason. */
   onClose?: (reason: IMAPError) => void;
 }
@@ -110,6 +112,7 @@ export class IMAPConnection {
       limits: options.limits,
       onResponse: (response) => this.#onResponse(response),
       streamLiteral: options.streamLiteral,
+      streaming: options.streaming,
     });
     this.#input = (chunk) => this.#parser.push(chunk);
     mail.takeData({

@@ -72,7 +72,8 @@ export async function* fetchStream(
   const { session, uids, items, accepts, size } = await plan();
   const chunks: number[][] = [];
   for (let i = 0; i < uids.length; i += size) chunks.push(uids.slice(i, i + size));
-  let queue: FetchedMessage[] = [];
+  /** Messages not yet taken from `head` on; taken slots are emptied (see below). */
+  let queue: (FetchedMessage | undefined)[] = [];
   let head = 0;
   let next = 0;
   let inFlight = 0;
@@ -129,7 +130,11 @@ export async function* fetchStream(
     for (;;) {
       issue();
       if (head < queue.length) {
-        const item = queue[head++];
+        const item = queue[head] as FetchedMessage;
+        // Emptied at once: a message the caller is done with (its body, its envelope) must
+        // not stay reachable until the array is compacted, or it outlives the young
+        // generation and the collector copies and promotes it for nothing.
+        queue[head++] = undefined;
         if (head > 4096 && head * 2 > queue.length) {
           queue = queue.slice(head);
           head = 0;

@@ -121,6 +121,8 @@ export class IMAPSession {
       onUnsolicited: (response) => session?.onUnsolicited(response),
       observeFetch: (seq, uid) => session?.mailbox.observeFetch(seq, uid),
       streamLiteral: (info) => session?.literalSink?.(info),
+      // Only a running download takes literals: otherwise they are not even looked at.
+      streaming: () => session?.literalSink !== undefined,
     });
     session = new IMAPSession(connection, settings);
     session.authenticated = start.preauth;

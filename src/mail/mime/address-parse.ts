@@ -3,6 +3,7 @@
  * <j@x.org>`), comments, groups (`Team: a@x, b@y;`), obsolete route addresses, and RFC 2047
  * encoded-words in display names. Lenient enough for real mail, bounded in size.
  */
+import { commonAddressList } from "./address-common.js";
 import { decodeEncodedWords } from "./encoded-word-decode.js";
 import { MIME_ERROR_CODES, mimeError } from "./errors.js";
 import type { MailAddress } from "./types.js";
@@ -272,6 +273,11 @@ export function parseAddressList(input: string, strict = true): MailAddress[] {
   if (input.length > MAX_INPUT) {
     throw mimeError(MIME_ERROR_CODES.limit, "Address list too long");
   }
+  return commonAddressList(input) ?? readAddressTokens(input, strict);
+}
+
+/** The full parser behind parseAddressList, without its shortcut for common forms. */
+export function readAddressTokens(input: string, strict: boolean): MailAddress[] {
   const tokens = tokenize(input);
   const result: MailAddress[] = [];
   let i = 0;

@@ -7,7 +7,7 @@
  * labels (ISO-8859-16). UTF-7 (RFC 2152), which TextDecoder lacks, has its own decoder too.
  * Multibyte charsets go to TextDecoder.
  */
-import { Buffer, isUtf8 } from "node:buffer";
+import { Buffer, isAscii, isUtf8, transcode } from "node:buffer";
 import { TextDecoder } from "node:util";
 import { SINGLE_BYTE_TABLES } from "./charsets/single-byte-tables.js";
 import { decodeUtf7 } from "./charsets/utf7.js";
@@ -20,8 +20,30 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
+/**
+ * Below this many bytes V8's own UTF-8 decoding wins; above it, its per-character path for
+ * non-ASCII text (CJK bodies) is many times slower than ICU's conversion to UTF-16 plus a
+ * UTF-16 string copy, which outweighs the two native calls the fast path costs.
+ */
+const TRANSCODE_MIN = 512;
+
+/** Whether this Node has ICU (`transcode` throws without it). */
+const canTranscode = (() => {
+  try {
+    return transcode(Buffer.from("\u00e9"), "utf8", "utf16le").length === 2;
+  } catch {
+    return false;
+  }
+})();
+
+/** UTF-8 as WHATWG decodes it (U+FFFD for bad sequences, a BOM kept), long texts fast. */
 function utf8(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length < TRANSCODE_MIN) return buf.toString("utf8");
+  if (isAscii(buf)) return buf.toString("latin1");
+  // Only valid UTF-8 takes the ICU path: it refuses bad sequences instead of replacing them.
+  if (canTranscode && isUtf8(buf)) return transcode(buf, "utf8", "utf16le").toString("utf16le");
+  return buf.toString("utf8");
 }
 
 /** A table decoder: bytes below 0x80 are ASCII, the others index the upper-half table. */

@@ -17,6 +17,9 @@ const ATTRIBUTE_CHAR = /[!#$&+\-.^_`|~0-9A-Za-z]/;
 const SEGMENT = 72;
 
 const utf8 = new TextEncoder();
+const BACKSLASH = 0x5c;
+const DQUOTE = 0x22;
+const SEMICOLON = 0x3b;
 
 /**
  * True for an RFC 2045 token of at most 127 characters, the longest type or subtype name
@@ -108,35 +111,30 @@ export interface ParsedParameterized {
   params: Record<string, string>;
 }
 
-/** Splits at `;` outside quoted strings. */
+/** Splits at `;` outside quoted strings (a backslash in quotes escapes the next character). */
 function splitParams(text: string): string[] {
   const out: string[] = [];
-  let current = "";
+  let start = 0;
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted && c === "\\" && i + 1 < text.length) {
-      current += c + text[i + 1];
-      i++;
-      continue;
+    const c = text.charCodeAt(i);
+    if (quoted && c === BACKSLASH && i + 1 < text.length) i++;
+    else if (c === DQUOTE) quoted = !quoted;
+    else if (c === SEMICOLON && !quoted) {
+      out.push(text.slice(start, i));
+      start = i + 1;
     }
-    if (c === '"') quoted = !quoted;
-    if (c === ";" && !quoted) {
-      out.push(current);
-      current = "";
-    } else current += c;
   }
-  out.push(current);
+  out.push(text.slice(start));
   return out;
 }
 
-function unquote(text: string): { text: string; quoted: boolean } {
+/** A parameter value without its quotes and backslash escapes (or trimmed, if unquoted). */
+function unquote(text: string): string {
   const t = text.trim();
-  if (t.startsWith('"')) {
-    const inner = t.endsWith('"') && t.length > 1 ? t.slice(1, -1) : t.slice(1);
-    return { text: inner.replace(/\\(.)/gs, "$1"), quoted: true };
-  }
-  return { text: t, quoted: false };
+  if (!t.startsWith('"')) return t;
+  const inner = t.endsWith('"') && t.length > 1 ? t.slice(1, -1) : t.slice(1);
+  return inner.includes("\\") ? inner.replace(/\\(.)/gs, "$1") : inner;
 }
 
 function percentDecode(text: string): Uint8Array {
@@ -154,21 +152,28 @@ function percentDecode(text: string): Uint8Array {
 
 /** Parses `type/subtype; a=b; c*0*=utf-8''…` (RFC 2045 §5.1, RFC 2231 §3–4). Never throws. */
 export function parseParameterized(text: string, maxParams = 100): ParsedParameterized {
-  const [head, ...rest] = splitParams(text);
+  const parts = splitParams(text);
   const params: Record<string, string> = Object.create(null);
   // name → pieces by continuation number (RFC 2231 §3), with whether each is extended.
   const continued = new Map<string, { index: number; value: string; extended: boolean }[]>();
-  for (const raw of rest.slice(0, maxParams)) {
+  const count = Math.min(parts.length, maxParams + 1);
+  for (let p = 1; p < count; p++) {
+    const raw = parts[p];
     const eq = raw.indexOf("=");
     if (eq < 0) continue;
     const key = raw.slice(0, eq).trim().toLowerCase();
-    const { text: value } = unquote(raw.slice(eq + 1));
+    const value = unquote(raw.slice(eq + 1));
+    if (key !== "" && !key.includes("*")) {
+      // A plain `name=value` (what the regex below reads as name alone): the common case.
+      // RFC 2047 words are not allowed in parameters (§5), but clients write them, quoted or
+      // not, and every reader decodes them. Never in a boundary, which is compared as bytes.
+      if (!(key in params)) params[key] = key === "boundary" ? value : decodeEncodedWords(value);
+      continue;
+    }
     const match = /^([^*]+)(?:\*(\d+))?(\*)?$/.exec(key);
     if (!match) continue;
     const [, name, index, star] = match;
     if (index === undefined && star === undefined) {
-      // RFC 2047 words are not allowed in parameters (§5), but clients write them, quoted or
-      // not, and every reader decodes them. Never in a boundary, which is compared as bytes.
       if (!(name in params)) params[name] = name === "boundary" ? value : decodeEncodedWords(value);
       continue;
     }
@@ -201,7 +206,7 @@ export function parseParameterized(text: string, maxParams = 100): ParsedParamet
     const plain = pieces.every((piece) => !piece.extended);
     params[name] = plain && name !== "boundary" ? decodeEncodedWords(joined) : joined;
   }
-  return { value: (head ?? "").trim().toLowerCase(), params };
+  return { value: parts[0].trim().toLowerCase(), params };
 }
 
 export { quote as quoteParam };

@@ -77,47 +77,52 @@ function hexValue(c: number): number {
 /**
  * Decodes quoted-printable leniently: soft breaks with CRLF or bare LF, lower-case hex, and
  * a stray `=` kept literally (RFC 2045 §6.7 note on robustness). Trailing whitespace before a
- * line break is dropped (rule 3).
+ * line break, or at the end, is dropped (rule 3): spaces and tabs are written as they come
+ * and taken back when a line break follows them, so ordinary text costs one test per byte.
  */
 export function decodeQuotedPrintable(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length);
   let o = 0;
+  /** Output length without the literal spaces and tabs written since the last other byte. */
+  let solid = 0;
   const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const b = bytes[i];
-    if (b === 0x3d) {
-      // Soft line break: "=" + optional whitespace + (CR)LF.
+    if (b > 0x20 && b !== EQUALS) {
+      out[o++] = b;
+      solid = o;
+    } else if (b === 0x20 || b === 0x09) {
+      out[o++] = b;
+    } else if (b === LF) {
+      o = solid;
+      out[o++] = LF;
+      solid = o;
+    } else if (b === CR && i + 1 < n && bytes[i + 1] === LF) {
+      o = solid;
+      out[o++] = CR;
+      out[o++] = LF;
+      solid = o;
+      i++;
+    } else if (b === EQUALS) {
+      // Soft line break: "=" + optional whitespace + (CR)LF, or the end of the data.
       let j = i + 1;
       while (j < n && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
-      if (j < n && bytes[j] === 0x0a) {
-        i = j;
-        continue;
+      if (j >= n || bytes[j] === LF) i = j;
+      else if (j + 1 < n && bytes[j] === CR && bytes[j + 1] === LF) i = j + 1;
+      else {
+        const hi = i + 1 < n ? hexValue(bytes[i + 1]) : -1;
+        const lo = i + 2 < n ? hexValue(bytes[i + 2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+          out[o++] = (hi << 4) | lo;
+          i += 2;
+        } else out[o++] = b;
       }
-      if (j + 1 < n && bytes[j] === 0x0d && bytes[j + 1] === 0x0a) {
-        i = j + 1;
-        continue;
-      }
-      if (j >= n) {
-        i = j;
-        continue;
-      }
-      const hi = i + 1 < n ? hexValue(bytes[i + 1]) : -1;
-      const lo = i + 2 < n ? hexValue(bytes[i + 2]) : -1;
-      if (hi >= 0 && lo >= 0) {
-        out[o++] = (hi << 4) | lo;
-        i += 2;
-      } else out[o++] = b;
-      continue;
+      // Whitespace before an `=` is not at a line end: it stays.
+      solid = o;
+    } else {
+      out[o++] = b;
+      solid = o;
     }
-    if (b === 0x20 || b === 0x09) {
-      let j = i;
-      while (j < n && (bytes[j] === 0x20 || bytes[j] === 0x09)) j++;
-      if (j === n || bytes[j] === 0x0a || (bytes[j] === 0x0d && bytes[j + 1] === 0x0a)) {
-        i = j - 1;
-        continue;
-      }
-    }
-    out[o++] = b;
   }
-  return out.subarray(0, o);
+  return out.subarray(0, solid);
 }

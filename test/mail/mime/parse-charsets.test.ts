@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { decodeCharset, knownCharset } from "../../../src/mail/mime/charset.js";
 import { SINGLE_BYTE_TABLES } from "../../../src/mail/mime/charsets/single-byte-tables.js";
 import { decodeUtf7 } from "../../../src/mail/mime/charsets/utf7.js";
@@ -219,5 +220,41 @@ describe("UTF-7 (RFC 2152)", () => {
     for (const [i, text] of samples.entries()) {
       assert.equal(decodeUtf7(Buffer.from(encoded[i], "base64")), text, JSON.stringify(text));
     }
+  });
+});
+
+describe("UTF-8 bodies (long texts take a faster path than short ones)", () => {
+  // Long enough for the ICU path: kana, emoji (surrogate pairs), a BOM, NUL and ASCII.
+  const piece = fc.constantFrom("日本語の本文", "😀", "\ufeff", "\u0000", "abc ", "é", "\r\n");
+  const longText = fc.array(piece, { minLength: 200, maxLength: 400 }).map((a) => a.join(""));
+
+  it("valid UTF-8 decodes to exactly the text that was encoded", () => {
+    fc.assert(
+      fc.property(longText, (text) => {
+        assert.equal(decodeCharset(Buffer.from(text, "utf8"), "utf-8"), text);
+      }),
+    );
+  });
+
+  it("bad sequences anywhere in a long text become U+FFFD, as Node's own UTF-8 decoder makes them", () => {
+    const bad = fc.constantFrom([0xff], [0xe3, 0x81], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf0]);
+    fc.assert(
+      fc.property(longText, bad, fc.nat(), (text, junk, at) => {
+        const bytes = Buffer.from(text, "utf8");
+        const cut = at % (bytes.length + 1);
+        const mixed = Buffer.concat([
+          bytes.subarray(0, cut),
+          Buffer.from(junk),
+          bytes.subarray(cut),
+        ]);
+        assert.equal(decodeCharset(mixed, "utf-8"), mixed.toString("utf8"));
+      }),
+    );
+  });
+
+  it("a long body in UTF-8 keeps its text through the parser", () => {
+    const text = "本日は晴天なり。\n".repeat(200);
+    const raw = `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n${Buffer.from(text).toString("base64")}\r\n`;
+    assert.equal(MailMessage.parse(raw).textContent, text);
   });
 });

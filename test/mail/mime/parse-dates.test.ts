@@ -63,6 +63,60 @@ describe("parseMailDate", () => {
     );
   });
 
+  it("the common form, in or out of range, reads as the same text in lower case does", () => {
+    // `Mon, 01 Jan 2024 …` takes a shortcut; lower-cased it goes through the token reader.
+    const days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const months = [
+      "Jan",
+      "Feb",
+      "Mar",
+      "Apr",
+      "May",
+      "Jun",
+      "Jul",
+      "Aug",
+      "Sep",
+      "Oct",
+      "Nov",
+      "Dec",
+    ];
+    const two = (n: number) => String(n).padStart(2, "0");
+    const date = fc.record({
+      weekday: fc.option(fc.constantFrom(...days)),
+      day: fc.integer({ min: 0, max: 32 }),
+      padDay: fc.boolean(),
+      month: fc.integer({ min: 0, max: 11 }),
+      year: fc.integer({ min: 990, max: 2100 }),
+      hour: fc.integer({ min: 0, max: 24 }),
+      minute: fc.integer({ min: 0, max: 60 }),
+      second: fc.integer({ min: 0, max: 61 }),
+      sign: fc.constantFrom("+", "-"),
+      zoneHours: fc.integer({ min: 0, max: 14 }),
+      zoneMinutes: fc.constantFrom(0, 30, 45, 59, 60),
+      comment: fc.option(fc.constantFrom("(UTC)", "(CET)", "()")),
+    });
+    fc.assert(
+      fc.property(date, (d) => {
+        const text =
+          `${d.weekday ? `${d.weekday}, ` : ""}${d.padDay ? two(d.day) : d.day} ${months[d.month]} ` +
+          `${String(d.year).padStart(4, "0")} ${two(d.hour)}:${two(d.minute)}:${two(d.second)} ` +
+          `${d.sign}${two(d.zoneHours)}${two(d.zoneMinutes)}${d.comment ? ` ${d.comment}` : ""}`;
+        assert.equal(iso(text), iso(text.toLowerCase()), text);
+        const valid =
+          d.day >= 1 &&
+          new Date(Date.UTC(d.year, d.month, d.day)).getUTCDate() === d.day &&
+          d.year >= 1000 &&
+          d.hour < 24 &&
+          d.minute < 60 &&
+          d.second <= 60 &&
+          d.zoneMinutes < 60;
+        assert.equal(iso(text) !== undefined, valid, text);
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(iso("Mon, 01 Jan 2024 10:00:60 +0130 (x)"), "2024-01-01T08:30:59.000Z");
+  });
+
   it("a message with a JST date keeps it", () => {
     const m = MailMessage.parse("Date: Mon, 7 Dec 2026 10:00:00 JST\r\nSubject: x\r\n\r\nb");
     assert.equal(m.date?.toISOString(), "2026-12-07T01:00:00.000Z");

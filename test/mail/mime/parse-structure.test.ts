@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { MailError } from "../../../src/errors.js";
 import { Attachment, MailMessage } from "../../../src/mail/mime/index.js";
 import { decodeQuotedPrintable } from "../../../src/mail/mime/quoted-printable.js";
@@ -244,6 +245,78 @@ describe("invalid quoted-printable (RFC 2045 §6.7 robustness)", () => {
     assert.equal(qp("caf=E9 =C3=A9"), "caf\xe9 \xc3\xa9");
     // Soft breaks with transport padding after the `=`, LF or CR line ends.
     assert.equal(qp("a=  \r\nb=\nc"), "abc");
+  });
+});
+
+describe("quoted-printable decoding against a byte-at-a-time reading of RFC 2045 §6.7", () => {
+  /** The rules spelled out one byte at a time: the reference the decoder must agree with. */
+  function reference(bytes: Uint8Array): string {
+    const hex = (c: number): number => {
+      const d = "0123456789ABCDEF".indexOf(String.fromCharCode(c).toUpperCase());
+      return c === undefined ? -1 : d;
+    };
+    const blank = (c: number): boolean => c === 0x20 || c === 0x09;
+    const n = bytes.length;
+    let out = "";
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i];
+      if (b === 0x3d) {
+        let j = i + 1;
+        while (j < n && blank(bytes[j])) j++;
+        if (j >= n || bytes[j] === 0x0a) {
+          i = j; // soft line break (LF), or `=` and blanks at the very end
+          continue;
+        }
+        if (j + 1 < n && bytes[j] === 0x0d && bytes[j + 1] === 0x0a) {
+          i = j + 1; // soft line break (CRLF)
+          continue;
+        }
+        const hi = i + 1 < n ? hex(bytes[i + 1]) : -1;
+        const lo = i + 2 < n ? hex(bytes[i + 2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+          out += String.fromCharCode(hi * 16 + lo);
+          i += 2;
+        } else out += "=";
+        continue;
+      }
+      if (blank(b)) {
+        let j = i;
+        while (j < n && blank(bytes[j])) j++;
+        // Rule 3: blanks before a line break or the end are transport padding.
+        if (j === n || bytes[j] === 0x0a || (bytes[j] === 0x0d && bytes[j + 1] === 0x0a)) {
+          i = j - 1;
+          continue;
+        }
+      }
+      out += String.fromCharCode(b);
+    }
+    return out;
+  }
+
+  it("agrees on random text made of the characters that matter", () => {
+    const piece = fc.constantFrom(
+      "=",
+      " ",
+      "\t",
+      "\r",
+      "\n",
+      "\r\n",
+      "=\r\n",
+      "a",
+      "3D",
+      "e9",
+      "G",
+      "\xff",
+      "\0",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), (pieces) => {
+        const bytes = Buffer.from(pieces.join(""), "latin1");
+        const decoded = Buffer.from(decodeQuotedPrintable(bytes)).toString("latin1");
+        assert.equal(decoded, reference(bytes), JSON.stringify(pieces.join("")));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

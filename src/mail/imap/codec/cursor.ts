@@ -44,6 +44,9 @@ for (let c = 0x80; c < 0x100; c++) QUOTED_KIND[c] = Q_HIGH;
 /** Responses up to this size share one string for their ASCII values (see Cursor.latin1). */
 const SHARED_TEXT_MAX = 16 * 1024;
 
+/** Smallest literal handed out as a view of an owned response (see Cursor.literal). */
+const MIN_LITERAL_VIEW = 1024;
+
 /** The marker a streamed literal leaves in the response (its bytes went to a sink). */
 const STREAMED_NONE: readonly number[] = [];
 
@@ -56,6 +59,8 @@ export class Cursor {
   private readonly streamed: readonly number[];
   private readonly start: number;
   private readonly maxDepth: number;
+  /** True when `buf` was copied out of the socket's chunks for this response alone. */
+  private readonly owned: boolean;
   depth = 0;
   /**
    * The response as one Latin-1 string, made on first use when the response is small:
@@ -70,6 +75,7 @@ export class Cursor {
     end: number,
     maxDepth: number,
     streamed: readonly number[] = STREAMED_NONE,
+    owned = false,
   ) {
     this.buf = buf;
     this.pos = start;
@@ -77,6 +83,7 @@ export class Cursor {
     this.end = end;
     this.maxDepth = maxDepth;
     this.streamed = streamed;
+    this.owned = owned;
   }
 
   /** Bytes [from, to) as Latin-1 (ASCII values: atoms, numbers, ASCII quoted strings). */
@@ -302,14 +309,24 @@ export class Cursor {
     return -1;
   }
 
-  /** A literal's bytes (copied, so they outlive the chunks), or its streamed marker. */
+  /**
+   * A literal's bytes, or its streamed marker. They outlive the chunks: a copy, or, when the
+   * response already is a copy of its own and the literal most of it (a message body), a
+   * view of that copy, which then keeps little else alive.
+   */
   literal(): Uint8Array | StreamedLiteral {
     const n = this.literalHeader();
     const streamedSize = this.streamedAt();
     if (streamedSize >= 0) return { streamed: true, size: streamedSize };
     if (this.pos + n > this.end) this.fail("literal runs past the response");
-    const bytes = new Uint8Array(n);
-    bytes.set(this.buf.subarray(this.pos, this.pos + n));
+    const buf = this.buf;
+    let bytes: Uint8Array;
+    if (this.owned && n >= MIN_LITERAL_VIEW && n * 2 >= buf.buffer.byteLength) {
+      bytes = new Uint8Array(buf.buffer, buf.byteOffset + this.pos, n);
+    } else {
+      bytes = new Uint8Array(n);
+      bytes.set(buf.subarray(this.pos, this.pos + n));
+    }
     this.pos += n;
     return bytes;
   }

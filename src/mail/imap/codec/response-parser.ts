@@ -38,6 +38,11 @@ export interface ResponseParserOptions {
    * undefined buffers it as usual.
    */
   streamLiteral?: (info: LiteralStreamInfo) => LiteralChunkSink | undefined;
+  /**
+   * Whether streamLiteral may want a literal at the moment (a download is running); when it
+   * says no, literals are buffered without reading their FETCH item to ask. Default: always.
+   */
+  streaming?: () => boolean;
 }
 
 /** An exception thrown by the caller's callback: passed through unchanged. */
@@ -50,6 +55,13 @@ const GT = 0x3e;
 /** Held pieces smaller than this are packed into blocks of BLOCK_SIZE. */
 const SMALL_PIECE = 1024;
 const BLOCK_SIZE = 4096;
+/**
+ * Room reserved after a literal for the rest of the response line (`)` and CRLF, or more
+ * FETCH items); a longer rest is held as another piece.
+ */
+const RESERVE_TAIL = 256;
+/** Literals up to this size get a buffer of their response's size up front (see reserve). */
+const RESERVE_MAX = 1024 * 1024;
 
 function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
@@ -59,6 +71,7 @@ export class ResponseParser {
   private readonly limits: IMAPParserLimits;
   private readonly onResponse: (response: IMAPResponse) => void;
   private readonly streamLiteral: ResponseParserOptions["streamLiteral"];
+  private readonly streaming: () => boolean;
   private dead: unknown = null;
   private failed = false;
 
@@ -80,6 +93,7 @@ export class ResponseParser {
     this.limits = resolveLimits(options.limits);
     this.onResponse = options.onResponse;
     this.streamLiteral = options.streamLiteral;
+    this.streaming = options.streaming ?? (() => true);
   }
 
   /** Bytes held: the partial response (line and buffered literals) waiting for more input. */
@@ -147,7 +161,8 @@ export class ResponseParser {
         from = pos;
         continue;
       }
-      const sink = this.streamLiteral === undefined ? undefined : this.askSink(buf, from, lf, size);
+      const ask = this.streamLiteral !== undefined && this.streaming();
+      const sink = ask ? this.askSink(buf, from, lf, size) : undefined;
       this.lineLength = 0;
       if (sink !== undefined) {
         this.hold(buf, from, pos);
@@ -165,6 +180,13 @@ export class ResponseParser {
       }
       if (held + size > maxResponseSize) throw this.responseTooLarge();
       this.literalLeft = size;
+      // Only when what is held so far is no bigger than the literal: the bytes moved into
+      // each new buffer are then paid for by that literal, so many literals in one response
+      // cost linear copying, not quadratic.
+      if (size >= SMALL_PIECE && size <= RESERVE_MAX && held <= size) {
+        this.reserve(buf, from, pos, held + size + RESERVE_TAIL);
+        from = pos;
+      }
     }
     if (from < length) this.hold(buf, from, length);
   }
@@ -202,6 +224,26 @@ export class ResponseParser {
     buf.copy(this.block, 0, start, end);
     this.blockUsed = n;
     this.pieces.push(this.block.subarray(0, n));
+  }
+
+  /**
+   * Moves the current response's bytes so far (held pieces, then buf[from, pos)) into one
+   * buffer of `capacity` bytes, which hold() then fills: a response with a big literal is
+   * copied once, instead of piece by piece and again when joined. Only for literals within
+   * RESERVE_MAX, so a peer announcing a size it never sends gets little memory out of it.
+   */
+  private reserve(buf: Buffer, from: number, pos: number, capacity: number): void {
+    const block = Buffer.allocUnsafe(capacity);
+    let used = 0;
+    for (const piece of this.pieces) {
+      piece.copy(block, used);
+      used += piece.length;
+    }
+    used += buf.copy(block, used, from, pos);
+    this.pieces = [block.subarray(0, used)];
+    this.piecesLength = used;
+    this.block = block;
+    this.blockUsed = used;
   }
 
   private toSink(bytes: Buffer): void {
@@ -322,7 +364,9 @@ export class ResponseParser {
   private complete(buf: Buffer, from: number, end: number): void {
     let bytes = buf;
     let start = from;
-    if (this.pieces.length > 0) {
+    // Bytes joined from held pieces are this response's own (literals may be views of them).
+    const owned = this.pieces.length > 0;
+    if (owned) {
       this.hold(buf, from, end);
       bytes = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces);
       start = 0;
@@ -337,7 +381,7 @@ export class ResponseParser {
     let lineEnd = end - 1;
     if (lineEnd > start && bytes[lineEnd - 1] === CR) lineEnd--;
     if (lineEnd === start) return; // an empty line: nothing to parse (tolerated)
-    const cursor = new Cursor(bytes, start, lineEnd, this.limits.maxDepth, streamed);
+    const cursor = new Cursor(bytes, start, lineEnd, this.limits.maxDepth, streamed, owned);
     const response = parseResponse(cursor);
     try {
       this.onResponse(response);

@@ -145,9 +145,39 @@ function fullYear(text: string): number {
   return year;
 }
 
+/**
+ * The form nearly every mailer writes (RFC 5322 §3.3 with its usual capitalisation, perhaps a
+ * comment after the zone): `Mon, 1 Jan 2024 09:05:07 +0100 (CET)`. Read without the token
+ * sorting below, which it would pass through with the same result.
+ */
+const CANONICAL =
+  /^(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)(?: \([^()]*\))?$/;
+const SHORT_MONTHS = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/** A canonical date (see CANONICAL), or undefined when `value` is not one or is out of range. */
+function canonicalDate(value: string): Date | undefined {
+  const m = CANONICAL.exec(value);
+  if (m === null) return undefined;
+  const day = Number(m[1]);
+  const month = SHORT_MONTHS.indexOf(m[2]) / 3;
+  const year = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = Number(m[6]);
+  const zoneMinutes = Number(m[9]);
+  if (year < 1000 || hour > 23 || minute > 59 || second > 60 || zoneMinutes > 59) return undefined;
+  if (day < 1 || new Date(Date.UTC(year, month, day)).getUTCDate() !== day) return undefined;
+  const offset = (Number(m[8]) * 60 + zoneMinutes) * (m[7] === "-" ? -1 : 1);
+  // Second 60 is a leap second (§3.3); Date cannot hold it, so it becomes :59.
+  const utc = Date.UTC(year, month, day, hour, minute, Math.min(second, 59));
+  return new Date(utc - offset * 60_000);
+}
+
 /** Parses a Date field; returns `undefined` for anything that is not a real date-time. */
 export function parseMailDate(value: string): Date | undefined {
   if (value.length > 200) return undefined;
+  const canonical = canonicalDate(value);
+  if (canonical !== undefined) return canonical;
   // Comments (CFWS) carry nothing here, e.g. `+0000 (UTC)`; commas only separate words.
   const tokens = value
     .replace(/\([^()]*\)/g, " ")

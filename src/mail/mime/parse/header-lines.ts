@@ -3,7 +3,7 @@
  * empty line, folded lines joined (§2.2.3 unfolding), CRLF or bare LF accepted. Works on byte
  * offsets into the raw message so nothing but the fields themselves is copied.
  */
-import { Buffer } from "node:buffer";
+import { Buffer, isAscii } from "node:buffer";
 import { decodeHeaderBytes } from "../charset.js";
 import { limitExceeded, MAX_HEADER_FIELD } from "./limits.js";
 
@@ -38,26 +38,49 @@ function fieldNameEnd(buf: Buffer, start: number, lineEnd: number): number {
   return i < lineEnd && buf[i] === COLON ? nameEnd : -1;
 }
 
-function decodeField(buf: Buffer, pieces: number[], nameEnd: number): HeaderField {
-  const start = pieces[0];
-  const name = decodeHeaderBytes(buf.subarray(start, nameEnd));
-  let colon = nameEnd;
-  while (buf[colon] !== COLON) colon++;
-  // Unfolding: drop each line break, keep the whitespace that starts the next line.
-  const slices: Buffer[] = [];
-  let size = 0;
-  for (let p = 0; p < pieces.length; p += 2) {
-    const from = p === 0 ? colon + 1 : pieces[p];
-    const slice = buf.subarray(from, pieces[p + 1]);
-    slices.push(slice);
-    size += slice.length;
+/** True for a character outside US-ASCII (in a latin1 string: a byte of 0x80 or more). */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Builds the fields from their line offsets. The section is turned into a string once, as
+ * latin1 (one character per byte, so offsets carry over and nothing is lost); fields are cut
+ * from it. Only a field holding bytes of 0x80 or more is decoded again from its bytes, as
+ * UTF-8 when valid, else Latin-1 (decodeHeaderBytes), exactly as if decoded on its own.
+ */
+function decodeFields(buf: Buffer, start: number, spans: readonly number[]): HeaderField[] {
+  const fields: HeaderField[] = [];
+  if (spans.length === 0) return fields;
+  // Each field is [pieceCount, nameEnd, (lineStart, contentEnd) × pieceCount]: the last
+  // number is where the last field's text ends.
+  const sectionEnd = spans[spans.length - 1];
+  const text = buf.toString("latin1", start, sectionEnd);
+  const ascii = isAscii(buf.subarray(start, sectionEnd));
+  for (let k = 0; k < spans.length; k += 2 + 2 * spans[k]) {
+    const pieces = spans[k];
+    const nameEnd = spans[k + 1];
+    const lineStart = spans[k + 2];
+    // Field names are printable ASCII (fieldNameEnd), so latin1 is their text.
+    const name = text.slice(lineStart - start, nameEnd - start);
+    let colon = nameEnd - start;
+    while (text.charCodeAt(colon) !== COLON) colon++;
+    // Unfolding: drop each line break, keep the whitespace that starts the next line.
+    let value = text.slice(colon + 1, spans[k + 3] - start);
+    for (let p = 1; p < pieces; p++) {
+      value += text.slice(spans[k + 2 + 2 * p] - start, spans[k + 3 + 2 * p] - start);
+    }
+    let s = 0;
+    while (s < value.length && isBlank(value.charCodeAt(s))) s++;
+    let e = value.length;
+    while (e > s && isBlank(value.charCodeAt(e - 1))) e--;
+    if (s > 0 || e < value.length) value = value.slice(s, e);
+    if (!ascii && NON_ASCII.test(value)) value = decodeHeaderBytes(Buffer.from(value, "latin1"));
+    fields.push({ name, value });
   }
-  const bytes = slices.length === 1 ? slices[0] : Buffer.concat(slices, size);
-  let s = 0;
-  while (s < bytes.length && (bytes[s] === SP || bytes[s] === TAB)) s++;
-  let e = bytes.length;
-  while (e > s && (bytes[e - 1] === SP || bytes[e - 1] === TAB)) e--;
-  return { name, value: decodeHeaderBytes(bytes.subarray(s, e)) };
+  return fields;
+}
+
+function isBlank(c: number): boolean {
+  return c === SP || c === TAB;
 }
 
 /**
@@ -71,19 +94,15 @@ export function readHeaderSection(
   end: number,
   maxHeaders: number,
 ): HeaderSection {
-  const fields: HeaderField[] = [];
-  // Current field as [lineStart, contentEnd] pairs, plus where its name ends.
-  let pieces: number[] = [];
-  let nameEnd = -1;
+  // Offsets only while scanning (see decodeFields for the layout); text is made once at the end.
+  const spans: number[] = [];
+  let count = 0;
+  /** Index in spans of the current field's piece count, or -1 before the first field. */
+  let current = -1;
   let fieldSize = 0;
-  const finish = (): void => {
-    if (pieces.length === 0) return;
-    if (fields.length >= maxHeaders) limitExceeded(`more than ${maxHeaders} header fields`);
-    fields.push(decodeField(buf, pieces, nameEnd));
-    pieces = [];
-  };
   let pos = start;
   let first = true;
+  let bodyStart = end;
   while (pos < end) {
     let lf = buf.indexOf(LF, pos);
     if (lf < 0 || lf >= end) lf = end;
@@ -91,13 +110,14 @@ export function readHeaderSection(
     let contentEnd = lf;
     if (contentEnd > pos && buf[contentEnd - 1] === CR) contentEnd--;
     if (contentEnd === pos) {
-      finish();
-      return { fields, bodyStart: next };
+      bodyStart = next;
+      break;
     }
-    if ((buf[pos] === SP || buf[pos] === TAB) && pieces.length > 0) {
+    if ((buf[pos] === SP || buf[pos] === TAB) && current >= 0) {
       fieldSize += next - pos;
       if (fieldSize > MAX_HEADER_FIELD) limitExceeded("a header field longer than 256 KiB");
-      pieces.push(pos, contentEnd);
+      spans[current]++;
+      spans.push(pos, contentEnd);
     } else {
       const nameStop = fieldNameEnd(buf, pos, contentEnd);
       if (nameStop < 0) {
@@ -109,26 +129,30 @@ export function readHeaderSection(
           first = false;
           continue;
         }
-        finish();
-        return { fields, bodyStart: pos };
+        bodyStart = pos;
+        break;
       }
-      finish();
+      if (count >= maxHeaders) limitExceeded(`more than ${maxHeaders} header fields`);
+      count++;
       fieldSize = next - pos;
       if (fieldSize > MAX_HEADER_FIELD) limitExceeded("a header field longer than 256 KiB");
-      pieces.push(pos, contentEnd);
-      nameEnd = nameStop;
+      current = spans.length;
+      spans.push(1, nameStop, pos, contentEnd);
     }
     first = false;
     pos = next;
   }
-  finish();
-  return { fields, bodyStart: end };
+  return { fields: decodeFields(buf, start, spans), bodyStart };
 }
 
 /** The first field named `name` (case-insensitive), as most readers take it. */
 export function fieldValue(fields: readonly HeaderField[], name: string): string | undefined {
   const lower = name.toLowerCase();
-  let found: string | undefined;
-  for (const field of fields) if (field.name.toLowerCase() === lower) found ??= field.value;
-  return found;
+  for (const field of fields) if (sameName(field.name, lower)) return field.value;
+  return undefined;
+}
+
+/** `name` equals `lower` (already lower-case) ignoring case; a length check first spares the copy. */
+export function sameName(name: string, lower: string): boolean {
+  return name.length === lower.length && name.toLowerCase() === lower;
 }

@@ -47,8 +47,9 @@ export function readPartHeaders(fields: readonly HeaderField[], defaultType: str
     }
   }
   const cte = fieldValue(fields, "content-transfer-encoding");
-  const transferEncoding = (cte ?? "7bit")
-    .replace(/\([^()]*\)/g, "")
+  const written = cte ?? "7bit";
+  // Comments (RFC 2045 §6.1 allows CFWS around the mechanism) are rare: removed only if there.
+  const transferEncoding = (written.includes("(") ? written.replace(/\([^()]*\)/g, "") : written)
     .trim()
     .toLowerCase();
   const dispositionText = fieldValue(fields, "content-disposition");

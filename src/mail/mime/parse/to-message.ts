@@ -18,7 +18,7 @@ import type { MailAddress, ParseOptions } from "../types.js";
 import type { MimePart } from "./body-structure.js";
 import { parseMailDate } from "./date.js";
 import { unflow } from "./flowed.js";
-import { fieldValue, type HeaderField } from "./header-lines.js";
+import { fieldValue, type HeaderField, sameName } from "./header-lines.js";
 import { cleanHeaderText, decodeHeaderText } from "./header-text.js";
 import type { Limits } from "./limits.js";
 import { decodeText, decodeTransfer } from "./transfer-decoding.js";
@@ -42,7 +42,7 @@ function addressField(fields: readonly HeaderField[], name: string): MailAddress
   const out: MailAddress[] = [];
   const lower = name.toLowerCase();
   for (const field of fields) {
-    if (field.name.toLowerCase() !== lower) continue;
+    if (!sameName(field.name, lower)) continue;
     // Lenient: entries that cannot be read are skipped rather than failing the message.
     for (const box of parseAddressList(field.value, false)) {
       const clean: MailAddress = { address: cleanHeaderText(box.address) };

@@ -332,6 +332,71 @@ describe("IMAP response parser: framing", () => {
     assert.deepEqual(r.attributes.sections!["BODY[]"], new Uint8Array(Buffer.from("abcde")));
   });
 
+  it("big literals come out whole for any split, and outlive the chunks they came in", () => {
+    // Bodies of a few KB take the path that copies a response once into a buffer of its own;
+    // the second response has two of them and a rest of the line longer than the room kept.
+    const body = (n: number, seed: number) =>
+      Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) % 256));
+    const keywords = Array.from({ length: 90 }, (_, i) => `kw${i}`).join(" ");
+    const bytes = Buffer.concat([
+      Buffer.from("* 1 FETCH (UID 1 BODY[] {3000}\r\n"),
+      body(3000, 1),
+      Buffer.from(")\r\n* 2 FETCH (BODY[HEADER] {1500}\r\n"),
+      body(1500, 2),
+      Buffer.from(" BODY[TEXT] {70000}\r\n"),
+      body(70000, 3),
+      Buffer.from(` FLAGS (${keywords}))\r\nA1 OK done\r\n`),
+    ]);
+    const whole = parseChunks(bytes);
+    assert.equal(whole.length, 3);
+    const first = as(whole[0], "fetch").attributes.sections!;
+    assert.deepEqual(first["BODY[]"], new Uint8Array(body(3000, 1)));
+    const second = as(whole[1], "fetch").attributes;
+    assert.deepEqual(second.sections!["BODY[HEADER]"], new Uint8Array(body(1500, 2)));
+    assert.deepEqual(second.sections!["BODY[TEXT]"], new Uint8Array(body(70000, 3)));
+    assert.equal(second.flags?.length, 90);
+    for (let cut = 0; cut <= bytes.length; cut += 97) {
+      assert.deepEqual(parseChunks(bytes, [cut]), whole, `split at ${cut}`);
+    }
+    let seed = 5;
+    for (let round = 0; round < 20; round++) {
+      const cuts: number[] = [];
+      for (let k = 0; k < 12; k++) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        cuts.push(seed % bytes.length);
+      }
+      // Each chunk is a fresh copy, overwritten once pushed, as a socket may reuse its buffer.
+      const out: unknown[] = [];
+      const parser = new ResponseParser({ onResponse: (r) => out.push(r) });
+      let last = 0;
+      for (const cut of [...cuts, bytes.length].sort((a, b) => a - b)) {
+        const chunk = Buffer.from(bytes.subarray(last, cut));
+        parser.push(chunk);
+        chunk.fill(0x21);
+        last = cut;
+      }
+      assert.deepEqual(out, whole, `cuts ${cuts.join(",")}`);
+    }
+  });
+
+  it("many big literals in one response come out whole", () => {
+    // After the first, what is held outweighs each next literal: those are held as pieces.
+    const parts: Buffer[] = [Buffer.from("* 3 FETCH (UID 3")];
+    for (let k = 1; k <= 6; k++) {
+      parts.push(Buffer.from(` BODY[${k}] {2000}\r\n`), Buffer.alloc(2000, 0x40 + k));
+    }
+    parts.push(Buffer.from(")\r\n"));
+    const bytes = Buffer.concat(parts);
+    const whole = parseChunks(bytes);
+    const sections = as(whole[0], "fetch").attributes.sections!;
+    for (let k = 1; k <= 6; k++) {
+      assert.deepEqual(sections[`BODY[${k}]`], new Uint8Array(2000).fill(0x40 + k));
+    }
+    for (let cut = 0; cut <= bytes.length; cut += 61) {
+      assert.deepEqual(parseChunks(bytes, [cut, cut + 1500, cut + 4100]), whole, `cut ${cut}`);
+    }
+  });
+
   it("a grammar error is an IMAP_PARSE_ERROR, and the parser stays dead", () => {
     const parser = new ResponseParser({ onResponse: () => {} });
     const bad = () => parser.push(Buffer.from("* 1 FETCH (UID x)\r\n"));

@@ -8,6 +8,30 @@ import {
 import { as, parseChunks } from "./helpers.js";
 
 describe("streamLiteral: FETCH literals through a sink", () => {
+  it("is not asked while `streaming` says no: the literals are buffered as usual", () => {
+    let streaming = false;
+    const offered: string[] = [];
+    const out: IMAPResponse[] = [];
+    const parser = new ResponseParser({
+      onResponse: (r) => out.push(r),
+      streamLiteral: (info) => {
+        offered.push(info.item);
+        return () => {};
+      },
+      streaming: () => streaming,
+    });
+    parser.push(Buffer.from("* 1 FETCH (BODY[] {3}\r\nabc)\r\n"));
+    streaming = true;
+    parser.push(Buffer.from("* 2 FETCH (BODY[] {3}\r\nxyz)\r\n"));
+    assert.deepEqual(offered, ["BODY[]"]);
+    assert.deepEqual(as(out[0], "fetch").attributes.sections, {
+      "BODY[]": new Uint8Array(Buffer.from("abc")),
+    });
+    assert.deepEqual(as(out[1], "fetch").attributes.sections, {
+      "BODY[]": { streamed: true, size: 3 },
+    });
+  });
+
   it("offers BODY[...] and BINARY[...] literals with seq, item and size; the value marks them streamed", () => {
     const offered: LiteralStreamInfo[] = [];
     const got: string[] = [];
