@@ -341,8 +341,9 @@ export class RouteTree<H> {
       if (param !== undefined && end > start) {
         segment ??= raw.slice(start, end);
         if (param.converter !== "int" || INT.test(segment)) {
-          values ??= [];
-          values[count] = segment;
+          // Made with its first value: a literal of one, which grows only for a second.
+          if (values === null) values = [segment];
+          else values[count] = segment;
           const found = this.find(param.node, raw, plain, end + 1, values, count + 1);
           if (found !== null) return found;
         }
@@ -356,8 +357,9 @@ export class RouteTree<H> {
       }
     }
     if (node.rest !== undefined && start <= raw.length) {
-      values ??= [];
-      values[count] = restOf(raw, start, plain);
+      const rest = restOf(raw, start, plain);
+      if (values === null) values = [rest];
+      else values[count] = rest;
       return matchOf(node.rest, values, count + 1);
     }
     return null;

@@ -21,12 +21,7 @@ import { Exchange, type ExchangeContext, writeErrorResponse } from "./exchange.j
 import { ForwardedTrust } from "./forwarded.js";
 import { isValidHost } from "./host.js";
 import { ASGI_VERSION, Lifespan } from "./lifespan.js";
-import {
-  probeNodeInternals,
-  responseInFlight,
-  trackResponse,
-  wrappedSocketOf,
-} from "./node-internals.js";
+import { noteRequest, responseInFlight, wrappedSocketOf } from "./node-internals.js";
 import type { ResolvedServeOptions, ServerHandle } from "./options.js";
 import { latin1Bytes, parseTarget } from "./path.js";
 import { admit, DROPPED, isLastRequest, QUEUED, release, type WaitingRequest } from "./pipeline.js";
@@ -103,8 +98,6 @@ export class ASGIHTTPServer implements ExchangeContext {
     private readonly app: ASGIApp,
     private readonly options: ResolvedServeOptions,
   ) {
-    // Which of Node's private fields the server may use, checked before the first request.
-    probeNodeInternals();
     this.bodyLimit = options.bodyLimit;
     this.writeTimeout = options.writeTimeout;
     this.logger = options.logger;
@@ -402,7 +395,7 @@ export class ASGIHTTPServer implements ExchangeContext {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
-    trackResponse(req.socket, res);
+    noteRequest(req, res);
     const turn = admit(req, res, expectContinue);
     // RFC 9112 §9.6: nothing after a response that closed the connection is processed.
     if (turn === DROPPED) return;

@@ -14,14 +14,14 @@
  * - `tlsSocket._parent`: the TCP socket a TLS connection wraps, so that `close()` tracks a
  *   connection as one socket through its handshake.
  *
- * A Node release may rename or drop any of them. So each is checked once, against Node's own
- * server (`probeNodeInternals()`: a request fed through an unlistened server and a socket
- * without a handle, all synchronous), and each has a fallback built on public API alone that
- * keeps the behaviour and costs a little more per request. Tests force the fallbacks
- * (`forceNodeFallbacks()`) to run them over real sockets.
+ * A Node release may rename or drop any of them. So each is checked once, on the first
+ * request (and the first TLS connection) the server gets, where the server would read it:
+ * real objects, so no synthetic probe runs Node's code with shapes it never sees otherwise.
+ * Each has a fallback built on public API alone that keeps the behaviour and costs a little
+ * more per request. Tests force the fallbacks (`forceNodeFallbacks()`) to run them over real
+ * sockets.
  */
-import { Buffer } from "node:buffer";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 
@@ -52,102 +52,64 @@ interface NodeResponse extends ServerResponse {
 /** The fallback's own record of a connection's open responses, in request order. */
 const kResponses = Symbol("mtaio.openResponses");
 
-// What the server may use, each false until probed (or when a test forces the fallback).
+// What the server may use: each false until the first request shows it (or when a test
+// forces the fallback). Before that request no response exists, so the fallbacks are exact.
 let responseLink = false;
 let parserLink = false;
 let closingMark = false;
-/** null until asked: only a TLS server needs it. */
+/** null until the first TLS connection shows it. */
 let tlsParent: boolean | null = null;
 let probed = false;
 /** Fallbacks a test forced; they stay forced across probes. */
 let forced: Partial<NodeInternalsSupport> = {};
 
 /**
- * Feeds one request through Node's own server code (no port, no I/O: a socket without a
- * handle, whose 'data' Node's parser consumes synchronously) and checks each field where the
- * server would read it.
+ * Checks the HTTP fields on the first request: Node has just made `req` and `res` for it, so
+ * its parser still holds `req` and, the connection carrying no earlier request, `res` is the
+ * response attached to the socket. `_last` is a flag every outgoing message starts with.
  */
-function probeHTTP(): Pick<NodeInternalsSupport, "responseLink" | "parserLink" | "closingMark"> {
-  const found = { responseLink: false, parserLink: false, closingMark: false };
-  const server = createServer();
-  const socket = new Socket() as NodeSocket;
-  server.on("request", (req: IncomingMessage, res: NodeResponse) => {
-    const parser = socket.parser;
-    found.parserLink = parser != null && parser.incoming === req;
-    const attached = socket._httpMessage === res;
-    res.writeHead(200, ["connection", "close", "content-length", "0"]);
-    found.closingMark = res._last === true && res.shouldKeepAlive;
-    res.detachSocket(socket);
-    found.responseLink = attached && socket._httpMessage === null;
-  });
-  try {
-    server.emit("connection", socket);
-    socket.emit("data", Buffer.from("GET / HTTP/1.1\r\nHost: probe\r\n\r\n"));
-  } catch {
-    // A Node whose server cannot be driven this way: every fallback.
-  } finally {
-    socket.destroy();
-  }
-  return found;
-}
-
-function probeTLS(): boolean {
-  const raw = new Socket();
-  let wrapped: NodeSocket | undefined;
-  try {
-    wrapped = new TLSSocket(raw) as NodeSocket;
-    return wrapped._parent === raw;
-  } catch {
-    return false;
-  } finally {
-    wrapped?.destroy();
-    raw.destroy();
-  }
-}
-
-/** Checks which private fields this Node has (once per process; cheap, synchronous). */
-export function probeNodeInternals(): void {
-  if (probed) return;
+function probe(req: IncomingMessage, res: ServerResponse): void {
   probed = true;
-  const found = probeHTTP();
-  responseLink = found.responseLink && forced.responseLink !== false;
-  parserLink = found.parserLink && forced.parserLink !== false;
-  closingMark = found.closingMark && forced.closingMark !== false;
+  const socket = req.socket as NodeSocket;
+  const parser = socket.parser;
+  responseLink = socket._httpMessage === res && forced.responseLink !== false;
+  parserLink = parser != null && parser.incoming === req && forced.parserLink !== false;
+  closingMark = typeof (res as NodeResponse)._last === "boolean" && forced.closingMark !== false;
 }
 
-/** What the probe found (and no test forced off). */
-export function nodeInternalsSupport(): NodeInternalsSupport {
-  probeNodeInternals();
-  return { responseLink, parserLink, closingMark, tlsParent: usesTLSParent() };
+/** What the checks found (and no test forced off); `null` for what is not checked yet. */
+export function nodeInternalsSupport(): {
+  [K in keyof NodeInternalsSupport]: boolean | null;
+} {
+  if (!probed) return { responseLink: null, parserLink: null, closingMark: null, tlsParent };
+  return { responseLink, parserLink, closingMark, tlsParent };
 }
 
 /**
  * For tests: use the public-API fallback for each field set to `false` here (`{}` restores
- * what the probe finds). Takes effect for requests that start afterwards; a test flips it
- * before it starts its servers.
+ * what the checks find). Takes effect from the next request and TLS connection on; a test
+ * flips it before it starts its servers.
  */
 export function forceNodeFallbacks(fallbacks: Partial<NodeInternalsSupport>): void {
   forced = { ...fallbacks };
   probed = false;
+  responseLink = false;
+  parserLink = false;
+  closingMark = false;
   tlsParent = null;
-  probeNodeInternals();
-}
-
-function usesTLSParent(): boolean {
-  tlsParent ??= probeTLS() && forced.tlsParent !== false;
-  return tlsParent;
 }
 
 // ---- the response in flight on a connection (socket._httpMessage) ----------------------------
 
 /**
- * Notes a response Node made for a request on `socket`. Only the fallback needs it: it keeps
- * its own list of the connection's responses that have not finished, in request order, as
- * Node attaches them one at a time.
+ * Called for every request the server gets, first thing: checks the fields on the first one.
+ * The fallback then keeps its own list of the connection's responses that have not finished,
+ * in request order, as Node attaches them one at a time.
  */
-export function trackResponse(socket: Socket, res: ServerResponse): void {
+export function noteRequest(req: IncomingMessage, res: ServerResponse): void {
+  if (!probed) probe(req, res);
   if (responseLink) return;
-  const own = socket as NodeSocket;
+  const own = req.socket as NodeSocket;
   const open = own[kResponses];
   if (open === undefined) own[kResponses] = [res];
   else open.push(res);
@@ -253,8 +215,13 @@ export function closesConnection(res: ServerResponse): boolean {
  * (the connections tracked so far), or null. The fallback matches the two ends' addresses,
  * which a TLS socket reports from the socket it wraps.
  */
-export function wrappedSocketOf(tlsSocket: Socket, candidates: Iterable<Socket>): Socket | null {
-  if (usesTLSParent()) return (tlsSocket as NodeSocket)._parent ?? null;
+export function wrappedSocketOf(tlsSocket: Socket, candidates: Set<Socket>): Socket | null {
+  if (tlsParent === null) {
+    // The first TLS connection: its parent must be the TCP socket tracked at 'connection'.
+    const parent = (tlsSocket as NodeSocket)._parent;
+    tlsParent = parent instanceof Socket && candidates.has(parent) && forced.tlsParent !== false;
+  }
+  if (tlsParent) return (tlsSocket as NodeSocket)._parent ?? null;
   for (const socket of candidates) {
     if (
       socket !== tlsSocket &&
