@@ -70,11 +70,6 @@ export {
   TestWebSocketRefused,
 } from "./test-websocket.js";
 export {
-  type FetchHandler,
-  type ToFetchHandlerOptions,
-  toFetchHandler,
-} from "./to-fetch-handler.js";
-export {
   WebSocket,
   type WebSocketAcceptOptions,
   type WebSocketBinaryMessage,

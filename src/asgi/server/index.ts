@@ -10,3 +10,8 @@ export type {
   ServeTLSOptions,
 } from "./options.js";
 export { serve } from "./serve.js";
+export {
+  type FetchHandler,
+  type ToFetchHandlerOptions,
+  toFetchHandler,
+} from "./to-fetch-handler.js";

@@ -16,9 +16,9 @@ import {
   Response,
   Router,
   TestClient,
-  toFetchHandler,
 } from "../../../src/asgi/app/index.js";
 import { decodePathSegment } from "../../../src/asgi/path-decode.js";
+import { toFetchHandler } from "../../../src/asgi/server/index.js";
 import type { ASGIApp, ReceiveEvent } from "../../../src/asgi/types.js";
 import { start } from "../server/helpers.js";
 

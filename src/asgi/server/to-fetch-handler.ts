@@ -9,8 +9,6 @@
  */
 import { ASGIError } from "../../errors.js";
 import { decodePathSegment } from "../path-decode.js";
-import { clientDisconnected } from "../server/errors.js";
-import { Lifespan } from "../server/lifespan.js";
 import type {
   ASGIApp,
   ASGIHeaders,
@@ -19,6 +17,8 @@ import type {
   ReceiveEvent,
   SendEvent,
 } from "../types.js";
+import { clientDisconnected } from "./errors.js";
+import { Lifespan } from "./lifespan.js";
 
 /** A fetch-style handler (what `Deno.serve`, `Bun.serve({ fetch })` and Workers call). */
 export interface FetchHandler {
