@@ -124,23 +124,17 @@ export class MQTTClient {
       options.store ?? new NoStore(),
     );
     this.ctx = ctx;
-    const self = this;
     this.reconnector = new Reconnector(
       options.reconnect === false
         ? false
         : typeof options.reconnect === "object"
           ? options.reconnect
           : {},
+      ctx,
       {
-        protocolVersion: version,
-        get reconnecting() {
-          return self.state === "reconnecting";
-        },
         attempt: () => this.establish(!this.sessionOutlivesConnection),
         nextServer: () => this.session?.servers.next() ?? true,
         refused: (error) => (this.session ? this.session.servers.refuse(error) : error),
-        scheduled: (info) => this.events.notify("reconnect", info),
-        emitError: (error) => this.events.error(error),
         giveUp: (error) => this.giveUp(error),
       },
     );

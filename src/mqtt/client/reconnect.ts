@@ -7,14 +7,15 @@
  */
 import { MQTTError } from "../../errors.js";
 import { Backoff } from "./backoff.js";
+import type { SessionContext } from "./context.js";
 import { isFatalRefusal } from "./handshake.js";
 import type { ReconnectOptions } from "./options.js";
 
-/** The part of the client the reconnector drives. */
-export interface ReconnectHost {
-  readonly protocolVersion: 4 | 5;
-  /** Still waiting to reconnect (not disconnected or closed meanwhile). */
-  readonly reconnecting: boolean;
+/** The session state the reconnector reads (the client's shared context). */
+export type ReconnectContext = Pick<SessionContext, "protocolVersion" | "state" | "events">;
+
+/** What only the client can do for the reconnector. */
+export interface ReconnectActions {
   /** One attempt: open a connection and wait for CONNACK. */
   attempt(): Promise<unknown>;
   /** Moves to the next broker; true when that begins a new round (always, with one broker). */
@@ -24,8 +25,6 @@ export interface ReconnectHost {
    * is left to try, else undefined (the next attempt skips this one).
    */
   refused(error: Error): Error | undefined;
-  scheduled(info: { attempt: number; delay: number }): void;
-  emitError(error: unknown): void;
   /** No more attempts: fail whatever waits for a connection. */
   giveUp(error: Error): void;
 }
@@ -37,7 +36,8 @@ export class Reconnector {
 
   constructor(
     private readonly options: ReconnectOptions | false,
-    private readonly host: ReconnectHost,
+    private readonly ctx: ReconnectContext,
+    private readonly client: ReconnectActions,
   ) {
     this.backoff = new Backoff(options || {});
   }
@@ -57,34 +57,39 @@ export class Reconnector {
     this.timer = undefined;
   }
 
+  /** Still waiting to reconnect (not disconnected or closed meanwhile). */
+  private get reconnecting(): boolean {
+    return this.ctx.state === "reconnecting";
+  }
+
   /** Schedules the next attempt (each failed attempt schedules another). */
   schedule(): void {
     const options = this.options;
-    const host = this.host;
-    if (!options || !host.reconnecting) return;
+    const client = this.client;
+    if (!options || !this.reconnecting) return;
     if (options.maxAttempts !== undefined && this.attempts >= options.maxAttempts) {
-      host.giveUp(
+      client.giveUp(
         new MQTTError(`gave up after ${this.attempts} reconnect attempts`, {
           code: "MQTT_RECONNECT_FAILED",
         }),
       );
       return;
     }
-    const delay = host.nextServer() ? this.backoff.next() : 0;
+    const delay = client.nextServer() ? this.backoff.next() : 0;
     this.attempts++;
-    host.scheduled({ attempt: this.attempts, delay });
+    this.ctx.events.notify("reconnect", { attempt: this.attempts, delay });
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (!host.reconnecting) return;
-      host.attempt().then(
+      if (!this.reconnecting) return;
+      client.attempt().then(
         () => {},
         (error: unknown) => {
-          if (!host.reconnecting) return;
-          host.emitError(error);
-          if (isFatalRefusal(error, host.protocolVersion)) {
-            const final = host.refused(error as Error);
+          if (!this.reconnecting) return;
+          this.ctx.events.error(error);
+          if (isFatalRefusal(error, this.ctx.protocolVersion)) {
+            const final = client.refused(error as Error);
             if (final) {
-              host.giveUp(final);
+              client.giveUp(final);
               return;
             }
           }
