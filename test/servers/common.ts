@@ -56,6 +56,22 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
+/**
+ * Runs `start` again (at most `attempts` times) when it failed because a port taken from
+ * `freePort()` was bound by someone else before the server could bind it: test files run in
+ * parallel, and the port is free only when `freePort()` looks.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      const clash = /Address already in use|EADDRINUSE/.test(String((error as Error)?.message));
+      if (!clash || attempt >= attempts) throw error;
+    }
+  }
+}
+
 export interface TempDir {
   path: string;
   file(name: string, content: string | Uint8Array): Promise<string>;

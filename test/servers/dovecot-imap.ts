@@ -7,7 +7,7 @@
  * with "/" as hierarchy separator; Drafts, Sent, Trash and Junk exist with their special use.
  */
 import { existsSync } from "node:fs";
-import { freePort, makeCertificates, type TestCertificates } from "./common.js";
+import { freePort, makeCertificates, retryOnPortClash, type TestCertificates } from "./common.js";
 import { type Dovecot, launchDovecot } from "./dovecot.js";
 import { deliverLMTP } from "./lmtp.js";
 import { createMailbox, type SeedOptions, seedMaildir } from "./maildir.js";
@@ -55,9 +55,16 @@ export interface DovecotIMAP extends Dovecot {
   deliver(user: string, message: Uint8Array | string): Promise<void>;
 }
 
-export async function startDovecotIMAP(
+export function startDovecotIMAP(
   users: Record<string, string>,
   options: DovecotIMAPOptions = {},
+): Promise<DovecotIMAP> {
+  return retryOnPortClash(() => startDovecotIMAPOnce(users, options));
+}
+
+async function startDovecotIMAPOnce(
+  users: Record<string, string>,
+  options: DovecotIMAPOptions,
 ): Promise<DovecotIMAP> {
   const host = options.disablePlaintextAuth || options.sslRequired ? "127.0.0.2" : "127.0.0.1";
   const imapPort = await freePort(host);

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import {
   freePort,
   type RunningProcess,
+  retryOnPortClash,
   startProcess,
   type TempDir,
   tempDir,
@@ -70,7 +71,7 @@ export interface DovecotExtension {
 }
 
 export function startDovecot(users: Record<string, string>): Promise<Dovecot> {
-  return launchDovecot(users, async () => undefined);
+  return retryOnPortClash(() => launchDovecot(users, async () => undefined));
 }
 
 /**
